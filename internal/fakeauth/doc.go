@@ -1,0 +1,49 @@
+// Package fakeauth is a fake of the Climate Engine authorization server and
+// of a bearer-protected API behind it, for tests and demos. It is an
+// [http.Handler]: start it with [net/http/httptest.NewServer] (or
+// NewTLSServer) and point a client at the server's URL. Nothing leaves the
+// process.
+//
+// The auth side ([Server] itself) serves what the real service serves:
+//
+//   - POST [TokenPath] (form-encoded, RFC 6749 section 4): grant_type=password
+//     with username and password, and grant_type=client_credentials with the
+//     client authenticated by client_secret_basic (RFC 6749 section 2.3.1,
+//     with the id and secret form-url-encoded before base64),
+//     client_secret_post, or client_secret_jwt (an HS256 assertion signed
+//     with the client secret, RFC 7523 section 3 and OpenID Connect Core
+//     section 9), each checked for real. The answer is
+//     {access_token, token_type, expires_at, expires_in}; the access token is
+//     an RS256 JWT carrying user_id, groups, roles, aud, iss, exp, jti and iat.
+//   - GET [UsersMePath]: the account of the token's user.
+//   - POST [ClientsPath]: a new client id and secret for the token's user.
+//
+// [Server.APIHandler] is the API side (Climate Engine's API lives on another
+// host): it accepts the same access tokens at [EchoPath].
+//
+// Errors look like the real service's, which is built on FastAPI:
+// {"detail": ...} for users and bearer checks, RFC 6749 section 5.2
+// {"error": ..., "error_description": ...} for client authentication.
+//
+// Tests steer the fake: [Config.Now] injects the clock that issues and
+// checks every expiry, [Server.RevokeAll] invalidates every token issued so
+// far, [Server.InjectFault] makes chosen requests fail (a status with
+// Retry-After, a delay, an HTML 502 page, an oversized body, a 200 that
+// carries an error), and [Server.Stats] counts what clients did.
+//
+// The fake never logs a password, client secret, access token or assertion,
+// and reads at most [MaxBodyBytes] of any request body.
+//
+// Usage:
+//
+//	srv, err := fakeauth.New(fakeauth.Config{})
+//	if err != nil { ... }
+//	user := srv.AddUser("bennett@example.com", "hunter2")
+//	auth := httptest.NewServer(srv)
+//	defer auth.Close()
+//	api := httptest.NewServer(srv.APIHandler())
+//	defer api.Close()
+//	// POST auth.URL+fakeauth.TokenPath with grant_type=password,
+//	// username=user.Email, password=hunter2; then GET api.URL+fakeauth.EchoPath
+//	// with the access token.
+package fakeauth
