@@ -1,0 +1,548 @@
+package fakesession_test
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bearer-go/bearer/internal/fakesession"
+)
+
+// lifetime is the session lifetime the fixture's server uses.
+const lifetime = time.Hour
+
+// clock is a manual clock for the server under test.
+type clock struct {
+	mu sync.Mutex // guards t
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// fixture is a fake session server behind TLS, with the seed's users.
+type fixture struct {
+	srv   *fakesession.Server
+	ts    *httptest.Server
+	pool  *x509.CertPool
+	clock *clock
+}
+
+func setup(t *testing.T) *fixture {
+	t.Helper()
+	clk := &clock{t: time.Date(2021, 4, 18, 22, 54, 4, 387689000, time.UTC)}
+	srv, err := fakesession.New(fakesession.WithClock(clk.Now), fakesession.WithSessionLifetime(lifetime))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	for name, pw := range fakesession.SeedUsers() {
+		if err := srv.AddUser(name, pw); err != nil {
+			t.Fatalf("AddUser(%q): %v", name, err)
+		}
+	}
+	ts, pool, err := fakesession.NewTLSServer(srv)
+	if err != nil {
+		t.Fatalf("NewTLSServer: %v", err)
+	}
+	t.Cleanup(ts.Close)
+	return &fixture{srv: srv, ts: ts, pool: pool, clock: clk}
+}
+
+// client returns a client with its own cookie jar that trusts only the
+// fixture's certificate.
+func (f *fixture) client(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatalf("cookiejar.New: %v", err)
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.pool, MinVersion: tls.VersionTLS12}}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Jar: jar, Transport: tr}
+}
+
+// reply is a response with its body read.
+type reply struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func do(t *testing.T, c *http.Client, req *http.Request) reply {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", req.Method, req.URL.Path, err)
+	}
+	return reply{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+func (f *fixture) login(t *testing.T, c *http.Client, form url.Values) reply {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, f.ts.URL+"/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return do(t, c, req)
+}
+
+func (f *fixture) get(t *testing.T, c *http.Client, path string) reply {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, f.ts.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return do(t, c, req)
+}
+
+func creds(user, pw string) url.Values {
+	return url.Values{"username": {user}, "password": {pw}}
+}
+
+func TestLoginFailures(t *testing.T) {
+	f := setup(t)
+	tests := []struct {
+		name       string
+		form       url.Values
+		wantStatus int
+		wantRealm  string
+	}{
+		{"no fields", url.Values{}, http.StatusUnauthorized, `Basic realm="Login required"`},
+		{"no password", url.Values{"username": {"Alice"}}, http.StatusUnauthorized, `Basic realm="Login required"`},
+		{"empty password", creds("Alice", ""), http.StatusUnauthorized, `Basic realm="Login required"`},
+		{"no username", url.Values{"password": {"alice_pw"}}, http.StatusUnauthorized, `Basic realm="Login required"`},
+		{"unknown user", creds("Mallory", "alice_pw"), http.StatusUnauthorized, `Basic realm="No such user"`},
+		{"user name is case-sensitive", creds("alice", "alice_pw"), http.StatusUnauthorized, `Basic realm="No such user"`},
+		{"wrong password", creds("Alice", "wrong_pw"), http.StatusForbidden, `Basic realm="Password incorrect"`},
+		{"another user's password", creds("Alice", "bob_pw"), http.StatusForbidden, `Basic realm="Password incorrect"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := f.client(t)
+			got := f.login(t, c, tt.form)
+			if got.status != tt.wantStatus || got.body != "Verification failed" {
+				t.Errorf("POST /login = %d %q; want %d %q", got.status, got.body, tt.wantStatus, "Verification failed")
+			}
+			if h := got.header.Get("WWW-Authenticate"); h != tt.wantRealm {
+				t.Errorf("WWW-Authenticate = %q; want %q", h, tt.wantRealm)
+			}
+			if h := got.header.Values("Set-Cookie"); len(h) != 0 {
+				t.Errorf("Set-Cookie = %q; want none", h)
+			}
+		})
+	}
+}
+
+func TestLoginSetsSeedCookies(t *testing.T) {
+	f := setup(t)
+	c := f.client(t)
+	got := f.login(t, c, creds("Alice", "alice_pw"))
+	if got.status != http.StatusOK || got.body != "Logged in" {
+		t.Fatalf("POST /login = %d %q; want 200 %q", got.status, got.body, "Logged in")
+	}
+	if ct := got.header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type = %q; want Flask's text/html; charset=utf-8", ct)
+	}
+	cookies := map[string]*http.Cookie{}
+	for _, line := range got.header.Values("Set-Cookie") {
+		ck, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatalf("ParseSetCookie(%q): %v", line, err)
+		}
+		if ck.Path != "/" {
+			t.Errorf("cookie %s has Path %q; want /", ck.Name, ck.Path)
+		}
+		cookies[ck.Name] = ck
+	}
+	if len(cookies) != 3 {
+		t.Fatalf("got cookies %v; want the seed's three", cookies)
+	}
+	if v := cookies[fakesession.CookieUsername].Value; v != "Alice" {
+		t.Errorf("%s = %q; want Alice", fakesession.CookieUsername, v)
+	}
+	if v := cookies[fakesession.CookieToken].Value; !regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`).MatchString(v) {
+		t.Errorf("%s = %q; want 22 URL-safe characters like token_urlsafe(16)", fakesession.CookieToken, v)
+	}
+	if v := cookies[fakesession.CookieLoginTimestamp].Value; v != "2021-04-18T22:54:04.387689" {
+		t.Errorf("%s = %q; want the injected clock in isoformat", fakesession.CookieLoginTimestamp, v)
+	}
+}
+
+func TestLoginTimestampWithoutMicroseconds(t *testing.T) {
+	clk := &clock{t: time.Date(2021, 4, 18, 23, 1, 28, 0, time.UTC)}
+	srv, err := fakesession.New(fakesession.WithClock(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddUser("Bob", "bob_pw"); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(creds("Bob", "bob_pw").Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	srv.ServeHTTP(rec, req)
+	for _, ck := range rec.Result().Cookies() {
+		if ck.Name == fakesession.CookieLoginTimestamp && ck.Value != "2021-04-18T23:01:28" {
+			t.Errorf("%s = %q; want Python's isoformat without microseconds", ck.Name, ck.Value)
+		}
+	}
+}
+
+func TestProtectedEndpointsWithSession(t *testing.T) {
+	f := setup(t)
+	c := f.client(t)
+	if got := f.login(t, c, creds("Bob", "bob_pw")); got.status != http.StatusOK {
+		t.Fatalf("login = %d %q", got.status, got.body)
+	}
+	got := f.get(t, c, "/get-info")
+	if got.status != http.StatusOK || got.header.Get("Content-Type") != "application/json" {
+		t.Fatalf("GET /get-info = %d %q (%s); want 200 JSON", got.status, got.body, got.header.Get("Content-Type"))
+	}
+	var info map[string]int
+	if err := json.Unmarshal([]byte(got.body), &info); err != nil || info["Secret-number"] != 42 || len(info) != 1 {
+		t.Errorf("GET /get-info body = %q (%v); want {\"Secret-number\": 42}", got.body, err)
+	}
+
+	got = f.get(t, c, "/whoami")
+	var who fakesession.WhoAmI
+	if err := json.Unmarshal([]byte(got.body), &who); err != nil || got.status != http.StatusOK {
+		t.Fatalf("GET /whoami = %d %q (%v)", got.status, got.body, err)
+	}
+	want := fakesession.WhoAmI{Username: "Bob", LoginTimestamp: "2021-04-18T22:54:04.387689"}
+	if who != want {
+		t.Errorf("GET /whoami = %+v; want %+v", who, want)
+	}
+}
+
+func TestMissingCookiesGet401(t *testing.T) {
+	f := setup(t)
+	for _, path := range []string{"/get-info", "/whoami"} {
+		for _, cookies := range [][]*http.Cookie{
+			nil,
+			{{Name: fakesession.CookieUsername, Value: "Alice"}},
+			{{Name: fakesession.CookieToken, Value: "GGTo57n11xqe9cGqo7mzlA"}},
+		} {
+			req, _ := http.NewRequest(http.MethodGet, f.ts.URL+path, nil)
+			for _, ck := range cookies {
+				req.AddCookie(ck)
+			}
+			got := do(t, f.client(t), req)
+			if got.status != http.StatusUnauthorized {
+				t.Errorf("GET %s with cookies %v = %d %q; want 401", path, cookies, got.status, got.body)
+			}
+			if h := got.header.Get("WWW-Authenticate"); h != `Basic realm="Login required"` {
+				t.Errorf("GET %s: WWW-Authenticate = %q; want the login challenge", path, h)
+			}
+		}
+	}
+}
+
+func TestMismatchedCookiesGet403(t *testing.T) {
+	f := setup(t)
+	c := f.client(t)
+	if got := f.login(t, c, creds("Alice", "alice_pw")); got.status != http.StatusOK {
+		t.Fatalf("login = %d", got.status)
+	}
+	u, _ := url.Parse(f.ts.URL)
+	var token string
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == fakesession.CookieToken {
+			token = ck.Value
+		}
+	}
+	tests := []struct {
+		name, user, token, wantBody string
+	}{
+		// The seed's own example: Alice's token under Bob's name.
+		{"other user's name", "Bob", token, "Bob denied access to resource"},
+		{"wrong token", "Alice", "GGTo57n11xqe9cGqo7mzlA", "Alice denied access to resource"},
+		{"unknown user", "Mallory", token, "Mallory denied access to resource"},
+		{"name is escaped", "<b>x</b>", token, "&lt;b&gt;x&lt;/b&gt; denied access to resource"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, f.ts.URL+"/get-info", nil)
+			req.AddCookie(&http.Cookie{Name: fakesession.CookieUsername, Value: tt.user})
+			req.AddCookie(&http.Cookie{Name: fakesession.CookieToken, Value: tt.token})
+			got := do(t, f.client(t), req)
+			if got.status != http.StatusForbidden || got.body != tt.wantBody {
+				t.Errorf("GET /get-info = %d %q; want 403 %q", got.status, got.body, tt.wantBody)
+			}
+		})
+	}
+}
+
+func TestSecondLoginReplacesFirstSession(t *testing.T) {
+	f := setup(t)
+	first, second := f.client(t), f.client(t)
+	f.login(t, first, creds("Alice", "alice_pw"))
+	if got := f.get(t, first, "/get-info"); got.status != http.StatusOK {
+		t.Fatalf("first session: GET /get-info = %d", got.status)
+	}
+	f.login(t, second, creds("Alice", "alice_pw"))
+	if got := f.get(t, first, "/get-info"); got.status != http.StatusForbidden {
+		t.Errorf("first session after a second login: GET /get-info = %d; want 403", got.status)
+	}
+	if got := f.get(t, second, "/get-info"); got.status != http.StatusOK {
+		t.Errorf("second session: GET /get-info = %d; want 200", got.status)
+	}
+}
+
+func TestSessionLifetime(t *testing.T) {
+	f := setup(t)
+	c := f.client(t)
+	f.login(t, c, creds("Carlos", "carlos_pw"))
+
+	f.clock.Advance(lifetime - time.Nanosecond)
+	if got := f.get(t, c, "/get-info"); got.status != http.StatusOK {
+		t.Fatalf("just before expiry: GET /get-info = %d; want 200", got.status)
+	}
+	f.clock.Advance(time.Nanosecond)
+	got := f.get(t, c, "/get-info")
+	if got.status != http.StatusUnauthorized || got.header.Get("WWW-Authenticate") != `Basic realm="Session expired"` {
+		t.Fatalf("at expiry: GET /get-info = %d %q; want 401 with realm Session expired", got.status, got.header.Get("WWW-Authenticate"))
+	}
+	f.login(t, c, creds("Carlos", "carlos_pw"))
+	if got := f.get(t, c, "/get-info"); got.status != http.StatusOK {
+		t.Errorf("after logging in again: GET /get-info = %d; want 200", got.status)
+	}
+}
+
+func TestNoLifetimeMeansSessionsLast(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	srv, err := fakesession.New(fakesession.WithClock(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddUser("Alice", "alice_pw"); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(ts.URL+"/login", creds("Alice", "alice_pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	clk.Advance(10 * 365 * 24 * time.Hour)
+	resp, err = c.Get(ts.URL + "/get-info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("ten years later without a lifetime: GET /get-info = %d; want 200", resp.StatusCode)
+	}
+}
+
+func TestResetSessions(t *testing.T) {
+	f := setup(t)
+	alice, bob := f.client(t), f.client(t)
+	f.login(t, alice, creds("Alice", "alice_pw"))
+	f.login(t, bob, creds("Bob", "bob_pw"))
+
+	f.srv.ResetSessions()
+	for name, c := range map[string]*http.Client{"Alice": alice, "Bob": bob} {
+		got := f.get(t, c, "/whoami")
+		if got.status != http.StatusUnauthorized || got.header.Get("WWW-Authenticate") != `Basic realm="Session ended"` {
+			t.Errorf("%s after ResetSessions: GET /whoami = %d %q; want 401 realm Session ended", name, got.status, got.header.Get("WWW-Authenticate"))
+		}
+	}
+	f.login(t, alice, creds("Alice", "alice_pw"))
+	if got := f.get(t, alice, "/whoami"); got.status != http.StatusOK {
+		t.Errorf("Alice logged in again: GET /whoami = %d; want 200", got.status)
+	}
+	if got := f.get(t, bob, "/whoami"); got.status != http.StatusUnauthorized {
+		t.Errorf("Bob not logged in again: GET /whoami = %d; want 401", got.status)
+	}
+}
+
+func TestStats(t *testing.T) {
+	f := setup(t)
+	c := f.client(t)
+	f.login(t, c, url.Values{})               // 401
+	f.login(t, c, creds("Nobody", "x"))       // 401
+	f.login(t, c, creds("Alice", "nope"))     // 403
+	f.login(t, c, creds("Alice", "alice_pw")) // 200
+	f.get(t, c, "/get-info")                  // served
+	f.get(t, c, "/whoami")                    // served
+	f.get(t, f.client(t), "/get-info")        // 401, no cookies
+	c2 := f.client(t)
+	f.login(t, c2, creds("Alice", "alice_pw")) // 200, replaces c's session
+	f.get(t, c, "/get-info")                   // 403
+	f.srv.ResetSessions()
+	f.get(t, c2, "/whoami")          // 401, session ended
+	f.get(t, f.client(t), "/whoami") // 401, no cookies
+
+	want := fakesession.Stats{
+		Logins: 2, LoginsUnknownUser: 2, LoginsBadPassword: 1,
+		Served: 2, Unauthenticated: 3, Forbidden: 1,
+	}
+	if got := f.srv.Stats(); got != want {
+		t.Errorf("Stats() = %+v; want %+v", got, want)
+	}
+}
+
+func TestLoginBodyLimit(t *testing.T) {
+	f := setup(t)
+	body := "username=Alice&password=alice_pw&pad=" + strings.Repeat("a", 1<<20)
+	req, _ := http.NewRequest(http.MethodPost, f.ts.URL+"/login", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if got := do(t, f.client(t), req); got.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("POST /login with a 1 MiB form = %d; want 413", got.status)
+	}
+	if got := f.srv.Stats(); got.Logins != 0 {
+		t.Errorf("Stats().Logins = %d after an oversized form; want 0", got.Logins)
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	f := setup(t)
+	c := f.client(t)
+	tests := []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodGet, "/login", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/get-info", http.StatusMethodNotAllowed},
+		{http.MethodGet, "/nowhere", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, f.ts.URL+tt.path, nil)
+		if got := do(t, c, req); got.status != tt.want {
+			t.Errorf("%s %s = %d; want %d", tt.method, tt.path, got.status, tt.want)
+		}
+	}
+}
+
+func TestConcurrentClients(t *testing.T) {
+	f := setup(t)
+	const workers = 8
+	var wg sync.WaitGroup
+	errs := make(chan string, workers*2)
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each worker has its own user, so no login replaces another's session.
+			name := "user" + string(rune('A'+i))
+			if err := f.srv.AddUser(name, "pw"); err != nil {
+				errs <- err.Error()
+				return
+			}
+			c := f.client(t)
+			resp, err := c.PostForm(f.ts.URL+"/login", creds(name, "pw"))
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			resp.Body.Close()
+			for range 5 {
+				resp, err := c.Get(f.ts.URL + "/whoami")
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs <- name + ": GET /whoami = " + resp.Status
+				}
+			}
+			f.srv.Stats()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if got := f.srv.Stats(); got.Logins != workers || got.Served != workers*5 {
+		t.Errorf("Stats() = %+v; want %d logins and %d served", got, workers, workers*5)
+	}
+}
+
+func TestOptionsAndUsersValidate(t *testing.T) {
+	bad := map[string]fakesession.Option{
+		"nil clock":         fakesession.WithClock(nil),
+		"negative lifetime": fakesession.WithSessionLifetime(-time.Second),
+		"nil logger":        fakesession.WithLogger(nil),
+	}
+	for name, opt := range bad {
+		if srv, err := fakesession.New(opt); err == nil || srv != nil {
+			t.Errorf("New(%s) = %v, %v; want nil and an error", name, srv, err)
+		}
+	}
+	srv, err := fakesession.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range [][2]string{{"", "pw"}, {"Alice", ""}} {
+		if err := srv.AddUser(u[0], u[1]); err == nil {
+			t.Errorf("AddUser(%q, %q) = nil; want an error", u[0], u[1])
+		}
+	}
+}
+
+func TestSeedUsersIsACopy(t *testing.T) {
+	users := fakesession.SeedUsers()
+	users["Alice"] = "changed"
+	if got := fakesession.SeedUsers()["Alice"]; got != "alice_pw" {
+		t.Errorf("SeedUsers()[Alice] = %q after a caller's change; want alice_pw", got)
+	}
+}
+
+func FuzzLogin(f *testing.F) {
+	f.Add("Alice", "alice_pw")
+	f.Add("Alice", "")
+	f.Add("", "x")
+	f.Add("Bob\x00", "bob_pw")
+	f.Add("名前", "パス")
+	srv, err := fakesession.New()
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := srv.AddUser("Alice", "alice_pw"); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, user, pw string) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(creds(user, pw).Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		srv.ServeHTTP(rec, req)
+		switch rec.Code {
+		case http.StatusOK, http.StatusUnauthorized, http.StatusForbidden:
+		default:
+			t.Fatalf("POST /login(%q, %q) = %d; want 200, 401 or 403", user, pw, rec.Code)
+		}
+		if body := rec.Body.String(); body != "Logged in" && body != "Verification failed" {
+			t.Fatalf("POST /login(%q, %q) body = %q; want one of the seed's two", user, pw, body)
+		}
+	})
+}
