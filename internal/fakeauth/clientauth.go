@@ -181,7 +181,7 @@ func assertionProblem(err error, aud string) string {
 	case errors.Is(err, jwt.ErrTokenInvalidAudience):
 		return "client assertion aud must include " + aud
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
-		return "client assertion must be an HS256 JWT signed with the client secret"
+		return "client assertion signature is invalid: sign an HS256 JWT with the client secret"
 	default:
 		return "client assertion is not a valid JWT"
 	}
