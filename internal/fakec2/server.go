@@ -64,7 +64,7 @@ type Options struct {
 	Platforms []string
 
 	// ObservationRows is the number of data rows in every observations CSV.
-	// Set it high (a million rows is about 60 MB) to test large bodies; the
+	// Set it high (a million rows of one variable make about 45 MB) to test large bodies; the
 	// fake streams the rows and never holds the body. Optional: zero or
 	// negative means DefaultObservationRows.
 	ObservationRows int
