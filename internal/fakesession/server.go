@@ -128,6 +128,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// String describes the server without its users, passwords or tokens.
+func (s *Server) String() string { return "fakesession.Server{REDACTED}" }
+
+// GoString is [Server.String], so %#v cannot print the sessions either.
+func (s *Server) GoString() string { return s.String() }
+
 // AddUser adds a user, or sets the password of an existing one (its session,
 // if any, stays valid). Both must be non-empty: the seed treats an empty field
 // as missing, so such a user could never log in.
