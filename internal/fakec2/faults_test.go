@@ -102,8 +102,9 @@ func TestFaultBlockHoldsUntilReleased(t *testing.T) {
 		OnMatch: func() { close(arrived) }})
 
 	result := make(chan int, 1)
+	req := e.newRequest(t, http.MethodGet, fakec2.DriversPath, tok, "")
 	go func() {
-		resp, err := e.srv.Client().Do(e.newRequest(t, http.MethodGet, fakec2.DriversPath, tok, ""))
+		resp, err := e.srv.Client().Do(req)
 		if err != nil {
 			t.Errorf("GET drivers: %v", err)
 			result <- 0
@@ -125,26 +126,34 @@ func TestFaultBlockHoldsUntilReleased(t *testing.T) {
 }
 
 func TestHeldRequestIsNotAppliedWhenClientLeaves(t *testing.T) {
+	// Should a handler stay held, the test fails after a few seconds and
+	// its cleanup frees the handler (the block closes, the delay ends).
+	const limit = 5 * time.Second
 	tests := []struct {
 		name  string
-		fault fakec2.Fault
+		block bool
+		delay time.Duration
 	}{
-		{"block", fakec2.Fault{Block: make(chan struct{})}},
-		{"delay", fakec2.Fault{Delay: time.Hour}},
+		{name: "block", block: true},
+		{name: "delay", delay: 3 * limit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := setup(t, fakec2.Options{})
 			tok := e.fake.IssueToken()
 			arrived := make(chan struct{})
-			f := tt.fault
-			f.Path, f.Count, f.OnMatch = fakec2.LogPath, 1, func() { close(arrived) }
+			f := fakec2.Fault{Path: fakec2.LogPath, Count: 1, Delay: tt.delay, OnMatch: func() { close(arrived) }}
+			if tt.block {
+				release := make(chan struct{})
+				f.Block = release
+				t.Cleanup(func() { close(release) }) // runs before the server closes
+			}
 			e.fake.InjectFault(f)
 
 			ctx, cancel := context.WithCancel(context.Background())
 			errc := make(chan error, 1)
+			req := e.newRequest(t, http.MethodPost, fakec2.LogPath, tok, `{"message":"held"}`)
 			go func() {
-				req := e.newRequest(t, http.MethodPost, fakec2.LogPath, tok, `{"message":"held"}`)
 				resp, err := e.srv.Client().Do(req.WithContext(ctx))
 				if err == nil {
 					resp.Body.Close()
@@ -156,7 +165,7 @@ func TestHeldRequestIsNotAppliedWhenClientLeaves(t *testing.T) {
 			if err := <-errc; !errors.Is(err, context.Canceled) {
 				t.Fatalf("Do = %v; want context.Canceled", err)
 			}
-			e.srv.Close() // returns once the held handler has given up
+			closeWithin(t, e.srv, limit) // returns once the held handler has given up
 			if n := len(e.fake.Logs()); n != 0 {
 				t.Errorf("Logs() holds %d entries; want 0: the held request must not be applied", n)
 			}
@@ -265,5 +274,21 @@ func TestFaultDropOverHTTP2(t *testing.T) {
 	}
 	if _, ok := fake.Successor(old); !ok || fake.Valid(old) {
 		t.Errorf("the rotation was not applied before the stream was reset")
+	}
+}
+
+// closeWithin closes srv, which waits for its handlers, and fails the test
+// if that takes longer than limit: a handler is stuck.
+func closeWithin(t *testing.T, srv *httptest.Server, limit time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		srv.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(limit):
+		t.Fatalf("a handler is still running %v after its client left", limit)
 	}
 }

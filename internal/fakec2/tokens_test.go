@@ -224,8 +224,8 @@ func TestConcurrentRotationsHaveOneWinner(t *testing.T) {
 	statuses := make(chan int, n)
 	var wg sync.WaitGroup
 	for range n {
+		req := e.newRequest(t, http.MethodPut, fakec2.TokensPathPrefix+tok, tok, "")
 		wg.Go(func() {
-			req := e.newRequest(t, http.MethodPut, fakec2.TokensPathPrefix+tok, tok, "")
 			resp, err := e.srv.Client().Do(req)
 			if err != nil {
 				t.Errorf("PUT: %v", err)
