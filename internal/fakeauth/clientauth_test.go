@@ -185,7 +185,9 @@ func TestClientSecretJWTRejects(t *testing.T) {
 		{"expires now", func(m jwt.MapClaims) { m["exp"] = now.Unix() }, "", nil, "expired"},
 		{"no exp", func(m jwt.MapClaims) { delete(m, "exp") }, "", nil, "exp"},
 		{"aud is another URL", func(m jwt.MapClaims) { m["aud"] = "https://auth.climateengine.com" + fakeauth.TokenPath }, "", nil, "aud must include " + f.auth.URL},
-		{"aud with https while served over http", func(m jwt.MapClaims) { m["aud"] = strings.Replace(f.auth.URL, "http:", "https:", 1) + fakeauth.TokenPath }, "", nil, "aud"},
+		{"aud with https while served over http", func(m jwt.MapClaims) {
+			m["aud"] = strings.Replace(f.auth.URL, "http:", "https:", 1) + fakeauth.TokenPath
+		}, "", nil, "aud"},
 		{"no aud", func(m jwt.MapClaims) { delete(m, "aud") }, "", nil, "aud"},
 		{"sub differs from iss", func(m jwt.MapClaims) { m["sub"] = other.ClientID }, "", nil, "sub"},
 		{"iss names no client", func(m jwt.MapClaims) { m["iss"], m["sub"] = "nobody", "nobody" }, "", nil, "iss names no client"},

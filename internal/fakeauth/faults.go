@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -177,8 +178,11 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request) bool {
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "fakeauth: fault injected",
 		slog.String("path", r.URL.Path), slog.String("kind", f.Kind.String()))
-	if f.Delay > 0 && !sleep(r.Context(), f.Delay) {
-		return true // the client gave up
+	if f.Delay > 0 {
+		readAhead(r)
+		if !sleep(r.Context(), f.Delay) {
+			return true // the client gave up
+		}
 	}
 	if f.RetryAfter != "" {
 		w.Header().Set("Retry-After", f.RetryAfter)
@@ -201,6 +205,29 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request) bool {
 	}
 	return true
 }
+
+// readAhead reads up to MaxBodyBytes of the request body ahead and puts it
+// back. net/http notices that a client hung up (and cancels the request's
+// context) only once the body has been read to its end; without this, a
+// delayed POST would hold its handler, and httptest.Server.Close, for the
+// whole delay.
+func readAhead(r *http.Request) {
+	head, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	var rest io.Reader = r.Body
+	if err != nil {
+		rest = errReader{err}
+	}
+	r.Body = readCloser{io.MultiReader(bytes.NewReader(head), rest), r.Body}
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // sleep waits d or until ctx is done, and reports whether d elapsed.
 func sleep(ctx context.Context, d time.Duration) bool {
