@@ -1,10 +1,10 @@
 module github.com/bearer-go/bearer
 
-go 1.25.0
+go 1.26.0
 
 require (
-	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
-	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
-	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
-	golang.org/x/oauth2 v0.37.0 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1
+	golang.org/x/oauth2 v0.37.0
 )
+
+require go.uber.org/goleak v1.3.0

@@ -1,0 +1,150 @@
+package tokenrefresh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// A RefreshFunc obtains the next token. current is the token in use, or nil
+// when there is none yet (first start with no Initial token and an empty
+// store). A rotating source (C2's Charon, a rotating refresh token) uses
+// current and kills it; a fetching source (client credentials) ignores it.
+//
+// The Refresher calls it from one goroutine only, never twice at once, with
+// a context that ends on [Refresher.Close] or after [Config.AttemptTimeout].
+// Return an error marked with [Permanent] when retrying cannot help, and one
+// with a method RetryAfter() time.Duration to honour a server's Retry-After.
+type RefreshFunc func(ctx context.Context, current *oauth2.Token) (*oauth2.Token, error)
+
+// Defaults for the zero fields of a [Config].
+const (
+	// DefaultMaxEarlyWindow caps how long before expiry a token is
+	// refreshed. Five minutes turns C2's one-hour token into a 55-minute
+	// rotation, as its operators advise, and leaves room for several
+	// retries before the token dies.
+	DefaultMaxEarlyWindow = 5 * time.Minute
+
+	// DefaultJitter is the largest fraction of the early window (or of the
+	// interval) by which a refresh is brought forward at random: enough to
+	// spread a fleet over tens of seconds, too little to matter to one
+	// process.
+	DefaultJitter = 0.1
+
+	// DefaultRetryMin is the first retry delay after a failed refresh.
+	DefaultRetryMin = time.Second
+
+	// DefaultRetryMax caps the retry delay, so a refresh that fails during
+	// an outage is tried again soon after the outage ends.
+	DefaultRetryMax = 2 * time.Minute
+
+	// DefaultAttemptTimeout bounds one call of the RefreshFunc: a token
+	// endpoint that has not answered in 30 s is not going to.
+	DefaultAttemptTimeout = 30 * time.Second
+)
+
+// Config says how a [Refresher] keeps a token alive. Only Refresh is
+// required; the zero value of every other field has a documented default.
+type Config struct {
+	// Refresh obtains the next token. Required.
+	Refresh RefreshFunc
+
+	// Initial is the token to start from. Optional: without it the
+	// Refresher resumes from Store, or else calls Refresh(ctx, nil). If
+	// Store holds an entry of the same lineage (see [Entry.Lineage]) the
+	// stored token wins, since rotation has killed Initial.
+	Initial *oauth2.Token
+
+	// Interval, when positive, rotates the token on a fixed interval
+	// counted from when it was obtained: for tokens the server gives no
+	// expiry (C2: 55 minutes). Zero refreshes before the token's expiry.
+	Interval time.Duration
+
+	// EarlyWindow is how long before expiry to refresh. Zero means a
+	// quarter of the token's lifetime, at most DefaultMaxEarlyWindow.
+	EarlyWindow time.Duration
+
+	// Jitter is the largest fraction of the early window (or of Interval)
+	// by which a refresh is brought forward at random. Zero means
+	// DefaultJitter; a negative value disables jitter.
+	Jitter float64
+
+	// RetryMin and RetryMax bound the exponential backoff between failed
+	// attempts. Zero means DefaultRetryMin and DefaultRetryMax.
+	RetryMin, RetryMax time.Duration
+
+	// AttemptTimeout bounds one call of Refresh. Zero means
+	// DefaultAttemptTimeout.
+	AttemptTimeout time.Duration
+
+	// Store persists each new token before it is used. Optional: nil keeps
+	// the token in memory only.
+	Store Store
+
+	// OnRotate, if set, is called from the background goroutine after a new
+	// token is published; old is nil for the first token. It must not
+	// block for long.
+	OnRotate func(old, new *oauth2.Token)
+
+	// Logger receives rotations and failures, with secrets redacted.
+	// Optional: nil logs nothing.
+	Logger *slog.Logger
+
+	// Clock is the source of time and timers. Optional: nil is the system
+	// clock.
+	Clock Clock
+
+	// Rand draws jitter. Optional: nil uses a randomly seeded source.
+	Rand *rand.Rand
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Refresh == nil:
+		return errors.New("tokenrefresh: Config.Refresh is required")
+	case c.Interval < 0:
+		return fmt.Errorf("tokenrefresh: Config.Interval is %v: it must be positive, or zero to refresh before expiry", c.Interval)
+	case c.EarlyWindow < 0, c.RetryMin < 0, c.RetryMax < 0, c.AttemptTimeout < 0:
+		return errors.New("tokenrefresh: Config durations must not be negative")
+	case c.Jitter >= 1:
+		return fmt.Errorf("tokenrefresh: Config.Jitter is %v: it must be below 1", c.Jitter)
+	case c.RetryMax != 0 && c.RetryMin > c.RetryMax:
+		return fmt.Errorf("tokenrefresh: Config.RetryMin (%v) is above RetryMax (%v)", c.RetryMin, c.RetryMax)
+	case c.Initial != nil && c.Initial.AccessToken == "":
+		return errors.New("tokenrefresh: Config.Initial has an empty AccessToken: pass nil to start without a token")
+	}
+	return nil
+}
+
+// withDefaults returns a copy of c with the zero fields filled in.
+func (c Config) withDefaults() Config {
+	if c.Jitter == 0 {
+		c.Jitter = DefaultJitter
+	} else if c.Jitter < 0 {
+		c.Jitter = 0
+	}
+	if c.RetryMin == 0 {
+		c.RetryMin = DefaultRetryMin
+	}
+	if c.RetryMax == 0 {
+		c.RetryMax = max(DefaultRetryMax, c.RetryMin)
+	}
+	if c.AttemptTimeout == 0 {
+		c.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = systemClock{}
+	}
+	if c.Rand == nil {
+		c.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	return c
+}

@@ -1,0 +1,224 @@
+package tokenrefresh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// A Refresher keeps one token alive. It is safe for concurrent use; create
+// one per lineage, share it, and Close it when done.
+type Refresher struct {
+	cfg     Config
+	lineage string
+
+	// cur is the published token; Token reads it without a lock.
+	cur  atomic.Pointer[state]
+	kick chan struct{} // nudges the loop; capacity 1, sends never block
+	// backoffUntil mirrors retryAt in Unix nanoseconds, so Token can see
+	// without a lock that nudging the loop would be pointless.
+	backoffUntil atomic.Int64
+
+	ctx    context.Context // the loop's own context, ended by Close
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the loop has exited
+
+	mu          sync.Mutex    // guards the fields below
+	attemptDone chan struct{} // closed, and replaced, when an attempt ends
+	failures    int           // consecutive failed attempts
+	lastErr     error         // error of the last failed attempt or save
+	permErr     error         // set when retrying cannot help; stops retries
+	retryAt     time.Time     // no attempt before this (backoff)
+	lastRefresh time.Time     // when the last token was published
+	unsaved     *Entry        // a published entry the store has not taken yet
+	secrets     []string      // recent token values, scrubbed from errors
+}
+
+// state is one published token with its schedule. It is never modified
+// after it is published; a change publishes a new state.
+type state struct {
+	tok       *oauth2.Token
+	obtained  time.Time
+	refreshAt time.Time // zero: not due by time
+	expiry    time.Time // zero: does not expire by time
+	invalid   bool      // the server rejected it
+}
+
+// usable reports whether s can be served at now.
+func (s *state) usable(now time.Time) bool {
+	return s != nil && !s.invalid && (s.expiry.IsZero() || now.Before(s.expiry))
+}
+
+// due reports whether s should be replaced at now.
+func (s *state) due(now time.Time) bool {
+	return !s.usable(now) || (!s.refreshAt.IsZero() && !now.Before(s.refreshAt))
+}
+
+// New validates cfg, resumes the lineage from cfg.Store when it holds one,
+// and starts the background loop. ctx bounds only the initial Store load;
+// the loop runs until [Refresher.Close].
+func New(ctx context.Context, cfg Config) (*Refresher, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	r := &Refresher{
+		cfg:         cfg,
+		lineage:     LineageOf(cfg.Initial),
+		kick:        make(chan struct{}, 1),
+		done:        make(chan struct{}),
+		attemptDone: make(chan struct{}),
+	}
+	start, err := r.initialEntry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if start != nil {
+		r.cur.Store(r.newState(start))
+		r.remember(start.Token)
+	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	go r.run()
+	return r, nil
+}
+
+// initialEntry picks the token to start from: the stored one if it belongs
+// to the same lineage as cfg.Initial (or if there is no Initial), else
+// cfg.Initial, else none.
+func (r *Refresher) initialEntry(ctx context.Context) (*Entry, error) {
+	var initial *Entry
+	if r.cfg.Initial != nil {
+		t := *r.cfg.Initial
+		initial = &Entry{Token: &t, Lineage: r.lineage}
+	}
+	if r.cfg.Store == nil {
+		return initial, nil
+	}
+	stored, err := r.cfg.Store.Load(ctx)
+	switch {
+	case errors.Is(err, ErrNoToken):
+		return initial, nil
+	case err != nil:
+		return nil, fmt.Errorf("tokenrefresh: load the stored token: %w", err)
+	case initial == nil || stored.Lineage == r.lineage:
+		r.lineage = stored.Lineage
+		return stored, nil
+	default:
+		r.cfg.Logger.Info("tokenrefresh: the given token starts a new lineage; the stored one is replaced at the next save")
+		return initial, nil
+	}
+}
+
+// Token returns a valid token. While the current token is fresh it returns
+// at once without locking or allocating; while it is stale it returns it and
+// nudges the background refresh; when it is invalid it waits for the
+// refresh in flight until ctx is done.
+func (r *Refresher) Token(ctx context.Context) (*oauth2.Token, error) {
+	if s := r.cur.Load(); s != nil && !s.invalid {
+		now := r.cfg.Clock.Now()
+		if s.refreshAt.IsZero() || now.Before(s.refreshAt) {
+			return s.tok, nil
+		}
+		if s.expiry.IsZero() || now.Before(s.expiry) {
+			if now.UnixNano() >= r.backoffUntil.Load() {
+				r.nudge()
+			}
+			return s.tok, nil
+		}
+	}
+	return r.wait(ctx)
+}
+
+// wait blocks until the next refresh attempt ends, and returns its result.
+func (r *Refresher) wait(ctx context.Context) (*oauth2.Token, error) {
+	r.mu.Lock()
+	now := r.cfg.Clock.Now()
+	if s := r.cur.Load(); s.usable(now) {
+		r.mu.Unlock()
+		return s.tok, nil
+	}
+	if err := r.failFastLocked(now); err != nil {
+		r.mu.Unlock()
+		return nil, err
+	}
+	ch := r.attemptDone
+	r.mu.Unlock()
+
+	r.nudge()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("tokenrefresh: waiting for a token: %w", ctx.Err())
+	case <-r.done:
+		return nil, ErrClosed
+	}
+	if s := r.cur.Load(); s.usable(r.cfg.Clock.Now()) {
+		return s.tok, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.failFastLocked(r.cfg.Clock.Now()); err != nil {
+		return nil, err
+	}
+	return nil, errors.New("tokenrefresh: no valid token after a refresh attempt")
+}
+
+// failFastLocked returns the error to give a caller that needs a new token
+// now but cannot get one soon: the refresher is closed, failed permanently,
+// or is backing off after a failure.
+func (r *Refresher) failFastLocked(now time.Time) error {
+	switch {
+	case r.ctx.Err() != nil:
+		return ErrClosed
+	case r.permErr != nil:
+		return fmt.Errorf("tokenrefresh: token refresh failed and will not be retried: %w", r.permErr)
+	case r.failures > 0 && now.Before(r.retryAt):
+		return fmt.Errorf("tokenrefresh: no valid token: refresh failed %d times, next attempt in %v: %w",
+			r.failures, r.retryAt.Sub(now).Round(time.Millisecond), r.lastErr)
+	}
+	return nil
+}
+
+// Invalidate tells the Refresher that the server rejected rejected (for
+// example with 401 invalid_token). If rejected is still the current token,
+// it becomes invalid and is replaced at once; otherwise, because another
+// caller already caused a refresh, Invalidate does nothing.
+func (r *Refresher) Invalidate(rejected *oauth2.Token) {
+	if rejected == nil {
+		return
+	}
+	for {
+		s := r.cur.Load()
+		if s == nil || s.invalid || s.tok.AccessToken != rejected.AccessToken {
+			return
+		}
+		ns := *s
+		ns.invalid = true
+		if r.cur.CompareAndSwap(s, &ns) {
+			r.cfg.Logger.Info("tokenrefresh: server rejected the current token; refreshing")
+			r.nudge()
+			return
+		}
+	}
+}
+
+func (r *Refresher) nudge() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops the background loop and waits for it to exit. A refresh in
+// flight is cancelled. Close is idempotent; Token keeps serving a still
+// valid token after it, and returns ErrClosed once a new one is needed.
+func (r *Refresher) Close() error {
+	r.cancel()
+	<-r.done
+	return nil
+}

@@ -1,0 +1,170 @@
+package tokenrefresh
+
+import (
+	"time"
+
+	"github.com/bearer-go/bearer/internal/redact"
+	"golang.org/x/oauth2"
+)
+
+// minRefreshGap is the least time between two refreshes the schedule will
+// plan, whatever the token's lifetime says: a server that hands out tokens
+// that are due at once must not be called in a tight loop.
+const minRefreshGap = time.Second
+
+// newState computes the schedule of e's token.
+func (r *Refresher) newState(e *Entry) *state {
+	now := r.cfg.Clock.Now()
+	s := &state{tok: e.Token, obtained: e.Obtained, expiry: e.Token.Expiry}
+	switch {
+	case r.cfg.Interval > 0:
+		if e.Obtained.IsZero() {
+			s.refreshAt = now // unknown age: rotate at once to learn it
+			break
+		}
+		early := r.jitter(float64(r.cfg.Interval))
+		s.refreshAt = e.Obtained.Add(r.cfg.Interval - early)
+	case !s.expiry.IsZero():
+		from := e.Obtained
+		if from.IsZero() || from.After(now) {
+			from = now
+		}
+		window := r.earlyWindow(s.expiry.Sub(from))
+		s.refreshAt = s.expiry.Add(-window - r.jitter(float64(window)))
+	}
+	// A token that is fresh by its own schedule need not be refreshed
+	// again within minRefreshGap of being obtained.
+	if !s.refreshAt.IsZero() && !e.Obtained.IsZero() {
+		if floor := e.Obtained.Add(minRefreshGap); s.refreshAt.Before(floor) {
+			s.refreshAt = floor
+		}
+	}
+	if !s.expiry.IsZero() && s.refreshAt.After(s.expiry) {
+		s.refreshAt = s.expiry
+	}
+	return s
+}
+
+// earlyWindow returns how long before expiry to refresh a token that lives
+// for lifetime: a quarter of it, capped, unless Config.EarlyWindow is set.
+func (r *Refresher) earlyWindow(lifetime time.Duration) time.Duration {
+	if r.cfg.EarlyWindow > 0 {
+		return min(r.cfg.EarlyWindow, lifetime/2)
+	}
+	return min(lifetime/4, DefaultMaxEarlyWindow)
+}
+
+// jitter returns a random duration in [0, Jitter*span).
+func (r *Refresher) jitter(span float64) time.Duration {
+	if r.cfg.Jitter <= 0 {
+		return 0
+	}
+	return time.Duration(r.cfg.Rand.Float64() * r.cfg.Jitter * span)
+}
+
+// backoffLocked returns the delay before the next attempt after
+// r.failures consecutive failures: exponential from RetryMin, capped at
+// RetryMax, with equal jitter; at least what the server asked for
+// (capped); and, while a token is still valid until expiry, early enough
+// to try again before it dies.
+func (r *Refresher) backoffLocked(serverAsked time.Duration, expiry time.Time) time.Duration {
+	d := r.cfg.RetryMin
+	for i := 1; i < r.failures && d < r.cfg.RetryMax; i++ {
+		d *= 2
+	}
+	d = min(d, r.cfg.RetryMax)
+	d = d/2 + time.Duration(r.cfg.Rand.Float64()*float64(d/2))
+	if serverAsked > d {
+		d = min(serverAsked, r.cfg.RetryMax)
+	}
+	if !expiry.IsZero() {
+		if left := expiry.Sub(r.cfg.Clock.Now()); d > left/2 {
+			d = max(left/2, r.cfg.RetryMin)
+		}
+	}
+	return d
+}
+
+// maxSecrets bounds how many past token values are kept for redaction.
+const maxSecrets = 8
+
+// remember records tok's secrets so they are scrubbed from errors and logs.
+func (r *Refresher) remember(tok *oauth2.Token) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, v := range []string{tok.AccessToken, tok.RefreshToken} {
+		if v != "" {
+			r.secrets = append(r.secrets, v)
+		}
+	}
+	if n := len(r.secrets); n > maxSecrets {
+		r.secrets = append(r.secrets[:0:0], r.secrets[n-maxSecrets:]...)
+	}
+}
+
+// redact returns err's message with every remembered token removed. It
+// must be called with r.mu held or from the loop; it reads r.secrets.
+func (r *Refresher) redact(err error) string {
+	if err == nil {
+		return ""
+	}
+	return redact.String(err.Error(), r.secrets...)
+}
+
+// Status reports whether the Refresher is keeping its token alive.
+type Status struct {
+	// Healthy is true when a valid token is held, the last attempt did
+	// not fail, and the token is safely stored.
+	Healthy bool
+	// Valid is true when a token can be served now.
+	Valid bool
+	// Expiry is the current token's expiry; zero if it has none.
+	Expiry time.Time
+	// LastRefresh is when the current token was published; zero if it
+	// came from Config.Initial or the store.
+	LastRefresh time.Time
+	// NextRefresh is when the next attempt is planned; zero if none is.
+	NextRefresh time.Time
+	// ConsecutiveFailures counts failed attempts (or saves) since the last
+	// success.
+	ConsecutiveFailures int
+	// LastError is the last failure's message with token values removed;
+	// empty after a success.
+	LastError string
+	// Permanent is true when the last failure stopped the retries: a new
+	// token or new credentials are needed.
+	Permanent bool
+	// Unsaved is true when the current token could not yet be written to
+	// the store.
+	Unsaved bool
+	// Closed is true after Close.
+	Closed bool
+}
+
+// Status returns a snapshot of the Refresher's health.
+func (r *Refresher) Status() Status {
+	now := r.cfg.Clock.Now()
+	s := r.cur.Load()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := Status{
+		Valid:               s.usable(now),
+		LastRefresh:         r.lastRefresh,
+		ConsecutiveFailures: r.failures,
+		Permanent:           r.permErr != nil,
+		Unsaved:             r.unsaved != nil,
+		Closed:              r.ctx.Err() != nil,
+		LastError:           r.redact(r.lastErr),
+	}
+	if s != nil {
+		st.Expiry = s.expiry
+		if r.permErr == nil {
+			st.NextRefresh = s.refreshAt
+			if r.retryAt.After(st.NextRefresh) {
+				st.NextRefresh = r.retryAt
+			}
+		}
+	}
+	st.Healthy = st.Valid && r.failures == 0 && !st.Permanent && !st.Unsaved && !st.Closed
+	return st
+}

@@ -1,0 +1,95 @@
+package tokenrefresh
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// An Entry is what a [Store] keeps: the current token of a lineage and when
+// it was obtained.
+type Entry struct {
+	// Token is the current token. Required.
+	Token *oauth2.Token
+	// Obtained is when the token was issued. The fixed-interval schedule
+	// counts from it; the zero time means unknown, and such a token is due
+	// for rotation at once.
+	Obtained time.Time
+	// Lineage names the chain of rotations the token belongs to: a hash of
+	// the token the chain started from (never the token itself), or "" for
+	// sources that fetch new tokens rather than rotate. A Refresher given an
+	// Initial token resumes a stored entry only when the lineages match, so
+	// a newly issued token is not shadowed by a stale file.
+	Lineage string
+}
+
+// A Store persists the current token so a restarted program resumes its
+// lineage instead of starting from a token that rotation already killed.
+//
+// Implementations must be safe for concurrent use.
+type Store interface {
+	// Load returns the stored entry, or ErrNoToken if there is none.
+	Load(ctx context.Context) (*Entry, error)
+	// Save replaces the stored entry. It must be durable when it returns.
+	Save(ctx context.Context, e *Entry) error
+}
+
+// A Locker is a [Store] that several processes can share. A Refresher whose
+// store is a Locker refreshes as "lock, reload, rotate only if the stored
+// token is still the one due, save, unlock", so a fleet rotates a lineage
+// once per interval and the others adopt the result.
+type Locker interface {
+	Store
+	// Lock blocks until it holds the lineage's lock or ctx is done, and
+	// returns the function that releases it.
+	Lock(ctx context.Context) (unlock func() error, err error)
+}
+
+// LineageOf returns the lineage name of a chain that starts from tok: a
+// short hash that identifies it without revealing it.
+func LineageOf(tok *oauth2.Token) string {
+	if tok == nil || tok.AccessToken == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(tok.AccessToken))
+	return hex.EncodeToString(sum[:12])
+}
+
+// MemoryStore keeps the entry in memory: it survives nothing, but lets code
+// and tests use the Store path without a file. The zero value is an empty
+// store, ready to use, and safe for concurrent use.
+type MemoryStore struct {
+	mu sync.Mutex // guards e
+	e  *Entry
+}
+
+// Load returns a copy of the stored entry, or ErrNoToken.
+func (m *MemoryStore) Load(ctx context.Context) (*Entry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.e == nil {
+		return nil, ErrNoToken
+	}
+	return copyEntry(m.e), nil
+}
+
+// Save stores a copy of e.
+func (m *MemoryStore) Save(ctx context.Context, e *Entry) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.e = copyEntry(e)
+	return nil
+}
+
+func copyEntry(e *Entry) *Entry {
+	c := *e
+	if e.Token != nil {
+		t := *e.Token
+		c.Token = &t
+	}
+	return &c
+}
