@@ -8,3 +8,8 @@ require (
 )
 
 require go.uber.org/goleak v1.3.0
+
+require (
+	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
+	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
+)

@@ -1,0 +1,112 @@
+package bearer
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// idempotentMethods may be retried after they reached the server
+// (RFC 9110 9.2.2).
+var idempotentMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPut: true,
+	http.MethodDelete: true, http.MethodOptions: true, http.MethodTrace: true,
+}
+
+// IdempotencyKeyHeader is the header that makes a POST or PATCH safe to
+// retry: the server applies a request with a key it has seen only once.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// retrySafe reports whether req may be sent again after the server may
+// have acted on it.
+func retrySafe(req *http.Request) bool {
+	return idempotentMethods[req.Method] || req.Header.Get(IdempotencyKeyHeader) != "" ||
+		req.Header.Get("X-Idempotency-Key") != ""
+}
+
+// attemptError wraps a failed attempt's error with what the retry policy
+// needs to know about the request, which retryablehttp does not pass it.
+type attemptError struct {
+	err       error
+	retrySafe bool // the request may be repeated even if it was received
+	neverSent bool // the failure happened before the server saw anything
+}
+
+func (e *attemptError) Error() string { return e.err.Error() }
+func (e *attemptError) Unwrap() error { return e.err }
+
+// neverSent reports whether err shows the request never left: the
+// connection could not be made.
+func neverSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// checkRetry is the client's retry policy for retryablehttp.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		var te *TokenError
+		var ae *attemptError
+		switch {
+		case errors.As(err, &te):
+			return false, err // the token source retries on its own schedule
+		case !errors.As(err, &ae), !retryableTransportError(err):
+			return false, err
+		default:
+			return ae.neverSent || ae.retrySafe, err
+		}
+	}
+	if !retryableStatus(resp.StatusCode) || !retrySafe(resp.Request) {
+		return false, nil
+	}
+	if ra := ParseRetryAfter(resp.Header, time.Now()); ra > c.maxRetryAfter {
+		return false, nil // longer than we will wait: let the caller decide
+	}
+	return true, nil
+}
+
+// retryableTransportError reports whether a transport error may pass:
+// not a bad URL, a redirect loop, or a certificate problem.
+func retryableTransportError(err error) bool {
+	var ue *url.Error
+	if errors.As(err, &ue) && errors.Is(ue.Err, http.ErrUseLastResponse) {
+		return false
+	}
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	if errors.As(err, &unknownAuthority) || errors.As(err, &hostname) || errors.As(err, &invalid) {
+		return false
+	}
+	return true
+}
+
+// backoff returns the wait before retry attempt (0-based): the server's
+// Retry-After if it sent one, else exponential from lo, capped at hi,
+// with equal jitter.
+func (c *Client) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if ra := ParseRetryAfter(resp.Header, time.Now()); ra > 0 {
+			return min(ra, c.maxRetryAfter)
+		}
+	}
+	d := lo
+	for i := 0; i < attempt && d < hi; i++ {
+		d *= 2
+	}
+	d = min(d, hi)
+	return d/2 + rand.N(d/2+1)
+}
+
