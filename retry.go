@@ -109,4 +109,3 @@ func (c *Client) backoff(lo, hi time.Duration, attempt int, resp *http.Response)
 	d = min(d, hi)
 	return d/2 + rand.N(d/2+1)
 }
-
