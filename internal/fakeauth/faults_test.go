@@ -90,7 +90,7 @@ func TestFaultDelayOutlastsTheClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err == nil {
 		resp.Body.Close()
 		t.Fatalf("token during an hour's delay = %d; want the client's deadline", resp.StatusCode)
@@ -159,7 +159,7 @@ func TestFaultTimesUnderConcurrency(t *testing.T) {
 				return
 			}
 			req.Header.Set("Authorization", "Bearer "+tok)
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := testClient.Do(req)
 			if err != nil {
 				t.Error(err)
 				return

@@ -132,10 +132,14 @@ func (a answer) json(t *testing.T) map[string]any {
 	return m
 }
 
+// testClient bounds every request, so that a fault that outlives its Times
+// fails the test instead of hanging it.
+var testClient = &http.Client{Timeout: 30 * time.Second}
+
 // do sends req and reads the answer.
 func do(t *testing.T, req *http.Request) answer {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
