@@ -81,8 +81,7 @@ func (s *Server) handleEcho(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, http.StatusUnprocessableEntity, detail{Detail: "the body must be JSON"})
 		return
 	}
-	q := r.URL.Query()
-	s.writeJSON(w, http.StatusOK, echoResponse{UserID: u.ID, Method: r.Method, Path: r.URL.Path, Query: q, Body: body})
+	s.writeJSON(w, http.StatusOK, echoResponse{UserID: u.ID, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body})
 }
 
 // authorize checks the request's bearer token for the audience and returns

@@ -31,6 +31,10 @@ const (
 // (RFC 7523 section 2.2).
 const JWTBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
+// errNoSuchClient is the keyfunc's answer for an assertion whose iss names
+// no client.
+var errNoSuchClient = errors.New("no such client")
+
 // authenticateClient finds which method the request uses and checks it.
 // The method is empty when the request uses none or several.
 func (s *Server) authenticateClient(r *http.Request, form url.Values) (Client, AuthMethod, *oauthError) {

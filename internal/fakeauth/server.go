@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -84,19 +83,39 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// withDefaults returns c with each zero optional field set to its default.
+func (c Config) withDefaults() Config {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.TokenLifetime == 0 {
+		c.TokenLifetime = DefaultTokenLifetime
+	}
+	switch {
+	case c.ExpiryMargin == 0:
+		c.ExpiryMargin = DefaultExpiryMargin
+	case c.ExpiryMargin < 0:
+		c.ExpiryMargin = 0
+	}
+	if c.Issuer == "" {
+		c.Issuer = DefaultIssuer
+	}
+	if c.APIAudience == "" {
+		c.APIAudience = DefaultAPIAudience
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// validate checks a config that has its defaults.
 func (c *Config) validate() error {
 	if c.TokenLifetime < 0 {
 		return fmt.Errorf("fakeauth: TokenLifetime is %v; it must not be negative", c.TokenLifetime)
 	}
-	lifetime, margin := c.TokenLifetime, c.ExpiryMargin
-	if lifetime == 0 {
-		lifetime = DefaultTokenLifetime
-	}
-	if margin == 0 {
-		margin = DefaultExpiryMargin
-	}
-	if margin >= lifetime {
-		return fmt.Errorf("fakeauth: ExpiryMargin %v must be shorter than the token lifetime %v", margin, lifetime)
+	if c.ExpiryMargin >= c.TokenLifetime {
+		return fmt.Errorf("fakeauth: ExpiryMargin %v must be shorter than the token lifetime %v", c.ExpiryMargin, c.TokenLifetime)
 	}
 	return nil
 }
@@ -166,8 +185,16 @@ func (c Client) LogValue() slog.Value {
 
 // New returns a server configured by cfg, with no users and no clients.
 func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Key == nil {
+		key, err := rsa.GenerateKey(rand.Reader, rsaKeyBits)
+		if err != nil {
+			return nil, fmt.Errorf("fakeauth: generate signing key: %w", err)
+		}
+		cfg.Key = key
 	}
 	s := &Server{
 		now:         cfg.Now,
@@ -183,41 +210,9 @@ func New(cfg Config) (*Server, error) {
 		issued:      map[string]time.Time{},
 		usedJTIs:    map[string]time.Time{},
 	}
-	s.setDefaults()
-	if s.key == nil {
-		key, err := rsa.GenerateKey(rand.Reader, rsaKeyBits)
-		if err != nil {
-			return nil, fmt.Errorf("fakeauth: generate signing key: %w", err)
-		}
-		s.key = key
-	}
 	s.authMux = s.newAuthMux()
 	s.apiMux = s.newAPIMux()
 	return s, nil
-}
-
-func (s *Server) setDefaults() {
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.lifetime == 0 {
-		s.lifetime = DefaultTokenLifetime
-	}
-	switch {
-	case s.margin == 0:
-		s.margin = DefaultExpiryMargin
-	case s.margin < 0:
-		s.margin = 0
-	}
-	if s.issuer == "" {
-		s.issuer = DefaultIssuer
-	}
-	if s.apiAudience == "" {
-		s.apiAudience = DefaultAPIAudience
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
 }
 
 // ServeHTTP serves the auth side: [TokenPath], [UsersMePath] and
@@ -294,10 +289,6 @@ func (s *Server) RevokeAll() {
 	defer s.mu.Unlock()
 	clear(s.issued)
 }
-
-// errNoSuchClient is the keyfunc's answer for an assertion whose iss names
-// no client.
-var errNoSuchClient = errors.New("no such client")
 
 func (s *Server) client(id string) (Client, bool) {
 	s.mu.Lock()
