@@ -59,7 +59,7 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (Client, A
 	}
 	var c Client
 	var err *oauthError
-	switch m := methods[0]; m {
+	switch methods[0] {
 	case ClientSecretBasic:
 		c, err = s.authBasic(r, form)
 	case ClientSecretPost:
