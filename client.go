@@ -64,6 +64,9 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	if c.source != nil && base.Scheme == "http" && !c.insecure && !isLoopback(base.Hostname()) {
+		return nil, fmt.Errorf("bearer: refusing to send tokens over plain http to %s: use https, or pass WithInsecureHTTP if the network is trusted", base.Host)
+	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}

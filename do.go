@@ -66,15 +66,15 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := c.rc.Do(rr)
-	secret := bearerSecret(req)
+	secrets := c.secrets(req)
 	if err != nil {
 		if resp != nil {
 			drainAndClose(resp.Body)
 		}
-		return nil, c.transportError(req, err, secret)
+		return nil, c.transportError(req, err, secrets...)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		apiErr := newAPIError(resp, secret)
+		apiErr := newAPIError(resp, secrets...)
 		c.logger.Debug("bearer: request failed", "method", req.Method, "url", apiErr.URL, "status", resp.StatusCode, "code", apiErr.Code)
 		return resp, apiErr
 	}
@@ -110,13 +110,13 @@ func retryableRequest(req *http.Request) (*retryablehttp.Request, error) {
 
 // transportError makes err (which net/http wraps with the full URL) into
 // one that names the request with a redacted URL.
-func (c *Client) transportError(req *http.Request, err error, secret string) error {
+func (c *Client) transportError(req *http.Request, err error, secrets ...string) error {
 	var te *TokenError
 	if errors.As(err, &te) {
 		return te
 	}
 	if ctxErr := req.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-		return fmt.Errorf("bearer: %s %s: %w", req.Method, redact.URL(req.URL, secret), ctxErr)
+		return fmt.Errorf("bearer: %s %s: %w", req.Method, redact.URL(req.URL, secrets...), ctxErr)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -128,9 +128,9 @@ func (c *Client) transportError(req *http.Request, err error, secret string) err
 	}
 	return &RequestError{
 		Method: req.Method,
-		URL:    redact.URL(req.URL, secret),
+		URL:    redact.URL(req.URL, secrets...),
 		Err:    err,
-		msg:    redact.String(err.Error(), secret),
+		msg:    redact.String(err.Error(), secrets...),
 	}
 }
 
@@ -163,17 +163,23 @@ func (c *Client) decode(resp *http.Response, v any) error {
 	return nil
 }
 
-// bearerSecret returns the token the request was sent with, to redact.
-func bearerSecret(req *http.Request) string {
+// secrets returns the tokens to redact from what is said about req: the
+// one it was sent with and the one last used by the client (a request
+// refused before sending has none of its own).
+func (c *Client) secrets(req *http.Request) []string {
+	var s []string
 	v := req.Header.Get("Authorization")
 	if i := strings.IndexByte(v, ' '); i >= 0 {
-		return v[i+1:]
+		s = append(s, v[i+1:])
 	}
-	return ""
+	if c.auth != nil {
+		s = append(s, c.auth.lastTokens()...)
+	}
+	return s
 }
 
 func (c *Client) redactedURL(req *http.Request) string {
-	return redact.URL(req.URL, bearerSecret(req))
+	return redact.URL(req.URL, c.secrets(req)...)
 }
 
 // Get sends GET path and decodes the JSON response into out (nil to

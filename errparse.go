@@ -32,6 +32,7 @@ func newAPIError(resp *http.Response, secrets ...string) *APIError {
 	parseErrorBody(e, resp.Header, body)
 	e.Code = redact.String(e.Code, secrets...)
 	e.Message = redact.String(e.Message, secrets...)
+	e.RequestID = redact.String(e.RequestID, secrets...)
 	e.Body = []byte(redact.String(string(body), secrets...))
 	return e
 }

@@ -59,6 +59,7 @@ type authHeader struct {
 	tok    *oauth2.Token
 	access string
 	value  []string
+	prev   string // the token before, still worth redacting
 }
 
 // errNoSource is returned by a Transport without a Source.
@@ -101,7 +102,7 @@ func (t *Transport) replay(req *http.Request, rejected *oauth2.Token, resp *http
 	inv.Invalidate(rejected)
 	tok, err := t.Source.Token(req.Context())
 	if err != nil || tok.AccessToken == rejected.AccessToken {
-		t.logf(req, "token rejected with 401 and no new token is available")
+		t.logf(req, "token rejected with 401 and no new token is available", rejected.AccessToken)
 		return resp, nil
 	}
 	again := req
@@ -114,7 +115,7 @@ func (t *Transport) replay(req *http.Request, rejected *oauth2.Token, resp *http
 		again.Body = body
 	}
 	drainAndClose(resp.Body)
-	t.logf(req, "token rejected with 401; replaying once with a new token")
+	t.logf(req, "token rejected with 401; replaying once with a new token", rejected.AccessToken, tok.AccessToken)
 	return t.base().RoundTrip(t.authorize(again, tok))
 }
 
@@ -155,7 +156,11 @@ func (t *Transport) headerValue(tok *oauth2.Token) []string {
 		return h.value
 	}
 	v := []string{tok.Type() + " " + tok.AccessToken}
-	t.header.Store(&authHeader{tok: tok, access: tok.AccessToken, value: v})
+	h := &authHeader{tok: tok, access: tok.AccessToken, value: v}
+	if old := t.header.Load(); old != nil && old.access != tok.AccessToken {
+		h.prev = old.access
+	}
+	t.header.Store(h)
 	return v
 }
 
@@ -174,10 +179,20 @@ func (t *Transport) base() http.RoundTripper {
 	return http.DefaultTransport
 }
 
-func (t *Transport) logf(req *http.Request, msg string) {
+func (t *Transport) logf(req *http.Request, msg string, secrets ...string) {
 	if t.Logger != nil {
-		t.Logger.Info("bearer: "+msg, "method", req.Method, "url", redact.URL(req.URL))
+		t.Logger.Info("bearer: "+msg, "method", req.Method, "url", redact.URL(req.URL, secrets...))
 	}
+}
+
+// lastTokens returns the access tokens of the last requests it authorized
+// (the current one and the one before), so errors about later requests can
+// redact them.
+func (t *Transport) lastTokens() []string {
+	if h := t.header.Load(); h != nil {
+		return []string{h.access, h.prev}
+	}
+	return nil
 }
 
 // isLoopback reports whether host names this machine.
