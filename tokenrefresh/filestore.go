@@ -26,9 +26,10 @@ const fileFormat = 1
 // syncs it, renames it over the old one and syncs the directory, so a crash
 // leaves either the old token or the new one, never a torn file.
 //
-// A FileStore is safe for concurrent use within one process. It does not
-// yet lock across processes: give each process its own file, or wait for
-// the fleet lock.
+// Several processes on one host can share a FileStore's file: on Linux,
+// macOS and the BSDs it is a [Locker], through a lock file beside the token
+// file (see [FileStore.Lock]), and on every system a [Watcher] that polls
+// the file (see [FileStore.Watch]). A FileStore is safe for concurrent use.
 type FileStore struct {
 	path string
 }

@@ -41,12 +41,54 @@ type Store interface {
 // A Locker is a [Store] that several processes can share. A Refresher whose
 // store is a Locker refreshes as "lock, reload, rotate only if the stored
 // token is still the one due, save, unlock", so a fleet rotates a lineage
-// once per interval and the others adopt the result.
+// once per interval and the others adopt the result. A follower whose
+// token the server rejects (see [Refresher.Invalidate]) also takes the
+// lock and reloads before it rotates anything.
+//
+// When the lock cannot be had (the store is unreachable, or another holder
+// keeps it for longer than [Config.AttemptTimeout]), the Refresher keeps
+// serving its token and retries, reporting the problem in
+// [Status].StoreUnavailable. It rotates without the lock only as a last
+// resort, when the token is about to die: in the last tenth of its life
+// (at most the last two minutes) as given by its expiry or, for tokens
+// without one, by [Config.MaxAge]. A token rotated that way is written to
+// the store as soon as the store takes it.
 type Locker interface {
 	Store
 	// Lock blocks until it holds the lineage's lock or ctx is done, and
-	// returns the function that releases it.
+	// returns the function that releases it. It should return at once,
+	// with an error, when the store cannot be reached, rather than wait
+	// for ctx. The lock must stay held at least until ctx's deadline, if
+	// it has one, unless unlock is called first.
 	Lock(ctx context.Context) (unlock func() error, err error)
+}
+
+// A Watcher is a [Store] that can tell when another process may have saved
+// a new entry, so a Refresher adopts a token rotated elsewhere at once
+// rather than when its own schedule comes due or the server rejects the
+// old token. Watching is an optimisation: a fleet is correct without it.
+//
+// A Refresher whose store is a Watcher runs Watch in a goroutine of its
+// own, which [Refresher.Close] ends and waits for. On each notification it
+// reloads the store without the lock and adopts a token of its lineage
+// that is not older than its own; if the store has lost the current token
+// (a Redis restarted without persistence) or holds an older one, it writes
+// its own back under the lock.
+type Watcher interface {
+	Store
+	// Watch reports changes until ctx is done, and then returns.
+	//
+	// It calls notify(nil) whenever the stored entry may have changed:
+	// spurious calls are allowed, and one is due whenever contact with
+	// the store is (re)gained, since changes may have been missed. It
+	// calls notify(err) when it has lost contact with the store, with an
+	// error that names no secret, and keeps trying to regain it by
+	// itself, with a bounded backoff. notify is cheap and never blocks;
+	// Watch calls it from one goroutine at a time.
+	//
+	// A return before ctx is done means watching has stopped for good:
+	// the Refresher logs the error and carries on without it.
+	Watch(ctx context.Context, notify func(err error)) error
 }
 
 // LineageOf returns the lineage name of a chain that starts from tok: a

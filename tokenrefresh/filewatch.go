@@ -1,0 +1,71 @@
+package tokenrefresh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// fileWatchInterval is how often [FileStore.Watch] looks at the token
+// file. A process on the same host adopts a token another one rotated
+// within a second, for the cost of one stat(2) a second; a follower that
+// misses it still adopts the token when its own refresh comes due.
+const fileWatchInterval = time.Second
+
+// Watch reports, until ctx is done, every change of the token file: it
+// compares the file's identity, size and modification time once a second
+// (a Save renames a new file into place, so every Save is seen). It
+// implements [Watcher]; a Refresher calls it, and ends it on Close.
+//
+// It calls notify(err) while the file cannot be examined (other than
+// because it does not exist), and notify(nil) once it can again.
+func (f *FileStore) Watch(ctx context.Context, notify func(err error)) error {
+	prev, failing := f.stat()
+	if failing != nil {
+		notify(failing)
+	}
+	t := time.NewTicker(fileWatchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		cur, err := f.stat()
+		switch {
+		case err != nil:
+			notify(err)
+			failing = err
+			continue
+		case failing != nil, fileChanged(prev, cur):
+			notify(nil)
+		}
+		prev, failing = cur, nil
+	}
+}
+
+// stat returns the token file's information: nil and no error if it does
+// not exist.
+func (f *FileStore) stat() (fs.FileInfo, error) {
+	fi, err := os.Stat(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tokenrefresh: watch the token file: %w: check its directory's permissions", err)
+	}
+	return fi, nil
+}
+
+// fileChanged reports whether the file described by cur is not the one
+// described by prev (nil stands for no file).
+func fileChanged(prev, cur fs.FileInfo) bool {
+	if prev == nil || cur == nil {
+		return prev != cur
+	}
+	return !os.SameFile(prev, cur) || prev.Size() != cur.Size() || !prev.ModTime().Equal(cur.ModTime())
+}
