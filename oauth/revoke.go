@@ -1,0 +1,106 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"net/url"
+)
+
+// TokenTypeHint tells the revocation endpoint what kind of token it is
+// given (RFC 7009 2.1).
+type TokenTypeHint string
+
+// The token type hints of RFC 7009 2.1.
+const (
+	HintAccessToken  TokenTypeHint = "access_token"
+	HintRefreshToken TokenTypeHint = "refresh_token"
+)
+
+// RevocationConfig configures token revocation (RFC 7009). It holds
+// secrets and prints them as REDACTED.
+type RevocationConfig struct {
+	// URL is the revocation endpoint. Required.
+	URL string
+
+	// TokenURL is the token endpoint: the audience of client assertions,
+	// which servers check against their token endpoint. Required with
+	// ClientSecretJWT and PrivateKeyJWT unless Client.Audience is set.
+	TokenURL string
+
+	// Client authenticates the client, as at the token endpoint. Optional:
+	// the zero value sends no client credentials; public clients use
+	// AuthNone with their id.
+	Client ClientAuth
+
+	Settings
+}
+
+func (c *RevocationConfig) validate() (rev *url.URL, aud string, err error) {
+	if rev, err = checkURL("URL", c.URL, c.AllowInsecureHTTP); err != nil {
+		return nil, "", err
+	}
+	if err := c.Client.validate(true); err != nil {
+		return nil, "", err
+	}
+	jwtMethod := c.Client.Method == ClientSecretJWT || c.Client.Method == PrivateKeyJWT
+	switch {
+	case c.TokenURL != "":
+		tok, err := checkURL("TokenURL", c.TokenURL, c.AllowInsecureHTTP)
+		if err != nil {
+			return nil, "", err
+		}
+		aud = assertionAudience(tok)
+	case jwtMethod && c.Client.Audience == "":
+		return nil, "", errors.New("oauth: revocation with a client assertion needs TokenURL (or Client.Audience): it is the assertion's audience")
+	}
+	return rev, aud, c.Settings.validate()
+}
+
+// Revoker revokes tokens. Create it with [NewRevoker]; it is safe for
+// concurrent use.
+type Revoker struct {
+	ep *endpoint
+}
+
+// NewRevoker checks cfg and returns a revoker. It does no I/O.
+func NewRevoker(cfg RevocationConfig) (*Revoker, error) {
+	u, aud, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	ep := newEndpoint(u, cfg.Client, cfg.Settings)
+	if aud != "" {
+		ep.aud = aud
+	}
+	return &Revoker{ep: ep}, nil
+}
+
+// Revoke asks the server to revoke token (RFC 7009 2.1); hint is optional.
+// Revoking a refresh token usually revokes the access tokens issued with
+// it. The server answers success also for a token it does not know (RFC
+// 7009 2.2), so nil means only that the token is not valid any more. A
+// failure is an [*Error] (a 503 carries its Retry-After), or a
+// [*RequestError] when no answer came; Revoke does not retry.
+func (r *Revoker) Revoke(ctx context.Context, token string, hint TokenTypeHint) error {
+	if token == "" {
+		return errors.New("oauth: Revoke needs a token")
+	}
+	form := url.Values{"token": {token}}
+	if hint != "" {
+		form.Set("token_type_hint", string(hint))
+	}
+	a, err := r.ep.authorized(form, r.ep.s.Now())
+	if err != nil {
+		return err
+	}
+	secrets := []string{token, r.ep.client.Secret, a.assertion}
+	ans, err := r.ep.post(ctx, a, secrets)
+	if err != nil {
+		return err
+	}
+	r.ep.log(ctx, "revocation", ans, nil)
+	if ans.status < 200 || ans.status > 299 {
+		return newError(ans, secrets)
+	}
+	return nil
+}
