@@ -17,6 +17,7 @@ func (s *Server) newAuthMux() *http.ServeMux {
 	mux.HandleFunc(TokenPath, s.allow(s.handleToken, http.MethodPost))
 	mux.HandleFunc(UsersMePath, s.allow(s.handleMe, http.MethodGet))
 	mux.HandleFunc(ClientsPath+"{$}", s.allow(s.handleCreateClient, http.MethodPost))
+	mux.HandleFunc(AuthorizePath, s.allow(s.handleAuthorize, http.MethodGet))
 	mux.HandleFunc("/", s.notFound)
 	return mux
 }

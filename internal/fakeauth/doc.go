@@ -17,6 +17,14 @@
 //     an RS256 JWT carrying user_id, groups, roles, aud, iss, exp, jti and iat.
 //   - GET [UsersMePath]: the account of the token's user.
 //   - POST [ClientsPath]: a new client id and secret for the token's user.
+//   - GET [AuthorizePath] (the fake's own; the real service has none): the
+//     authorization code grant with PKCE for native apps (RFC 7636, RFC
+//     8252), approved at once as the client's user and redirected to a
+//     loopback redirect URI on any port. The token endpoint then also
+//     serves grant_type=authorization_code and grant_type=refresh_token,
+//     with refresh tokens rotated on each use and a reused one revoking
+//     its whole family. [Server.DenyAuthorizations] makes it answer
+//     error= instead.
 //
 // [Server.APIHandler] is the API side (Climate Engine's API lives on another
 // host): it accepts the same access tokens at [EchoPath].

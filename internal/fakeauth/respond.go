@@ -13,8 +13,8 @@ import (
 // Stats counts what clients asked of a [Server]. It is a snapshot.
 type Stats struct {
 	// TokenCalls counts requests to [TokenPath] with a form body that names
-	// a grant_type once, by grant_type: "password", "client_credentials", or
-	// "unsupported" for any other.
+	// a grant_type once, by grant_type: "password", "client_credentials",
+	// "authorization_code", "refresh_token", or "unsupported" for any other.
 	TokenCalls map[string]int
 	// AuthMethods counts client_credentials requests that used exactly one
 	// client authentication method, by method, whether or not it succeeded.

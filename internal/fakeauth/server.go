@@ -19,6 +19,9 @@ const (
 	UsersMePath = "/api/v1/users/me"
 	ClientsPath = "/api/v1/clients/"
 	EchoPath    = "/api/v1/data/echo"
+	// AuthorizePath is the fake's own authorization endpoint (RFC 6749
+	// 3.1); the real service has none.
+	AuthorizePath = "/api/v1/auth/authorize"
 )
 
 const (
@@ -141,6 +144,9 @@ type Server struct {
 	issued    map[string]time.Time // exp of each live access token, by jti
 	usedJTIs  map[string]time.Time // exp of each accepted assertion, by client id and jti
 	faults    []*activeFault
+	codes     map[string]*authCode     // live authorization codes, by code
+	refreshes map[string]*refreshEntry // every refresh token issued, by token
+	denial    *oauthError              // the answer of every authorization, if set
 	stats     Stats
 }
 
@@ -209,6 +215,8 @@ func New(cfg Config) (*Server, error) {
 		clients:     map[string]*Client{},
 		issued:      map[string]time.Time{},
 		usedJTIs:    map[string]time.Time{},
+		codes:       map[string]*authCode{},
+		refreshes:   map[string]*refreshEntry{},
 	}
 	s.authMux = s.newAuthMux()
 	s.apiMux = s.newAPIMux()

@@ -28,6 +28,9 @@ type tokenResponse struct {
 	TokenType   string `json:"token_type"`
 	ExpiresAt   int64  `json:"expires_at"`
 	ExpiresIn   int64  `json:"expires_in"`
+	// RefreshToken is set by the authorization_code and refresh_token
+	// grants only, as the real service issues none.
+	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
 // handleToken serves POST [TokenPath].
@@ -48,6 +51,10 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		s.passwordGrant(w, r, form)
 	case "client_credentials":
 		s.clientCredentialsGrant(w, r, form)
+	case "authorization_code":
+		s.authorizationCodeGrant(w, r, form)
+	case "refresh_token":
+		s.refreshTokenGrant(w, r, form)
 	case "":
 		s.writeJSON(w, http.StatusUnprocessableEntity, missingFields("grant_type"))
 	default:
