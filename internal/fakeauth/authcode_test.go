@@ -76,7 +76,7 @@ func TestAuthorizationCodeWithPKCEAndRotation(t *testing.T) {
 	if next.RefreshToken == tok.RefreshToken {
 		t.Error("refresh did not rotate the refresh token")
 	}
-	wantError(t, refresh(tok.RefreshToken), 400, "error", "invalid_grant") // reuse
+	wantError(t, refresh(tok.RefreshToken), 400, "error", "invalid_grant")  // reuse
 	wantError(t, refresh(next.RefreshToken), 400, "error", "invalid_grant") // family revoked
 	if st := f.srv.Stats(); st.TokenCalls["authorization_code"] != 2 || st.TokenCalls["refresh_token"] != 3 {
 		t.Errorf("Stats().TokenCalls = %v; want 2 authorization_code and 3 refresh_token", st.TokenCalls)
