@@ -1,0 +1,57 @@
+// Package c2 calls the C2 APIs of the National Oceanography Centre
+// (https://api.c2.noc.ac.uk), the command and control of its ocean robots,
+// and keeps their Charon token alive for as long as the program runs.
+//
+// A C2 token dies an hour after its last use, and rotating it (PUT
+// /charon/tokens/{token}, with the same token as bearer) kills it and
+// answers its successor. A [Client] rotates the token in the background,
+// every 55 minutes by default, with the current token serving every
+// request meanwhile; it writes each new token to a store before using it,
+// so a restarted program resumes the lineage; and it is the C2
+// notebooks' refresh thread with its bugs fixed:
+//
+//   - every retry goes to /charon/tokens/{token} (the notebooks' retried
+//     /tokens/, which does not exist);
+//   - the retry count starts afresh after each success, and a rotation
+//     that keeps failing is retried with growing waits (see [WithRetry])
+//     instead of being abandoned until the next tick;
+//   - [Client.Close] stops at once, cancelling a rotation in flight;
+//   - with [WithStoreFile], a restart keeps the rotated token.
+//
+// A 401 from Charon is final: the error matches [ErrTokenRejected] and
+// says where to issue a new token. A rotation whose answer was lost after
+// it reached Charon (the connection dropped, or timed out) may have killed
+// the token: if Charon then rejects it, the error is [ErrRotationLost],
+// reported once and never retried in a loop. [Client.Status] tells whether
+// the token is alive, without ever showing it; no error or log line of this
+// package holds a token.
+//
+// Each C2 API is a service of the Client: [DriversService],
+// [PositionsService], [ObservationsService] (CSV streamed, never buffered
+// whole), [PlansService] and [LogsService] (a log entry is never sent
+// twice). [Client.NewRequest] and [Client.Do] reach any other endpoint. A
+// 403 is a [*PermissionError] naming the missing permission; an empty list
+// is not an error.
+//
+// Usage:
+//
+//	c, err := c2.Authenticate(ctx, c2.ProductionAPIRoot, token,
+//		c2.WithStoreFile("/var/lib/myalgo/c2-token.json"))
+//	if err != nil {
+//		log.Fatal(err) // a revoked token says where to issue a new one
+//	}
+//	defer c.Close()
+//	drivers, err := c.Drivers.List(ctx)
+//	...
+//	fixes, err := c.Positions.List(ctx, c2.PositionsQuery{
+//		PlatformType: "slocum", PlatformSerial: "unit_398",
+//		From: time.Now().Add(-6 * time.Hour),
+//	})
+//	var perm *c2.PermissionError
+//	if errors.As(err, &perm) {
+//		log.Printf("ask the C2 team for: %s", perm.Permission)
+//	}
+//
+// Programs in other languages can have the examples/c2-keepalive sidecar
+// keep a token alive in a file for them.
+package c2
