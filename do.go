@@ -66,15 +66,14 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := c.rc.Do(rr)
-	secrets := c.secrets(req)
 	if err != nil {
 		if resp != nil {
 			drainAndClose(resp.Body)
 		}
-		return nil, c.transportError(req, err, secrets...)
+		return nil, c.transportError(req, err, c.secrets(req)...)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		apiErr := newAPIError(resp, secrets...)
+		apiErr := newAPIError(resp, c.secrets(req)...)
 		c.logger.Debug("bearer: request failed", "method", req.Method, "url", apiErr.URL, "status", resp.StatusCode, "code", apiErr.Code)
 		return resp, apiErr
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -109,3 +110,7 @@ func (b *trackingBody) Close() error { b.closed.Store(true); return nil }
 func fmtAll(v any) string {
 	return fmt.Sprintf("%v %+v %#v %s", v, v, v, v)
 }
+
+// waitLimit bounds every wait in these tests, so a broken test fails
+// instead of hanging.
+const waitLimit = 20 * time.Second

@@ -1,0 +1,162 @@
+package bearer_test
+
+// Per-request cost of authorization, side by side with golang.org/x/oauth2.
+// Run: go test -run '^$' -bench . -benchmem -cpu 2 -count 5 .
+// Figures and their reading: docs/benchmarks.md.
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/tokenrefresh"
+	"golang.org/x/oauth2"
+)
+
+var benchBody = []byte(`{"module_name":"simple","description":"a driver","status":"ok"}`)
+
+// memTransport is the bare in-memory RoundTripper every benchmark measures
+// against: it serves each request with an http.Handler through an
+// httptest.ResponseRecorder, as in-memory test transports do, so the
+// figures show the cost of authorization without the network's noise.
+type memTransport struct{}
+
+var benchHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(benchBody)
+})
+
+func (memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	rec := httptest.NewRecorder()
+	benchHandler.ServeHTTP(rec, req)
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
+}
+
+// freshRefresher returns a Refresher holding a token valid for a day.
+func freshRefresher(tb testing.TB) *tokenrefresh.Refresher {
+	tb.Helper()
+	r, err := tokenrefresh.New(context.Background(), tokenrefresh.Config{
+		Initial: &oauth2.Token{AccessToken: "bench-token", Expiry: time.Now().Add(24 * time.Hour)},
+		Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+			return &oauth2.Token{AccessToken: "bench-token-2", Expiry: time.Now().Add(24 * time.Hour)}, nil
+		},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { r.Close() })
+	return r
+}
+
+// transports are the RoundTrippers compared per request.
+func transports(tb testing.TB) map[string]http.RoundTripper {
+	ts := oauth2.ReuseTokenSource(nil, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "bench-token", Expiry: time.Now().Add(24 * time.Hour)}))
+	return map[string]http.RoundTripper{
+		"bare":     memTransport{},
+		"bearer":   &bearer.Transport{Source: freshRefresher(tb), Base: memTransport{}},
+		"x-oauth2": &oauth2.Transport{Source: ts, Base: memTransport{}},
+	}
+}
+
+func roundTrip(tb testing.TB, rt http.RoundTripper, req *http.Request) {
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+func BenchmarkTransport(b *testing.B) {
+	for _, name := range []string{"bare", "bearer", "x-oauth2"} {
+		rt := transports(b)[name]
+		b.Run(name, func(b *testing.B) {
+			req, _ := http.NewRequest("GET", "https://api.example.com/apf/drivers", nil)
+			req.Header.Set("Accept", "application/json")
+			b.ReportAllocs()
+			for b.Loop() {
+				roundTrip(b, rt, req)
+			}
+		})
+	}
+}
+
+// clients are the Clients compared per request: with no token at all, and
+// with a kept-alive token.
+func clients(tb testing.TB) map[string]*bearer.Client {
+	hc := &http.Client{Transport: memTransport{}}
+	bare, err := bearer.NewClient("https://api.example.com", bearer.WithHTTPClient(hc))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	authed, err := bearer.NewClient("https://api.example.com", bearer.WithHTTPClient(hc), bearer.WithTokenSource(freshRefresher(tb)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return map[string]*bearer.Client{"bare": bare, "bearer": authed}
+}
+
+type driver struct {
+	ModuleName  string `json:"module_name"`
+	Description string `json:"description"`
+	Status      string `json:"status"`
+}
+
+func clientGet(tb testing.TB, c *bearer.Client) {
+	req, err := c.NewRequest(context.Background(), "GET", "/apf/drivers", nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var d driver
+	if _, err := c.Do(req, &d); err != nil || d.ModuleName != "simple" {
+		tb.Fatalf("Do = %v, %+v", err, d)
+	}
+}
+
+func BenchmarkClient(b *testing.B) {
+	for _, name := range []string{"bare", "bearer"} {
+		c := clients(b)[name]
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				clientGet(b, c)
+			}
+		})
+	}
+}
+
+// TestAllocationBudget checks the allocation targets, which (unlike times)
+// are exact and the same on every machine: through Client, a token costs
+// at most one allocation over no token; through Transport, fewer than
+// x/oauth2's Transport.
+func TestAllocationBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("counts allocations")
+	}
+	req, _ := http.NewRequest("GET", "https://api.example.com/apf/drivers", nil)
+	rts := transports(t)
+	allocs := map[string]float64{}
+	for name, rt := range rts {
+		allocs[name] = testing.AllocsPerRun(200, func() { roundTrip(t, rt, req) })
+	}
+	cs := clients(t)
+	for name, c := range cs {
+		allocs["client-"+name] = testing.AllocsPerRun(200, func() { clientGet(t, c) })
+	}
+	t.Logf("allocations per request: %v", allocs)
+	if extra := allocs["client-bearer"] - allocs["client-bare"]; extra > 1 {
+		t.Errorf("Client with a token allocates %v more per request than without; want at most 1", extra)
+	}
+	if allocs["bearer"] >= allocs["x-oauth2"] {
+		t.Errorf("Transport allocates %v per request; x/oauth2 %v; want fewer", allocs["bearer"], allocs["x-oauth2"])
+	}
+}
