@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"mime"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -45,7 +46,9 @@ func parseTokenResponse(a *answer, issued time.Time, lifetime time.Duration, sec
 	}
 	body := bytes.TrimSpace(a.body)
 	if len(body) == 0 || body[0] != '{' {
-		return nil, fmt.Errorf("oauth: %s answered %d with %s instead of a JSON token response: check the token URL", a.endpoint, a.status, describeBody(a))
+		text := redact.String(string(body), secrets...)
+		return nil, fmt.Errorf("oauth: %s answered %d with %s instead of a JSON token response: check the token URL",
+			a.endpoint, a.status, describeBody(a.header, []byte(text)))
 	}
 	var tj tokenJSON
 	var extra map[string]any
@@ -113,7 +116,7 @@ func newError(a *answer, secrets []string) *Error {
 		Body:       cutUTF8(text, MaxErrorBody),
 		retryAfter: parseRetryAfter(a.header, a.now),
 	}
-	parseErrorBody(e, a, []byte(text))
+	parseErrorBody(e, a.header, []byte(text))
 	e.Code = redact.String(e.Code, secrets...)
 	e.Description = redact.String(e.Description, secrets...)
 	e.URI = redact.String(e.URI, secrets...)
@@ -130,7 +133,9 @@ type errorJSON struct {
 	Message          json.RawMessage `json:"message"`
 }
 
-func parseErrorBody(e *Error, a *answer, body []byte) {
+// parseErrorBody fills e's Code, Description and URI from a body whose
+// secrets are already removed.
+func parseErrorBody(e *Error, h http.Header, body []byte) {
 	body = bytes.TrimSpace(body)
 	var j errorJSON
 	switch {
@@ -148,15 +153,15 @@ func parseErrorBody(e *Error, a *answer, body []byte) {
 			}
 		}
 	case len(body) > 0:
-		e.Description = describeBody(a)
+		e.Description = describeBody(h, body)
 	}
 }
 
 // describeBody says what a body that is not JSON is: an HTML page (with
 // its title) or text (its first line).
-func describeBody(a *answer) string {
-	body := bytes.TrimSpace(a.body)
-	mt, _, _ := mime.ParseMediaType(a.header.Get("Content-Type"))
+func describeBody(h http.Header, body []byte) string {
+	body = bytes.TrimSpace(body)
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
 	switch {
 	case len(body) == 0:
 		return "an empty body"
