@@ -45,7 +45,7 @@ func TestHonoursRetryAfter(t *testing.T) {
 		RetryAfter: time.Second, Count: 1})
 	e.newClient(t)
 	e.retryAfter(t, 150*time.Second)
-	e.retryAfter(t, c2.MaxRetryWait)          // an hour asked, capped
+	e.retryAfter(t, c2.MaxRetryWait)         // an hour asked, capped
 	e.retryAfter(t, c2.DefaultRetryInterval) // less than the interval asked
 	e.waitRotation(t)
 }

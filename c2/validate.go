@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -27,8 +28,10 @@ func parseRoot(apiRoot, token string) (string, error) {
 	u, err := url.Parse(apiRoot)
 	switch {
 	case err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-		return "", fmt.Errorf("c2: API root %q is not an absolute http or https URL such as %s (New takes the root first, then the token)",
-			redact.String(apiRoot, token), ProductionAPIRoot)
+		// Not quoted: a root that is no URL may be a token passed in the
+		// wrong place.
+		return "", fmt.Errorf("c2: the API root (%s) is not an absolute http or https URL such as %s (New takes the root first, then the token)",
+			describeRoot(u, err), ProductionAPIRoot)
 	case u.User != nil:
 		return "", errors.New("c2: the API root must not carry a user name or password: C2 authenticates with the token alone")
 	case u.RawQuery != "" || u.Fragment != "":
@@ -37,6 +40,20 @@ func parseRoot(apiRoot, token string) (string, error) {
 		return "", fmt.Errorf("c2: API root %s is plain http: tokens are sent only over https, or over http to this machine", redact.URL(u, token))
 	}
 	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// describeRoot says what is wrong with a root that is not an absolute
+// http(s) URL, without quoting it.
+func describeRoot(u *url.URL, err error) string {
+	switch {
+	case err != nil:
+		return "unparsable"
+	case u.Scheme == "":
+		return "no scheme"
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "scheme " + strconv.Quote(u.Scheme)
+	}
+	return "no host"
 }
 
 // isLoopback reports whether host names this machine.
