@@ -27,7 +27,7 @@ type browser struct {
 	pages   []page
 	urls    []string
 	after   func(ctx context.Context, callback string) // runs after the first page, if set
-	refused bool                                        // refuse to open: the flow must print the URL
+	refused bool                                       // refuse to open: the flow must print the URL
 }
 
 type page struct {
