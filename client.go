@@ -112,14 +112,23 @@ func (c *Client) newRetryClient() *retryablehttp.Client {
 	}
 	hc.Transport = attemptTransport{rt}
 	return &retryablehttp.Client{
-		HTTPClient:   hc,
-		RetryWaitMin: c.waitMin,
-		RetryWaitMax: c.waitMax,
-		RetryMax:     c.retryMax,
-		CheckRetry:   c.checkRetry,
-		Backoff:      c.backoff,
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		HTTPClient:     hc,
+		RetryWaitMin:   c.waitMin,
+		RetryWaitMax:   c.waitMax,
+		RetryMax:       c.retryMax,
+		CheckRetry:     c.checkRetry,
+		Backoff:        c.backoff,
+		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: c.logRetry,
 	}
+}
+
+// logRetry logs each retry at debug level, with secrets redacted.
+func (c *Client) logRetry(_ retryablehttp.Logger, req *http.Request, attempt int) {
+	if attempt == 0 || !c.logger.Enabled(req.Context(), slog.LevelDebug) {
+		return
+	}
+	c.logger.Debug("bearer: retrying request", "method", req.Method, "url", c.redactedURL(req), "attempt", attempt+1)
 }
 
 // attemptTransport marks each failed attempt with what checkRetry needs.

@@ -62,6 +62,9 @@ type authHeader struct {
 	prev   string // the token before, still worth redacting
 }
 
+// errEmptyToken is returned when a source answers no token and no error.
+var errEmptyToken = errors.New("the token source returned an empty token")
+
 // errNoSource is returned by a Transport without a Source.
 var errNoSource = errors.New("bearer: Transport.Source is nil: set it to a TokenSource")
 
@@ -79,6 +82,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.base().RoundTrip(t.withoutAuth(req))
 	}
 	tok, err := t.Source.Token(req.Context())
+	if err == nil && (tok == nil || tok.AccessToken == "") {
+		err = errEmptyToken
+	}
 	if err != nil {
 		closeBody(req)
 		return nil, &TokenError{Err: err}
@@ -101,7 +107,7 @@ func (t *Transport) replay(req *http.Request, rejected *oauth2.Token, resp *http
 	}
 	inv.Invalidate(rejected)
 	tok, err := t.Source.Token(req.Context())
-	if err != nil || tok.AccessToken == rejected.AccessToken {
+	if err != nil || tok == nil || tok.AccessToken == "" || tok.AccessToken == rejected.AccessToken {
 		t.logf(req, "token rejected with 401 and no new token is available", rejected.AccessToken)
 		return resp, nil
 	}

@@ -180,6 +180,10 @@ func TestTransportTokenErrorIsTypedAndClosesBody(t *testing.T) {
 	if _, err := (&bearer.Transport{}).RoundTrip(req); err == nil {
 		t.Error("RoundTrip without a Source = nil error")
 	}
+	empty := bearer.TokenSourceFunc(func(context.Context) (*oauth2.Token, error) { return nil, nil })
+	if _, err := (&bearer.Transport{Source: empty, Base: okTripper}).RoundTrip(req); !errors.As(err, &te) {
+		t.Errorf("RoundTrip with a source answering no token = %v; want a *TokenError", err)
+	}
 }
 
 func TestAdapters(t *testing.T) {
