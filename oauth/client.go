@@ -178,6 +178,10 @@ func (c ClientAuth) GoString() string {
 		c.Method, c.ID, mask(c.Secret), maskKey(c.Key), c.KeyID, c.Audience)
 }
 
+// Format prints c as String (or, for %#v, GoString) does, whatever the
+// verb, so no verb prints its fields.
+func (c ClientAuth) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c) }
+
 // LogValue returns the method and client id with the secrets redacted.
 func (c ClientAuth) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("method", string(c.Method)), slog.String("id", c.ID),

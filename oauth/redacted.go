@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 )
 
@@ -137,3 +138,57 @@ func (r *Revoker) GoString() string { return r.String() }
 
 // LogValue logs the revoker without its secrets.
 func (r *Revoker) LogValue() slog.Value { return slog.StringValue(r.String()) }
+
+// Format prints the value as String does, whatever the verb, so no verb
+// prints its fields.
+func (c ClientCredentialsConfig) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c) }
+
+// Format prints the value as String does, whatever the verb, so no verb
+// prints its fields.
+func (c PasswordConfig) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c) }
+
+// Format prints the value as String does, whatever the verb, so no verb
+// prints its fields.
+func (c RefreshTokenConfig) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c) }
+
+// Format prints the value as String does, whatever the verb, so no verb
+// prints its fields.
+func (c AuthCodeConfig) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c) }
+
+// Format prints the value as String does, whatever the verb, so no verb
+// prints its fields.
+func (c RevocationConfig) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c) }
+
+// Format prints the value as String does, whatever the verb, so no verb
+// prints its fields.
+func (c *ClientCredentials) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c) }
+
+// Format prints the value as String does, whatever the verb, so no verb
+// prints its fields.
+func (p *Password) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p) }
+
+// Format prints the value as String does, whatever the verb, so no verb
+// prints its fields.
+func (r *RefreshToken) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r) }
+
+// Format prints the value as String does, whatever the verb, so no verb
+// prints its fields.
+func (a *AuthCode) Format(f fmt.State, verb rune) { formatRedacted(f, verb, a) }
+
+// Format prints the value as String does, whatever the verb, so no verb
+// prints its fields.
+func (r *Revoker) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r) }
+
+// formatRedacted prints v for any verb through its String and GoString
+// methods, which redact secrets. Without it, verbs such as %d or %x would
+// print the fields of a struct one by one.
+func formatRedacted(f fmt.State, verb rune, v interface {
+	fmt.Stringer
+	fmt.GoStringer
+}) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, v.GoString())
+		return
+	}
+	io.WriteString(f, v.String())
+}

@@ -134,7 +134,7 @@ func TestConfigsPrintRedacted(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	d := testRSAKey().D.String()[:20]
 	for _, v := range values {
-		out := fmt.Sprintf("%v %+v %#v %s", v, v, v, v)
+		out := fmt.Sprintf("%v %+v %#v %s %d %x %q", v, v, v, v, v, v, v)
 		logger.Info("config", "value", v)
 		checkNoSecret(t, fmt.Sprintf("%T printed", v), out, []string{canarySecret, canaryPassword, canaryRefresh, d})
 		if !strings.Contains(out, oauth.Redacted) {
