@@ -65,6 +65,16 @@ type Config struct {
 	// expiry (C2: 55 minutes). Zero refreshes before the token's expiry.
 	Interval time.Duration
 
+	// MaxAge is how long after it was obtained a token without an expiry
+	// is sure to stay valid (C2: an hour, since a token dies an hour after
+	// its last use, and it is used when it is issued). Optional. It does
+	// not change the schedule; with a shared store ([Locker]) it tells
+	// when such a token is about to die, so that the Refresher rotates it
+	// even without the store's lock: in the last tenth of MaxAge, at most
+	// the last two minutes. Zero means unknown: a token without an expiry
+	// is then never rotated without the lock.
+	MaxAge time.Duration
+
 	// EarlyWindow is how long before expiry to refresh. Zero means a
 	// quarter of the token's lifetime, at most DefaultMaxEarlyWindow.
 	EarlyWindow time.Duration
@@ -109,12 +119,14 @@ func (c *Config) validate() error {
 		return errors.New("tokenrefresh: Config.Refresh is required")
 	case c.Interval < 0:
 		return fmt.Errorf("tokenrefresh: Config.Interval is %v: it must be positive, or zero to refresh before expiry", c.Interval)
-	case c.EarlyWindow < 0, c.RetryMin < 0, c.RetryMax < 0, c.AttemptTimeout < 0:
+	case c.EarlyWindow < 0, c.RetryMin < 0, c.RetryMax < 0, c.AttemptTimeout < 0, c.MaxAge < 0:
 		return errors.New("tokenrefresh: Config durations must not be negative")
 	case c.Jitter >= 1:
 		return fmt.Errorf("tokenrefresh: Config.Jitter is %v: it must be below 1", c.Jitter)
 	case c.RetryMax != 0 && c.RetryMin > c.RetryMax:
 		return fmt.Errorf("tokenrefresh: Config.RetryMin (%v) is above RetryMax (%v)", c.RetryMin, c.RetryMax)
+	case c.MaxAge > 0 && c.Interval >= c.MaxAge:
+		return fmt.Errorf("tokenrefresh: Config.Interval (%v) is not below MaxAge (%v): tokens would die before they are rotated", c.Interval, c.MaxAge)
 	case c.Initial != nil && c.Initial.AccessToken == "":
 		return errors.New("tokenrefresh: Config.Initial has an empty AccessToken: pass nil to start without a token")
 	}

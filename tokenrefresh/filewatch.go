@@ -20,13 +20,14 @@ const fileWatchInterval = time.Second
 // (a Save renames a new file into place, so every Save is seen). It
 // implements [Watcher]; a Refresher calls it, and ends it on Close.
 //
-// It calls notify(err) while the file cannot be examined (other than
-// because it does not exist), and notify(nil) once it can again.
+// It calls notify(nil) once at the start, notify(err) while the file
+// cannot be examined (other than because it does not exist), and
+// notify(nil) once it can again.
 func (f *FileStore) Watch(ctx context.Context, notify func(err error)) error {
 	prev, failing := f.stat()
-	if failing != nil {
-		notify(failing)
-	}
+	// A change between the caller's last Load and the stat above would
+	// go unseen: report one, as the Watcher contract asks on contact.
+	notify(failing)
 	t := time.NewTicker(fileWatchInterval)
 	defer t.Stop()
 	for {

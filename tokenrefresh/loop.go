@@ -31,6 +31,9 @@ func (r *Refresher) run() {
 		case <-timer:
 		case <-r.kick:
 			stop()
+		case <-r.changed:
+			stop()
+			r.reload()
 		}
 		r.step()
 	}
@@ -75,8 +78,11 @@ func (r *Refresher) step() {
 		return
 	}
 	if unsaved != nil {
-		r.retrySave(unsaved)
-		return
+		if r.retrySave(unsaved) || !r.cur.Load().lastResort(now) {
+			return
+		}
+		// The store still refuses the token, which is about to die:
+		// rotate it all the same rather than lose the lineage.
 	}
 	if !perm && r.cur.Load().due(now) {
 		r.attempt()
@@ -90,20 +96,26 @@ func (r *Refresher) attempt() {
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.AttemptTimeout)
 	defer cancel()
 	if l, ok := r.cfg.Store.(Locker); ok {
-		unlock, err := l.Lock(ctx)
-		if err != nil {
-			r.fail(fmt.Errorf("tokenrefresh: lock the shared token: %w", err))
+		unlock, done := r.lockShared(ctx, l)
+		if unlock != nil {
+			defer unlock()
+		}
+		if done {
 			return
 		}
-		defer func() {
-			if err := unlock(); err != nil {
-				r.cfg.Logger.Warn("tokenrefresh: release the shared token lock", "error", r.redact(err))
-			}
-		}()
-		if r.adoptStored(ctx) {
-			return
+		if unlock == nil && ctx.Err() != nil {
+			// Waiting for the lock used up the attempt's time: the
+			// last-resort rotation gets time of its own.
+			var cancelRotate context.CancelFunc
+			ctx, cancelRotate = context.WithTimeout(r.ctx, r.cfg.AttemptTimeout)
+			defer cancelRotate()
 		}
 	}
+	r.rotate(ctx)
+}
+
+// rotate calls the RefreshFunc, then saves and publishes its token.
+func (r *Refresher) rotate(ctx context.Context) {
 	old := r.cur.Load()
 	var current *oauth2.Token
 	if old != nil {
@@ -122,29 +134,75 @@ func (r *Refresher) attempt() {
 	r.publish(old, e, r.save(ctx, e))
 }
 
-// adoptStored reloads the shared store; if it holds a token of this lineage
-// other than ours that is not yet due, it publishes it and reports true.
-func (r *Refresher) adoptStored(ctx context.Context) bool {
+// lockShared takes the shared store's lock and reloads the store, adopting
+// a token another process rotated. It reports done when the attempt is
+// over: a token was adopted, or the store could not be used and the token
+// is not about to die (the failure is recorded, and retried). Otherwise
+// the caller rotates the token. unlock, if not nil, releases the lock.
+func (r *Refresher) lockShared(ctx context.Context, l Locker) (unlock func(), done bool) {
+	release, err := l.Lock(ctx)
+	if err != nil {
+		return nil, !r.lastResortAfter(fmt.Errorf("tokenrefresh: lock the shared token store: %w", err))
+	}
+	unlock = func() {
+		if err := release(); err != nil {
+			r.cfg.Logger.Warn("tokenrefresh: release the shared token lock", "error", r.redact(err))
+		}
+	}
+	adopted, err := r.adoptStored(ctx)
+	if err != nil {
+		return unlock, !r.lastResortAfter(fmt.Errorf("tokenrefresh: reload the shared token store: %w", err))
+	}
+	r.storeOK()
+	return unlock, adopted
+}
+
+// lastResortAfter records that the shared store could not be used, and
+// reports whether to rotate all the same because the token is about to
+// die. If not, err counts as a failed attempt, to be retried.
+func (r *Refresher) lastResortAfter(err error) bool {
+	if r.ctx.Err() == nil {
+		r.storeFailed(err)
+		if r.cur.Load().lastResort(r.cfg.Clock.Now()) {
+			r.cfg.Logger.Warn("tokenrefresh: the token is about to die and the shared store cannot be used: rotating without its lock",
+				"error", r.redact(err))
+			return true
+		}
+	}
+	r.fail(err)
+	return false
+}
+
+// adoptStored reloads the shared store under its lock; if it holds a token
+// of this lineage to adopt in place of ours (see newer) that is not yet
+// due, it publishes it and reports true. A token of ours that the store
+// has not yet taken is the newest of the lineage, and is kept.
+func (r *Refresher) adoptStored(ctx context.Context) (bool, error) {
 	e, err := r.cfg.Store.Load(ctx)
-	if err != nil || e.Lineage != r.lineage {
-		return false
+	if errors.Is(err, ErrNoToken) {
+		return false, nil
 	}
+	if err != nil {
+		return false, err
+	}
+	r.mu.Lock()
+	unsaved := r.unsaved != nil
+	r.mu.Unlock()
 	old := r.cur.Load()
-	if old != nil && old.tok.AccessToken == e.Token.AccessToken {
-		return false
+	if unsaved || e.Lineage != r.lineage || !newer(e, old) {
+		return false, nil
 	}
+	r.remember(e.Token)
 	ns := r.newState(e)
 	if ns.due(r.cfg.Clock.Now()) {
 		// Rotate the stored token, not our older one that it replaced.
 		ns.refreshAt = r.cfg.Clock.Now()
 		r.cur.Store(ns)
-		r.remember(e.Token)
-		return false
+		return false, nil
 	}
-	r.remember(e.Token)
 	r.publish(old, e, nil)
 	r.cfg.Logger.Info("tokenrefresh: adopted the token another process rotated")
-	return true
+	return true, nil
 }
 
 // checkToken rejects what a RefreshFunc must not return.
@@ -167,7 +225,8 @@ func (r *Refresher) save(ctx context.Context, e *Entry) error {
 }
 
 // publish makes e the current token, records success (or the failed save,
-// to be retried), and calls OnRotate.
+// to be retried), and calls OnRotate. A published token ends a permanent
+// failure: in a fleet, it may have been a rotation that lost the race.
 func (r *Refresher) publish(old *state, e *Entry, saveErr error) {
 	ns := r.newState(e)
 	now := r.cfg.Clock.Now()
@@ -176,6 +235,8 @@ func (r *Refresher) publish(old *state, e *Entry, saveErr error) {
 	r.lastRefresh = now
 	r.failures = 0
 	r.lastErr = nil
+	r.permErr = nil
+	r.storeErr = saveErr
 	r.setRetryAtLocked(time.Time{})
 	r.unsaved = nil
 	if saveErr != nil {
@@ -199,26 +260,47 @@ func (r *Refresher) publish(old *state, e *Entry, saveErr error) {
 	}
 }
 
-// retrySave tries again to store a published token the store refused.
-func (r *Refresher) retrySave(e *Entry) {
+// retrySave tries again to store a published token the store refused,
+// under the store's lock if it has one, and reports whether the token is
+// stored now (or no longer needs to be).
+func (r *Refresher) retrySave(e *Entry) bool {
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.AttemptTimeout)
 	defer cancel()
-	err := r.save(ctx, e)
+	err := r.saveShared(ctx, e)
+	now := r.cfg.Clock.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.unsaved != e {
-		return // a newer token replaced it meanwhile
+		return true // a newer token replaced it meanwhile
 	}
 	if err != nil {
 		r.failures++
 		r.lastErr = err
-		r.setRetryAtLocked(r.cfg.Clock.Now().Add(r.backoffLocked(0, time.Time{})))
+		r.storeErr = err
+		r.setRetryAtLocked(now.Add(r.backoffLocked(0, r.retryBound(now))))
 		r.cfg.Logger.Error("tokenrefresh: saving the token failed again", "error", r.redact(err), "failures", r.failures)
-		return
+		return false
 	}
-	r.unsaved, r.lastErr, r.failures = nil, nil, 0
+	r.unsaved, r.lastErr, r.storeErr, r.failures = nil, nil, nil, 0
 	r.setRetryAtLocked(time.Time{})
 	r.cfg.Logger.Info("tokenrefresh: token saved after earlier failures")
+	return true
+}
+
+// saveShared saves e under the store's lock if it has one.
+func (r *Refresher) saveShared(ctx context.Context, e *Entry) error {
+	if l, ok := r.cfg.Store.(Locker); ok {
+		unlock, err := l.Lock(ctx)
+		if err != nil {
+			return fmt.Errorf("tokenrefresh: lock the shared token store: %w", err)
+		}
+		defer func() {
+			if err := unlock(); err != nil {
+				r.cfg.Logger.Warn("tokenrefresh: release the shared token lock", "error", r.redact(err))
+			}
+		}()
+	}
+	return r.save(ctx, e)
 }
 
 // fail records a failed attempt and schedules the retry.
@@ -236,11 +318,7 @@ func (r *Refresher) fail(err error) {
 		r.permErr = err
 		r.cfg.Logger.Error("tokenrefresh: token refresh failed permanently; not retrying", "error", r.redact(err))
 	} else {
-		var expiry time.Time
-		if s := r.cur.Load(); s.usable(now) {
-			expiry = s.expiry
-		}
-		r.setRetryAtLocked(now.Add(r.backoffLocked(retryAfter(err), expiry)))
+		r.setRetryAtLocked(now.Add(r.backoffLocked(retryAfter(err), r.retryBound(now))))
 		r.cfg.Logger.Warn("tokenrefresh: token refresh failed; retrying", "error", r.redact(err),
 			"failures", r.failures, "retry_at", r.retryAt)
 	}

@@ -20,6 +20,9 @@ type Refresher struct {
 	// cur is the published token; Token reads it without a lock.
 	cur  atomic.Pointer[state]
 	kick chan struct{} // nudges the loop; capacity 1, sends never block
+	// changed carries the store's change notifications to the loop
+	// (capacity 1, sends never block); nil if the store is no Watcher.
+	changed chan struct{}
 	// backoffUntil mirrors retryAt in Unix nanoseconds, so Token can see
 	// without a lock that nudging the loop would be pointless.
 	backoffUntil atomic.Int64
@@ -27,6 +30,9 @@ type Refresher struct {
 	ctx    context.Context // the loop's own context, ended by Close
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the loop has exited
+	// watchDone is closed when the store's Watch has returned (at once if
+	// the store is no Watcher).
+	watchDone chan struct{}
 
 	mu          sync.Mutex    // guards the fields below
 	attemptDone chan struct{} // closed, and replaced, when an attempt ends
@@ -36,6 +42,7 @@ type Refresher struct {
 	retryAt     time.Time     // no attempt before this (backoff)
 	lastRefresh time.Time     // when the last token was published
 	unsaved     *Entry        // a published entry the store has not taken yet
+	storeErr    error         // why the store could not be used last time; nil if it could
 	secrets     []string      // recent token values, scrubbed from errors
 }
 
@@ -47,6 +54,13 @@ type state struct {
 	refreshAt time.Time // zero: not due by time
 	expiry    time.Time // zero: does not expire by time
 	invalid   bool      // the server rejected it
+	// deadline is when the token is sure to be valid until: its expiry,
+	// or for a token without one, obtained + Config.MaxAge; zero if
+	// unknown.
+	deadline time.Time
+	// lastResortAt is when the token is about to die, so that it is
+	// rotated even without the shared store's lock; zero: never.
+	lastResortAt time.Time
 }
 
 // usable reports whether s can be served at now.
@@ -57,6 +71,18 @@ func (s *state) usable(now time.Time) bool {
 // due reports whether s should be replaced at now.
 func (s *state) due(now time.Time) bool {
 	return !s.usable(now) || (!s.refreshAt.IsZero() && !now.Before(s.refreshAt))
+}
+
+// lastResort reports whether s may be rotated at now without the shared
+// store's lock: it is about to die. With no token at all there is nothing
+// to lose. A token the server rejected is not rotated without the lock:
+// in a fleet that most likely means another process rotated it, and only
+// the store knows the successor.
+func (s *state) lastResort(now time.Time) bool {
+	if s == nil {
+		return true
+	}
+	return !s.invalid && !s.lastResortAt.IsZero() && !now.Before(s.lastResortAt)
 }
 
 // New validates cfg, resumes the lineage from cfg.Store when it holds one,
@@ -83,6 +109,13 @@ func New(ctx context.Context, cfg Config) (*Refresher, error) {
 		r.remember(start.Token)
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.watchDone = make(chan struct{})
+	if w, ok := cfg.Store.(Watcher); ok {
+		r.changed = make(chan struct{}, 1)
+		go r.watch(w)
+	} else {
+		close(r.watchDone)
+	}
 	go r.run()
 	return r, nil
 }
@@ -214,11 +247,13 @@ func (r *Refresher) nudge() {
 	}
 }
 
-// Close stops the background loop and waits for it to exit. A refresh in
-// flight is cancelled. Close is idempotent; Token keeps serving a still
-// valid token after it, and returns ErrClosed once a new one is needed.
+// Close stops the background loop, and the store's Watch if it has one,
+// and waits for them to exit. A refresh in flight is cancelled. Close is
+// idempotent; Token keeps serving a still valid token after it, and
+// returns ErrClosed once a new one is needed.
 func (r *Refresher) Close() error {
 	r.cancel()
 	<-r.done
+	<-r.watchDone
 	return nil
 }

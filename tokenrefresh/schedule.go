@@ -12,6 +12,18 @@ import (
 // that are due at once must not be called in a tight loop.
 const minRefreshGap = time.Second
 
+// A token is about to die, and is rotated even without the shared store's
+// lock (see [Locker]), in the last lastResortDivisor-th of its life and at
+// most maxLastResortWindow before its deadline. Two minutes are four
+// default attempt timeouts: room for a few unlocked attempts before a
+// long-lived token dies, while giving the store as long as possible to
+// come back first. A tenth keeps short-lived tokens (a 1-minute token:
+// the last 6 s) from being rotated without the lock most of their life.
+const (
+	lastResortDivisor   = 10
+	maxLastResortWindow = 2 * time.Minute
+)
+
 // newState computes the schedule of e's token.
 func (r *Refresher) newState(e *Entry) *state {
 	now := r.cfg.Clock.Now()
@@ -42,7 +54,39 @@ func (r *Refresher) newState(e *Entry) *state {
 	if !s.expiry.IsZero() && s.refreshAt.After(s.expiry) {
 		s.refreshAt = s.expiry
 	}
+	r.setDeadline(s, e.Obtained, now)
 	return s
+}
+
+// setDeadline sets when s's token is sure to be valid until, and from when
+// it is about to die.
+func (r *Refresher) setDeadline(s *state, obtained, now time.Time) {
+	s.deadline = s.expiry
+	if s.deadline.IsZero() && r.cfg.MaxAge > 0 {
+		s.deadline = obtained.Add(r.cfg.MaxAge)
+		if obtained.IsZero() {
+			s.deadline = now // unknown age: it may die at any moment
+		}
+	}
+	if s.deadline.IsZero() {
+		return
+	}
+	from := obtained
+	if from.IsZero() || from.After(now) {
+		from = now
+	}
+	window := min(max(s.deadline.Sub(from), 0)/lastResortDivisor, maxLastResortWindow)
+	s.lastResortAt = s.deadline.Add(-window)
+}
+
+// retryBound returns the time by which the current token must be replaced,
+// so that retries are planned early enough: its deadline while it is
+// usable and not past it, else zero.
+func (r *Refresher) retryBound(now time.Time) time.Time {
+	if s := r.cur.Load(); s.usable(now) && now.Before(s.deadline) {
+		return s.deadline
+	}
+	return time.Time{}
 }
 
 // earlyWindow returns how long before expiry to refresh a token that lives
@@ -65,8 +109,8 @@ func (r *Refresher) jitter(span float64) time.Duration {
 // backoffLocked returns the delay before the next attempt after
 // r.failures consecutive failures: exponential from RetryMin, capped at
 // RetryMax, with equal jitter; at least what the server asked for
-// (capped); and, while a token is still valid until expiry, early enough
-// to try again before it dies.
+// (capped); and, while a token is still valid until expiry (see
+// retryBound), early enough to try again before it dies.
 func (r *Refresher) backoffLocked(serverAsked time.Duration, expiry time.Time) time.Duration {
 	d := r.cfg.RetryMin
 	for i := 1; i < r.failures && d < r.cfg.RetryMax; i++ {
@@ -114,7 +158,7 @@ func (r *Refresher) redact(err error) string {
 // Status reports whether the Refresher is keeping its token alive.
 type Status struct {
 	// Healthy is true when a valid token is held, the last attempt did
-	// not fail, and the token is safely stored.
+	// not fail, the token is safely stored, and the store is available.
 	Healthy bool
 	// Valid is true when a token can be served now.
 	Valid bool
@@ -137,6 +181,17 @@ type Status struct {
 	// Unsaved is true when the current token could not yet be written to
 	// the store.
 	Unsaved bool
+	// StoreUnavailable is true when the last use of the store failed: it
+	// is unreachable, refuses the token, or another process held its lock
+	// for longer than an attempt. The Refresher keeps serving its token,
+	// rotates it without the lock only when it is about to die (see
+	// [Locker]), and clears this once the store answers again. With a
+	// [Watcher] store it is seen within seconds; otherwise at the next
+	// refresh.
+	StoreUnavailable bool
+	// StoreError says why the store could not be used, with token values
+	// removed; empty when StoreUnavailable is false.
+	StoreError string
 	// Closed is true after Close.
 	Closed bool
 }
@@ -153,6 +208,8 @@ func (r *Refresher) Status() Status {
 		ConsecutiveFailures: r.failures,
 		Permanent:           r.permErr != nil,
 		Unsaved:             r.unsaved != nil,
+		StoreUnavailable:    r.storeErr != nil,
+		StoreError:          r.redact(r.storeErr),
 		Closed:              r.ctx.Err() != nil,
 		LastError:           r.redact(r.lastErr),
 	}
@@ -165,6 +222,6 @@ func (r *Refresher) Status() Status {
 			}
 		}
 	}
-	st.Healthy = st.Valid && r.failures == 0 && !st.Permanent && !st.Unsaved && !st.Closed
+	st.Healthy = st.Valid && r.failures == 0 && !st.Permanent && !st.Unsaved && !st.StoreUnavailable && !st.Closed
 	return st
 }
