@@ -133,8 +133,8 @@ func checkPayload(p string) error {
 	switch {
 	case p == "":
 		return errors.New("no payload")
-	case len(p) > maxTokenLen || strings.IndexFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
-		return errors.New("the payload is not a token")
+	case len(p) > maxTokenLen || strings.IndexFunc(p, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0:
+		return errors.New("the payload is not a token: it is too long, or not all printable ASCII")
 	}
 	return nil
 }

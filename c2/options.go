@@ -125,9 +125,11 @@ func WithRefreshInterval(d time.Duration) Option {
 // next 55-minute tick, by which time an idle token had died: after those
 // retries it keeps trying, doubling the wait up to [MaxRetryWait] (or
 // interval, if longer). A longer Retry-After from the server is honoured
-// up to the same cap. The current token is served all the while; a token
-// in use stays alive through an outage, since C2 counts its hour from the
-// last use.
+// up to the same cap. Within the hour an idle token is sure to live, the
+// waits shrink to half the time it has left (but not below
+// interval/2^(attempts-1)), so its last minutes get the most attempts. The
+// current token is served all the while; a token in use stays alive
+// through an outage, since C2 counts its hour from the last use.
 func WithRetry(interval time.Duration, attempts int) Option {
 	return func(c *config) error {
 		if interval <= 0 || attempts < 1 {
