@@ -146,8 +146,8 @@ func Authenticate(ctx context.Context, apiRoot, token string, opts ...Option) (*
 
 // awaitRotation waits for the first rotation if the token is due for one.
 func (c *Client) awaitRotation(ctx context.Context) error {
-	if st := c.tokens.Status(); st.NextRefresh.After(c.now()) {
-		return nil // resumed a stored token that is not due yet
+	if st := c.tokens.Status(); st.NextRefresh.After(c.now()) && st.ConsecutiveFailures == 0 && !st.Permanent {
+		return nil // rotated already, or resumed a stored token that is not due
 	}
 	select {
 	case <-c.rotated:

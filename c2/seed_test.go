@@ -228,6 +228,37 @@ func TestAuthenticateWaitsForTheFirstRotation(t *testing.T) {
 	}
 }
 
+// A first rotation that fails for a while keeps Authenticate waiting
+// until it succeeds.
+func TestAuthenticateWaitsThroughFailures(t *testing.T) {
+	e := setup(t, fakec2.Options{})
+	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 1})
+	type result struct {
+		c   *c2.Client
+		err error
+	}
+	done := make(chan result, 1)
+	actx := ctx(t)
+	go func() {
+		c, err := c2.Authenticate(actx, e.srv.URL, e.token, e.options()...)
+		done <- result{c, err}
+	}()
+	e.retryAfter(t, c2.DefaultRetryInterval)
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(waitLimit):
+		t.Fatalf("Authenticate did not return within %v of the successful retry", waitLimit)
+	}
+	if r.err != nil {
+		t.Fatalf("Authenticate() = %v", r.err)
+	}
+	defer r.c.Close()
+	if e.fake.Valid(e.token) || e.putCount() != 2 {
+		t.Errorf("Authenticate returned before the retry rotated the token")
+	}
+}
+
 // A revoked token fails Authenticate itself, with the way out.
 func TestAuthenticateWithRevokedToken(t *testing.T) {
 	e := setup(t, fakec2.Options{})
