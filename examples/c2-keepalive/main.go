@@ -146,7 +146,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 func keepAlive(ctx context.Context, cfg *config, token string, log *slog.Logger) error {
 	out := &tokenFile{path: cfg.out, log: log}
 	rotated := make(chan struct{}, 1)
-	c, err := c2.New(ctx, cfg.root, token,
+	// Authenticate returns once a token that is due (as a freshly issued
+	// one is) has been rotated, so the file never holds one about to die.
+	c, err := c2.Authenticate(ctx, cfg.root, token,
 		c2.WithStoreFile(cfg.state),
 		c2.WithRefreshInterval(cfg.interval),
 		c2.WithLogger(log),
@@ -157,6 +159,9 @@ func keepAlive(ctx context.Context, cfg *config, token string, log *slog.Logger)
 			default:
 			}
 		}))
+	if err != nil && ctx.Err() != nil {
+		return nil // stopped while the first rotation was being retried
+	}
 	if err != nil {
 		return err
 	}
