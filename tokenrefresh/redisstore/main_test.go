@@ -1,0 +1,22 @@
+package redisstore_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package if any goroutine outlives its test: every
+// Refresher and Redis client must be closed, and Watch must end with its
+// context. It also silences go-redis's own log of failed dials, which the
+// outage tests provoke by the hundred.
+func TestMain(m *testing.M) {
+	redis.SetLogger(quiet{})
+	goleak.VerifyTestMain(m)
+}
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}

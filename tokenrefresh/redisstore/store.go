@@ -1,0 +1,140 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bearer-go/bearer/tokenrefresh"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/oauth2"
+)
+
+// DefaultLockTTL is how long the lock lives if its holder never releases
+// it. It is twice tokenrefresh.DefaultAttemptTimeout, since the lock must
+// outlive the attempt it guards (lock, reload, rotate, save), or another
+// replica could rotate the same token; and it is short enough that when a
+// holder dies the others take over well within C2's five-minute early
+// window. Lock stretches it further to cover the deadline of its context.
+const DefaultLockTTL = time.Minute
+
+// maxEntrySize bounds what Load accepts: an entry is a few hundred bytes;
+// anything near this size is not one of ours.
+const maxEntrySize = 1 << 20
+
+// entryFormat is the version of the JSON record a Store writes.
+const entryFormat = 1
+
+// Store keeps one lineage's entry in Redis and implements
+// [tokenrefresh.Store], [tokenrefresh.Locker] and [tokenrefresh.Watcher].
+// Create it with [New]; it is safe for concurrent use. Give each lineage
+// its own key, and every replica of a lineage the same key.
+type Store struct {
+	client  redis.UniversalClient
+	key     string
+	lockKey string
+	channel string
+	lockTTL time.Duration
+}
+
+// An Option configures a [Store].
+type Option func(*Store) error
+
+// WithLockTTL sets how long the lock lives if its holder never releases
+// it. It must be longer than the Refresher's Config.AttemptTimeout; Lock
+// also stretches it to cover its context's deadline. Zero or less is an
+// error. The default is [DefaultLockTTL].
+func WithLockTTL(d time.Duration) Option {
+	return func(s *Store) error {
+		if d <= 0 {
+			return fmt.Errorf("redisstore: lock TTL is %v: it must be positive", d)
+		}
+		s.lockTTL = d
+		return nil
+	}
+}
+
+// New returns a store for the lineage kept under key in the Redis that
+// client reaches (a *redis.Client, *redis.ClusterClient or any
+// UniversalClient). It does not contact Redis. The client stays the
+// caller's to close.
+func New(client redis.UniversalClient, key string, opts ...Option) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redisstore: New needs a Redis client")
+	}
+	if strings.TrimSpace(key) == "" {
+		return nil, errors.New(`redisstore: New needs a key name, such as "bearer:c2:token"`)
+	}
+	s := &Store{client: client, key: key, lockKey: key + ":lock", channel: key + ":saved", lockTTL: DefaultLockTTL}
+	for _, opt := range opts {
+		if err := opt(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Key returns the key that holds the entry; the lock is Key()+":lock" and
+// the channel Key()+":saved".
+func (s *Store) Key() string { return s.key }
+
+type record struct {
+	Format       int       `json:"format"`
+	AccessToken  string    `json:"access_token"`
+	TokenType    string    `json:"token_type,omitempty"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	Expiry       time.Time `json:"expiry,omitzero"`
+	Obtained     time.Time `json:"obtained,omitzero"`
+	Lineage      string    `json:"lineage,omitempty"`
+}
+
+// Load returns the stored entry, or tokenrefresh.ErrNoToken if the key
+// does not exist.
+func (s *Store) Load(ctx context.Context) (*tokenrefresh.Entry, error) {
+	data, err := s.client.Get(ctx, s.key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, tokenrefresh.ErrNoToken
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: load %s: %w: check that Redis is reachable", s.key, err)
+	}
+	var rec record
+	if len(data) > maxEntrySize || json.Unmarshal(data, &rec) != nil || rec.AccessToken == "" {
+		// The JSON error could quote the value, a token: do not wrap it.
+		return nil, fmt.Errorf("redisstore: %s does not hold a token record: delete the key to start a new lineage", s.key)
+	}
+	tok := &oauth2.Token{AccessToken: rec.AccessToken, TokenType: rec.TokenType, RefreshToken: rec.RefreshToken, Expiry: rec.Expiry}
+	return &tokenrefresh.Entry{Token: tok, Obtained: rec.Obtained, Lineage: rec.Lineage}, nil
+}
+
+// Save replaces the stored entry and, in the same transaction, publishes
+// on the channel so the other replicas reload it. The key has no expiry.
+func (s *Store) Save(ctx context.Context, e *tokenrefresh.Entry) error {
+	if e == nil || e.Token == nil || e.Token.AccessToken == "" {
+		return errors.New("redisstore: cannot save an empty entry")
+	}
+	data, err := json.Marshal(record{
+		Format:       entryFormat,
+		AccessToken:  e.Token.AccessToken,
+		TokenType:    e.Token.TokenType,
+		RefreshToken: e.Token.RefreshToken,
+		Expiry:       e.Token.Expiry,
+		Obtained:     e.Obtained,
+		Lineage:      e.Lineage,
+	})
+	if err != nil {
+		return errors.New("redisstore: the token's expiry or obtained time cannot be encoded")
+	}
+	_, err = s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, s.key, data, 0)
+		p.Publish(ctx, s.channel, "saved")
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redisstore: save %s: %w: check that Redis is reachable and writable", s.key, err)
+	}
+	return nil
+}
