@@ -123,7 +123,6 @@ type AuthCode struct {
 	ep      *endpoint
 	auth    *url.URL
 	cfg     AuthCodeConfig // with defaults filled in
-	scopes  []string
 	timeout time.Duration
 }
 

@@ -61,7 +61,7 @@ func TestClientRedactsItsSecret(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("client", "c", c)
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("client", "c", c)
-	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprintf("%s", &c), buf.String()} {
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), (&c).String(), buf.String()} {
 		if strings.Contains(s, c.ClientSecret) || !strings.Contains(s, "c-1") || !strings.Contains(s, "REDACTED") {
 			t.Errorf("printed client %q: want the id, REDACTED, and not the secret", s)
 		}

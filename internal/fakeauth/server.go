@@ -308,16 +308,6 @@ func (s *Server) client(id string) (Client, bool) {
 	return *c, true
 }
 
-func (s *Server) userByID(id string) (User, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, ok := s.usersByID[id]
-	if !ok {
-		return User{}, false
-	}
-	return u.User, true
-}
-
 // newUUID returns a random (version 4) UUID, RFC 9562 section 5.4.
 func newUUID() string {
 	var b [16]byte

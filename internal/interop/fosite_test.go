@@ -206,7 +206,7 @@ func (s *server) clientSecretJWT(next fosite.ClientAuthenticationStrategy) fosit
 			return nil, fosite.ErrInvalidClient.WithHint("client_assertion: sub must equal iss")
 		case claims.ID == "" || !s.useJTI(claims.ID):
 			return nil, fosite.ErrJTIKnown.WithHint("client_assertion: jti missing or reused")
-		case claims.ExpiresAt.Sub(time.Now()) > 10*time.Minute:
+		case time.Until(claims.ExpiresAt.Time) > 10*time.Minute:
 			return nil, fosite.ErrInvalidClient.WithHint("client_assertion: exp too far ahead")
 		}
 		return s.store.GetClient(ctx, claims.Issuer)
