@@ -229,6 +229,18 @@ func TestLoginRejectsWrongState(t *testing.T) {
 	}
 }
 
+func TestLoginNeedsCodeOrError(t *testing.T) {
+	s := newRecordingAuthServer(t, func(q url.Values) url.Values { return url.Values{"state": {q.Get("state")}} })
+	b := &browser{}
+	_, err := s.flow(t, oauth.AuthCodeConfig{OpenBrowser: b.open}).Login(bounded(t))
+	if err == nil || !strings.Contains(err.Error(), "neither a code nor an error") {
+		t.Errorf("Login() with an empty redirect = %v; want an error", err)
+	}
+	if p := b.lastPage(t); p.status != http.StatusBadRequest {
+		t.Errorf("browser page = %d; want 400", p.status)
+	}
+}
+
 func TestLoginShowsServerError(t *testing.T) {
 	f := setupFake(t, fixedNow)
 	f.srv.DenyAuthorizations("access_denied", "The user <b>refused</b>")

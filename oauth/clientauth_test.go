@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"testing"
@@ -133,9 +135,11 @@ func TestPrivateKeyJWTAssertion(t *testing.T) {
 	}{
 		{"RS256", testRSAKey(), &testRSAKey().PublicKey, "key-2026", ""},
 		{"ES256", testECKey(), &testECKey().PublicKey, "", "https://issuer.example"},
+		{"ES256", opaqueSigner{testECKey()}, &testECKey().PublicKey, "kms-key", ""},
+		{"RS256", opaqueSigner{testRSAKey()}, &testRSAKey().PublicKey, "", ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.alg, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s %T", tt.alg, tt.key), func(t *testing.T) {
 			ts := newTokenServer(t, 200, okToken)
 			cc := clientCredentials(t, ts.URL+"/token", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: tt.key, KeyID: tt.kid, Audience: tt.aud})
 			if _, err := cc.Token(bounded(t)); err != nil {
@@ -210,4 +214,14 @@ func TestConfigValidation(t *testing.T) {
 	if _, err := oauth.NewClientCredentials(ok); err != nil {
 		t.Errorf("plain http with AllowInsecureHTTP = %v; want it accepted", err)
 	}
+}
+
+// opaqueSigner hides the key's type, as a key held in a KMS or an HSM
+// does: only Public and Sign are available.
+type opaqueSigner struct{ s crypto.Signer }
+
+func (o opaqueSigner) Public() crypto.PublicKey { return o.s.Public() }
+
+func (o opaqueSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return o.s.Sign(r, digest, opts)
 }
