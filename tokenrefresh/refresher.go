@@ -209,10 +209,16 @@ func (r *Refresher) failFastLocked(now time.Time) error {
 	case r.ctx.Err() != nil:
 		return ErrClosed
 	case r.permErr != nil:
-		return fmt.Errorf("tokenrefresh: token refresh failed and will not be retried: %w", r.permErr)
+		return &redactedError{
+			msg: "tokenrefresh: token refresh failed and will not be retried: " + r.redact(r.permErr),
+			err: r.permErr,
+		}
 	case r.failures > 0 && now.Before(r.retryAt):
-		return fmt.Errorf("tokenrefresh: no valid token: refresh failed %d times, next attempt in %v: %w",
-			r.failures, r.retryAt.Sub(now).Round(time.Millisecond), r.lastErr)
+		return &redactedError{
+			msg: fmt.Sprintf("tokenrefresh: no valid token: refresh failed %d times, next attempt in %v: %s",
+				r.failures, r.retryAt.Sub(now).Round(time.Millisecond), r.redact(r.lastErr)),
+			err: r.lastErr,
+		}
 	}
 	return nil
 }

@@ -1,0 +1,44 @@
+package tokenrefresh_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bearer-go/bearer/tokenrefresh"
+	"golang.org/x/oauth2"
+)
+
+// TestTokenErrorsAreRedacted checks the errors callers get from Token, not
+// only Status and logs, carry no token values, yet still match the cause.
+func TestTokenErrorsAreRedacted(t *testing.T) {
+	const secret = "canary-TOKEN-abcdef0123"
+	for _, permanent := range []bool{false, true} {
+		t.Run(fmt.Sprintf("permanent=%v", permanent), func(t *testing.T) {
+			cause := errors.New("refresh of " + secret + " failed")
+			clk := newClock()
+			src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
+				if permanent {
+					return nil, tokenrefresh.Permanent(cause)
+				}
+				return nil, cause
+			})
+			initial := &oauth2.Token{AccessToken: secret, Expiry: epoch.Add(time.Minute)}
+			r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial}, src)
+			clk.Advance(time.Minute) // expired: callers must wait for a refresh
+			_, err := r.Token(context.Background())
+			if err == nil {
+				t.Fatal("Token() = nil error with an expired token and a failing refresh")
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("Token() error leaks the token: %v", err)
+			}
+			if !errors.Is(err, cause) || tokenrefresh.IsPermanent(err) != permanent {
+				t.Errorf("Token() error %v lost its cause or class", err)
+			}
+		})
+	}
+}
