@@ -32,7 +32,7 @@
 //
 // A new token is written to the [Store] before it is published. [FileStore]
 // keeps it in a 0600 JSON file written atomically; [MemoryStore] keeps it in
-// memory.
+// memory; package redisstore keeps it in Redis.
 //
 // Usage:
 //
@@ -45,4 +45,23 @@
 //	if err != nil { ... }
 //	defer r.Close()
 //	tok, err := r.Token(ctx)
+//
+// # Fleets
+//
+// Several processes, or machines, may share one lineage through one store,
+// and a rotation kills the token it replaces, so they must not both rotate
+// it. When the store is a [Locker] ([FileStore] on Linux, macOS and the
+// BSDs; redisstore.Store), a refresh runs as "lock, reload, adopt the
+// stored token if another process rotated it and it is not due, else
+// rotate, save, unlock": the fleet rotates once per interval. A process
+// whose token the server rejects ([Refresher.Invalidate]) also reloads
+// under the lock before it rotates anything. When the store is also a
+// [Watcher], the others adopt a new token as soon as it is saved.
+//
+// While the store is unreachable, the Refresher serves its token, retries,
+// and reports it in [Status].StoreUnavailable; it rotates without the lock
+// only when the token is about to die (see [Locker] and [Config.MaxAge]),
+// and saves that token as soon as the store is back. A store that comes
+// back without the token, or with an older one, gets the current one
+// written back.
 package tokenrefresh

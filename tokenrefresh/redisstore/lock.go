@@ -24,9 +24,12 @@ const (
 )
 
 // lockTTLMargin is added to the time left before Lock's context deadline
-// to set the lock's expiry: it covers the release that follows the
-// deadline, and the drift between this host's clock and Redis's.
-const lockTTLMargin = 5 * time.Second
+// to set the lock's expiry. Everything the lock guards is bounded by that
+// deadline; the margin covers the round trip of the SET itself and the
+// difference between the rates of this host's clock and Redis's, both far
+// below a second. It is kept small so that a test or a program with short
+// attempts gets a short lock.
+const lockTTLMargin = time.Second
 
 // unlockTimeout bounds the release of the lock, which has no context of
 // its own: if Redis does not answer in 5 s, the lock expires by itself.
