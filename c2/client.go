@@ -188,7 +188,16 @@ func (c *Client) Token(ctx context.Context) (*oauth2.Token, error) {
 // and whether the failure is permanent, in which case a new token must be
 // issued.
 func (c *Client) Status() tokenrefresh.Status {
-	return c.tokens.Status()
+	st := c.tokens.Status()
+	if err := c.Err(); err != nil && !st.Permanent {
+		// The rotation has just failed for good and the Refresher has not
+		// recorded it yet: report what it is about to record, so that
+		// Status agrees with Lost.
+		st.Healthy, st.Permanent, st.NextRefresh = false, true, time.Time{}
+		st.ConsecutiveFailures++
+		st.LastError = err.Error()
+	}
+	return st
 }
 
 // Close stops the background rotation, cancelling one in flight, and
