@@ -95,14 +95,22 @@ func (r *rotator) refresh(ctx context.Context, current *oauth2.Token) (*oauth2.T
 	return next, nil
 }
 
+// finishGrace bounds how long Close waits for the answer to a rotation
+// that was already sent: the answer holds the only copy of the new token.
+// Charon answers in well under a second; five seconds cover a slow
+// network without making shutdown slow.
+const finishGrace = 5 * time.Second
+
 // rotate sends one PUT. It sets r.inDoubt when the request may have been
 // applied without its answer reaching us.
 func (r *rotator) rotate(ctx context.Context, token string) (*oauth2.Token, error) {
 	r.current.Store(&oauth2.Token{AccessToken: token, TokenType: "Bearer"})
 	defer r.current.Store(nil)
-	var written atomic.Bool
+	var sent atomic.Bool
+	ctx, done := sendContext(ctx, &sent)
+	defer done()
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(info httptrace.WroteRequestInfo) { written.Store(info.Err == nil) },
+		GotConn: func(httptrace.GotConnInfo) { sent.Store(true) },
 	})
 	req, err := r.api.NewRequest(ctx, http.MethodPut, tokensPath+url.PathEscape(token), nil)
 	if err != nil {
@@ -122,10 +130,47 @@ func (r *rotator) rotate(ctx context.Context, token string) (*oauth2.Token, erro
 	case errors.As(err, &ae):
 		// A gateway's 502 or 504 may hide a rotation Charon applied.
 		r.inDoubt = r.inDoubt || ae.StatusCode == http.StatusBadGateway || ae.StatusCode == http.StatusGatewayTimeout
-	case written.Load():
-		r.inDoubt = true // sent, then timed out or cut: it may have been applied
+	case sent.Load():
+		// A connection was had, so the request may have gone out, and
+		// then timed out or been cut: it may have been applied.
+		r.inDoubt = true
 	}
 	return nil, err
+}
+
+// sendContext returns the context to send a rotation with, and the
+// function that releases it. It keeps ctx's values and deadline. When ctx
+// is cancelled (the client is closing), it ends at once if the request has
+// no connection yet (sent is false), and otherwise finishGrace later, so
+// that the answer to a rotation Charon may have applied is not thrown away.
+func sendContext(ctx context.Context, sent *atomic.Bool) (context.Context, func()) {
+	var send context.Context
+	var cancel context.CancelFunc
+	if dl, ok := ctx.Deadline(); ok {
+		send, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
+	} else {
+		send, cancel = context.WithCancel(context.WithoutCancel(ctx))
+	}
+	var mu sync.Mutex // guards grace
+	var grace *time.Timer
+	stop := context.AfterFunc(ctx, func() {
+		if !sent.Load() {
+			cancel()
+			return
+		}
+		mu.Lock()
+		grace = time.AfterFunc(finishGrace, cancel)
+		mu.Unlock()
+	})
+	return send, func() {
+		stop()
+		mu.Lock()
+		if grace != nil {
+			grace.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
 }
 
 // checkPayload refuses what cannot be the new token.

@@ -200,10 +200,12 @@ func (c *Client) Status() tokenrefresh.Status {
 	return st
 }
 
-// Close stops the background rotation, cancelling one in flight, and
-// waits for it to end; no goroutine of the client outlives it. Close is
-// idempotent. The current token is left alive on the server, and in the
-// store, for the next run.
+// Close stops the background rotation and waits for it to end; no
+// goroutine of the client outlives it. It returns at once, cancelling a
+// rotation that has not gone out; a rotation already sent is given up to
+// 5 s to be answered, since Charon may have applied it and the answer holds
+// the only copy of the new token. Close is idempotent. The current token
+// is left alive on the server, and in the store, for the next run.
 func (c *Client) Close() error {
 	err := c.tokens.Close()
 	if c.owned != nil {

@@ -15,7 +15,8 @@
 //   - the retry count starts afresh after each success, and a rotation
 //     that keeps failing is retried with growing waits (see [WithRetry])
 //     instead of being abandoned until the next tick;
-//   - [Client.Close] stops at once, cancelling a rotation in flight;
+//   - [Client.Close] stops at once (waiting only for the answer to a
+//     rotation already sent, which holds the only copy of the new token);
 //   - with [WithStoreFile], a restart keeps the rotated token.
 //
 // A 401 from Charon is final: the error matches [ErrTokenRejected] and

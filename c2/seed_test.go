@@ -6,6 +6,7 @@ package c2_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -136,24 +137,67 @@ func TestCloseIsImmediate(t *testing.T) {
 		e.nextWake(t)
 		closeWithin(t, c)
 	})
-	t.Run("rotating", func(t *testing.T) {
+	t.Run("connecting", func(t *testing.T) {
 		e := setup(t, fakec2.Options{})
-		block := make(chan struct{})
-		defer close(block)
-		arrived := make(chan struct{})
-		e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Block: block, Count: 1,
-			OnMatch: func() { close(arrived) }})
-		c := e.newClient(t)
+		dialing, release := make(chan struct{}), make(chan struct{})
+		defer close(release) // net/http may finish a dial after its request is gone
+		stuck := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			close(dialing)
+			select {
+			case <-ctx.Done():
+			case <-release:
+			}
+			return nil, errors.New("no connection")
+		}}
+		c := e.newClient(t, c2.WithHTTPClient(&http.Client{Transport: stuck}))
 		select {
-		case <-arrived:
+		case <-dialing:
 		case <-time.After(waitLimit):
-			t.Fatal("the rotation never reached the server")
+			t.Fatal("the rotation never started")
 		}
 		closeWithin(t, c)
-		if !e.fake.Valid(e.token) {
-			t.Error("the token died though the rotation was cancelled before it was applied")
+		if !e.fake.Valid(e.token) || e.putCount() != 0 {
+			t.Error("a rotation reached the server though Close cancelled it while connecting")
 		}
 	})
+}
+
+// A rotation that has gone out when Close is called may already have
+// been applied: Close waits for its answer, which holds the only copy of
+// the new token, and the token is stored for the next run.
+func TestCloseKeepsTheAnswerOfASentRotation(t *testing.T) {
+	e := setup(t, fakec2.Options{})
+	file := filepath.Join(t.TempDir(), "c2-token.json")
+	release := make(chan struct{})
+	arrived := make(chan struct{})
+	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Block: release, Count: 1,
+		OnMatch: func() { close(arrived) }})
+	c := e.newClient(t, c2.WithStoreFile(file))
+	select {
+	case <-arrived:
+	case <-time.After(waitLimit):
+		t.Fatal("the rotation never reached the server")
+	}
+	closed := make(chan struct{})
+	go func() {
+		c.Close()
+		close(closed)
+	}()
+	close(release) // the server answers while Close waits
+	select {
+	case <-closed:
+	case <-time.After(waitLimit):
+		t.Fatalf("Close did not return within %v", waitLimit)
+	}
+	next, ok := e.fake.Successor(e.token)
+	if !ok {
+		t.Fatal("the server did not apply the rotation")
+	}
+	// The next run resumes from the rotated token.
+	again := e.newClient(t, c2.WithStoreFile(file))
+	if tok, err := again.Token(ctx(t)); err != nil || tok.AccessToken != next {
+		t.Errorf("after Close during a rotation, the store does not hold the rotated token (%v)", err)
+	}
 }
 
 // closeWithin fails unless c.Close returns promptly.
