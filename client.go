@@ -39,6 +39,7 @@ type Client struct {
 	logger           *slog.Logger
 	userAgent        string
 	insecure         bool
+	trusted          *trustedCerts // set by WithTrustedPEM; see tls.go
 }
 
 // NewClient returns a client for the API at baseURL, an absolute http or
@@ -63,6 +64,9 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		if err := opt(c); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.applyTrust(); err != nil {
+		return nil, err
 	}
 	if c.source != nil && base.Scheme == "http" && !c.insecure && !isLoopback(base.Hostname()) {
 		return nil, fmt.Errorf("bearer: refusing to send tokens over plain http to %s: use https, or pass WithInsecureHTTP if the network is trusted", base.Host)
