@@ -1,0 +1,258 @@
+package login_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/internal/fakejwtapi"
+	"github.com/bearer-go/bearer/internal/fakesession"
+	"github.com/bearer-go/bearer/login"
+)
+
+// waitLimit bounds every wait in these tests, so a broken test fails
+// instead of hanging.
+const waitLimit = 20 * time.Second
+
+// start is the fake clocks' first reading.
+var start = time.Date(2024, 5, 4, 12, 0, 0, 0, time.UTC)
+
+func testContext(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// logBuffer collects log lines from several goroutines.
+type logBuffer struct {
+	mu sync.Mutex // guards b
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// quietServer keeps httptest's own logging (TLS handshake failures) out of
+// the test output.
+func quietServer(s *httptest.Server) {
+	s.Config.ErrorLog = log.New(io.Discard, "", 0)
+}
+
+// Seed 002's users.
+const (
+	alice   = "Alice"
+	alicePW = "alice_pw"
+)
+
+// sessionFixture is the seed-002 server over TLS with a certificate made
+// for the test.
+type sessionFixture struct {
+	srv     *fakesession.Server
+	ts      *httptest.Server
+	certPEM []byte
+	logins  atomic.Int64 // POST /login requests seen
+}
+
+func setupSession(t *testing.T, opts ...fakesession.Option) *sessionFixture {
+	t.Helper()
+	srv, err := fakesession.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, pw := range fakesession.SeedUsers() {
+		if err := srv.AddUser(name, pw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	certPEM, _, cert, err := fakesession.SelfSignedCert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &sessionFixture{srv: srv, certPEM: certPEM}
+	f.ts = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			f.logins.Add(1)
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	quietServer(f.ts)
+	f.ts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	f.ts.StartTLS()
+	t.Cleanup(f.ts.Close)
+	return f
+}
+
+// seed002 is the session login of seed 002.
+func seed002(username, password string) login.SessionConfig {
+	return login.SessionConfig{
+		Login:       login.Request{Path: "/login"},
+		Credentials: login.Credentials{Username: username, Password: password},
+	}
+}
+
+// client returns a session client for the fixture that trusts its
+// certificate.
+func (f *sessionFixture) client(t *testing.T, cfg login.SessionConfig, opts ...bearer.Option) *login.Client {
+	t.Helper()
+	opts = append([]bearer.Option{bearer.WithTrustedPEM(f.certPEM), bearer.WithRetryWait(time.Millisecond, time.Millisecond)}, opts...)
+	c, err := login.NewSessionClient(f.ts.URL, cfg, opts...)
+	if err != nil {
+		t.Fatalf("NewSessionClient: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// secretNumber is the body of seed 002's GET /get-info.
+type secretNumber struct {
+	N int `json:"Secret-number"`
+}
+
+// getInfo calls GET /get-info and checks the answer on success.
+func getInfo(t *testing.T, c *login.Client) error {
+	t.Helper()
+	var got secretNumber
+	err := c.Get(testContext(t), "/get-info", &got)
+	if err == nil && got.N != 42 {
+		t.Errorf("GET /get-info = %+v; want Secret-number 42", got)
+	}
+	return err
+}
+
+// Seed 004's test account.
+const (
+	lukeEmail = "luke@rebels.org"
+	lukePW    = "Passw0rdLuke"
+)
+
+// jwtFixture is the seed-004 API on a fake clock.
+type jwtFixture struct {
+	api    *fakejwtapi.Server
+	ts     *httptest.Server
+	clk    *fakeclock.Clock // the client's clock, and the server's unless apart
+	srvClk *fakeclock.Clock // the server's clock
+	logs   *logBuffer
+}
+
+type jwtOptions struct {
+	accessTTL, refreshTTL time.Duration
+	apartClocks           bool                            // the server keeps its own clock
+	wrap                  func(http.Handler) http.Handler // wraps the API, if set
+}
+
+func setupJWT(t *testing.T, o jwtOptions) *jwtFixture {
+	t.Helper()
+	if o.accessTTL == 0 {
+		o.accessTTL = 10 * time.Minute
+	}
+	if o.refreshTTL == 0 {
+		o.refreshTTL = time.Hour
+	}
+	f := &jwtFixture{clk: fakeclock.New(start), logs: &logBuffer{}}
+	f.srvClk = f.clk
+	if o.apartClocks {
+		f.srvClk = fakeclock.New(start)
+	}
+	api, err := fakejwtapi.New(fakejwtapi.WithClock(f.srvClk.Now),
+		fakejwtapi.WithAccessTTL(o.accessTTL), fakejwtapi.WithRefreshTTL(o.refreshTTL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.AddUser(lukeEmail, lukePW, fakejwtapi.RoleBasic); err != nil {
+		t.Fatal(err)
+	}
+	f.api = api
+	var h http.Handler = api
+	if o.wrap != nil {
+		h = o.wrap(api)
+	}
+	f.ts = httptest.NewServer(h)
+	t.Cleanup(f.ts.Close)
+	return f
+}
+
+// seed004 is the token login of seed 004.
+func seed004(email, password string) login.TokenConfig {
+	return login.TokenConfig{
+		Login:       login.Request{Path: fakejwtapi.PathLogin, UsernameField: "email"},
+		Credentials: login.Credentials{Username: email, Password: password},
+		Refresh:     login.TokenRequest{Method: http.MethodGet, Path: fakejwtapi.PathGenerateTokens},
+		Logout:      login.TokenRequest{Method: http.MethodGet, Path: fakejwtapi.PathLogout},
+	}
+}
+
+// config returns cfg on the fixture's clock, without jitter, logging to
+// the fixture's buffer.
+func (f *jwtFixture) config(cfg login.TokenConfig) login.TokenConfig {
+	cfg.Refresher.Clock = f.clk
+	cfg.Refresher.Jitter = -1
+	cfg.Logger = f.logs.logger()
+	return cfg
+}
+
+// client returns a token client for the fixture.
+func (f *jwtFixture) client(t *testing.T, cfg login.TokenConfig, opts ...bearer.Option) *login.Client {
+	t.Helper()
+	opts = append([]bearer.Option{bearer.WithRetryWait(time.Millisecond, time.Millisecond)}, opts...)
+	c, err := login.NewTokenClient(testContext(t), f.ts.URL, f.config(cfg), opts...)
+	if err != nil {
+		t.Fatalf("NewTokenClient: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// films calls GET /films/v1/ and checks the answer on success.
+func films(t *testing.T, c *login.Client) error {
+	t.Helper()
+	var got fakejwtapi.FilmList
+	err := c.Get(testContext(t), fakejwtapi.PathFilms, &got)
+	if err == nil && got.Count != 6 {
+		t.Errorf("GET %s = %d films; want 6", fakejwtapi.PathFilms, got.Count)
+	}
+	return err
+}
+
+// awaitRefreshAfter waits until the Refresher has planned a refresh after
+// t: the one after the token it just published.
+func (f *jwtFixture) awaitRefreshAfter(t *testing.T, after time.Time) {
+	t.Helper()
+	if _, err := f.clk.AwaitTimer(testContext(t), func(d time.Time) bool { return d.After(after) }); err != nil {
+		t.Fatalf("no refresh planned after %v: %v", after, err)
+	}
+}
+
+// currentToken returns the client's access token.
+func currentToken(t *testing.T, c *login.Client) string {
+	t.Helper()
+	tok, err := c.Refresher().Token(testContext(t))
+	if err != nil {
+		t.Fatalf("Refresher().Token: %v", err)
+	}
+	return tok.AccessToken
+}

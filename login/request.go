@@ -1,0 +1,180 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/internal/redact"
+)
+
+// Encoding is how a request carries its fields.
+type Encoding string
+
+// The encodings of a request body.
+const (
+	// Form sends application/x-www-form-urlencoded fields, as an HTML
+	// form (and seed 002's Flask login) does.
+	Form Encoding = "form"
+	// JSON sends a JSON object of strings (seed 004's login).
+	JSON Encoding = "json"
+)
+
+// Credentials are a user name and password, held in memory only. String,
+// GoString and LogValue print the password as REDACTED; this package
+// never puts either in an error or a log line.
+type Credentials struct {
+	Username string
+	Password string
+}
+
+// set reports whether both parts are present.
+func (c Credentials) set() bool { return c.Username != "" && c.Password != "" }
+
+// String returns the user name with the password redacted.
+func (c Credentials) String() string {
+	return fmt.Sprintf("{Username:%s Password:%s}", c.Username, mask(c.Password))
+}
+
+// GoString returns the user name with the password redacted.
+func (c Credentials) GoString() string {
+	return fmt.Sprintf("login.Credentials{Username:%q, Password:%q}", c.Username, mask(c.Password))
+}
+
+// LogValue returns the user name with the password redacted.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("username", c.Username), slog.String("password", mask(c.Password)))
+}
+
+// Redacted is what secrets print as.
+const Redacted = "REDACTED"
+
+// mask returns Redacted for a set secret and "" for an empty one.
+func mask(s string) string {
+	if s == "" {
+		return ""
+	}
+	return Redacted
+}
+
+// Request describes the login request: where the credentials go and how.
+// The zero value of each optional field has a documented default.
+type Request struct {
+	// Path is where to log in: a path resolved below the API's base URL
+	// (such as "login" or "/users/v1/login"), or an absolute URL on the
+	// same scheme and host. Required.
+	Path string
+
+	// Method is the HTTP method. Optional: empty means POST.
+	Method string
+
+	// Encoding is how the credentials are sent. Optional: empty means
+	// Form for a session login and JSON for a token login.
+	Encoding Encoding
+
+	// UsernameField and PasswordField name the credential fields.
+	// Optional: empty means "username" and "password". Seed 004 logs in
+	// with "email".
+	UsernameField, PasswordField string
+
+	// Fields are extra fields sent with the credentials, such as a client
+	// id. Optional. They must not repeat the credential fields.
+	Fields map[string]string
+}
+
+// withDefaults returns r with its zero fields filled in; enc is the
+// flow's default encoding.
+func (r Request) withDefaults(enc Encoding) Request {
+	if r.Method == "" {
+		r.Method = http.MethodPost
+	}
+	if r.Encoding == "" {
+		r.Encoding = enc
+	}
+	if r.UsernameField == "" {
+		r.UsernameField = "username"
+	}
+	if r.PasswordField == "" {
+		r.PasswordField = "password"
+	}
+	return r
+}
+
+// validate checks a Request after withDefaults; name is its Config field.
+func (r Request) validate(name string) error {
+	switch {
+	case r.Path == "":
+		return fmt.Errorf("login: %s.Path is required: the path of the login endpoint, such as \"/login\"", name)
+	case r.Encoding != Form && r.Encoding != JSON:
+		return fmt.Errorf("login: %s.Encoding is %q: use login.Form or login.JSON", name, r.Encoding)
+	case r.UsernameField == r.PasswordField:
+		return fmt.Errorf("login: %s.UsernameField and PasswordField are both %q", name, r.UsernameField)
+	case strings.ContainsAny(r.Method, " \t\r\n"):
+		return fmt.Errorf("login: %s.Method %q is not an HTTP method", name, r.Method)
+	}
+	for k := range r.Fields {
+		if k == r.UsernameField || k == r.PasswordField {
+			return fmt.Errorf("login: %s.Fields must not set %q: it is a credential field", name, k)
+		}
+	}
+	return checkPath(name+".Path", r.Path)
+}
+
+// checkPath refuses a path that carries credentials or a fragment. Its
+// host is checked against the base URL when the request is built.
+func checkPath(name, path string) error {
+	u, err := url.Parse(path)
+	switch {
+	case err != nil:
+		return fmt.Errorf("login: %s is not a URL path", name)
+	case u.User != nil:
+		return fmt.Errorf("login: %s must not carry a user name or password: set Credentials", name)
+	case u.Fragment != "":
+		return fmt.Errorf("login: %s must not have a fragment", name)
+	}
+	return nil
+}
+
+// newRequest builds a request of c for path carrying fields in enc.
+func newRequest(ctx context.Context, c *bearer.Client, method, path string, enc Encoding, fields map[string]string) (*http.Request, error) {
+	if len(fields) == 0 && (method == http.MethodGet || method == http.MethodHead) {
+		return c.NewRequest(ctx, method, path, nil)
+	}
+	if enc == JSON {
+		return c.NewRequest(ctx, method, path, fields) // JSON, with its Content-Type
+	}
+	form := url.Values{}
+	for k, v := range fields {
+		form.Set(k, v)
+	}
+	req, err := c.NewRequest(ctx, method, path, []byte(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req, nil
+}
+
+// credentialRequest builds the login request r for creds.
+func credentialRequest(ctx context.Context, c *bearer.Client, r Request, creds Credentials) (*http.Request, error) {
+	fields := make(map[string]string, len(r.Fields)+2)
+	for k, v := range r.Fields {
+		fields[k] = v
+	}
+	fields[r.UsernameField] = creds.Username
+	fields[r.PasswordField] = creds.Password
+	req, err := newRequest(ctx, c, r.Method, r.Path, r.Encoding, fields)
+	if err != nil {
+		return nil, errors.New("login: build the login request: " + redactErr(err, creds.Password))
+	}
+	return req, nil
+}
+
+// cleanURL returns req's URL for messages, with sensitive query values
+// removed.
+func cleanURL(req *http.Request) string { return redact.URL(req.URL) }

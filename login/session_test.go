@@ -1,0 +1,565 @@
+package login_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/internal/fakesession"
+	"github.com/bearer-go/bearer/login"
+)
+
+func TestSessionLogsInOnFirstRequest(t *testing.T) {
+	f := setupSession(t)
+	c := f.client(t, seed002(alice, alicePW))
+	for range 3 {
+		if err := getInfo(t, c); err != nil {
+			t.Fatalf("GET /get-info: %v", err)
+		}
+	}
+	if got := f.srv.Stats(); got.Logins != 1 || got.Served != 3 {
+		t.Errorf("Stats() = %+v; want 1 login and 3 requests served", got)
+	}
+}
+
+func TestSessionLoginMethod(t *testing.T) {
+	f := setupSession(t)
+	c := f.client(t, seed002(alice, alicePW))
+	ctx := testContext(t)
+	if err := c.Login(ctx); err != nil {
+		t.Fatalf("Login: %v", err)
+	}
+	if err := c.Login(ctx); err != nil {
+		t.Fatalf("Login again: %v", err)
+	}
+	if got := f.srv.Stats().Logins; got != 1 {
+		t.Errorf("logins = %d after Login twice; want 1 (already logged in)", got)
+	}
+	var who fakesession.WhoAmI
+	if err := c.Get(ctx, "whoami", &who); err != nil || who.Username != alice {
+		t.Errorf("GET whoami = %+v, %v; want Alice", who, err)
+	}
+}
+
+// TestSessionResetLogsInAgainOnce checks that requests on an ended session
+// log in again once, and are sent again.
+func TestSessionResetLogsInAgainOnce(t *testing.T) {
+	f := setupSession(t)
+	c := f.client(t, seed002(alice, alicePW))
+	if err := getInfo(t, c); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.ResetSessions()
+	if err := getInfo(t, c); err != nil {
+		t.Fatalf("GET /get-info after ResetSessions: %v; want success after a new login", err)
+	}
+	if got := f.srv.Stats(); got.Logins != 2 || got.Unauthenticated != 1 || got.Served != 2 {
+		t.Errorf("Stats() = %+v; want 2 logins, 1 rejection, 2 served", got)
+	}
+}
+
+func TestSessionResetConcurrent(t *testing.T) {
+	f := setupSession(t)
+	c := f.client(t, seed002(alice, alicePW))
+	if err := getInfo(t, c); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.ResetSessions()
+	const workers = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Go(func() { errs <- getInfo(t, c) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("GET /get-info: %v", err)
+		}
+	}
+	if got := f.srv.Stats().Logins; got != 2 {
+		t.Errorf("logins = %d; want 2: one re-login for all %d requests", got, workers)
+	}
+}
+
+func TestSessionExpiredSession(t *testing.T) {
+	clk := fakeclock.New(start)
+	f := setupSession(t, fakesession.WithClock(clk.Now), fakesession.WithSessionLifetime(time.Hour))
+	c := f.client(t, seed002(alice, alicePW))
+	if err := getInfo(t, c); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Hour)
+	if err := getInfo(t, c); err != nil {
+		t.Fatalf("GET /get-info after the session expired: %v", err)
+	}
+	if got := f.srv.Stats().Logins; got != 2 {
+		t.Errorf("logins = %d; want 2", got)
+	}
+}
+
+// TestSessionBadCredentials checks that refused credentials give a clear
+// error, are sent exactly once, and are never sent again.
+func TestSessionBadCredentials(t *testing.T) {
+	tests := []struct {
+		name, user, pw string
+		status         int
+	}{
+		{"wrong password", alice, "wrong_pw", http.StatusForbidden},
+		{"unknown user", "Mallory", "mallory_pw", http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := setupSession(t)
+			c := f.client(t, seed002(tt.user, tt.pw))
+			var wg sync.WaitGroup
+			errs := make(chan error, 8)
+			for range 8 {
+				wg.Go(func() { errs <- getInfo(t, c) })
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if !errors.Is(err, login.ErrCredentialsRefused) {
+					t.Fatalf("GET /get-info = %v; want ErrCredentialsRefused", err)
+				}
+				var ae *bearer.APIError
+				if !errors.As(err, &ae) || ae.StatusCode != tt.status {
+					t.Errorf("error %v; want the server's %d in the chain", err, tt.status)
+				}
+				if msg := err.Error(); !strings.Contains(msg, "check the username and password") || !strings.Contains(msg, "/login") {
+					t.Errorf("error %q; want it to name the login and say what to check", msg)
+				}
+			}
+			if err := c.Login(testContext(t)); !errors.Is(err, login.ErrCredentialsRefused) {
+				t.Errorf("Login = %v; want ErrCredentialsRefused", err)
+			}
+			if n := f.logins.Load(); n != 1 {
+				t.Errorf("server saw %d logins; want exactly 1", n)
+			}
+		})
+	}
+}
+
+// flakyLogin answers 503 to the first fail logins.
+func flakyLogin(h http.Handler, fail int64) (http.Handler, *atomic.Int64) {
+	var n atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" && n.Add(1) <= fail {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}), &n
+}
+
+func TestSessionLoginFailureBacksOff(t *testing.T) {
+	srv, err := fakesession.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddUser(alice, alicePW); err != nil {
+		t.Fatal(err)
+	}
+	h, logins := flakyLogin(srv, 2)
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	clk := fakeclock.New(start)
+	cfg := seed002(alice, alicePW)
+	cfg.Now = clk.Now
+	c, err := login.NewSessionClient(ts.URL, cfg, bearer.WithRetryMax(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	steps := []struct {
+		advance    time.Duration
+		wantErr    string
+		wantLogins int64
+	}{
+		{0, "503 Service Unavailable", 1},
+		{0, "the next may start in 1s", 1},
+		{login.LoginRetryMin, "503 Service Unavailable", 2},
+		{login.LoginRetryMin, "the next may start in 1s", 2}, // the second wait is 2 s
+		{login.LoginRetryMin, "", 3},
+	}
+	for i, s := range steps {
+		clk.Advance(s.advance)
+		err := getInfo(t, c)
+		if s.wantErr == "" && err != nil || s.wantErr != "" && (err == nil || !strings.Contains(err.Error(), s.wantErr)) {
+			t.Errorf("step %d: GET /get-info = %v; want error containing %q", i, err, s.wantErr)
+		}
+		if got := logins.Load(); got != s.wantLogins {
+			t.Errorf("step %d: %d login requests; want %d", i, got, s.wantLogins)
+		}
+	}
+}
+
+func TestSessionReloginStatuses(t *testing.T) {
+	for _, withForbidden := range []bool{false, true} {
+		t.Run(fmt.Sprint("403 relogs in: ", withForbidden), func(t *testing.T) {
+			f := setupSession(t)
+			cfg := seed002(alice, alicePW)
+			if withForbidden {
+				cfg.ReloginStatuses = []int{http.StatusUnauthorized, http.StatusForbidden}
+			}
+			c := f.client(t, cfg)
+			if err := getInfo(t, c); err != nil {
+				t.Fatal(err)
+			}
+			// Another login of Alice replaces c's session: its cookies now get 403.
+			other := f.client(t, cfg)
+			if err := getInfo(t, other); err != nil {
+				t.Fatal(err)
+			}
+			err := getInfo(t, c)
+			if withForbidden {
+				if err != nil {
+					t.Errorf("GET /get-info with 403 configured: %v; want success after a new login", err)
+				}
+				return
+			}
+			var ae *bearer.APIError
+			if !errors.Is(err, bearer.ErrForbidden) || !errors.As(err, &ae) || !bytes.Contains(ae.Body, []byte("denied access")) {
+				t.Errorf("GET /get-info = %v; want the server's 403 as an *APIError", err)
+			}
+			if got := f.srv.Stats().Logins; got != 2 {
+				t.Errorf("logins = %d; want 2 (no re-login on 403 by default)", got)
+			}
+		})
+	}
+}
+
+// codeServer is a cookie-session API whose rejections carry an error code
+// in a 400: POST /login sets sid; POST /echo echoes the body for the
+// current sid. end ends the session.
+type codeServer struct {
+	mu     sync.Mutex // guards sid
+	sid    int
+	logins atomic.Int64
+	echoes atomic.Int64
+}
+
+func (s *codeServer) end() {
+	s.mu.Lock()
+	s.sid += 100
+	s.mu.Unlock()
+}
+
+func (s *codeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch r.URL.Path {
+	case "/login":
+		s.logins.Add(1)
+		s.sid++
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: fmt.Sprint(s.sid), Path: "/", Domain: "127.0.0.1"})
+		w.WriteHeader(http.StatusNoContent)
+	case "/echo":
+		s.echoes.Add(1)
+		if ck, err := r.Cookie("sid"); err != nil || ck.Value != fmt.Sprint(s.sid) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"error":"session_expired","error_description":"log in again"}`)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		io.Copy(w, r.Body)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func setupCodeServer(t *testing.T) (*codeServer, *login.Client) {
+	t.Helper()
+	s := &codeServer{}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	cfg := seed002(alice, alicePW)
+	cfg.ReloginCodes = []string{"session_expired"}
+	c, err := login.NewSessionClient(ts.URL, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return s, c
+}
+
+func TestSessionReloginCodesAndReplayedBody(t *testing.T) {
+	s, c := setupCodeServer(t)
+	ctx := testContext(t)
+	echo := func(body string) (string, error) {
+		req, err := c.NewRequest(ctx, http.MethodPost, "echo", []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		_, err = c.Do(req, &out)
+		return out.String(), err
+	}
+	if got, err := echo("first"); err != nil || got != "first" {
+		t.Fatalf("POST /echo = %q, %v; want first", got, err)
+	}
+	s.end()
+	if got, err := echo("second"); err != nil || got != "second" {
+		t.Errorf("POST /echo after the session ended = %q, %v; want second, sent again after a new login", got, err)
+	}
+	if n := s.logins.Load(); n != 2 {
+		t.Errorf("logins = %d; want 2", n)
+	}
+}
+
+// oneShotReader is a body that can be read only once: no GetBody.
+type oneShotReader struct{ io.Reader }
+
+func TestSessionBodyThatCannotBeSentAgain(t *testing.T) {
+	s, c := setupCodeServer(t)
+	ctx := testContext(t)
+	if err := c.Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.end()
+	req, err := c.NewRequest(ctx, http.MethodPost, "echo", oneShotReader{strings.NewReader("once")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Do(req, nil)
+	var ae *bearer.APIError
+	if !errors.As(err, &ae) || ae.Code != "session_expired" {
+		t.Errorf("POST /echo with a one-shot body = %v; want the rejection returned", err)
+	}
+	if n := s.echoes.Load(); n != 1 {
+		t.Errorf("POST /echo sent %d times; want 1", n)
+	}
+	// The client logged in again all the same: the next request passes.
+	req, _ = c.NewRequest(ctx, http.MethodPost, "echo", []byte("next"))
+	if _, err := c.Do(req, nil); err != nil {
+		t.Errorf("next POST /echo: %v; want success", err)
+	}
+	if n := s.logins.Load(); n != 2 {
+		t.Errorf("logins = %d; want 2", n)
+	}
+}
+
+func TestSessionRejectedTwiceIsReturned(t *testing.T) {
+	// A server that ends every session at once: one re-login, one more
+	// try, then the rejection.
+	var logins, calls atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			logins.Add(1)
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: "x"})
+			return
+		}
+		calls.Add(1)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(ts.Close)
+	c, err := login.NewSessionClient(ts.URL, seed002(alice, alicePW))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	err = c.Get(testContext(t), "/data", nil)
+	if !errors.Is(err, bearer.ErrUnauthorized) {
+		t.Errorf("GET /data = %v; want the 401", err)
+	}
+	if logins.Load() != 2 || calls.Load() != 2 {
+		t.Errorf("%d logins, %d calls; want 2 and 2: one re-login and one more try", logins.Load(), calls.Load())
+	}
+}
+
+func TestSessionLoginWithoutCookies(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(ts.Close)
+	for _, tt := range []struct {
+		name string
+		opts []bearer.Option
+	}{
+		{"no cookie set", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := login.NewSessionClient(ts.URL, seed002(alice, alicePW), tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			err = c.Login(testContext(t))
+			if err == nil || !strings.Contains(err.Error(), "set no cookie") {
+				t.Errorf("Login = %v; want an error saying no cookie was set", err)
+			}
+		})
+	}
+}
+
+func TestSessionWithHTTPClientOptionIsCaught(t *testing.T) {
+	f := setupSession(t)
+	// A caller's WithHTTPClient among the options drops the session's jar:
+	// the login works but no cookie reaches the jar, and the error says so.
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	c := f.client(t, seed002(alice, alicePW), bearer.WithHTTPClient(&http.Client{Transport: tr}))
+	err := c.Login(testContext(t))
+	if err == nil || !strings.Contains(err.Error(), "SessionConfig.HTTPClient") {
+		t.Errorf("Login = %v; want an error pointing to SessionConfig.HTTPClient", err)
+	}
+}
+
+func TestSessionHTTPClientConfig(t *testing.T) {
+	f := setupSession(t)
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	cfg := seed002(alice, alicePW)
+	cfg.HTTPClient = &http.Client{Transport: tr, Timeout: waitLimit}
+	c := f.client(t, cfg)
+	if err := getInfo(t, c); err != nil {
+		t.Errorf("GET /get-info with SessionConfig.HTTPClient: %v", err)
+	}
+	if cfg.HTTPClient.Jar != nil {
+		t.Error("SessionConfig.HTTPClient was modified; want it left as it was")
+	}
+}
+
+func TestSessionTLSTrust(t *testing.T) {
+	f := setupSession(t)
+	otherPEM, _, _, err := fakesession.SelfSignedCert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := login.NewSessionClient(f.ts.URL, seed002(alice, alicePW), bearer.WithTrustedPEM(otherPEM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for range 3 {
+		err = getInfo(t, c)
+		var ue *bearer.UntrustedCertificateError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), ue.SHA256) {
+			t.Fatalf("GET /get-info trusting another certificate = %v; want an *UntrustedCertificateError naming it", err)
+		}
+	}
+	if n := f.logins.Load(); n != 0 {
+		t.Errorf("server saw %d logins; want none", n)
+	}
+}
+
+func TestSessionClose(t *testing.T) {
+	f := setupSession(t)
+	c := f.client(t, seed002(alice, alicePW))
+	if err := getInfo(t, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("Close = %v", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("second Close = %v", err)
+	}
+	if err := getInfo(t, c); !errors.Is(err, login.ErrClosed) {
+		t.Errorf("GET after Close = %v; want ErrClosed", err)
+	}
+}
+
+func TestSessionRefusesPlainHTTP(t *testing.T) {
+	cfg := seed002(alice, alicePW)
+	if _, err := login.NewSessionClient("http://api.example.com", cfg); err == nil || !strings.Contains(err.Error(), "plain http") {
+		t.Errorf("NewSessionClient(http://api.example.com) error = %v; want a refusal", err)
+	}
+	c, err := login.NewSessionClient("http://api.example.com", cfg, bearer.WithInsecureHTTP())
+	if err != nil {
+		t.Errorf("NewSessionClient(http://..., WithInsecureHTTP) = %v; want it allowed", err)
+	} else {
+		c.Close()
+	}
+}
+
+func TestSessionConfigValidate(t *testing.T) {
+	good := seed002(alice, alicePW)
+	tests := []struct {
+		name   string
+		change func(*login.SessionConfig)
+		want   string
+	}{
+		{"no path", func(c *login.SessionConfig) { c.Login.Path = "" }, "Login.Path is required"},
+		{"no password", func(c *login.SessionConfig) { c.Credentials.Password = "" }, "needs a Username and a Password"},
+		{"bad encoding", func(c *login.SessionConfig) { c.Login.Encoding = "xml" }, "use login.Form or login.JSON"},
+		{"same fields", func(c *login.SessionConfig) { c.Login.PasswordField = "username" }, "both \"username\""},
+		{"field clash", func(c *login.SessionConfig) { c.Login.Fields = map[string]string{"password": "x"} }, "must not set \"password\""},
+		{"user in path", func(c *login.SessionConfig) { c.Login.Path = "https://u:p@api.example.com/login" }, "must not carry a user name"},
+		{"jar", func(c *login.SessionConfig) { c.HTTPClient = &http.Client{Jar: &fakeJar{}} }, "Jar must be nil"},
+		{"status", func(c *login.SessionConfig) { c.ReloginStatuses = []int{200} }, "only error statuses"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := good
+			tt.change(&cfg)
+			c, err := login.NewSessionClient("https://api.example.com", cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("NewSessionClient = %v, %v; want an error containing %q", c, err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), alicePW) {
+				t.Errorf("error %q holds the password", err)
+			}
+		})
+	}
+}
+
+type fakeJar struct{ http.CookieJar }
+
+func TestSessionLoginPathOnAnotherHost(t *testing.T) {
+	cfg := seed002(alice, alicePW)
+	cfg.Login.Path = "https://evil.example.com/login"
+	c, err := login.NewSessionClient("https://api.example.com", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	err = c.Login(testContext(t))
+	if err == nil || !strings.Contains(err.Error(), "is not on https://api.example.com") {
+		t.Errorf("Login with a login path on another host = %v; want a refusal", err)
+	}
+	if err != nil && strings.Contains(err.Error(), alicePW) {
+		t.Errorf("error %q holds the password", err)
+	}
+}
+
+func TestSessionJSONLogin(t *testing.T) {
+	var got atomic.Value
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/session" {
+			body, _ := io.ReadAll(r.Body)
+			got.Store(r.Method + " " + r.Header.Get("Content-Type") + " " + string(body))
+			http.SetCookie(w, &http.Cookie{Name: "s", Value: "1"})
+		}
+	}))
+	t.Cleanup(ts.Close)
+	cfg := login.SessionConfig{
+		Login: login.Request{Path: "api/session", Method: http.MethodPut, Encoding: login.JSON,
+			UsernameField: "user", PasswordField: "pass", Fields: map[string]string{"remember": "yes"}},
+		Credentials: login.Credentials{Username: alice, Password: alicePW},
+	}
+	c, err := login.NewSessionClient(ts.URL, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	want := `PUT application/json {"pass":"alice_pw","remember":"yes","user":"Alice"}`
+	if g, _ := got.Load().(string); g != want {
+		t.Errorf("login request = %q; want %q", g, want)
+	}
+}

@@ -1,0 +1,577 @@
+package login
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/tokenrefresh"
+	"golang.org/x/oauth2"
+)
+
+const (
+	// DefaultTokenLifetime is the lifetime given to a token when the
+	// answer has no expires_in and the access token is no JWT with an exp
+	// claim: an hour, the most common lifetime, as in package oauth. A
+	// token that dies sooner is answered 401 and replaced then; a token
+	// is never taken to live forever.
+	DefaultTokenLifetime = time.Hour
+
+	// DefaultLogoutTimeout bounds the logout that Close sends, which has
+	// no caller's context: a server that has not answered in 10 s will not
+	// log anyone out.
+	DefaultLogoutTimeout = 10 * time.Second
+
+	// MaxResponseBytes bounds the login, refresh and logout answers read:
+	// a token answer is a few kilobytes; 1 MiB is the module's limit.
+	MaxResponseBytes = 1 << 20
+)
+
+// maxExpiresIn caps the expires_in this package believes: a server that
+// claims more than a year is more likely wrong than generous.
+const maxExpiresIn = 366 * 24 * time.Hour
+
+// The defaults of TokenConfig's lists, as documented there.
+var (
+	defaultAccessTokenFields  = []string{"access_token", "token", "accessToken"}
+	defaultRefreshTokenFields = []string{"refresh_token", "refreshToken"}
+	defaultRefreshCodes       = []string{"token-expired", "invalid_token"}
+	defaultReloginCodes       = []string{"token-invalid"}
+	defaultPermissionCodes    = []string{"authorisation-required", "insufficient_scope"}
+	// refusedCodes, from a refresh endpoint, mean the refresh token is
+	// dead (besides any 401, and the Refresh and Relogin codes).
+	refusedCodes = []string{"token-expired", "token-invalid", "invalid_grant", "invalid_token"}
+)
+
+// TokenKind names one of the two tokens of a login.
+type TokenKind string
+
+// The tokens a login answers with.
+const (
+	AccessToken  TokenKind = "access"
+	RefreshToken TokenKind = "refresh"
+)
+
+// TokenRequest describes a request that presents a token: the refresh
+// (seed 004's GET /users/v1/generate_tokens with the refresh token as
+// bearer) or the logout. The zero value of each optional field has a
+// documented default.
+type TokenRequest struct {
+	// Path is the endpoint, resolved as [Request.Path] is. Empty means the
+	// API has no such endpoint.
+	Path string
+
+	// Method is the HTTP method. Optional: empty means POST.
+	Method string
+
+	// Token is the token presented. Optional: empty means RefreshToken for
+	// the refresh and AccessToken for the logout.
+	Token TokenKind
+
+	// Encoding is how the token is presented. Optional: empty sends it as
+	// "Authorization: Bearer <token>"; Form or JSON send it as the body
+	// field Field.
+	Encoding Encoding
+
+	// Field names the body field of the token with Form or JSON.
+	// Optional: empty means "refresh_token" or "access_token".
+	Field string
+}
+
+func (r TokenRequest) withDefaults(token TokenKind) TokenRequest {
+	if r.Path == "" {
+		return r
+	}
+	if r.Method == "" {
+		r.Method = http.MethodPost
+	}
+	if r.Token == "" {
+		r.Token = token
+	}
+	if r.Field == "" && r.Encoding != "" {
+		r.Field = string(r.Token) + "_token"
+	}
+	return r
+}
+
+func (r TokenRequest) validate(name string) error {
+	switch {
+	case r.Path == "":
+		return nil
+	case r.Token != AccessToken && r.Token != RefreshToken:
+		return fmt.Errorf("login: %s.Token is %q: use login.AccessToken or login.RefreshToken", name, r.Token)
+	case r.Encoding != "" && r.Encoding != Form && r.Encoding != JSON:
+		return fmt.Errorf("login: %s.Encoding is %q: leave it empty for a bearer header, or use login.Form or login.JSON", name, r.Encoding)
+	}
+	return checkPath(name+".Path", r.Path)
+}
+
+// TokenConfig describes a login API that hands out tokens, as in seed
+// 004: a login that answers with an access token and a refresh token, a
+// refresh request that presents the refresh token for new ones, and
+// optionally a logout. It holds secrets and prints them as REDACTED.
+type TokenConfig struct {
+	// Login is the login request. Required with Credentials. Its
+	// Encoding defaults to JSON.
+	Login Request
+
+	// Credentials log in, and log in again when the refresh token has
+	// expired or the server calls the access token invalid. Optional if
+	// Refresher.Initial or Refresher.Store supplies tokens; without them
+	// those cases give an error matching [ErrLoginRequired].
+	Credentials Credentials
+
+	// Refresh trades the refresh token for new tokens. Optional: without a
+	// Path the client logs in again instead (which needs Credentials).
+	Refresh TokenRequest
+
+	// Logout is sent by [Client.Close] with the current token. Optional:
+	// without a Path, Close sends nothing.
+	Logout TokenRequest
+
+	// AccessTokenFields and RefreshTokenFields name the fields of the
+	// login and refresh answers that hold the tokens; the first present
+	// wins, and "data.token" reaches into a nested object. Optional: nil
+	// means access_token, token, accessToken and refresh_token,
+	// refreshToken. An answer without a refresh token keeps the old one.
+	AccessTokenFields, RefreshTokenFields []string
+
+	// ExpiresInField names the field with the access token's lifetime in
+	// seconds. Optional: empty means "expires_in". Without it, the
+	// expiry is the exp claim of an access token that is a JWT, read
+	// without verifying its signature (the client does not hold the key
+	// and only schedules with it), or else DefaultLifetime.
+	ExpiresInField string
+
+	// DefaultLifetime is the lifetime of a token whose expiry is unknown.
+	// Optional: zero means DefaultTokenLifetime.
+	DefaultLifetime time.Duration
+
+	// RefreshCodes are the error codes ([bearer.APIError.Code]) that mean
+	// the access token expired: the token is refreshed and the request
+	// sent once more, as after any 401 with no code listed here or below.
+	// Optional: nil means token-expired and invalid_token (RFC 6750 3.1).
+	RefreshCodes []string
+
+	// ReloginCodes are the error codes that mean the access token is no
+	// good (revoked, or signed with a key the server dropped): the client
+	// logs in again and sends the request once more. Optional: nil means
+	// token-invalid.
+	ReloginCodes []string
+
+	// PermissionCodes are the error codes that mean the account lacks a
+	// role or scope, whatever the status: the request fails with a
+	// [*PermissionError], as after any 403, and is neither retried nor a
+	// reason to refresh. Optional: nil means authorisation-required (seed
+	// 004, sent with a 401) and insufficient_scope (RFC 6750 3.1).
+	PermissionCodes []string
+
+	// Refresher configures the Refresher that keeps the token alive:
+	// its schedule, Store, Clock and Logger. Its Refresh must be nil (the
+	// client sets it); its Initial may hold tokens to start from, such as
+	// a sign-up's.
+	Refresher tokenrefresh.Config
+
+	// Logger receives logins, refreshes and rejections, never a secret;
+	// it is also the Refresher's when Refresher.Logger is nil. Optional:
+	// nil logs nothing. Pass bearer.WithLogger to log requests too.
+	Logger *slog.Logger
+}
+
+// String returns the config with its secrets redacted.
+func (c TokenConfig) String() string {
+	return fmt.Sprintf("login.TokenConfig{Login:%+v, Credentials:%s, Refresh:%+v, Logout:%+v}", c.Login, c.Credentials, c.Refresh, c.Logout)
+}
+
+// GoString returns the config with its secrets redacted.
+func (c TokenConfig) GoString() string { return c.String() }
+
+// LogValue returns the config with its secrets redacted.
+func (c TokenConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("login", c.Login.Path), slog.Any("credentials", c.Credentials),
+		slog.String("refresh", c.Refresh.Path), slog.String("logout", c.Logout.Path))
+}
+
+func (c TokenConfig) withDefaults() TokenConfig {
+	if c.Login.Path != "" {
+		c.Login = c.Login.withDefaults(JSON)
+	}
+	c.Refresh = c.Refresh.withDefaults(RefreshToken)
+	c.Logout = c.Logout.withDefaults(AccessToken)
+	pick := func(v, def []string) []string {
+		if v == nil {
+			return def
+		}
+		return v
+	}
+	c.AccessTokenFields = pick(c.AccessTokenFields, defaultAccessTokenFields)
+	c.RefreshTokenFields = pick(c.RefreshTokenFields, defaultRefreshTokenFields)
+	c.RefreshCodes = pick(c.RefreshCodes, defaultRefreshCodes)
+	c.ReloginCodes = pick(c.ReloginCodes, defaultReloginCodes)
+	c.PermissionCodes = pick(c.PermissionCodes, defaultPermissionCodes)
+	if c.ExpiresInField == "" {
+		c.ExpiresInField = "expires_in"
+	}
+	if c.DefaultLifetime == 0 {
+		c.DefaultLifetime = DefaultTokenLifetime
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Refresher.Logger == nil {
+		c.Refresher.Logger = c.Logger
+	}
+	return c
+}
+
+func (c *TokenConfig) validate() error {
+	creds := c.Credentials
+	switch {
+	case (creds.Username == "") != (creds.Password == ""):
+		return errors.New("login: TokenConfig.Credentials needs both a Username and a Password, or neither")
+	case creds.set() && c.Login.Path == "":
+		return errors.New("login: TokenConfig.Login.Path is required with Credentials: the path of the login endpoint")
+	case !creds.set() && c.Login.Path != "":
+		return errors.New("login: TokenConfig.Login is set but Credentials are not: set both, or neither to start from Refresher.Initial")
+	case !creds.set() && c.Refresher.Initial == nil && c.Refresher.Store == nil:
+		return errors.New("login: TokenConfig needs Credentials to log in, or tokens to start from in Refresher.Initial or Refresher.Store")
+	case c.Refresher.Refresh != nil:
+		return errors.New("login: TokenConfig.Refresher.Refresh must be nil: the client refreshes through TokenConfig.Refresh")
+	case c.DefaultLifetime < 0:
+		return fmt.Errorf("login: TokenConfig.DefaultLifetime is %v: it must be positive, or zero for %v", c.DefaultLifetime, DefaultTokenLifetime)
+	case len(c.AccessTokenFields) == 0 || slices.Contains(c.AccessTokenFields, ""):
+		return errors.New("login: TokenConfig.AccessTokenFields must name at least one field, and no empty one")
+	case slices.Contains(c.RefreshTokenFields, ""):
+		return errors.New("login: TokenConfig.RefreshTokenFields must not name an empty field")
+	}
+	if creds.set() {
+		if err := c.Login.validate("Login"); err != nil {
+			return err
+		}
+	}
+	if err := c.Refresh.validate("Refresh"); err != nil {
+		return err
+	}
+	return c.Logout.validate("Logout")
+}
+
+// NewTokenClient returns a client for the API at baseURL that logs in with
+// cfg and keeps the access token alive with a tokenrefresh.Refresher: it
+// refreshes it before it expires, in the background, without making
+// callers wait while it is valid. ctx bounds only the initial load from
+// cfg.Refresher.Store. opts configure the underlying [bearer.Client]s (one
+// for the API, one without retries for the login, refresh and logout
+// requests, since a refresh that reached the server has used up its
+// refresh token); they must not include bearer.WithTokenSource.
+//
+// The first login starts at once in the background; [Client.Login] waits
+// for it. Answers from the API are handled by their error code (see
+// TokenConfig): an expired token is refreshed, an invalid one makes the
+// client log in again, each followed by one more try of the request; a
+// permission error is a [*PermissionError], never retried. A refresh token
+// that has expired or was revoked makes the client log in again with
+// cfg.Credentials, or fail with [ErrLoginRequired] without them. Refused
+// credentials are sent once, and fail with [ErrCredentialsRefused].
+//
+// Credentials and tokens go over https, or plain http to a loopback
+// address; pass bearer.WithInsecureHTTP to allow other plain http hosts.
+// Close the client when done: it logs out if cfg.Logout is set.
+func NewTokenClient(ctx context.Context, baseURL string, cfg TokenConfig, opts ...bearer.Option) (*Client, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := checkSecure(baseURL, opts); err != nil {
+		return nil, err
+	}
+	own := opts[:len(opts):len(opts)]
+	plain, err := bearer.NewClient(baseURL, append(own, bearer.WithRetryMax(0), bearer.WithMaxResponseBytes(MaxResponseBytes))...)
+	if err != nil {
+		return nil, err
+	}
+	t := &tokens{cfg: cfg, plain: plain, logger: cfg.Logger, now: time.Now}
+	if cfg.Refresher.Clock != nil {
+		t.now = cfg.Refresher.Clock.Now
+	}
+	if cfg.Refresher.Initial != nil {
+		t.remember(cfg.Refresher.Initial)
+	}
+	rcfg := cfg.Refresher
+	rcfg.Refresh = t.refresh
+	r, err := tokenrefresh.New(ctx, rcfg)
+	if err != nil {
+		return nil, err
+	}
+	t.r = r
+	api, err := bearer.NewClient(baseURL, append(own, bearer.WithTokenSource(source{r}))...)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return &Client{api: api, auth: t, logger: t.logger}, nil
+}
+
+// source gives the API client its tokens without the Refresher's
+// Invalidate, so that bearer.Transport does not refresh after every 401:
+// the Client decides by the server's error code.
+type source struct{ r *tokenrefresh.Refresher }
+
+func (s source) Token(ctx context.Context) (*oauth2.Token, error) { return s.r.Token(ctx) }
+
+// maxSecrets bounds how many recent token values are kept for redaction.
+const maxSecrets = 8
+
+// tokens is the authenticator of a login API with tokens.
+type tokens struct {
+	cfg    TokenConfig
+	plain  *bearer.Client // for login, refresh and logout: no token source, no retries
+	r      *tokenrefresh.Refresher
+	logger *slog.Logger
+	now    func() time.Time
+	closed atomic.Bool
+
+	mu      sync.Mutex // guards relogin, recent
+	relogin string     // an access token the server called invalid: Refresh logs in instead of refreshing it
+	recent  []string   // recent token values, kept out of errors
+}
+
+func (t *tokens) ready(ctx context.Context) (ticket, error) {
+	if t.closed.Load() {
+		return ticket{}, ErrClosed
+	}
+	tok, err := t.r.Token(ctx)
+	if err != nil {
+		return ticket{}, &bearer.TokenError{Err: err}
+	}
+	return ticket{token: tok.AccessToken}, nil
+}
+
+func (t *tokens) deny(e *bearer.APIError) error {
+	if e.StatusCode == http.StatusForbidden || (e.Code != "" && slices.Contains(t.cfg.PermissionCodes, e.Code)) {
+		return &PermissionError{Response: redactAPIError(e, t.secrets())}
+	}
+	return nil
+}
+
+func (t *tokens) recover(ctx context.Context, tk ticket, e *bearer.APIError) (bool, error) {
+	switch {
+	case e.Code != "" && slices.Contains(t.cfg.ReloginCodes, e.Code):
+		t.logger.Info("login: the server called the access token invalid; logging in again", "code", e.Code)
+		t.mu.Lock()
+		t.relogin = tk.token
+		t.mu.Unlock()
+	case e.StatusCode == http.StatusUnauthorized || (e.Code != "" && slices.Contains(t.cfg.RefreshCodes, e.Code)):
+		t.logger.Info("login: the server rejected the access token; refreshing it", "status", e.StatusCode, "code", e.Code)
+	default:
+		return false, nil
+	}
+	t.r.Invalidate(&oauth2.Token{AccessToken: tk.token})
+	return true, nil
+}
+
+// reloginDue reports whether the server called access invalid. A mark
+// about another token is stale (a new token has replaced that one) and is
+// forgotten; a mark about access stays until access is replaced, so a
+// login that fails is tried again as a login.
+func (t *tokens) reloginDue(access string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.relogin != access {
+		t.relogin = ""
+	}
+	return t.relogin != ""
+}
+
+// refresh is the Refresher's RefreshFunc: a login when there is no token,
+// when the server called it invalid, or when there is no way to refresh
+// it; a refresh otherwise, falling back to a login if the refresh token is
+// refused.
+func (t *tokens) refresh(ctx context.Context, current *oauth2.Token) (*oauth2.Token, error) {
+	switch {
+	case current == nil:
+		return t.login(ctx, "")
+	case t.reloginDue(current.AccessToken):
+		return t.login(ctx, "the server called the access token invalid (revoked, or not the server's)")
+	case t.cfg.Refresh.Path == "":
+		return t.login(ctx, "the token is due and TokenConfig.Refresh has no Path")
+	case t.cfg.Refresh.Token == RefreshToken && current.RefreshToken == "":
+		return t.login(ctx, "the token is due and there is no refresh token")
+	}
+	tok, err := t.refreshWith(ctx, current)
+	var ae *bearer.APIError
+	if err == nil || !errors.As(err, &ae) {
+		return tok, err
+	}
+	if perr := t.deny(ae); perr != nil {
+		return nil, &Error{Op: "refresh", Err: perr}
+	}
+	if !t.refused(ae) {
+		return nil, failure("refresh", err, nil, "check TokenConfig.Refresh (path, method, how the token is sent)", t.secrets())
+	}
+	why := "the server refused the refresh token (" + codeOrStatus(ae) + "): it has expired or was revoked"
+	if !t.cfg.Credentials.set() {
+		return nil, &Error{Op: "refresh", Err: cleanError(err, t.secrets()), kind: ErrLoginRequired,
+			advice: "the refresh token has expired or was revoked, and no credentials are held to log in again: log in and start from the new tokens"}
+	}
+	return t.login(ctx, why)
+}
+
+// refused reports whether an answer of the refresh endpoint says its
+// token is dead.
+func (t *tokens) refused(e *bearer.APIError) bool {
+	if e.StatusCode == http.StatusUnauthorized {
+		return true
+	}
+	return e.Code != "" && (slices.Contains(refusedCodes, e.Code) || slices.Contains(t.cfg.RefreshCodes, e.Code) ||
+		slices.Contains(t.cfg.ReloginCodes, e.Code))
+}
+
+func codeOrStatus(e *bearer.APIError) string {
+	if e.Code != "" {
+		return e.Code
+	}
+	return fmt.Sprintf("%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+}
+
+// login logs in with the credentials; why, if set, says why a token is
+// being replaced by a login.
+func (t *tokens) login(ctx context.Context, why string) (*oauth2.Token, error) {
+	if !t.cfg.Credentials.set() {
+		if why == "" {
+			why = "there is no token"
+		}
+		return nil, &Error{Op: "login", kind: ErrLoginRequired,
+			advice: why + ", and no credentials are held to log in: log in and start from the new tokens"}
+	}
+	if why != "" {
+		t.logger.Info("login: logging in again", "reason", why)
+	}
+	issued := t.now()
+	req, err := credentialRequest(ctx, t.plain, t.cfg.Login, t.cfg.Credentials)
+	if err != nil {
+		return nil, &Error{Op: "login", Err: err, final: true, advice: "check TokenConfig.Login"}
+	}
+	var raw map[string]json.RawMessage
+	if _, err := t.plain.Do(req, &raw); err != nil {
+		return nil, failure("login", err, ErrCredentialsRefused,
+			"check the username and password (and Login.Path); they are not sent again", t.secrets())
+	}
+	tok, err := t.parse("login", raw, issued, nil)
+	if err != nil {
+		return nil, err
+	}
+	t.logger.Info("login: logged in", "expiry", tok.Expiry)
+	return tok, nil
+}
+
+// refreshWith presents current's refresh token for new tokens.
+func (t *tokens) refreshWith(ctx context.Context, current *oauth2.Token) (*oauth2.Token, error) {
+	issued := t.now()
+	req, err := t.tokenRequest(ctx, t.cfg.Refresh, current)
+	if err != nil {
+		return nil, &Error{Op: "refresh", Err: err, final: true, advice: "check TokenConfig.Refresh"}
+	}
+	var raw map[string]json.RawMessage
+	if _, err := t.plain.Do(req, &raw); err != nil {
+		return nil, err
+	}
+	tok, err := t.parse("refresh", raw, issued, current)
+	if err != nil {
+		return nil, err
+	}
+	t.logger.Info("login: token refreshed", "expiry", tok.Expiry)
+	return tok, nil
+}
+
+// tokenRequest builds r presenting tok's access or refresh token.
+func (t *tokens) tokenRequest(ctx context.Context, r TokenRequest, tok *oauth2.Token) (*http.Request, error) {
+	value := tok.AccessToken
+	if r.Token == RefreshToken {
+		value = tok.RefreshToken
+	}
+	if r.Encoding == "" {
+		req, err := newRequest(ctx, t.plain, r.Method, r.Path, JSON, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+value)
+		return req, nil
+	}
+	return newRequest(ctx, t.plain, r.Method, r.Path, r.Encoding, map[string]string{r.Field: value})
+}
+
+// logout sends the Logout request with tok.
+func (t *tokens) logout(ctx context.Context, tok *oauth2.Token) error {
+	req, err := t.tokenRequest(ctx, t.cfg.Logout, tok)
+	if err != nil {
+		return &Error{Op: "logout", Err: err, final: true, advice: "check TokenConfig.Logout"}
+	}
+	if _, err := t.plain.Do(req, nil); err != nil {
+		return failure("logout", err, nil, "the tokens may still be valid on the server until they expire", t.secrets())
+	}
+	t.logger.Info("login: logged out")
+	return nil
+}
+
+// parse reads the tokens of a login or refresh answer; prev, the token
+// refreshed, gives the refresh token when the answer has none.
+func (t *tokens) parse(op string, raw map[string]json.RawMessage, issued time.Time, prev *oauth2.Token) (*oauth2.Token, error) {
+	tok, err := parseTokens(raw, t.cfg, issued)
+	if err != nil {
+		return nil, &Error{Op: op, Err: err, final: true,
+			advice: "set TokenConfig.AccessTokenFields to the field of the answer that holds it"}
+	}
+	if tok.RefreshToken == "" && prev != nil {
+		tok.RefreshToken = prev.RefreshToken
+	}
+	t.remember(tok)
+	return tok, nil
+}
+
+// remember records tok's values so they are kept out of errors.
+func (t *tokens) remember(tok *oauth2.Token) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, v := range []string{tok.AccessToken, tok.RefreshToken} {
+		if v != "" && !slices.Contains(t.recent, v) {
+			t.recent = append(t.recent, v)
+		}
+	}
+	if n := len(t.recent); n > maxSecrets {
+		t.recent = slices.Clone(t.recent[n-maxSecrets:])
+	}
+}
+
+func (t *tokens) secrets() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string{t.cfg.Credentials.Password}, t.recent...)
+}
+
+// close logs out with the current token if configured, and stops the
+// Refresher.
+func (t *tokens) close() error {
+	t.closed.Store(true)
+	if t.cfg.Logout.Path == "" {
+		return t.r.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultLogoutTimeout)
+	defer cancel()
+	tok, err := t.r.Token(ctx) // a valid token, refreshed first if need be
+	t.r.Close()
+	if err != nil {
+		t.logger.Info("login: not logging out: there is no valid token", "error", err.Error())
+		return nil
+	}
+	return t.logout(ctx, tok)
+}
+
+func (t *tokens) refresher() *tokenrefresh.Refresher { return t.r }
