@@ -1,3 +1,68 @@
 // Package login keeps a program logged in to APIs that are not OAuth
-// servers.
+// servers: APIs with a login endpoint of their own that answers with a
+// session cookie, or with an access token and a refresh token in fields of
+// their own choosing, and that tell why they reject a request with codes
+// of their own (token-expired, token-invalid, authorisation-required).
+//
+// A [Client] wraps a bearer.Client: it has the same NewRequest, Do,
+// Stream, Get, Post, Put, Patch and Delete, returns the same
+// *bearer.APIError, retries as it does, and takes the same options, such
+// as bearer.WithTrustedPEM to trust a server's own certificate. What it
+// adds is the login:
+//
+//   - [NewSessionClient] posts the credentials described by a [Request]
+//     (path, method, form or JSON, field names) and keeps the cookies the
+//     server sets, in a jar that sends them back to the API's host only.
+//     When an answer says the session ended (a 401, or the statuses and
+//     codes of [SessionConfig]), it logs in again, once for all the
+//     requests that saw it, and sends the request once more.
+//   - [NewTokenClient] logs in for an access token and a refresh token,
+//     read from the answer's fields ([TokenConfig]), and keeps the access
+//     token alive with a tokenrefresh.Refresher: refreshed in the
+//     background before it expires (expires_in, or else the JWT's exp,
+//     read without verifying it), by presenting the refresh token as the
+//     API wants it ([TokenRequest]). The server's codes decide what a
+//     rejection means: token-expired refreshes the token, token-invalid
+//     logs in again, each followed by one more try of the request;
+//     authorisation-required and any 403 are a [*PermissionError], which
+//     matches bearer.ErrForbidden and is never retried. A refresh token
+//     that has itself expired leads to a new login with the held
+//     credentials, or to [ErrLoginRequired] without them. Close logs out
+//     when a Logout request is configured.
+//
+// Logins are never sent in a storm: refused credentials are sent once and
+// give [ErrCredentialsRefused] from then on; other login failures are
+// retried with backoff (by the Refresher for tokens; from [LoginRetryMin]
+// to [LoginRetryMax] for sessions).
+//
+// Credentials are held in memory only. They, the tokens and the cookies
+// never appear in errors or logs: the config types print the password as
+// REDACTED, and a server that quotes them in an error answer has them
+// removed from the [*bearer.APIError]. Credentials are sent over https, or
+// plain http to a loopback address unless bearer.WithInsecureHTTP allows
+// more.
+//
+// A session API (seed 002):
+//
+//	c, err := login.NewSessionClient("https://localhost:5001", login.SessionConfig{
+//		Login:       login.Request{Path: "/login"}, // form fields username, password
+//		Credentials: login.Credentials{Username: user, Password: password},
+//	}, bearer.WithTrustedPEMFile("pubkey.pem"))
+//	if err != nil { ... }
+//	defer c.Close()
+//	var info struct{ Secret int `json:"Secret-number"` }
+//	err = c.Get(ctx, "/get-info", &info)
+//
+// A token API (seed 004):
+//
+//	c, err := login.NewTokenClient(ctx, "https://api.example.com", login.TokenConfig{
+//		Login:       login.Request{Path: "/users/v1/login", UsernameField: "email"},
+//		Credentials: login.Credentials{Username: email, Password: password},
+//		Refresh:     login.TokenRequest{Method: "GET", Path: "/users/v1/generate_tokens"},
+//		Logout:      login.TokenRequest{Method: "GET", Path: "/users/v1/logout"},
+//	})
+//	if err != nil { ... }
+//	defer c.Close() // logs out
+//	err = c.Get(ctx, "/films/v1/", &films)
+//	if errors.Is(err, bearer.ErrForbidden) { ... } // a *login.PermissionError
 package login

@@ -215,8 +215,20 @@ func (f *jwtFixture) config(cfg login.TokenConfig) login.TokenConfig {
 	return cfg
 }
 
-// client returns a token client for the fixture.
+// client returns a token client for the fixture, logged in, so that the
+// test's clock moves only after the login.
 func (f *jwtFixture) client(t *testing.T, cfg login.TokenConfig, opts ...bearer.Option) *login.Client {
+	t.Helper()
+	c := f.clientNoLogin(t, cfg, opts...)
+	if err := c.Login(testContext(t)); err != nil {
+		t.Fatalf("Login: %v", err)
+	}
+	return c
+}
+
+// clientNoLogin returns a token client for the fixture, whose first login
+// may still be running.
+func (f *jwtFixture) clientNoLogin(t *testing.T, cfg login.TokenConfig, opts ...bearer.Option) *login.Client {
 	t.Helper()
 	opts = append([]bearer.Option{bearer.WithRetryWait(time.Millisecond, time.Millisecond)}, opts...)
 	c, err := login.NewTokenClient(testContext(t), f.ts.URL, f.config(cfg), opts...)
