@@ -40,11 +40,14 @@ type Error struct {
 	final  bool   // retrying cannot help, whatever the cause says
 }
 
+// opPhrase says what each Op was doing, for messages.
+var opPhrase = map[string]string{"login": "log in", "refresh": "refresh the token", "logout": "log out"}
+
 // Error returns a one-line description with what to do.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("login: ")
-	b.WriteString(e.Op)
+	b.WriteString(opPhrase[e.Op])
 	if e.Err != nil {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
@@ -177,10 +180,7 @@ func (e *redactedError) Unwrap() error { return e.err }
 func failure(op string, err error, refused error, refusedAdvice string, secrets []string) *Error {
 	e := &Error{Op: op, Err: cleanError(err, secrets)}
 	var ae *bearer.APIError
-	var cert *bearer.UntrustedCertificateError
 	switch {
-	case errors.As(err, &cert):
-		e.advice = "fix the trust in the server's certificate first"
 	case errors.As(err, &ae) && ae.Permanent():
 		e.kind, e.advice = refused, refusedAdvice
 	case errors.As(err, &ae):

@@ -194,7 +194,7 @@ func (s *session) recover(ctx context.Context, t ticket, e *bearer.APIError) (bo
 		}
 		return s.replacedSince(ctx, t.gen)
 	}
-	s.logger.Info("login: the server ended the session; logging in again", "status", e.StatusCode, "code", e.Code)
+	s.logger.Info("login: the server ended the session; logging in again", rejection(e)...)
 	if _, err := s.loggedIn(ctx, t.gen); err != nil {
 		return false, err
 	}
@@ -294,6 +294,15 @@ func loginBackoff(n int) time.Duration {
 		d *= 2
 	}
 	return min(d, LoginRetryMax)
+}
+
+// rejection returns the log attributes that describe a rejected answer.
+func rejection(e *bearer.APIError) []any {
+	attrs := []any{"status", e.StatusCode}
+	if e.Code != "" {
+		attrs = append(attrs, "code", e.Code)
+	}
+	return attrs
 }
 
 func isPermanent(err error) bool { return tokenrefresh.IsPermanent(err) }

@@ -364,12 +364,12 @@ func (t *tokens) deny(e *bearer.APIError) error {
 func (t *tokens) recover(ctx context.Context, tk ticket, e *bearer.APIError) (bool, error) {
 	switch {
 	case e.Code != "" && slices.Contains(t.cfg.ReloginCodes, e.Code):
-		t.logger.Info("login: the server called the access token invalid; logging in again", "code", e.Code)
+		t.logger.Info("login: the server called the access token invalid; logging in again", rejection(e)...)
 		t.mu.Lock()
 		t.relogin = tk.token
 		t.mu.Unlock()
 	case e.StatusCode == http.StatusUnauthorized || (e.Code != "" && slices.Contains(t.cfg.RefreshCodes, e.Code)):
-		t.logger.Info("login: the server rejected the access token; refreshing it", "status", e.StatusCode, "code", e.Code)
+		t.logger.Info("login: the server rejected the access token; refreshing it", rejection(e)...)
 	default:
 		return false, nil
 	}
