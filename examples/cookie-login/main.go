@@ -8,15 +8,15 @@
 //     seed's verify='pubkey.pem' does, after showing that a client which
 //     trusts another certificate is refused with a message naming the
 //     server's;
-//
 //   - shows that a wrong password is refused with a clear error, after a
 //     single login request;
-//
 //   - logs in, calls the protected endpoints, and keeps working when the
 //     server forgets every session: the client logs in again on the 401
 //     and sends the request once more.
 //
-//     go run ./examples/cookie-login
+// Run it with:
+//
+//	go run ./examples/cookie-login
 package main
 
 import (
