@@ -23,10 +23,45 @@ const (
 	watchRetryMax = 5 * time.Second
 )
 
+// Bounds of awaitCommands. After an outage, go-redis's connection pool
+// may keep refusing commands for a while after Redis is back (after many
+// failed dials it probes once a second), although the subscription, on a
+// connection of its own, already works: Watch waits for commands to work
+// before it reports the store back, asking at most once a second, for at
+// most 10 s (two retry intervals) before it starts over.
+const (
+	awaitCommandsMin = 50 * time.Millisecond
+	awaitCommandsMax = time.Second
+	awaitCommandsFor = 10 * time.Second
+)
+
+// awaitCommands waits until Redis answers a PING through the store's
+// client, which Load, Save and Lock use.
+func (s *Store) awaitCommands(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, awaitCommandsFor)
+	defer cancel()
+	delay := awaitCommandsMin
+	for {
+		err := s.client.Ping(ctx).Err()
+		if err == nil {
+			return nil
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("redisstore: Redis takes subscriptions but no commands: %w: check that Redis is reachable", err)
+		case <-t.C:
+		}
+		delay = min(2*delay, awaitCommandsMax)
+	}
+}
+
 // Watch subscribes to the channel that [Store.Save] publishes on and
-// reports, until ctx is done, every save and every (re)subscription
-// through notify(nil), and every lost connection through notify(err). It
-// resubscribes by itself, with a backoff of at most 5 s. It implements
+// reports, until ctx is done, every save through notify(nil), every
+// (re)subscription too once Redis answers commands again, and every lost
+// connection through notify(err). It resubscribes by itself, with a
+// backoff of at most 5 s. It implements
 // [tokenrefresh.Watcher]; a Refresher calls it, and ends it on Close.
 func (s *Store) Watch(ctx context.Context, notify func(err error)) error {
 	delay := watchRetryMin
@@ -78,10 +113,14 @@ func (s *Store) watchOnce(ctx context.Context, notify func(error), subscribed fu
 		pinged = false
 		switch m := msg.(type) {
 		case *redis.Subscription:
-			if m.Kind == "subscribe" {
-				subscribed()
-				notify(nil) // saves may have been missed while not subscribed
+			if m.Kind != "subscribe" {
+				continue
 			}
+			if err := s.awaitCommands(ctx); err != nil {
+				return err
+			}
+			subscribed()
+			notify(nil) // saves may have been missed while not subscribed
 		case *redis.Message:
 			notify(nil)
 		}
