@@ -29,7 +29,7 @@ import (
 //     [*PermissionError] (token clients), never retried.
 //
 // A Client is safe for concurrent use; create one per API and account, and
-// Close it when done.
+// Close it when done. The zero value is not usable.
 type Client struct {
 	api    *bearer.Client
 	auth   authenticator
@@ -54,9 +54,9 @@ type authenticator interface {
 	// secrets returns the credentials and recent tokens, to keep out of
 	// errors.
 	secrets() []string
-	// close logs out if configured, stops any background work and forgets
-	// the secrets it can.
-	close() error
+	// close logs out if configured, within ctx, stops any background
+	// work and forgets the secrets it can.
+	close(ctx context.Context) error
 	// refresher returns the token's Refresher; nil for sessions.
 	refresher() *tokenrefresh.Refresher
 }
@@ -134,6 +134,10 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 // that the credentials are refused.
 func (c *Client) Login(ctx context.Context) error {
 	_, err := c.auth.ready(ctx)
+	var te *bearer.TokenError
+	if errors.As(err, &te) && err == error(te) {
+		return te.Err // not "no token for the request": there was none
+	}
 	return err
 }
 
@@ -142,13 +146,21 @@ func (c *Client) Login(ctx context.Context) error {
 // bearer.TokenSource; nil for a session client.
 func (c *Client) Refresher() *tokenrefresh.Refresher { return c.auth.refresher() }
 
-// Close logs out if the client is configured to (within
-// DefaultLogoutTimeout), stops the token's background refresh, and forgets
-// the session's cookies. Requests made after Close fail with [ErrClosed].
-// Close is idempotent; it returns the logout's error, if any.
-func (c *Client) Close() error {
-	c.closeOnce.Do(func() { c.closeErr = c.auth.close() })
+// Logout ends the client: it sends the token client's Logout request, if
+// configured, within ctx; stops the token's background refresh; and
+// forgets the session's cookies. Requests made after it fail with
+// [ErrClosed]. Only the first call of Logout or Close does anything; each
+// returns the logout's error, if any.
+func (c *Client) Logout(ctx context.Context) error {
+	c.closeOnce.Do(func() { c.closeErr = c.auth.close(ctx) })
 	return c.closeErr
+}
+
+// Close is [Client.Logout] within DefaultLogoutTimeout.
+func (c *Client) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultLogoutTimeout)
+	defer cancel()
+	return c.Logout(ctx)
 }
 
 // String describes the client without its secrets.

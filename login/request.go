@@ -116,6 +116,8 @@ func (r Request) validate(name string) error {
 		return fmt.Errorf("login: %s.UsernameField and PasswordField are both %q", name, r.UsernameField)
 	case strings.ContainsAny(r.Method, " \t\r\n"):
 		return fmt.Errorf("login: %s.Method %q is not an HTTP method", name, r.Method)
+	case !hasBody(r.Method):
+		return fmt.Errorf("login: %s.Method is %s, which has no body for the credentials (and a URL is no place for them): use POST", name, r.Method)
 	}
 	for k := range r.Fields {
 		if k == r.UsernameField || k == r.PasswordField {
@@ -140,9 +142,19 @@ func checkPath(name, path string) error {
 	return nil
 }
 
-// newRequest builds a request of c for path carrying fields in enc.
+// hasBody reports whether requests of method carry a body.
+func hasBody(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete, http.MethodOptions, http.MethodTrace:
+		return false
+	}
+	return true
+}
+
+// newRequest builds a request of c for path carrying fields in enc, or no
+// body if there are none.
 func newRequest(ctx context.Context, c *bearer.Client, method, path string, enc Encoding, fields map[string]string) (*http.Request, error) {
-	if len(fields) == 0 && (method == http.MethodGet || method == http.MethodHead) {
+	if len(fields) == 0 {
 		return c.NewRequest(ctx, method, path, nil)
 	}
 	if enc == JSON {

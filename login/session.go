@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -121,11 +122,7 @@ func NewSessionClient(baseURL string, cfg SessionConfig, opts ...bearer.Option) 
 	if err := checkSecure(baseURL, opts); err != nil {
 		return nil, err
 	}
-	probe, err := bearer.NewClient(baseURL, opts...)
-	if err != nil {
-		return nil, err
-	}
-	jar := newHostJar(probe.BaseURL().Hostname())
+	jar := newHostJar(hostname(baseURL)) // bearer.NewClient checks baseURL
 	hc := &http.Client{}
 	if cfg.HTTPClient != nil {
 		*hc = *cfg.HTTPClient
@@ -140,6 +137,15 @@ func NewSessionClient(baseURL string, cfg SessionConfig, opts ...bearer.Option) 
 	}
 	s := newSession(cfg, api, jar)
 	return &Client{api: api, auth: s, logger: s.logger}, nil
+}
+
+// hostname returns the host name of rawURL, or "" if it has none.
+func hostname(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // session is the authenticator of a cookie session.
@@ -331,7 +337,7 @@ func (s *session) secrets() []string {
 	return []string{s.cfg.Credentials.Password}
 }
 
-func (s *session) close() error {
+func (s *session) close(context.Context) error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()

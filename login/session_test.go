@@ -472,68 +472,7 @@ func TestSessionClose(t *testing.T) {
 	}
 }
 
-func TestSessionRefusesPlainHTTP(t *testing.T) {
-	cfg := seed002(alice, alicePW)
-	if _, err := login.NewSessionClient("http://api.example.com", cfg); err == nil || !strings.Contains(err.Error(), "plain http") {
-		t.Errorf("NewSessionClient(http://api.example.com) error = %v; want a refusal", err)
-	}
-	c, err := login.NewSessionClient("http://api.example.com", cfg, bearer.WithInsecureHTTP())
-	if err != nil {
-		t.Errorf("NewSessionClient(http://..., WithInsecureHTTP) = %v; want it allowed", err)
-	} else {
-		c.Close()
-	}
-}
-
-func TestSessionConfigValidate(t *testing.T) {
-	good := seed002(alice, alicePW)
-	tests := []struct {
-		name   string
-		change func(*login.SessionConfig)
-		want   string
-	}{
-		{"no path", func(c *login.SessionConfig) { c.Login.Path = "" }, "Login.Path is required"},
-		{"no password", func(c *login.SessionConfig) { c.Credentials.Password = "" }, "needs a Username and a Password"},
-		{"bad encoding", func(c *login.SessionConfig) { c.Login.Encoding = "xml" }, "use login.Form or login.JSON"},
-		{"same fields", func(c *login.SessionConfig) { c.Login.PasswordField = "username" }, "both \"username\""},
-		{"field clash", func(c *login.SessionConfig) { c.Login.Fields = map[string]string{"password": "x"} }, "must not set \"password\""},
-		{"user in path", func(c *login.SessionConfig) { c.Login.Path = "https://u:p@api.example.com/login" }, "must not carry a user name"},
-		{"jar", func(c *login.SessionConfig) { c.HTTPClient = &http.Client{Jar: &fakeJar{}} }, "Jar must be nil"},
-		{"status", func(c *login.SessionConfig) { c.ReloginStatuses = []int{200} }, "only error statuses"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := good
-			tt.change(&cfg)
-			c, err := login.NewSessionClient("https://api.example.com", cfg)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("NewSessionClient = %v, %v; want an error containing %q", c, err, tt.want)
-			}
-			if err != nil && strings.Contains(err.Error(), alicePW) {
-				t.Errorf("error %q holds the password", err)
-			}
-		})
-	}
-}
-
 type fakeJar struct{ http.CookieJar }
-
-func TestSessionLoginPathOnAnotherHost(t *testing.T) {
-	cfg := seed002(alice, alicePW)
-	cfg.Login.Path = "https://evil.example.com/login"
-	c, err := login.NewSessionClient("https://api.example.com", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	err = c.Login(testContext(t))
-	if err == nil || !strings.Contains(err.Error(), "is not on https://api.example.com") {
-		t.Errorf("Login with a login path on another host = %v; want a refusal", err)
-	}
-	if err != nil && strings.Contains(err.Error(), alicePW) {
-		t.Errorf("error %q holds the password", err)
-	}
-}
 
 func TestSessionJSONLogin(t *testing.T) {
 	var got atomic.Value

@@ -1,7 +1,6 @@
 package login_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -453,50 +452,6 @@ func TestTokenRefreshFailureIsRetried(t *testing.T) {
 	}
 }
 
-func TestTokenConfigValidate(t *testing.T) {
-	good := seed004(lukeEmail, lukePW)
-	tests := []struct {
-		name   string
-		change func(*login.TokenConfig)
-		want   string
-	}{
-		{"half credentials", func(c *login.TokenConfig) { c.Credentials.Password = "" }, "both a Username and a Password"},
-		{"no login path", func(c *login.TokenConfig) { c.Login.Path = "" }, "Login.Path is required"},
-		{"nothing to start from", func(c *login.TokenConfig) { c.Credentials = login.Credentials{} }, "Login is set but Credentials are not"},
-		{"no tokens", func(c *login.TokenConfig) { c.Credentials = login.Credentials{}; c.Login = login.Request{} }, "needs Credentials to log in"},
-		{"refresh func", func(c *login.TokenConfig) {
-			c.Refresher.Refresh = func(_ context.Context, t *oauth2.Token) (*oauth2.Token, error) { return nil, nil }
-		}, "Refresher.Refresh must be nil"},
-		{"lifetime", func(c *login.TokenConfig) { c.DefaultLifetime = -time.Second }, "DefaultLifetime"},
-		{"token kind", func(c *login.TokenConfig) { c.Refresh.Token = "id" }, "Refresh.Token is \"id\""},
-		{"encoding", func(c *login.TokenConfig) { c.Logout.Encoding = "xml" }, "Logout.Encoding"},
-		{"fields", func(c *login.TokenConfig) { c.AccessTokenFields = []string{} }, "AccessTokenFields must name"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := good
-			tt.change(&cfg)
-			c, err := login.NewTokenClient(testContext(t), "https://127.0.0.1:1", cfg)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("NewTokenClient = %v, %v; want an error containing %q", c, err, tt.want)
-				if c != nil {
-					c.Close()
-				}
-			}
-		})
-	}
-}
-
-func TestTokenRefusesPlainHTTP(t *testing.T) {
-	c, err := login.NewTokenClient(testContext(t), "http://api.example.com", seed004(lukeEmail, lukePW))
-	if err == nil || !strings.Contains(err.Error(), "plain http") {
-		t.Errorf("NewTokenClient(http://api.example.com) = %v, %v; want a refusal before any login", c, err)
-		if c != nil {
-			c.Close()
-		}
-	}
-}
-
 func TestTokenStoreResumes(t *testing.T) {
 	f := setupJWT(t, jwtOptions{})
 	store := &tokenrefresh.MemoryStore{}
@@ -519,3 +474,30 @@ func TestTokenStoreResumes(t *testing.T) {
 }
 
 func newClock() *fakeclock.Clock { return fakeclock.New(start) }
+
+func TestTokenOtherErrorsPassThrough(t *testing.T) {
+	f := setupJWT(t, jwtOptions{})
+	c := f.client(t, seed004(lukeEmail, lukePW))
+	err := c.Get(testContext(t), fakejwtapi.PathFilms+"99", nil)
+	var ae *bearer.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusNotFound || ae.Code != "not-found" || !errors.Is(err, bearer.ErrNotFound) {
+		t.Errorf("GET an unknown film = %v; want the server's 404 not-found as an *APIError", err)
+	}
+	if got := f.api.Stats(); got.Logins != 1 || got.Refreshes != 0 {
+		t.Errorf("Stats() = %+v; want 1 login and no refresh", got)
+	}
+}
+
+func TestTokenLogoutWithContext(t *testing.T) {
+	f := setupJWT(t, jwtOptions{})
+	c := f.client(t, seed004(lukeEmail, lukePW))
+	if err := c.Logout(testContext(t)); err != nil {
+		t.Fatalf("Logout = %v", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("Close after Logout = %v", err)
+	}
+	if got := f.api.Stats().Logouts; got != 1 {
+		t.Errorf("logouts = %d; want 1 for Logout then Close", got)
+	}
+}
