@@ -250,7 +250,11 @@ func (r *Refresher) publish(old *state, e *Entry, saveErr error) {
 	if saveErr != nil {
 		r.cfg.Logger.Error("tokenrefresh: new token is in memory only: saving it failed; retrying", "error", r.redact(saveErr))
 	}
-	r.cfg.Logger.Info("tokenrefresh: token refreshed", "expiry", e.Token.Expiry, "next_refresh", ns.refreshAt)
+	if e.Token.Expiry.IsZero() {
+		r.cfg.Logger.Info("tokenrefresh: token refreshed", "next_refresh", ns.refreshAt)
+	} else {
+		r.cfg.Logger.Info("tokenrefresh: token refreshed", "expiry", e.Token.Expiry, "next_refresh", ns.refreshAt)
+	}
 	if r.cfg.OnRotate != nil {
 		var prev *oauth2.Token
 		if old != nil {

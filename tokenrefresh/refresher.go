@@ -135,7 +135,7 @@ func (r *Refresher) initialEntry(ctx context.Context) (*Entry, error) {
 	stored, err := r.cfg.Store.Load(ctx)
 	switch {
 	case errors.Is(err, ErrNoToken):
-		return initial, nil
+		return r.seedStore(ctx, initial)
 	case err != nil:
 		return nil, fmt.Errorf("tokenrefresh: load the stored token: %w", err)
 	case initial == nil || stored.Lineage == r.lineage:
@@ -145,6 +145,37 @@ func (r *Refresher) initialEntry(ctx context.Context) (*Entry, error) {
 		r.cfg.Logger.Info("tokenrefresh: the given token starts a new lineage; the stored one is replaced at the next save")
 		return initial, nil
 	}
+}
+
+// seedStore writes the initial token to an empty store, so a program that
+// dies before its first refresh (a browser login, a token pasted from a web
+// page) still finds its token on restart. Under a shared store's lock it
+// loads again first: if another process seeded or rotated the lineage
+// meanwhile, that entry is used instead. A failure is logged, not fatal:
+// the first refresh saves again.
+func (r *Refresher) seedStore(ctx context.Context, initial *Entry) (*Entry, error) {
+	if initial == nil {
+		return nil, nil
+	}
+	if l, ok := r.cfg.Store.(Locker); ok {
+		unlock, err := l.Lock(ctx)
+		if err != nil {
+			r.cfg.Logger.Warn("tokenrefresh: could not lock the store to save the initial token", "error", r.redact(err))
+			return initial, nil
+		}
+		defer func() {
+			if err := unlock(); err != nil {
+				r.cfg.Logger.Warn("tokenrefresh: release the shared token lock", "error", r.redact(err))
+			}
+		}()
+		if stored, err := r.cfg.Store.Load(ctx); err == nil && stored.Lineage == r.lineage {
+			return stored, nil
+		}
+	}
+	if err := r.cfg.Store.Save(ctx, initial); err != nil {
+		r.cfg.Logger.Warn("tokenrefresh: could not save the initial token; the first refresh will", "error", r.redact(err))
+	}
+	return initial, nil
 }
 
 // Token returns a valid token. While the current token is fresh it returns

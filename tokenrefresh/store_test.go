@@ -187,3 +187,18 @@ func TestFailedSaveKeepsTokenAndRetries(t *testing.T) {
 		t.Errorf("refresh called %d times; a failed save must not fetch a new token", n)
 	}
 }
+
+func TestInitialTokenIsSavedToAnEmptyStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "token.json")
+	store, _ := tokenrefresh.NewFileStore(path)
+	src := newSource(rotating)
+	initial := &oauth2.Token{AccessToken: "from-the-browser", Expiry: epoch.Add(time.Hour)}
+	setup(t, tokenrefresh.Config{Initial: initial, Store: store}, src)
+	e, err := store.Load(context.Background())
+	if err != nil || e.Token.AccessToken != "from-the-browser" || e.Lineage != tokenrefresh.LineageOf(initial) {
+		t.Fatalf("store after New = %+v, %v; want the initial token, saved before any refresh", e, err)
+	}
+	if n := src.Calls(); n != 0 {
+		t.Errorf("refresh called %d times; the initial token is fresh", n)
+	}
+}
