@@ -198,7 +198,7 @@ func (c *Client) send(req *http.Request, send func(*http.Request) (*http.Respons
 	case !retry:
 		return resp, cleanError(err, c.auth.secrets())
 	case again == nil:
-		c.logger.Info("login: logged in again, but the request's body cannot be sent again: returning the rejection",
+		c.logger.Info("login: renewed the login, but the request's body cannot be sent again: returning the rejection",
 			"method", req.Method, "url", redact.URL(req.URL))
 		return resp, cleanError(err, c.auth.secrets())
 	}
@@ -242,11 +242,15 @@ func replayable(req *http.Request) func() (*http.Request, error) {
 // checkSecure applies bearer's rule for sending a token over plain http
 // (https, a loopback host, or bearer.WithInsecureHTTP among opts) to the
 // credentials and session cookies of a login, by asking bearer.NewClient
-// whether a client that sends a token would be allowed.
-func checkSecure(baseURL string, opts []bearer.Option) error {
+// whether a client that sends a token would be allowed. c is a client
+// already built from baseURL and opts, so any other error has shown.
+func checkSecure(c *bearer.Client, baseURL string, opts []bearer.Option) error {
+	if c.BaseURL().Scheme != "http" {
+		return nil
+	}
 	probe := append(opts[:len(opts):len(opts)], bearer.WithTokenSource(bearer.StaticToken("probe")))
 	if _, err := bearer.NewClient(baseURL, probe...); err != nil {
-		return fmt.Errorf("login: refusing to send credentials over plain http to %s: use https, or pass bearer.WithInsecureHTTP if the network is trusted", redact.String(baseURL))
+		return fmt.Errorf("login: refusing to send credentials over plain http to %s: use https, or pass bearer.WithInsecureHTTP if the network is trusted", c.BaseURL().Host)
 	}
 	return nil
 }

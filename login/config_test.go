@@ -2,6 +2,7 @@ package login_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -116,5 +117,17 @@ func TestTokenRefusesPlainHTTP(t *testing.T) {
 		if c != nil {
 			c.Close()
 		}
+	}
+}
+
+func TestRequestPrintsNoSecretField(t *testing.T) {
+	r := login.Request{Path: "/login", Fields: map[string]string{"client_id": "app-1", "client_secret": "s3cr3t-value"}}
+	for _, s := range []string{fmt.Sprintf("%v %+v %#v", r, r, r), seed002("u", "pw-value-1").String()} {
+		if strings.Contains(s, "s3cr3t-value") || strings.Contains(s, "pw-value-1") {
+			t.Errorf("printed %q; want the secrets redacted", s)
+		}
+	}
+	if s := fmt.Sprint(r); !strings.Contains(s, "client_id:app-1") || !strings.Contains(s, "client_secret:REDACTED") {
+		t.Errorf("Request prints %q; want client_id shown and client_secret REDACTED", s)
 	}
 }

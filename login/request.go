@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/bearer-go/bearer"
@@ -190,3 +191,26 @@ func credentialRequest(ctx context.Context, c *bearer.Client, r Request, creds C
 // cleanURL returns req's URL for messages, with sensitive query values
 // removed.
 func cleanURL(req *http.Request) string { return redact.URL(req.URL) }
+
+// String describes the request, with the values of Fields whose names say
+// they are secret (client_secret, api_key, …) redacted.
+func (r Request) String() string {
+	keys := make([]string, 0, len(r.Fields))
+	for k := range r.Fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	fields := make([]string, len(keys))
+	for i, k := range keys {
+		v := r.Fields[k]
+		if redact.IsSensitiveParam(k) {
+			v = mask(v)
+		}
+		fields[i] = k + ":" + v
+	}
+	return fmt.Sprintf("{Path:%s Method:%s Encoding:%s UsernameField:%s PasswordField:%s Fields:[%s]}",
+		r.Path, r.Method, r.Encoding, r.UsernameField, r.PasswordField, strings.Join(fields, " "))
+}
+
+// GoString is [Request.String].
+func (r Request) GoString() string { return "login.Request" + r.String() }

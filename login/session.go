@@ -119,9 +119,6 @@ func NewSessionClient(baseURL string, cfg SessionConfig, opts ...bearer.Option) 
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if err := checkSecure(baseURL, opts); err != nil {
-		return nil, err
-	}
 	jar := newHostJar(hostname(baseURL)) // bearer.NewClient checks baseURL
 	hc := &http.Client{}
 	if cfg.HTTPClient != nil {
@@ -133,6 +130,9 @@ func NewSessionClient(baseURL string, cfg SessionConfig, opts ...bearer.Option) 
 	// leaves no cookie, instead of silently losing the caller's transport.
 	api, err := bearer.NewClient(baseURL, append([]bearer.Option{bearer.WithHTTPClient(hc)}, opts...)...)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSecure(api, baseURL, opts); err != nil {
 		return nil, err
 	}
 	s := newSession(cfg, api, jar)

@@ -173,7 +173,7 @@ type TokenConfig struct {
 	// Refresher configures the Refresher that keeps the token alive:
 	// its schedule, Store, Clock and Logger. Its Refresh must be nil (the
 	// client sets it); its Initial may hold tokens to start from, such as
-	// a sign-up's.
+	// a sign-up's (without an Expiry, the JWT's exp is used).
 	Refresher tokenrefresh.Config
 
 	// Logger receives logins, refreshes and rejections, never a secret;

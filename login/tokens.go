@@ -43,22 +43,23 @@ func NewTokenClient(ctx context.Context, baseURL string, cfg TokenConfig, opts .
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if err := checkSecure(baseURL, opts); err != nil {
-		return nil, err
-	}
 	own := opts[:len(opts):len(opts)]
 	plain, err := bearer.NewClient(baseURL, append(own, bearer.WithRetryMax(0), bearer.WithMaxResponseBytes(MaxResponseBytes))...)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSecure(plain, baseURL, opts); err != nil {
 		return nil, err
 	}
 	t := &tokens{cfg: cfg, plain: plain, logger: cfg.Logger, now: time.Now}
 	if cfg.Refresher.Clock != nil {
 		t.now = cfg.Refresher.Clock.Now
 	}
-	if cfg.Refresher.Initial != nil {
-		t.remember(cfg.Refresher.Initial)
-	}
 	rcfg := cfg.Refresher
+	if rcfg.Initial != nil {
+		t.remember(rcfg.Initial)
+		rcfg.Initial = withJWTExpiry(rcfg.Initial)
+	}
 	rcfg.Refresh = t.refresh
 	r, err := tokenrefresh.New(ctx, rcfg)
 	if err != nil {
@@ -71,6 +72,22 @@ func NewTokenClient(ctx context.Context, baseURL string, cfg TokenConfig, opts .
 		return nil, err
 	}
 	return &Client{api: api, auth: t, logger: t.logger}, nil
+}
+
+// withJWTExpiry returns tok, or a copy of it with the exp of its JWT
+// access token as its expiry if it has none, so that tokens handed over
+// from a sign-up are refreshed on time.
+func withJWTExpiry(tok *oauth2.Token) *oauth2.Token {
+	if !tok.Expiry.IsZero() {
+		return tok
+	}
+	exp, ok := jwtExpiry(tok.AccessToken)
+	if !ok {
+		return tok
+	}
+	c := *tok
+	c.Expiry = exp
+	return &c
 }
 
 // source gives the API client its tokens without the Refresher's

@@ -138,7 +138,7 @@ func signup(t *testing.T, f *jwtFixture, email string) *oauth2.Token {
 	if err := json.NewDecoder(resp.Body).Decode(&lr); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("signup = %d, %v", resp.StatusCode, err)
 	}
-	return &oauth2.Token{AccessToken: lr.Token, RefreshToken: lr.RefreshToken, Expiry: f.clk.Now().Add(10 * time.Minute)}
+	return &oauth2.Token{AccessToken: lr.Token, RefreshToken: lr.RefreshToken} // the expiry comes from the JWT
 }
 
 // withoutCredentials is seed004 started from tokens, with no credentials.
@@ -155,6 +155,9 @@ func TestTokenInvalidWithoutCredentials(t *testing.T) {
 	c := f.client(t, withoutCredentials(initial))
 	if err := films(t, c); err != nil {
 		t.Fatal(err)
+	}
+	if got, want := c.Refresher().Status().Expiry, start.Add(10*time.Minute); !got.Equal(want) {
+		t.Errorf("the sign-up token's expiry = %v; want %v, from its JWT", got, want)
 	}
 	f.api.Revoke(initial.AccessToken)
 	for range 3 {
