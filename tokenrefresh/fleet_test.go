@@ -524,6 +524,33 @@ func TestRejectedTokenWaitsForTheStore(t *testing.T) {
 	}
 }
 
+// A member backing off after failed attempts (its store was down) whose
+// token the server then rejects reloads the store at once, rather than
+// failing every caller until its backoff ends: the rejection most likely
+// means that another member rotated the token once the store was back.
+func TestRejectedTokenReloadsTheStoreDuringABackoff(t *testing.T) {
+	c := &chain{live: "issued"}
+	shared := newSharedStore()
+	shared.put(&tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "issued"}, Obtained: epoch})
+	clk := newClock()
+	m := join(t, c, lockOnly{shared}, clk, tokenrefresh.Config{Interval: 55 * time.Minute})
+	parked(t, clk)
+	shared.setDown(true)
+	clk.Advance(55 * time.Minute) // due, and the lock cannot be had: back off
+	eventuallyStatus(t, m.r, func(s tokenrefresh.Status) bool { return s.ConsecutiveFailures > 0 })
+	shared.setDown(false)
+	c.rotate(context.Background(), &oauth2.Token{AccessToken: "issued"})
+	shared.memory().Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "rot-1"}, Obtained: clk.Now()})
+
+	m.r.Invalidate(&oauth2.Token{AccessToken: "issued"})
+	if got := tok(t, m.r); got != "rot-1" {
+		t.Errorf("Token() after a 401 during a backoff = %q; want rot-1 from the store", got)
+	}
+	if n := m.src.Calls(); n != 0 {
+		t.Errorf("refresh called %d times; want 0: the store had the successor", n)
+	}
+}
+
 func TestAdoptionEndsAPermanentFailure(t *testing.T) {
 	c := &chain{live: "someone-else-rotated"}
 	shared := newSharedStore()

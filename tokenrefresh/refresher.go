@@ -271,6 +271,15 @@ func (r *Refresher) Invalidate(rejected *oauth2.Token) {
 		ns.invalid = true
 		if r.cur.CompareAndSwap(s, &ns) {
 			r.cfg.Logger.Info("tokenrefresh: server rejected the current token; refreshing")
+			if _, fleet := r.cfg.Store.(Locker); fleet {
+				// Another process most likely rotated it: reload the
+				// shared store now, even while backing off from failed
+				// attempts (a store that was down), rather than fail
+				// every caller until the backoff ends.
+				r.mu.Lock()
+				r.setRetryAtLocked(time.Time{})
+				r.mu.Unlock()
+			}
 			r.nudge()
 			return
 		}
