@@ -27,8 +27,9 @@
 //     authorisation-required and any 403 are a [*PermissionError], which
 //     matches bearer.ErrForbidden and is never retried. A refresh token
 //     that has itself expired leads to a new login with the held
-//     credentials, or to [ErrLoginRequired] without them. Close logs out
-//     when a Logout request is configured.
+//     credentials, or to [ErrLoginRequired] without them. [Client.Close]
+//     (or [Client.Logout], within a context) logs out when a Logout
+//     request is configured.
 //
 // Logins are never sent in a storm: refused credentials are sent once and
 // give [ErrCredentialsRefused] from then on; other login failures are
