@@ -1,0 +1,85 @@
+package fleettest_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/tokenrefresh"
+)
+
+// takeoverLimit bounds the wait for the fleet to rotate again after the
+// lock holder was killed: a Redis lock outlives a dead c2 client by its
+// attempt's deadline, DefaultAttemptTimeout, plus redisstore's one-second
+// margin; a file lock is released by the kernel at once.
+const takeoverLimit = tokenrefresh.DefaultAttemptTimeout + 10*time.Second
+
+// A member of a fleet sharing Redis is killed with SIGKILL while it holds
+// the lock, in the middle of a rotation: the fake holds its PUT before
+// applying it. Every other member comes due meanwhile and waits for the
+// lock. The dead holder's lock expires when the attempt it guarded would
+// have timed out, plus a second: a c2 client's attempts last at most
+// DefaultAttemptTimeout (30 s), and c2 offers no option to shorten them.
+// Then another member takes the lock and rotates the same token: nothing
+// is lost. The kill cannot land between Charon's rotation and the save,
+// the one window that loses a lineage (see the c2 crash test), since the
+// fault holds the rotation before it is applied.
+func TestKillingTheRedisLockHolderLosesNothing(t *testing.T) {
+	scenario(t)
+	addr := sharedRedis(t)
+	testKillLockHolder(t, "redis, holder killed", redisEnv(addr, testKey(t, addr))...)
+}
+
+// The same through a file: the kernel releases a dead holder's flock.
+func TestKillingTheFileLockHolderLosesNothing(t *testing.T) {
+	scenario(t)
+	testKillLockHolder(t, "file, holder killed", fileEnv(t))
+}
+
+func testKillLockHolder(t *testing.T, name string, storeEnv ...string) {
+	f := newFleet(t, interval, storeEnv...)
+	f.start(fleetSize)
+	f.awaitRotations(2, maxGap(interval))
+	f.awaitConverged()
+	f.drainPuts()
+
+	block := make(chan struct{})
+	t.Cleanup(func() { close(block) })
+	arrived := make(chan struct{}, 1)
+	f.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Path: fakec2.TokensPathPrefix, Count: 1, Block: block,
+		OnMatch: func() { arrived <- struct{}{} }})
+	select {
+	case <-arrived:
+	case <-time.After(maxGap(interval)):
+		t.Fatalf("no rotation reached the fake within %v", maxGap(interval))
+	}
+	locked := time.Now()
+	holder := f.nextPut(waitLimit)
+	f.hold(interval) // every other member comes due, and waits for the lock
+	if c := f.pendingPut(); c != nil {
+		t.Fatalf("child %d sent a rotation while child %d held the lock", c.i, holder.i)
+	}
+	f.kill(holder)
+	killed := time.Now()
+	f.awaitRotations(3, takeoverLimit)
+	takeover := f.rot.at()[2]
+	f.awaitRotations(5, maxGap(interval))
+	converge := f.converged()
+	r := f.checkEnd(name, f.stop(), false)
+	if r.rotations != 5 {
+		t.Errorf("the fleet rotated %d times; want 5: two before the kill, the takeover, two after", r.rotations)
+	}
+	// The killed member's rotation reached the fake but was never applied.
+	if n := f.fake.Stats().Requests[rotatePattern]; n != r.rotations+1 {
+		t.Errorf("the fleet sent %d rotations; want %d applied and the killed member's", n, r.rotations)
+	}
+	f.checkGaps(&r, func(i int) bool { return i == 2 }) // the gap across the kill
+	r.converge = converge
+	r.note = noteLine(fmt.Sprintf("interval %v", interval),
+		fmt.Sprintf("holder killed %v after it took the lock; the others rotated %v after the kill, %v after it took the lock",
+			killed.Sub(locked).Round(time.Millisecond), takeover.Sub(killed).Round(time.Millisecond), takeover.Sub(locked).Round(time.Millisecond)),
+		"lineage lost 0 times (the kill fell before Charon applied the rotation)")
+	logTable(t, r)
+}

@@ -1,0 +1,146 @@
+package fleettest_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// Shape of the scenarios. The interval is the shortest a c2 client
+// schedules as asked: below a second and a ninth, the Refresher's floor of
+// one second between rotations would override the jitter. Ten intervals
+// of 1.2 s keep each steady scenario near a quarter of a minute.
+const (
+	fleetSize       = 20
+	interval        = 1200 * time.Millisecond
+	steadyIntervals = 10
+)
+
+// Shape of the Redis restart: rotations before the outage (the immediate
+// one included), how long Redis stays down, and rotations after it.
+const (
+	restartBefore = 4
+	outage        = 2 * interval
+	restartAfter  = 4
+)
+
+// scenario skips where the fleet cannot run, and lets the scenarios run
+// side by side, as many at once as go test's -parallel allows (by default
+// one per CPU): most of the Redis lock-holder scenario is spent waiting
+// for the dead holder's lock to expire.
+func scenario(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
+		t.Skip("needs flock, SIGTERM and SIGKILL")
+	}
+	t.Parallel()
+}
+
+// fileEnv returns the children's environment entry for a FileStore in a
+// new directory.
+func fileEnv(t *testing.T) string {
+	return envFile + "=" + filepath.Join(t.TempDir(), "c2-token.json")
+}
+
+// Twenty processes share one lineage through one token file for ten
+// intervals. Every member starts from the same freshly issued token, whose
+// age is unknown, so it is due at once: the first member to take the lock
+// rotates it, and each of the others, taking the lock in turn, finds the
+// stored successor not yet due and adopts it. So the fleet rotates
+// exactly 1 + 10 times: once at the start, then once per interval, each
+// time between 0.9 and 1 interval after the last (the jitter brings it
+// forward; with twenty members the earliest of them sets the pace).
+//
+// No request fails. The fake still answers some requests 401: a rotation
+// kills the old token at once, and a member that uses it before it learns
+// of the rotation (from its own schedule, the store's notification, or
+// that 401) meets one 401, adopts the stored successor and replays the
+// request. So 401s on the wire are counted, bounded (one per member per
+// rotation at most) and must all be accounted for by the members, but
+// cannot be zero while members call the API between rotations.
+func TestFleetSharesOneLineageThroughAFile(t *testing.T) {
+	scenario(t)
+	f := newFleet(t, interval, fileEnv(t))
+	runSteady(t, f, "file, 20 processes")
+}
+
+// The same fleet through one Redis key.
+func TestFleetSharesOneLineageThroughRedis(t *testing.T) {
+	scenario(t)
+	addr := sharedRedis(t)
+	f := newFleet(t, interval, redisEnv(addr, testKey(t, addr))...)
+	runSteady(t, f, "redis, 20 processes")
+}
+
+// runSteady runs the fleet for steadyIntervals after the immediate
+// rotation, stops it once every member serves the newest token, and
+// checks that the fleet rotated exactly once per interval.
+func runSteady(t *testing.T, f *fleet, name string) {
+	f.start(fleetSize)
+	f.awaitRotations(1+steadyIntervals, maxGap(interval))
+	converge := f.converged()
+	r := f.checkEnd(name, f.stop(), true)
+	if want := 1 + steadyIntervals; r.rotations != want {
+		t.Errorf("the fleet rotated %d times; want exactly %d: once at the start, then once per interval", r.rotations, want)
+	}
+	if n := f.fake.Stats().Requests[rotatePattern]; n != r.rotations {
+		t.Errorf("the fleet sent %d rotations for %d applied", n, r.rotations)
+	}
+	f.checkGaps(&r, nil)
+	r.converge = converge
+	r.note = noteLine(fmt.Sprintf("interval %v", interval), "401s are the members' first use of a token just rotated away; each was replayed with the stored successor")
+	logTable(t, r)
+}
+
+// Twenty processes share one lineage through a Redis of the test's own,
+// which is shut down for two intervals in the middle and comes back empty
+// (it persists nothing). While it is down nobody rotates, since the token
+// is far from dying; when it is back the members write the current token
+// back or rotate it under the lock, and the fleet goes on: nothing lost.
+func TestFleetOnRedisSurvivesARestart(t *testing.T) {
+	scenario(t)
+	rs := privateRedis(t)
+	f := newFleet(t, interval, redisEnv(rs.Addr, "bearer-fleettest:restart")...)
+	f.start(fleetSize)
+	f.awaitRotations(restartBefore, maxGap(interval))
+	f.awaitConverged()
+	before := f.rot.count()
+
+	rs.Stop()
+	stopped := time.Now()
+	sawDown := f.await("every member sees Redis gone", waitLimit, func() bool {
+		return f.all(func(c *child) bool { return c.down })
+	})
+	f.hold(outage - time.Since(stopped))
+	if n := f.rot.count(); n != before {
+		t.Errorf("the fleet rotated %d times while Redis was down; want 0: the token was far from dying", n-before)
+	}
+	restarted := time.Now()
+	rs.Start()
+	sawUp := f.await("every member sees Redis back", waitLimit, func() bool {
+		return f.all(func(c *child) bool { return !c.down })
+	})
+	f.awaitRotations(before+1, waitLimit)
+	resumed := f.rot.at()[before].Sub(restarted)
+	f.awaitRotations(before+restartAfter, maxGap(interval))
+	converge := f.converged()
+	ended := f.stop()
+
+	r := f.checkEnd("redis restarted, 20 proc", ended, true)
+	for _, c := range ended {
+		if c.report.Outages == 0 {
+			t.Errorf("child %d: Status never showed the store unavailable", c.i)
+		}
+	}
+	if n := f.fake.Stats().Requests[rotatePattern]; n != r.rotations {
+		t.Errorf("the fleet sent %d rotations for %d applied", n, r.rotations)
+	}
+	f.checkGaps(&r, func(i int) bool { return i == before }) // the gap across the outage
+	r.converge = converge
+	r.note = noteLine(fmt.Sprintf("interval %v", interval),
+		fmt.Sprintf("Redis down %v (all saw it in %v), 0 rotations while down", outage, sawDown.Round(time.Millisecond)),
+		fmt.Sprintf("all saw it back %v after it answered; next rotation %v after redis-server was started again", sawUp.Round(time.Millisecond), resumed.Round(time.Millisecond)))
+	logTable(t, r)
+}
