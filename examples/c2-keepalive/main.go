@@ -4,8 +4,19 @@
 // Charon every 55 minutes (so it never dies of an hour's disuse), and
 // writes each new token, atomically and readable only by its owner, to a
 // file the algorithm reads before each request. The lineage is kept in a
-// state file, so a restarted sidecar resumes from the latest token rather
-// than the dead one it was first given.
+// store, so a restarted sidecar resumes from the latest token rather than
+// the dead one it was first given.
+//
+// The store is named by -store: a path or file:///path is a state file
+// (by default, {out}.state.json); redis://host:port/db?key=NAME is a key
+// in Redis (rediss:// for TLS; a password goes in the URL's user part,
+// redis://:password@host:port/db?key=NAME). Several sidecars, on one
+// machine or many, that share a store keep one token alive together:
+// under the store's lock, exactly one of them rotates the token each
+// interval, and the others adopt the new token (from Redis at once, from
+// a state file within a second) and write it to their own -out files.
+// Give every sidecar of one token the same store and the same first
+// token; give each token its own key.
 //
 // It logs rotations and failures (never a token) on stderr, stops cleanly
 // on SIGINT or SIGTERM, and exits with status 1 if the token is lost for
@@ -16,6 +27,7 @@
 //
 //	C2_TOKEN=… c2-keepalive -out /run/algo/c2-token
 //	c2-keepalive -token-file ~/c2-token.txt -out /run/algo/c2-token -root https://api-test.c2.noc.ac.uk
+//	C2_TOKEN=… c2-keepalive -out /run/algo/c2-token -store 'redis://redis.internal:6379/0?key=bearer:c2:my-algorithm'
 //	c2-keepalive -demo    # against an in-process fake C2, rotating every 2 s; stops after 3 rotations
 //
 // The algorithm then sends "Authorization: Bearer $(cat /run/algo/c2-token)".
@@ -63,6 +75,8 @@ type config struct {
 	tokenFile string
 	out       string
 	state     string
+	store     string
+	storeSpec *storeSpec
 	interval  time.Duration
 	rotations int
 	demo      bool
@@ -75,9 +89,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.root, "root", c2.ProductionAPIRoot, "C2 API root")
 	fs.StringVar(&cfg.tokenFile, "token-file", "", "file holding the token issued at {root}/charon/tokens/issue (default: $C2_TOKEN)")
 	fs.StringVar(&cfg.out, "out", "", "file to write the current token to, mode 0600 (required, except with -demo)")
-	fs.StringVar(&cfg.state, "state", "", "file keeping the token lineage across restarts (default: {out}.state.json)")
+	fs.StringVar(&cfg.state, "state", "", "file keeping the token lineage across restarts (default: {out}.state.json); the same as -store with a path")
+	fs.StringVar(&cfg.store, "store", "", "where the token lineage is kept and shared: "+storeUsage+" (default: -state)")
 	fs.DurationVar(&cfg.interval, "interval", c2.DefaultRefreshInterval, "rotation interval (with -demo: 2s)")
-	fs.IntVar(&cfg.rotations, "rotations", 0, "exit after this many rotations; 0 runs until stopped (with -demo: 3)")
+	fs.IntVar(&cfg.rotations, "rotations", 0, "exit after this many new tokens, rotated here or by a sidecar sharing the store; 0 runs until stopped (with -demo: 3)")
 	fs.BoolVar(&cfg.demo, "demo", false, "run against an in-process fake C2, with a fast interval")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -98,6 +113,16 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if cfg.rotations < 0 {
 		return nil, errors.New("-rotations must not be negative")
+	}
+	if set["store"] && set["state"] {
+		return nil, errors.New("-store and -state both name the store: keep -store")
+	}
+	if set["store"] {
+		spec, err := parseStore(cfg.store)
+		if err != nil {
+			return nil, err
+		}
+		cfg.storeSpec = spec
 	}
 	return cfg, nil
 }
@@ -136,20 +161,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	} else if token, err = readToken(cfg, getenv); err != nil {
 		return err
 	}
-	if cfg.state == "" {
-		cfg.state = cfg.out + ".state.json"
+	if cfg.storeSpec == nil {
+		if cfg.state == "" {
+			cfg.state = cfg.out + ".state.json"
+		}
+		cfg.storeSpec = &storeSpec{path: cfg.state}
 	}
 	return keepAlive(ctx, cfg, token, log)
 }
 
 // keepAlive runs the client and writes every token it holds to cfg.out.
 func keepAlive(ctx context.Context, cfg *config, token string, log *slog.Logger) error {
+	store, closeStore, err := cfg.storeSpec.open()
+	if err != nil {
+		return err
+	}
+	defer closeStore() // after the client's Close, deferred below
 	out := &tokenFile{path: cfg.out, log: log}
 	rotated := make(chan struct{}, 1)
 	// Authenticate returns once a token that is due (as a freshly issued
 	// one is) has been rotated, so the file never holds one about to die.
 	c, err := c2.Authenticate(ctx, cfg.root, token,
-		c2.WithStoreFile(cfg.state),
+		c2.WithStore(store),
 		c2.WithRefreshInterval(cfg.interval),
 		c2.WithLogger(log),
 		c2.WithOnRotate(func(_, tok *oauth2.Token) {
@@ -169,7 +202,7 @@ func keepAlive(ctx context.Context, cfg *config, token string, log *slog.Logger)
 	if tok, err := c.Token(ctx); err == nil {
 		out.initial(tok.AccessToken)
 	}
-	log.Info("keeping the C2 token alive", "root", cfg.root, "out", cfg.out, "state", cfg.state, "interval", cfg.interval)
+	log.Info("keeping the C2 token alive", "root", cfg.root, "out", cfg.out, "store", cfg.storeSpec.String(), "interval", cfg.interval)
 	for n := 0; cfg.rotations == 0 || n < cfg.rotations; {
 		select {
 		case <-ctx.Done():

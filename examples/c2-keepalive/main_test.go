@@ -215,6 +215,10 @@ func TestBadInvocations(t *testing.T) {
 		{"arguments", []string{"-out", filepath.Join(dir, "t"), "token"}, nil, "unexpected arguments"},
 		{"negative rotations", []string{"-demo", "-rotations", "-1"}, nil, "negative"},
 		{"bad interval", []string{"-demo", "-interval", "0s"}, nil, "positive"},
+		{"store and state", []string{"-demo", "-store", filepath.Join(dir, "s"), "-state", filepath.Join(dir, "s")}, nil, "-store and -state"},
+		{"store without key", []string{"-demo", "-store", "redis://127.0.0.1:6379/0"}, nil, "needs ?key=NAME"},
+		{"store scheme", []string{"-demo", "-store", "memcached://127.0.0.1:11211"}, nil, `scheme "memcached"`},
+		{"store directory", []string{"-demo", "-store", filepath.Join(dir, "nope", "state.json")}, nil, "does not exist"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
