@@ -128,6 +128,20 @@ func (s *authServer) refresher(t *testing.T, clk tokenrefresh.Clock, onRotate fu
 	return r
 }
 
+// plannedRefresh waits until the refresher's loop has planned its next
+// refresh, and returns when that is.
+func plannedRefresh(t *testing.T, clk *fakeclock.Clock) time.Time {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	now := clk.Now()
+	at, err := clk.AwaitTimer(ctx, func(d time.Time) bool { return d.After(now) })
+	if err != nil {
+		t.Fatalf("the refresher planned no refresh: %v", err)
+	}
+	return at
+}
+
 func scenarioClient(t *testing.T, base string, ts bearer.TokenSource) *bearer.Client {
 	t.Helper()
 	hc := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 64, MaxIdleConnsPerHost: 64}}
@@ -155,7 +169,7 @@ func TestScenarioExpiryStorm(t *testing.T) {
 		s.calls.Store(0)
 		gate := make(chan struct{})
 		s.setGate(gate) // the refresh cannot finish until every caller is served
-		at, _ := clk.NextDeadline()
+		at := plannedRefresh(t, clk)
 		clk.Advance(at.Sub(clk.Now())) // the token is now stale: refreshed proactively
 
 		c := scenarioClient(t, s.api.URL, r)
@@ -217,7 +231,7 @@ func TestScenarioOutage(t *testing.T) {
 		c := scenarioClient(t, s.api.URL, r)
 		s.calls.Store(0)
 		s.setFailing(true)
-		at, _ := clk.NextDeadline() // the planned refresh, 3m45s in
+		at := plannedRefresh(t, clk) // 3m45s in
 		clk.Advance(at.Sub(clk.Now()))
 		failed, requests := 0, 0
 		for step := time.Duration(0); step < outage; step += 100 * time.Millisecond {

@@ -84,8 +84,12 @@ func (c *Clock) newTimer(d time.Duration) *Timer {
 }
 
 // Advance moves the clock forward by d, firing every timer it passes in
-// order of their deadlines.
+// order of their deadlines. It panics if d is negative, which is always a
+// bug in the test that asks.
 func (c *Clock) Advance(d time.Duration) {
+	if d < 0 {
+		panic("fakeclock: Advance with a negative duration: time does not go back")
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	end := c.now.Add(d)
