@@ -2,6 +2,7 @@ package login
 
 import (
 	"encoding/json"
+	"github.com/bearer-go/bearer/internal/expiry"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func FuzzParseTokens(f *testing.F) {
 		if tok.AccessToken == "" || tok.Expiry.IsZero() {
 			t.Errorf("parseTokens(%s) = %+v; want an access token and an expiry", data, tok)
 		}
-		if tok.ExpiresIn > 0 && tok.Expiry.Sub(issued) > maxExpiresIn {
+		if tok.ExpiresIn > 0 && tok.Expiry.Sub(issued) > expiry.MaxLifetime {
 			t.Errorf("expiry %v is beyond the cap", tok.Expiry)
 		}
 	})
@@ -55,7 +56,7 @@ func TestParseTokensExpiry(t *testing.T) {
 		{"expires_in wins over exp", `{"token":"` + jwtAccess + `","expires_in":60}`, issued.Add(time.Minute)},
 		{"neither", `{"token":"opaque"}`, issued.Add(DefaultTokenLifetime)},
 		{"bad expires_in", `{"token":"opaque","expires_in":"soon"}`, issued.Add(DefaultTokenLifetime)},
-		{"huge expires_in", `{"token":"opaque","expires_in":1e12}`, issued.Add(maxExpiresIn)},
+		{"huge expires_in", `{"token":"opaque","expires_in":1e12}`, issued.Add(expiry.MaxLifetime)},
 	}
 	for _, tt := range tests {
 		var raw map[string]json.RawMessage

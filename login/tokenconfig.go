@@ -29,10 +29,6 @@ const (
 	MaxResponseBytes = 1 << 20
 )
 
-// maxExpiresIn caps the expires_in this package believes: a server that
-// claims more than a year is more likely wrong than generous.
-const maxExpiresIn = 366 * 24 * time.Hour
-
 // The defaults of TokenConfig's lists, as documented there.
 var (
 	defaultAccessTokenFields  = []string{"access_token", "token", "accessToken"}

@@ -2,14 +2,12 @@ package login
 
 import (
 	"encoding/json"
+	"github.com/bearer-go/bearer/internal/expiry"
 
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 )
 
@@ -25,10 +23,10 @@ func parseTokens(raw map[string]json.RawMessage, cfg TokenConfig, issued time.Ti
 		return nil, fmt.Errorf("the answer has no access token in %s", strings.Join(cfg.AccessTokenFields, ", "))
 	}
 	tok := &oauth2.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: firstString(raw, cfg.RefreshTokenFields)}
-	if d, ok := parseExpiresIn(lookup(raw, cfg.ExpiresInField)); ok {
+	if d, ok := expiry.ParseExpiresIn(lookup(raw, cfg.ExpiresInField)); ok {
 		tok.ExpiresIn = int64(d / time.Second)
 		tok.Expiry = issued.Add(d)
-	} else if exp, ok := jwtExpiry(access); ok {
+	} else if exp, ok := expiry.JWTExpiry(access); ok {
 		tok.Expiry = exp
 	} else {
 		tok.Expiry = issued.Add(cfg.DefaultLifetime)
@@ -66,39 +64,6 @@ func firstString(raw map[string]json.RawMessage, paths []string) string {
 		}
 	}
 	return ""
-}
-
-// parseExpiresIn reads a lifetime in seconds, as a JSON number or a string
-// holding one. It reports false when it is absent, below a second, or
-// unreadable, and caps it at maxExpiresIn.
-func parseExpiresIn(raw json.RawMessage) (time.Duration, bool) {
-	s := strings.TrimSpace(string(raw))
-	if unq, err := strconv.Unquote(s); err == nil {
-		s = strings.TrimSpace(unq)
-	}
-	secs, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(secs) || secs < 1 {
-		return 0, false
-	}
-	return min(time.Duration(min(secs, maxExpiresIn.Seconds()))*time.Second, maxExpiresIn), true
-}
-
-// jwtExpiry returns the exp claim of an access token that is a JWT, read
-// with jwt.Parser.ParseUnverified: the client does not hold the server's
-// key, and uses exp only to schedule the refresh.
-func jwtExpiry(access string) (time.Time, bool) {
-	if strings.Count(access, ".") != 2 {
-		return time.Time{}, false
-	}
-	claims := jwt.MapClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(access, claims); err != nil {
-		return time.Time{}, false
-	}
-	exp, err := claims.GetExpirationTime()
-	if err != nil || exp == nil {
-		return time.Time{}, false
-	}
-	return exp.Time, true
 }
 
 // extraFields returns the answer's top-level fields but those that hold

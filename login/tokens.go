@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bearer-go/bearer/internal/expiry"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -81,7 +82,7 @@ func withJWTExpiry(tok *oauth2.Token) *oauth2.Token {
 	if !tok.Expiry.IsZero() {
 		return tok
 	}
-	exp, ok := jwtExpiry(tok.AccessToken)
+	exp, ok := expiry.JWTExpiry(tok.AccessToken)
 	if !ok {
 		return tok
 	}

@@ -4,23 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/bearer-go/bearer/internal/expiry"
 	"github.com/bearer-go/bearer/internal/redact"
-	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 )
-
-// maxExpiresIn caps the expires_in this package believes: a server that
-// claims more than a year is more likely wrong than generous.
-const maxExpiresIn = 366 * 24 * time.Hour
 
 // tokenJSON is the part of a token response (RFC 6749 5.1) this package
 // reads; every field is also kept in the token's Extra.
@@ -63,47 +57,15 @@ func parseTokenResponse(a *answer, issued time.Time, lifetime time.Duration, sec
 		return nil, fmt.Errorf("oauth: %s answered %d without an access_token", a.endpoint, a.status)
 	}
 	tok := &oauth2.Token{AccessToken: tj.AccessToken, TokenType: tj.TokenType, RefreshToken: tj.RefreshToken}
-	if d, ok := parseExpiresIn(tj.ExpiresIn); ok {
+	if d, ok := expiry.ParseExpiresIn(tj.ExpiresIn); ok {
 		tok.ExpiresIn = int64(d / time.Second)
 		tok.Expiry = issued.Add(d)
-	} else if exp, ok := jwtExpiry(tj.AccessToken); ok {
+	} else if exp, ok := expiry.JWTExpiry(tj.AccessToken); ok {
 		tok.Expiry = exp
 	} else {
 		tok.Expiry = issued.Add(lifetime)
 	}
 	return tok.WithExtra(extra), nil
-}
-
-// parseExpiresIn reads expires_in as a JSON number or a string holding
-// one. It reports false when it is absent, not a positive number, or
-// unreadable.
-func parseExpiresIn(raw json.RawMessage) (time.Duration, bool) {
-	s := strings.TrimSpace(string(raw))
-	if unq, err := strconv.Unquote(s); err == nil {
-		s = strings.TrimSpace(unq)
-	}
-	secs, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(secs) || secs < 1 {
-		return 0, false
-	}
-	return min(time.Duration(min(secs, maxExpiresIn.Seconds()))*time.Second, maxExpiresIn), true
-}
-
-// jwtExpiry returns the exp claim of an access token that is a JWT, read
-// without verifying the signature: the client only schedules with it.
-func jwtExpiry(access string) (time.Time, bool) {
-	if strings.Count(access, ".") != 2 {
-		return time.Time{}, false
-	}
-	claims := jwt.MapClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(access, claims); err != nil {
-		return time.Time{}, false
-	}
-	exp, err := claims.GetExpirationTime()
-	if err != nil || exp == nil {
-		return time.Time{}, false
-	}
-	return exp.Time, true
 }
 
 // newError builds the [*Error] of an error answer. The body is redacted

@@ -1,0 +1,51 @@
+// Package expiry reads how long a token lives from what servers send: an
+// expires_in field, or the exp claim of a JWT access token. The oauth and
+// login packages share it.
+package expiry
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// MaxLifetime caps the lifetime believed: a server that claims more than a
+// year is more likely wrong than generous.
+const MaxLifetime = 366 * 24 * time.Hour
+
+// ParseExpiresIn reads a lifetime in seconds, as a JSON number or a string
+// holding one. It reports false when it is absent, below a second, or
+// unreadable, and caps it at MaxLifetime.
+func ParseExpiresIn(raw json.RawMessage) (time.Duration, bool) {
+	s := strings.TrimSpace(string(raw))
+	if unq, err := strconv.Unquote(s); err == nil {
+		s = strings.TrimSpace(unq)
+	}
+	secs, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(secs) || secs < 1 {
+		return 0, false
+	}
+	return min(time.Duration(min(secs, MaxLifetime.Seconds()))*time.Second, MaxLifetime), true
+}
+
+// JWTExpiry returns the exp claim of an access token that is a JWT, read
+// with jwt.Parser.ParseUnverified: the client does not hold the server's
+// key, and uses exp only to schedule the refresh, never to trust the token.
+func JWTExpiry(access string) (time.Time, bool) {
+	if strings.Count(access, ".") != 2 {
+		return time.Time{}, false
+	}
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(access, claims); err != nil {
+		return time.Time{}, false
+	}
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return time.Time{}, false
+	}
+	return exp.Time, true
+}
