@@ -2,7 +2,6 @@ package fleettest_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,8 +18,8 @@ import (
 	"github.com/bearer-go/bearer/internal/fakec2"
 )
 
-// This file is the parent side: a fake C2 that logs rotations, and the
-// child processes of one fleet.
+// This file is the parent side of a scenario: the fleet of child
+// processes, started, watched through their events, stopped and killed.
 
 // waitLimit bounds every wait on the fleet that has no tighter bound of
 // its own, so a broken test fails instead of hanging.
@@ -40,6 +38,7 @@ type fleet struct {
 	storeEnv []string // the environment entries naming the store
 	interval time.Duration
 	rot      *rotationLog
+	frozen   chan struct{} // holds rotations after freeze; closed at the end
 	changed  chan struct{} // capacity 1: a child's state or the rotation log changed
 	puts     chan *child   // every child that announced a rotation
 	children []*child
@@ -55,6 +54,7 @@ func newFleet(t *testing.T, interval time.Duration, storeEnv ...string) *fleet {
 		fake:     fakec2.New(fakec2.Options{}),
 		storeEnv: storeEnv,
 		interval: interval,
+		frozen:   make(chan struct{}),
 		changed:  make(chan struct{}, 1),
 		puts:     make(chan *child, 1024),
 	}
@@ -63,6 +63,7 @@ func newFleet(t *testing.T, interval time.Duration, storeEnv ...string) *fleet {
 	t.Cleanup(srv.Close)
 	f.root = srv.URL
 	f.initial = f.fake.IssueToken()
+	t.Cleanup(func() { close(f.frozen) }) // once the children are dead: nothing held is applied
 	t.Cleanup(f.killAll)
 	return f
 }
@@ -227,6 +228,16 @@ func (f *fleet) all(cond func(c *child) bool) bool {
 	return true
 }
 
+// freeze makes the fake hold every rotation from now on, unapplied, so
+// that the end of a scenario, waiting for every member to serve the
+// newest token and stopping them, never races the next rotation. A member
+// that comes due meanwhile waits for the fake with the lock held, serving
+// its still valid token; when it is stopped, its rotation is dropped, and
+// counted in Stats().FaultsApplied.
+func (f *fleet) freeze() {
+	f.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Path: fakec2.TokensPathPrefix, Block: f.frozen})
+}
+
 // chain returns the lineage: the first token and every token rotated from
 // it, in order.
 func (f *fleet) chain() []string {
@@ -357,165 +368,3 @@ func (f *fleet) describe() string {
 	}
 	return b.String()
 }
-
-// child is the parent's view of one child process.
-type child struct {
-	i      int
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr syncBuffer
-	exited chan struct{} // closed once the process is reaped
-
-	mu      sync.Mutex // guards the fields below
-	ready   bool
-	hash    string // of the token it last said it serves
-	down    bool   // its store is unavailable, as it last said
-	outages int
-	report  *report
-	badLine string // a line of stdout that was no event
-	ending  bool   // told to stop, or killed
-	waitErr error
-}
-
-func (c *child) apply(ev event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch ev.Event {
-	case "ready":
-		c.ready, c.hash = true, ev.Hash
-	case "token":
-		c.hash = ev.Hash
-	case "store":
-		c.down = ev.Down
-		if ev.Down {
-			c.outages++
-		}
-	case "report":
-		c.report = ev.Report
-	}
-}
-
-func (c *child) setBad(line string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.badLine == "" {
-		c.badLine = line
-	}
-}
-
-func (c *child) setEnding() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.ending = true
-}
-
-func (c *child) expected() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ending
-}
-
-func (c *child) hasExited() bool {
-	select {
-	case <-c.exited:
-		return true
-	default:
-		return false
-	}
-}
-
-func (c *child) err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.waitErr
-}
-
-// stderrTail returns the end of what the child logged.
-func (c *child) stderrTail() string {
-	s := c.stderr.String()
-	const max = 4000
-	if len(s) > max {
-		s = "…" + s[len(s)-max:]
-	}
-	return s
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// rotationLog records when the fake applied each rotation it answered.
-type rotationLog struct {
-	notify func()
-
-	mu    sync.Mutex // guards times
-	times []time.Time
-}
-
-// wrap serves h, logging every rotation answered 200.
-func (l *rotationLog) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPut || !strings.HasPrefix(r.URL.Path, fakec2.TokensPathPrefix) {
-			h.ServeHTTP(w, r)
-			return
-		}
-		sw := &statusWriter{ResponseWriter: w}
-		h.ServeHTTP(sw, r)
-		if sw.status == http.StatusOK {
-			l.mu.Lock()
-			l.times = append(l.times, time.Now())
-			l.mu.Unlock()
-			l.notify()
-		}
-	})
-}
-
-func (l *rotationLog) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.times)
-}
-
-// at returns the times of the rotations so far.
-func (l *rotationLog) at() []time.Time {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]time.Time(nil), l.times...)
-}
-
-// statusWriter remembers the status a handler answered. Unwrap lets the
-// fake hijack the connection beneath.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
