@@ -1,19 +1,18 @@
 package c2_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/bearer-go/bearer/c2"
 	"github.com/bearer-go/bearer/internal/fakec2"
 	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/internal/syncbuf"
 	"golang.org/x/oauth2"
 )
 
@@ -36,7 +35,7 @@ type env struct {
 	clk       *fakeclock.Clock
 	token     string             // the token issued for the test
 	rotations chan *oauth2.Token // each new token, from OnRotate
-	logs      *syncBuffer        // what the clients and the fake logged
+	logs      *syncbuf.Buffer    // what the clients and the fake logged
 }
 
 // setup serves a fake C2 whose clock is the test's fake clock, and issues
@@ -44,7 +43,7 @@ type env struct {
 // wraps the fake's handler.
 func setup(t *testing.T, opts fakec2.Options, wrap ...func(http.Handler) http.Handler) *env {
 	t.Helper()
-	e := &env{clk: fakeclock.New(epoch), rotations: make(chan *oauth2.Token, 1000), logs: &syncBuffer{}}
+	e := &env{clk: fakeclock.New(epoch), rotations: make(chan *oauth2.Token, 1000), logs: &syncbuf.Buffer{}}
 	opts.Now = e.clk.Now
 	opts.Logger = e.logger()
 	e.fake = fakec2.New(opts)
@@ -173,24 +172,6 @@ func (e *env) chain(token string) []string {
 		}
 		out = append(out, next)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // ctx returns a context bounded by waitLimit.

@@ -20,6 +20,7 @@ import (
 	"github.com/bearer-go/bearer/climateengine"
 	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/oauth"
 )
 
@@ -46,12 +47,12 @@ type fixture struct {
 	clk       *fakeclock.Clock
 	user      fakeauth.User
 	client    fakeauth.Client
-	logs      *lockedBuffer
+	logs      *syncbuf.Buffer
 }
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{clk: fakeclock.New(epoch), logs: &lockedBuffer{}}
+	f := &fixture{clk: fakeclock.New(epoch), logs: &syncbuf.Buffer{}}
 	srv, err := fakeauth.New(fakeauth.Config{Key: testKey(), Now: f.clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -93,23 +94,6 @@ func bounded(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestLoginWithEitherCredentials(t *testing.T) {

@@ -1,7 +1,6 @@
 package login_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/fakejwtapi"
 	"github.com/bearer-go/bearer/internal/fakesession"
+	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/login"
 )
 
@@ -35,25 +34,8 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// logBuffer collects log lines from several goroutines.
-type logBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger {
+// logTo returns a logger that writes text to l, at every level.
+func logTo(l *syncbuf.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -156,7 +138,7 @@ type jwtFixture struct {
 	ts     *httptest.Server
 	clk    *fakeclock.Clock // the client's clock, and the server's unless apart
 	srvClk *fakeclock.Clock // the server's clock
-	logs   *logBuffer
+	logs   *syncbuf.Buffer
 }
 
 type jwtOptions struct {
@@ -173,7 +155,7 @@ func setupJWT(t *testing.T, o jwtOptions) *jwtFixture {
 	if o.refreshTTL == 0 {
 		o.refreshTTL = time.Hour
 	}
-	f := &jwtFixture{clk: fakeclock.New(start), logs: &logBuffer{}}
+	f := &jwtFixture{clk: fakeclock.New(start), logs: &syncbuf.Buffer{}}
 	f.srvClk = f.clk
 	if o.apartClocks {
 		f.srvClk = fakeclock.New(start)
@@ -211,7 +193,7 @@ func seed004(email, password string) login.TokenConfig {
 func (f *jwtFixture) config(cfg login.TokenConfig) login.TokenConfig {
 	cfg.Refresher.Clock = f.clk
 	cfg.Refresher.Jitter = -1
-	cfg.Logger = f.logs.logger()
+	cfg.Logger = logTo(f.logs)
 	return cfg
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/internal/fakejwtapi"
+	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/login"
 	"golang.org/x/oauth2"
 )
@@ -23,10 +24,10 @@ type canary struct {
 	mu      sync.Mutex // guards secrets, printed
 	secrets []string
 	printed []string
-	logs    *logBuffer
+	logs    *syncbuf.Buffer
 }
 
-func newCanary(secrets ...string) *canary { return &canary{secrets: secrets, logs: &logBuffer{}} }
+func newCanary(secrets ...string) *canary { return &canary{secrets: secrets, logs: &syncbuf.Buffer{}} }
 
 func (c *canary) secret(s ...string) {
 	c.mu.Lock()
@@ -41,7 +42,7 @@ func (c *canary) print(vs ...any) {
 			continue
 		}
 		s := fmt.Sprintf("%v|%+v|%#v|%s", v, v, v, v)
-		var b logBuffer
+		var b syncbuf.Buffer
 		slog.New(slog.NewJSONHandler(&b, nil)).Info("value", "v", v)
 		s += b.String()
 		c.mu.Lock()
@@ -87,8 +88,8 @@ func sessionFlows(t *testing.T, c *canary, pw, wrongPW string) {
 	}
 	for _, creds := range [][2]string{{"Canary", pw}, {"Canary", wrongPW}, {"Nobody", wrongPW}} {
 		cfg := seed002(creds[0], creds[1])
-		cfg.Logger = c.logs.logger()
-		cl := f.client(t, cfg, bearer.WithLogger(c.logs.logger()))
+		cfg.Logger = logTo(c.logs)
+		cl := f.client(t, cfg, bearer.WithLogger(logTo(c.logs)))
 		c.print(cfg, cfg.Credentials, cl, cl.Login(testContext(t)), getInfo(t, cl))
 		f.srv.ResetSessions()
 		c.print(getInfo(t, cl), cl.Close(), getInfo(t, cl))
@@ -103,7 +104,7 @@ func tokenFlows(t *testing.T, c *canary, pw, wrongPW string) {
 	}
 	cfg := seed004("canary@rebels.org", pw)
 	cfg.Refresher.OnRotate = c.rotations
-	cl := f.client(t, cfg, bearer.WithLogger(c.logs.logger()))
+	cl := f.client(t, cfg, bearer.WithLogger(logTo(c.logs)))
 	c.print(cfg, cl, films(t, cl))
 	f.clk.Advance(9 * time.Minute) // a refresh
 	c.print(films(t, cl))
@@ -117,7 +118,7 @@ func tokenFlows(t *testing.T, c *canary, pw, wrongPW string) {
 
 	initial := signup(t, f, "orphan@rebels.org")
 	c.secret(initial.AccessToken, initial.RefreshToken)
-	orphan := f.client(t, withoutCredentials(initial), bearer.WithLogger(c.logs.logger()))
+	orphan := f.client(t, withoutCredentials(initial), bearer.WithLogger(logTo(c.logs)))
 	f.api.Revoke(initial.AccessToken)
 	c.print(films(t, orphan))
 	initial2 := signup(t, f, "orphan2@rebels.org")
@@ -155,10 +156,10 @@ func echoingServer(t *testing.T, c *canary, pw string) {
 		cfg := login.TokenConfig{
 			Login:       login.Request{Path: "login", Encoding: login.Form},
 			Credentials: login.Credentials{Username: "u", Password: password},
-			Logger:      c.logs.logger(),
+			Logger:      logTo(c.logs),
 		}
 		cfg.Refresher.OnRotate = c.rotations
-		cl, err := login.NewTokenClient(testContext(t), ts.URL, cfg, bearer.WithLogger(c.logs.logger()))
+		cl, err := login.NewTokenClient(testContext(t), ts.URL, cfg, bearer.WithLogger(logTo(c.logs)))
 		if err != nil {
 			t.Fatal(err)
 		}

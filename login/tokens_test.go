@@ -16,6 +16,7 @@ import (
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/fakejwtapi"
+	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/login"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
@@ -385,7 +386,7 @@ func TestTokenOtherAPIShapes(t *testing.T) {
 			s := &tokenServer{}
 			ts := httptest.NewServer(s)
 			t.Cleanup(ts.Close)
-			f := &jwtFixture{clk: nil, logs: &logBuffer{}}
+			f := &jwtFixture{clk: nil, logs: &syncbuf.Buffer{}}
 			f.clk = newClock()
 			cfg := login.TokenConfig{
 				Login:              login.Request{Path: "auth/login"},
@@ -429,7 +430,7 @@ func TestTokenRefreshFailureIsRetried(t *testing.T) {
 	s.failNext.Store(1)
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
-	f := &jwtFixture{clk: newClock(), logs: &logBuffer{}, ts: ts}
+	f := &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
 	cfg := login.TokenConfig{
 		Login:              login.Request{Path: "auth/login"},
 		Credentials:        login.Credentials{Username: alice, Password: alicePW},

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/oauth"
 	"golang.org/x/oauth2"
 )
@@ -69,7 +70,7 @@ func TestSecretsStayOutOfErrorsAndLogs(t *testing.T) {
 			t.Run(fmt.Sprintf("%s %d", kind, status), func(t *testing.T) {
 				ts := newTokenServer(t, 200, "")
 				ts.setHandler(echoHandler(status, kind))
-				logs := &lockedBuffer{}
+				logs := &syncbuf.Buffer{}
 				settings := oauth.Settings{Now: fixedNow, Logger: debugLogger(logs)}
 				var errs []error
 				for _, m := range []oauth.AuthMethod{oauth.ClientSecretBasic, oauth.ClientSecretPost, oauth.ClientSecretJWT} {
@@ -130,7 +131,7 @@ func TestConfigsPrintRedacted(t *testing.T) {
 	srcA, _ := oauth.NewAuthCode(ac)
 	srcV, _ := oauth.NewRevoker(vc)
 	values := []any{auth, keyAuth, cc, pc, rc, ac, vc, &cc, &pc, srcCC, srcP, srcR, srcA, srcV}
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	d := testRSAKey().D.String()[:20]
 	for _, v := range values {

@@ -3,13 +3,13 @@ package tokenrefresh_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -168,17 +168,6 @@ func eventuallyStatus(t *testing.T, r *tokenrefresh.Refresher, cond func(tokenre
 }
 
 // newTestLogger logs text to w, at every level.
-func newTestLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(&lockedWriter{w: w}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+func newTestLogger(w *syncbuf.Buffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -361,7 +362,7 @@ func TestSecretsNeverReachStatusOrLogs(t *testing.T) {
 	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
 		return nil, fmt.Errorf("server said: bad token %s", cur.AccessToken)
 	})
-	var logs strings.Builder
+	var logs syncbuf.Buffer
 	logger := newTestLogger(&logs)
 	initial := &oauth2.Token{AccessToken: secret, Expiry: epoch.Add(time.Hour)}
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial, Logger: logger}, src)

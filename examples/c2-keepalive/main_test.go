@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/internal/syncbuf"
 	"go.uber.org/goleak"
 )
 
@@ -35,29 +35,11 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func runFor(t *testing.T, args []string, env map[string]string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	err := run(ctx, args, func(k string) string { return env[k] }, &logs)
 	if ctx.Err() != nil {
 		t.Fatalf("run(%q) did not return within %v; logs:\n%s", args, waitLimit, logs.String())
@@ -235,14 +217,14 @@ func TestBadInvocations(t *testing.T) {
 
 // watchWriter keeps what is written, and closes seen once it holds want.
 type watchWriter struct {
-	syncBuffer
+	syncbuf.Buffer
 	want string
 	once sync.Once
 	seen chan struct{}
 }
 
 func (w *watchWriter) Write(p []byte) (int, error) {
-	n, err := w.syncBuffer.Write(p)
+	n, err := w.Buffer.Write(p)
 	if strings.Contains(w.String(), w.want) {
 		w.once.Do(func() { close(w.seen) })
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -195,7 +196,7 @@ func TestSidecarsShareOneTokenThroughRedis(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	outs := []string{filepath.Join(dir, "a"), filepath.Join(dir, "b")}
-	logs := make([]syncBuffer, len(outs))
+	logs := make([]syncbuf.Buffer, len(outs))
 	errs := make(chan error, len(outs))
 	for i, out := range outs {
 		args := []string{"-root", srv.URL, "-out", out, "-store", store, "-interval", interval.String()}

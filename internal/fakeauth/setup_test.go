@@ -1,7 +1,6 @@
 package fakeauth_test
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeauth"
+	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -57,24 +57,6 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// lockedBuffer collects log output written from handler goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // fixture is a running fake: its auth and API sides on two test servers,
 // one user and one client of that user.
 type fixture struct {
@@ -82,7 +64,7 @@ type fixture struct {
 	auth   *httptest.Server
 	api    *httptest.Server
 	clock  *clock
-	logs   *lockedBuffer
+	logs   *syncbuf.Buffer
 	user   fakeauth.User
 	client fakeauth.Client
 }
@@ -90,7 +72,7 @@ type fixture struct {
 // setup starts a fake on a clock at seedTime. mods adjust the config.
 func setup(t *testing.T, mods ...func(*fakeauth.Config)) *fixture {
 	t.Helper()
-	f := &fixture{clock: &clock{now: seedTime}, logs: &lockedBuffer{}}
+	f := &fixture{clock: &clock{now: seedTime}, logs: &syncbuf.Buffer{}}
 	cfg := fakeauth.Config{
 		Now:    f.clock.Now,
 		Key:    testKey(),

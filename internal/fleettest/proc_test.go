@@ -1,10 +1,11 @@
 package fleettest_test
 
 import (
-	"bytes"
 	"io"
 	"os/exec"
 	"sync"
+
+	"github.com/bearer-go/bearer/internal/syncbuf"
 )
 
 // child is the parent's view of one child process.
@@ -12,7 +13,7 @@ type child struct {
 	i      int
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	stderr syncBuffer
+	stderr syncbuf.Buffer
 	exited chan struct{} // closed once the process is reaped
 
 	mu      sync.Mutex // guards the fields below
@@ -87,22 +88,4 @@ func (c *child) stderrTail() string {
 		s = "…" + s[len(s)-max:]
 	}
 	return s
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -104,7 +105,7 @@ func privateRedis(t *testing.T) *redisServer {
 func (s *redisServer) Start() {
 	s.t.Helper()
 	cmd := exec.Command(s.bin, "--port", s.port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s.dir)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
