@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeauth"
+	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -39,31 +40,13 @@ var testKey = sync.OnceValue(func() *rsa.PrivateKey {
 	return k
 })
 
-// clock is a manual clock.
-type clock struct {
-	mu  sync.Mutex // guards now
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // fixture is a running fake: its auth and API sides on two test servers,
 // one user and one client of that user.
 type fixture struct {
 	srv    *fakeauth.Server
 	auth   *httptest.Server
 	api    *httptest.Server
-	clock  *clock
+	clock  *fakeclock.Clock
 	logs   *syncbuf.Buffer
 	user   fakeauth.User
 	client fakeauth.Client
@@ -72,7 +55,7 @@ type fixture struct {
 // setup starts a fake on a clock at seedTime. mods adjust the config.
 func setup(t *testing.T, mods ...func(*fakeauth.Config)) *fixture {
 	t.Helper()
-	f := &fixture{clock: &clock{now: seedTime}, logs: &syncbuf.Buffer{}}
+	f := &fixture{clock: fakeclock.New(seedTime), logs: &syncbuf.Buffer{}}
 	cfg := fakeauth.Config{
 		Now:    f.clock.Now,
 		Key:    testKey(),

@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/bearer-go/bearer/internal/fakejwtapi"
@@ -32,29 +32,11 @@ const (
 // password passes the seed's password pattern.
 const password = "Passw0rdX"
 
-// clock is a manual clock for the server under test.
-type clock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fixture is a fake API on a loopback httptest server.
 type fixture struct {
 	api   *fakejwtapi.Server
 	ts    *httptest.Server
-	clock *clock
+	clock *fakeclock.Clock
 }
 
 // start is the fixture clock's first reading: a whole second (exp and iat
@@ -65,7 +47,7 @@ var start = time.Date(2022, 1, 11, 5, 19, 16, 0, time.UTC)
 // and clock, and any further options.
 func setup(t *testing.T, opts ...fakejwtapi.Option) *fixture {
 	t.Helper()
-	clk := &clock{t: start}
+	clk := fakeclock.New(start)
 	api, err := fakejwtapi.New(append([]fakejwtapi.Option{
 		fakejwtapi.WithClock(clk.Now),
 		fakejwtapi.WithAccessTTL(accessTTL),

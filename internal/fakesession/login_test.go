@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/fakesession"
 )
 
@@ -82,7 +83,7 @@ func TestLoginSetsSeedCookies(t *testing.T) {
 }
 
 func TestLoginTimestampWithoutMicroseconds(t *testing.T) {
-	clk := &clock{t: time.Date(2021, 4, 18, 23, 1, 28, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2021, 4, 18, 23, 1, 28, 0, time.UTC))
 	srv, err := fakesession.New(fakesession.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)

@@ -17,41 +17,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/fakesession"
 )
 
 // lifetime is the session lifetime the fixture's server uses.
 const lifetime = time.Hour
 
-// clock is a manual clock for the server under test.
-type clock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fixture is a fake session server behind TLS, with the seed's users.
 type fixture struct {
 	srv   *fakesession.Server
 	ts    *httptest.Server
 	pool  *x509.CertPool
-	clock *clock
+	clock *fakeclock.Clock
 }
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	clk := &clock{t: time.Date(2021, 4, 18, 22, 54, 4, 387689000, time.UTC)}
+	clk := fakeclock.New(time.Date(2021, 4, 18, 22, 54, 4, 387689000, time.UTC))
 	srv, err := fakesession.New(fakesession.WithClock(clk.Now), fakesession.WithSessionLifetime(lifetime))
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -247,7 +230,7 @@ func TestSessionLifetime(t *testing.T) {
 }
 
 func TestNoLifetimeMeansSessionsLast(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := fakeclock.New(time.Now())
 	srv, err := fakesession.New(fakesession.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
@@ -420,7 +403,7 @@ func TestSeedUsersIsACopy(t *testing.T) {
 
 func TestSecretsNeverPrinted(t *testing.T) {
 	var logs bytes.Buffer
-	clk := &clock{t: time.Now()}
+	clk := fakeclock.New(time.Now())
 	srv, err := fakesession.New(fakesession.WithClock(clk.Now),
 		fakesession.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if err != nil {
