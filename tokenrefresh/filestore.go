@@ -9,17 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
-
-	"golang.org/x/oauth2"
 )
 
 // maxFileSize bounds what FileStore reads: a token file is a few hundred
 // bytes; anything near this size is not one of ours.
 const maxFileSize = 1 << 20
-
-// fileFormat is the version of the JSON record a FileStore writes.
-const fileFormat = 1
 
 // FileStore keeps the entry in a JSON file readable only by its owner
 // (mode 0600). Every Save writes a temporary file in the same directory,
@@ -50,16 +44,6 @@ func NewFileStore(path string) (*FileStore, error) {
 // Path returns the file's path.
 func (f *FileStore) Path() string { return f.path }
 
-type fileRecord struct {
-	Format       int       `json:"format"`
-	AccessToken  string    `json:"access_token"`
-	TokenType    string    `json:"token_type,omitempty"`
-	RefreshToken string    `json:"refresh_token,omitempty"`
-	Expiry       time.Time `json:"expiry,omitzero"`
-	Obtained     time.Time `json:"obtained,omitzero"`
-	Lineage      string    `json:"lineage,omitempty"`
-}
-
 // Load reads the entry. It returns ErrNoToken if the file does not exist,
 // and an error naming the file if it is readable by others or unreadable.
 func (f *FileStore) Load(ctx context.Context) (*Entry, error) {
@@ -85,18 +69,12 @@ func (f *FileStore) Load(ctx context.Context) (*Entry, error) {
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("tokenrefresh: token file %s is larger than %d bytes: it is not a token file", f.path, maxFileSize)
 	}
-	var rec fileRecord
-	if err := json.Unmarshal(data, &rec); err != nil || rec.AccessToken == "" {
+	var e Entry
+	if err := json.Unmarshal(data, &e); err != nil {
 		// The JSON error could quote the file's content: do not wrap it.
 		return nil, fmt.Errorf("tokenrefresh: token file %s is not a valid token record: move it aside to start a new lineage", f.path)
 	}
-	tok := &oauth2.Token{
-		AccessToken:  rec.AccessToken,
-		TokenType:    rec.TokenType,
-		RefreshToken: rec.RefreshToken,
-		Expiry:       rec.Expiry,
-	}
-	return &Entry{Token: tok, Obtained: rec.Obtained, Lineage: rec.Lineage}, nil
+	return &e, nil
 }
 
 // Save writes e atomically and durably.
@@ -104,15 +82,7 @@ func (f *FileStore) Save(ctx context.Context, e *Entry) error {
 	if e == nil || e.Token == nil {
 		return errors.New("tokenrefresh: file store cannot save an empty entry")
 	}
-	data, err := json.Marshal(fileRecord{
-		Format:       fileFormat,
-		AccessToken:  e.Token.AccessToken,
-		TokenType:    e.Token.TokenType,
-		RefreshToken: e.Token.RefreshToken,
-		Expiry:       e.Token.Expiry,
-		Obtained:     e.Obtained,
-		Lineage:      e.Lineage,
-	})
+	data, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("tokenrefresh: encode token record: %w", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 
@@ -25,6 +27,63 @@ type Entry struct {
 	// Initial token resumes a stored entry only when the lineages match, so
 	// a newly issued token is not shadowed by a stale file.
 	Lineage string
+}
+
+// entryFormat is the version of the JSON record of an Entry.
+const entryFormat = 1
+
+// entryJSON is the JSON record of an [Entry], the same in every store.
+type entryJSON struct {
+	Format       int       `json:"format"`
+	AccessToken  string    `json:"access_token"`
+	TokenType    string    `json:"token_type,omitempty"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	Expiry       time.Time `json:"expiry,omitzero"`
+	Obtained     time.Time `json:"obtained,omitzero"`
+	Lineage      string    `json:"lineage,omitempty"`
+}
+
+// errBadRecord is what UnmarshalJSON returns for any record it cannot use.
+// It never quotes the input, which holds tokens.
+var errBadRecord = errors.New("tokenrefresh: not a token record")
+
+// MarshalJSON encodes e as the versioned record a [Store] keeps. The
+// record holds the token's secrets: store it where only its owner can read
+// it, and never log it.
+func (e Entry) MarshalJSON() ([]byte, error) {
+	if e.Token == nil || e.Token.AccessToken == "" {
+		return nil, errors.New("tokenrefresh: cannot encode an entry without a token")
+	}
+	return json.Marshal(entryJSON{
+		Format:       entryFormat,
+		AccessToken:  e.Token.AccessToken,
+		TokenType:    e.Token.TokenType,
+		RefreshToken: e.Token.RefreshToken,
+		Expiry:       e.Token.Expiry,
+		Obtained:     e.Obtained,
+		Lineage:      e.Lineage,
+	})
+}
+
+// UnmarshalJSON decodes a record written by MarshalJSON. A record without
+// an access token, or that is not one, gives an error that does not quote
+// the input.
+func (e *Entry) UnmarshalJSON(data []byte) error {
+	var rec entryJSON
+	if json.Unmarshal(data, &rec) != nil || rec.AccessToken == "" {
+		return errBadRecord
+	}
+	*e = Entry{
+		Token: &oauth2.Token{
+			AccessToken:  rec.AccessToken,
+			TokenType:    rec.TokenType,
+			RefreshToken: rec.RefreshToken,
+			Expiry:       rec.Expiry,
+		},
+		Obtained: rec.Obtained,
+		Lineage:  rec.Lineage,
+	}
+	return nil
 }
 
 // A Store persists the current token so a restarted program resumes its

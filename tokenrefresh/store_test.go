@@ -2,6 +2,7 @@ package tokenrefresh_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -200,5 +201,35 @@ func TestInitialTokenIsSavedToAnEmptyStore(t *testing.T) {
 	}
 	if n := src.Calls(); n != 0 {
 		t.Errorf("refresh called %d times; the initial token is fresh", n)
+	}
+}
+
+func TestEntryJSONRoundTripNeverQuotesBadInput(t *testing.T) {
+	in := tokenrefresh.Entry{
+		Token:    &oauth2.Token{AccessToken: "a", TokenType: "Bearer", RefreshToken: "r", Expiry: epoch.Add(time.Hour)},
+		Obtained: epoch,
+		Lineage:  "L",
+	}
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out tokenrefresh.Entry
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Token.AccessToken != "a" || out.Token.RefreshToken != "r" || !out.Token.Expiry.Equal(in.Token.Expiry) ||
+		!out.Obtained.Equal(epoch) || out.Lineage != "L" || out.Token.TokenType != "Bearer" {
+		t.Errorf("round trip = %+v %+v; want %+v %+v", out, out.Token, in, in.Token)
+	}
+	const secret = "half-a-token-0123456789"
+	for _, bad := range []string{`{"access_token":"` + secret, `{"refresh_token":"` + secret + `"}`, `[]`} {
+		err := json.Unmarshal([]byte(bad), &out)
+		if err == nil || strings.Contains(err.Error(), secret) {
+			t.Errorf("Unmarshal(%q) = %v; want an error that does not quote the input", bad, err)
+		}
+	}
+	if _, err := json.Marshal(tokenrefresh.Entry{}); err == nil {
+		t.Error("Marshal of an entry without a token = nil error")
 	}
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/oauth2"
 )
 
 // DefaultLockTTL is how long the lock lives if its holder never releases
@@ -24,9 +23,6 @@ const DefaultLockTTL = time.Minute
 // maxEntrySize bounds what Load accepts: an entry is a few hundred bytes;
 // anything near this size is not one of ours.
 const maxEntrySize = 1 << 20
-
-// entryFormat is the version of the JSON record a Store writes.
-const entryFormat = 1
 
 // Store keeps one lineage's entry in Redis and implements
 // [tokenrefresh.Store], [tokenrefresh.Locker] and [tokenrefresh.Watcher].
@@ -81,16 +77,6 @@ func New(client redis.UniversalClient, key string, opts ...Option) (*Store, erro
 // the channel Key()+":saved".
 func (s *Store) Key() string { return s.key }
 
-type record struct {
-	Format       int       `json:"format"`
-	AccessToken  string    `json:"access_token"`
-	TokenType    string    `json:"token_type,omitempty"`
-	RefreshToken string    `json:"refresh_token,omitempty"`
-	Expiry       time.Time `json:"expiry,omitzero"`
-	Obtained     time.Time `json:"obtained,omitzero"`
-	Lineage      string    `json:"lineage,omitempty"`
-}
-
 // Load returns the stored entry, or tokenrefresh.ErrNoToken if the key
 // does not exist.
 func (s *Store) Load(ctx context.Context) (*tokenrefresh.Entry, error) {
@@ -101,13 +87,12 @@ func (s *Store) Load(ctx context.Context) (*tokenrefresh.Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: load %s: %w: check that Redis is reachable", s.key, err)
 	}
-	var rec record
-	if len(data) > maxEntrySize || json.Unmarshal(data, &rec) != nil || rec.AccessToken == "" {
+	var e tokenrefresh.Entry
+	if len(data) > maxEntrySize || json.Unmarshal(data, &e) != nil {
 		// The JSON error could quote the value, a token: do not wrap it.
 		return nil, fmt.Errorf("redisstore: %s does not hold a token record: delete the key to start a new lineage", s.key)
 	}
-	tok := &oauth2.Token{AccessToken: rec.AccessToken, TokenType: rec.TokenType, RefreshToken: rec.RefreshToken, Expiry: rec.Expiry}
-	return &tokenrefresh.Entry{Token: tok, Obtained: rec.Obtained, Lineage: rec.Lineage}, nil
+	return &e, nil
 }
 
 // Save replaces the stored entry and, in the same transaction, publishes
@@ -116,15 +101,7 @@ func (s *Store) Save(ctx context.Context, e *tokenrefresh.Entry) error {
 	if e == nil || e.Token == nil || e.Token.AccessToken == "" {
 		return errors.New("redisstore: cannot save an empty entry")
 	}
-	data, err := json.Marshal(record{
-		Format:       entryFormat,
-		AccessToken:  e.Token.AccessToken,
-		TokenType:    e.Token.TokenType,
-		RefreshToken: e.Token.RefreshToken,
-		Expiry:       e.Token.Expiry,
-		Obtained:     e.Obtained,
-		Lineage:      e.Lineage,
-	})
+	data, err := json.Marshal(e)
 	if err != nil {
 		return errors.New("redisstore: the token's expiry or obtained time cannot be encoded")
 	}
