@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
+	"github.com/bearer-go/bearer/internal/oneline"
 	"github.com/bearer-go/bearer/internal/redact"
 )
 
@@ -185,14 +185,8 @@ func looksLikeCode(s string) bool {
 
 // htmlTitle returns an HTML error page's title, or a note that it is one.
 func htmlTitle(body []byte) string {
-	lower := bytes.ToLower(body)
-	if i := bytes.Index(lower, []byte("<title>")); i >= 0 {
-		rest := body[i+len("<title>"):]
-		if j := bytes.Index(bytes.ToLower(rest), []byte("</title>")); j >= 0 {
-			if t := clean(string(rest[:j]), maxMessage); t != "" {
-				return "HTML page: " + t
-			}
-		}
+	if t := oneline.HTMLTitle(body, maxMessage); t != "" {
+		return "HTML page: " + t
 	}
 	return "HTML page instead of an API response"
 }
@@ -211,26 +205,5 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-// clean makes s safe to print on one line: control characters become
-// spaces, invalid UTF-8 is dropped, and it is cut to at most n bytes.
-func clean(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return ""
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if r == utf8.RuneError {
-			continue
-		}
-		if unicode.IsControl(r) {
-			r = ' '
-		}
-		if b.Len()+utf8.RuneLen(r) > n {
-			b.WriteString("…")
-			break
-		}
-		b.WriteRune(r)
-	}
-	return strings.TrimSpace(b.String())
-}
+// clean makes s safe to print on one line, at most n bytes.
+func clean(s string, n int) string { return oneline.Clean(s, n) }

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bearer-go/bearer/internal/expiry"
+	"github.com/bearer-go/bearer/internal/oneline"
 	"github.com/bearer-go/bearer/internal/redact"
 	"golang.org/x/oauth2"
 )
@@ -137,19 +138,7 @@ func describeBody(h http.Header, body []byte) string {
 	return "text (" + clean(string(line)) + ")"
 }
 
-func htmlTitle(body []byte) string {
-	lower := bytes.ToLower(body)
-	i := bytes.Index(lower, []byte("<title>"))
-	if i < 0 {
-		return ""
-	}
-	rest := body[i+len("<title>"):]
-	j := bytes.Index(bytes.ToLower(rest), []byte("</title>"))
-	if j < 0 {
-		return ""
-	}
-	return clean(string(rest[:j]))
-}
+func htmlTitle(body []byte) string { return oneline.HTMLTitle(body, maxMessage) }
 
 // jsonText renders a JSON string, or a number, as text; "" otherwise.
 func jsonText(raw json.RawMessage) string {
@@ -205,25 +194,8 @@ func looksLikeCode(s string) bool {
 // maxMessage bounds one message field: longer is a page, not a message.
 const maxMessage = 300
 
-// clean makes s safe to print on one line: control characters become
-// spaces, invalid UTF-8 is dropped, and it is cut to maxMessage bytes.
-func clean(s string) string {
-	var b strings.Builder
-	for _, r := range strings.TrimSpace(s) {
-		if r == utf8.RuneError {
-			continue
-		}
-		if unicode.IsControl(r) {
-			r = ' '
-		}
-		if b.Len()+utf8.RuneLen(r) > maxMessage {
-			b.WriteString("…")
-			break
-		}
-		b.WriteRune(r)
-	}
-	return strings.TrimSpace(b.String())
-}
+// clean makes s safe to print on one line, at most maxMessage bytes.
+func clean(s string) string { return oneline.Clean(s, maxMessage) }
 
 // cutUTF8 returns at most n bytes of s, not splitting a character.
 func cutUTF8(s string, n int) string {
