@@ -3,33 +3,30 @@
 package tokenrefresh_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/locktest"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
 // helperEnv tells a re-executed test binary which helper to run in
 // TestHelperProcess; helperPath and helperLog name its files.
 const (
-	helperEnv        = "BEARER_TOKENREFRESH_HELPER"
-	helperPathEnv    = "BEARER_TOKENREFRESH_HELPER_PATH"
-	helperLogEnv     = "BEARER_TOKENREFRESH_HELPER_LOG"
-	helperRoundsEnv  = "BEARER_TOKENREFRESH_HELPER_ROUNDS"
-	helperLockedLine = "locked"
+	helperEnv       = "BEARER_TOKENREFRESH_HELPER"
+	helperPathEnv   = "BEARER_TOKENREFRESH_HELPER_PATH"
+	helperLogEnv    = "BEARER_TOKENREFRESH_HELPER_LOG"
+	helperRoundsEnv = "BEARER_TOKENREFRESH_HELPER_ROUNDS"
 )
 
 // TestHelperProcess is not a test: the lock tests run the test binary
@@ -47,146 +44,38 @@ func TestHelperProcess(t *testing.T) {
 	switch mode {
 	case "contend":
 		rounds, _ := strconv.Atoi(os.Getenv(helperRoundsEnv))
-		if err := contend(store, os.Getenv(helperLogEnv), rounds); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		if err := locktest.Contend(ctx, store, os.Getenv(helperLogEnv), rounds); err != nil {
 			t.Fatal(err)
 		}
 	case "hold":
-		unlock, err := store.Lock(context.Background())
+		unlock, err := locktest.Hold(context.Background(), store) // until killed, or the parent goes
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Println(helperLockedLine)
-		io.Copy(io.Discard, os.Stdin) // hold until killed, or the parent goes
 		unlock()
 	default:
 		t.Fatalf("unknown helper %q", mode)
 	}
 }
 
-// contend takes the lock rounds times, and each time appends a begin and
-// an end marker to the log, with a read of the whole log in between to
-// widen the critical section.
-func contend(store *tokenrefresh.FileStore, log string, rounds int) error {
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	pid := os.Getpid()
-	for range rounds {
-		unlock, err := store.Lock(ctx)
-		if err != nil {
-			return err
-		}
-		if err := appendLine(log, fmt.Sprintf("begin %d", pid)); err != nil {
-			return err
-		}
-		if _, err := os.ReadFile(log); err != nil {
-			return err
-		}
-		if err := appendLine(log, fmt.Sprintf("end %d", pid)); err != nil {
-			return err
-		}
-		if err := unlock(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func appendLine(path, line string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(line + "\n")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // helper returns a command that runs TestHelperProcess in mode on the
 // token file at path.
-func helper(t *testing.T, mode, path string, env ...string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), helperEnv+"="+mode, helperPathEnv+"="+path)
-	cmd.Env = append(cmd.Env, env...)
-	return cmd
+func helper(mode, path string, env ...string) *exec.Cmd {
+	return locktest.Command(append([]string{helperEnv + "=" + mode, helperPathEnv + "=" + path}, env...)...)
 }
 
 func TestFileStoreLockExcludesProcesses(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "token.json")
-	log := filepath.Join(dir, "critical.log")
-	const procs, rounds = 8, 25
-	var cmds []*exec.Cmd
-	var outs []*strings.Builder
-	for range procs {
-		cmd := helper(t, "contend", path, helperLogEnv+"="+log, fmt.Sprintf("%s=%d", helperRoundsEnv, rounds))
-		out := &strings.Builder{}
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		cmds, outs = append(cmds, cmd), append(outs, out)
-	}
-	for i, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("process %d: %v\n%s", i, err, outs[i])
-		}
-	}
-	data, err := os.ReadFile(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) != 2*procs*rounds {
-		t.Fatalf("critical-section log has %d lines; want %d", len(lines), 2*procs*rounds)
-	}
-	for i := 0; i < len(lines); i += 2 {
-		b, e := strings.TrimPrefix(lines[i], "begin "), strings.TrimPrefix(lines[i+1], "end ")
-		if b == lines[i] || e == lines[i+1] || b != e {
-			t.Fatalf("critical sections overlap at line %d: %q then %q", i+1, lines[i], lines[i+1])
-		}
-	}
+	path := filepath.Join(t.TempDir(), "token.json")
+	locktest.RunContenders(t, 8, 25, func(log string, rounds int) *exec.Cmd {
+		return helper("contend", path, helperLogEnv+"="+log, fmt.Sprintf("%s=%d", helperRoundsEnv, rounds))
+	})
 }
 
 func TestFileStoreLockIsFreedWhenItsHolderIsKilled(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "token.json")
-	cmd := helper(t, "hold", path)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	t.Cleanup(func() {
-		if !killed {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-		stdin.Close()
-	})
-	lines := make(chan string, 1)
-	go func() { // ends when the helper's stdout closes, as it dies
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if sc.Text() == helperLockedLine {
-				lines <- sc.Text()
-			}
-		}
-	}()
-	select {
-	case <-lines:
-	case <-time.After(waitLimit):
-		t.Fatal("the helper process never took the lock")
-	}
+	kill := locktest.StartHolder(t, helper("hold", path), waitLimit)
 
 	store, _ := tokenrefresh.NewFileStore(path)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -198,11 +87,7 @@ func TestFileStoreLockIsFreedWhenItsHolderIsKilled(t *testing.T) {
 		t.Fatalf("Lock() while another process holds the lock = %v; want a deadline error", err)
 	}
 
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no chance to unlock
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	killed = true
+	kill() // SIGKILL: no chance to unlock
 	start := time.Now()
 	ctx2, cancel2 := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel2()
