@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/internal/redistest"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
@@ -28,8 +29,8 @@ const takeoverLimit = tokenrefresh.DefaultAttemptTimeout + 10*time.Second
 // fault holds the rotation before it is applied.
 func TestKillingTheRedisLockHolderLosesNothing(t *testing.T) {
 	scenario(t)
-	addr := sharedRedis(t)
-	testKillLockHolder(t, "redis, holder killed", redisEnv(addr, testKey(t, addr))...)
+	addr := redistest.Shared(t)
+	testKillLockHolder(t, "redis, holder killed", redisEnv(addr, redistest.Key(t, addr))...)
 }
 
 // The same through a file: the kernel releases a dead holder's flock.

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/bearer-go/bearer/internal/redistest"
 )
 
 // Shape of the scenarios. The interval is the shortest a c2 client
@@ -69,8 +71,8 @@ func TestFleetSharesOneLineageThroughAFile(t *testing.T) {
 // The same fleet through one Redis key.
 func TestFleetSharesOneLineageThroughRedis(t *testing.T) {
 	scenario(t)
-	addr := sharedRedis(t)
-	f := newFleet(t, interval, redisEnv(addr, testKey(t, addr))...)
+	addr := redistest.Shared(t)
+	f := newFleet(t, interval, redisEnv(addr, redistest.Key(t, addr))...)
 	runSteady(t, f, "redis, 20 processes")
 }
 
@@ -99,7 +101,7 @@ func runSteady(t *testing.T, f *fleet, name string) {
 // back or rotate it under the lock, and the fleet goes on: nothing lost.
 func TestFleetOnRedisSurvivesARestart(t *testing.T) {
 	scenario(t)
-	rs := privateRedis(t)
+	rs := redistest.Private(t)
 	f := newFleet(t, interval, redisEnv(rs.Addr, "bearer-fleettest:restart")...)
 	f.start(fleetSize)
 	f.awaitRotations(restartBefore, maxGap(interval))

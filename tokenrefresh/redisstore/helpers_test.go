@@ -2,14 +2,8 @@ package redisstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net"
-	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,10 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/oauth2"
 )
-
-// redisAddrEnv names the Redis server the tests share, as host:port. The
-// tests that need one skip when it is unset or unreachable.
-const redisAddrEnv = "BEARER_REDIS_ADDR"
 
 // waitLimit bounds every wait on a goroutine or a process, so a broken
 // test fails instead of hanging; passing tests never come near it.
@@ -48,39 +38,6 @@ func newClient(t *testing.T, addr string) *redis.Client {
 	return c
 }
 
-// sharedRedis returns the address of the Redis in redisAddrEnv, or skips.
-func sharedRedis(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv(redisAddrEnv)
-	if addr == "" {
-		t.Skipf("%s is not set: start a Redis (redis-server --port 6390 --bind 127.0.0.1 --save '' --daemonize yes) and set %s=127.0.0.1:6390 to run this test",
-			redisAddrEnv, redisAddrEnv)
-	}
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		t.Skipf("the Redis at %s=%s is unreachable (%v): start it, or unset %s", redisAddrEnv, addr, err, redisAddrEnv)
-	}
-	return addr
-}
-
-// testKey returns a key that no other test, or run, uses, and deletes it
-// and its lock at the end of the test.
-func testKey(t *testing.T, c *redis.Client) string {
-	t.Helper()
-	var b [6]byte
-	rand.Read(b[:])
-	key := "bearer-test:" + strings.ReplaceAll(t.Name(), "/", ":") + ":" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		c.Del(ctx, key, key+":lock")
-	})
-	return key
-}
-
 func mustStore(t *testing.T, c redis.UniversalClient, key string, opts ...redisstore.Option) *redisstore.Store {
 	t.Helper()
 	s, err := redisstore.New(c, key, opts...)
@@ -88,88 +45,6 @@ func mustStore(t *testing.T, c redis.UniversalClient, key string, opts ...rediss
 		t.Fatal(err)
 	}
 	return s
-}
-
-// freeAddr returns a loopback address on which nothing listens.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-// redisServer is a private redis-server process for tests that stop and
-// restart Redis. It keeps nothing on disk, so a restart loses every key.
-type redisServer struct {
-	t    *testing.T
-	bin  string
-	port string
-	Addr string
-
-	mu  sync.Mutex // guards cmd
-	cmd *exec.Cmd
-}
-
-// privateRedis starts a redis-server of the test's own on a free loopback
-// port, or skips if the binary is not on PATH.
-func privateRedis(t *testing.T) *redisServer {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not on PATH: this test starts and restarts a Redis of its own (apt-get install redis-server)")
-	}
-	addr := freeAddr(t)
-	_, port, _ := net.SplitHostPort(addr)
-	s := &redisServer{t: t, bin: bin, port: port, Addr: addr}
-	s.Start()
-	t.Cleanup(s.Stop)
-	return s
-}
-
-// Start runs the server and waits until it answers.
-func (s *redisServer) Start() {
-	s.t.Helper()
-	cmd := exec.Command(s.bin, "--port", s.port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s.t.TempDir())
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	s.mu.Lock()
-	s.cmd = cmd
-	s.mu.Unlock()
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, DialerRetries: 1, DialTimeout: 100 * time.Millisecond})
-	defer c.Close()
-	deadline := time.Now().Add(waitLimit)
-	for { // bounded polling of an external process
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.Stop()
-			s.t.Fatalf("redis-server on %s never answered: %v\n%s", s.Addr, err, out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// Stop kills the server, as a crash would, and waits for it to exit.
-func (s *redisServer) Stop() {
-	s.mu.Lock()
-	cmd := s.cmd
-	s.cmd = nil
-	s.mu.Unlock()
-	if cmd != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}
 }
 
 // chain is a token server whose rotation kills the old token, as Charon

@@ -1,35 +1,32 @@
 package redisstore_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/locktest"
+	"github.com/bearer-go/bearer/internal/redistest"
 	"github.com/bearer-go/bearer/tokenrefresh/redisstore"
 	"github.com/redis/go-redis/v9"
 )
 
 // Environment of a re-executed test binary running TestHelperProcess.
 const (
-	helperEnv        = "BEARER_REDISSTORE_HELPER" // contend or hold
-	helperAddrEnv    = "BEARER_REDISSTORE_HELPER_ADDR"
-	helperKeyEnv     = "BEARER_REDISSTORE_HELPER_KEY"
-	helperTTLEnv     = "BEARER_REDISSTORE_HELPER_TTL"
-	helperLogEnv     = "BEARER_REDISSTORE_HELPER_LOG"
-	helperRoundsEnv  = "BEARER_REDISSTORE_HELPER_ROUNDS"
-	helperLockedLine = "locked"
+	helperEnv       = "BEARER_REDISSTORE_HELPER" // contend or hold
+	helperAddrEnv   = "BEARER_REDISSTORE_HELPER_ADDR"
+	helperKeyEnv    = "BEARER_REDISSTORE_HELPER_KEY"
+	helperTTLEnv    = "BEARER_REDISSTORE_HELPER_TTL"
+	helperLogEnv    = "BEARER_REDISSTORE_HELPER_LOG"
+	helperRoundsEnv = "BEARER_REDISSTORE_HELPER_ROUNDS"
 )
 
 // TestHelperProcess is not a test: the lock tests run the test binary
@@ -48,69 +45,31 @@ func TestHelperProcess(t *testing.T) {
 	switch mode {
 	case "contend":
 		rounds, _ := strconv.Atoi(os.Getenv(helperRoundsEnv))
-		if err := contend(s, os.Getenv(helperLogEnv), rounds); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		if err := locktest.Contend(ctx, s, os.Getenv(helperLogEnv), rounds); err != nil {
 			t.Fatal(err)
 		}
 	case "hold":
-		if _, err := s.Lock(context.Background()); err != nil {
+		// Until killed, or the parent goes; the lock is left to expire.
+		if _, err := locktest.Hold(context.Background(), s); err != nil {
 			t.Fatal(err)
 		}
-		fmt.Println(helperLockedLine)
-		io.Copy(io.Discard, os.Stdin) // hold until killed, or the parent goes
 	default:
 		t.Fatalf("unknown helper %q", mode)
 	}
 }
 
-// contend takes the lock rounds times, each time appending a begin and an
-// end marker to the log, with a read of the whole log in between.
-func contend(s *redisstore.Store, log string, rounds int) error {
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	pid := os.Getpid()
-	for range rounds {
-		unlock, err := s.Lock(ctx)
-		if err != nil {
-			return err
-		}
-		if err := appendLine(log, fmt.Sprintf("begin %d", pid)); err != nil {
-			return err
-		}
-		if _, err := os.ReadFile(log); err != nil {
-			return err
-		}
-		if err := appendLine(log, fmt.Sprintf("end %d", pid)); err != nil {
-			return err
-		}
-		if err := unlock(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func appendLine(path, line string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(line + "\n")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
+// helper returns a command that runs TestHelperProcess in mode on the
+// lock of key in the Redis at addr.
 func helper(mode, addr, key string, env ...string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), helperEnv+"="+mode, helperAddrEnv+"="+addr, helperKeyEnv+"="+key)
-	cmd.Env = append(cmd.Env, env...)
-	return cmd
+	return locktest.Command(append([]string{helperEnv + "=" + mode, helperAddrEnv + "=" + addr, helperKeyEnv + "=" + key}, env...)...)
 }
 
 func TestLockExcludesGoroutines(t *testing.T) {
-	c := newClient(t, sharedRedis(t))
-	key := testKey(t, c)
+	addr := redistest.Shared(t)
+	c := newClient(t, addr)
+	key := redistest.Key(t, addr)
 	var holders atomic.Int32
 	var overlap atomic.Bool
 	var wg sync.WaitGroup
@@ -148,77 +107,19 @@ func TestLockExcludesGoroutines(t *testing.T) {
 }
 
 func TestLockExcludesProcesses(t *testing.T) {
-	addr := sharedRedis(t)
-	c := newClient(t, addr)
-	key := testKey(t, c)
-	log := filepath.Join(t.TempDir(), "critical.log")
-	const procs, rounds = 6, 20
-	var cmds []*exec.Cmd
-	var outs []*strings.Builder
-	for range procs {
-		cmd := helper("contend", addr, key, helperLogEnv+"="+log, fmt.Sprintf("%s=%d", helperRoundsEnv, rounds))
-		out := &strings.Builder{}
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		cmds, outs = append(cmds, cmd), append(outs, out)
-	}
-	for i, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("process %d: %v\n%s", i, err, outs[i])
-		}
-	}
-	data, err := os.ReadFile(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) != 2*procs*rounds {
-		t.Fatalf("critical-section log has %d lines; want %d", len(lines), 2*procs*rounds)
-	}
-	for i := 0; i < len(lines); i += 2 {
-		b, e := strings.TrimPrefix(lines[i], "begin "), strings.TrimPrefix(lines[i+1], "end ")
-		if b == lines[i] || e == lines[i+1] || b != e {
-			t.Fatalf("critical sections overlap at line %d: %q then %q", i+1, lines[i], lines[i+1])
-		}
-	}
+	addr := redistest.Shared(t)
+	key := redistest.Key(t, addr)
+	locktest.RunContenders(t, 6, 20, func(log string, rounds int) *exec.Cmd {
+		return helper("contend", addr, key, helperLogEnv+"="+log, fmt.Sprintf("%s=%d", helperRoundsEnv, rounds))
+	})
 }
 
 func TestLockExpiresAfterItsHolderIsKilled(t *testing.T) {
-	addr := sharedRedis(t)
+	addr := redistest.Shared(t)
 	c := newClient(t, addr)
-	key := testKey(t, c)
+	key := redistest.Key(t, addr)
 	const ttl = 1500 * time.Millisecond
-	cmd := helper("hold", addr, key, helperTTLEnv+"="+ttl.String())
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	t.Cleanup(func() {
-		if !killed {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-		stdin.Close()
-	})
-	locked := make(chan struct{}, 1)
-	go func() { // ends when the helper's stdout closes, as it dies
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if sc.Text() == helperLockedLine {
-				locked <- struct{}{}
-			}
-		}
-	}()
-	select {
-	case <-locked:
-	case <-time.After(waitLimit):
-		t.Fatal("the helper process never took the lock")
-	}
+	kill := locktest.StartHolder(t, helper("hold", addr, key, helperTTLEnv+"="+ttl.String()), waitLimit)
 	s := mustStore(t, c, key)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -226,11 +127,7 @@ func TestLockExpiresAfterItsHolderIsKilled(t *testing.T) {
 		t.Fatalf("Lock() while another process holds it = %v; want a deadline error", err)
 	}
 
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL: it never releases
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	killed = true
+	kill() // SIGKILL: it never releases
 	start := time.Now()
 	ctx2, cancel2 := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel2()
@@ -249,8 +146,9 @@ func TestLockExpiresAfterItsHolderIsKilled(t *testing.T) {
 }
 
 func TestExpiredHolderCannotReleaseTheNextHoldersLock(t *testing.T) {
-	c := newClient(t, sharedRedis(t))
-	key := testKey(t, c)
+	addr := redistest.Shared(t)
+	c := newClient(t, addr)
+	key := redistest.Key(t, addr)
 	short := mustStore(t, c, key, redisstore.WithLockTTL(200*time.Millisecond))
 	ctx := context.Background()
 	unlockA, err := short.Lock(ctx)
@@ -283,8 +181,9 @@ func TestExpiredHolderCannotReleaseTheNextHoldersLock(t *testing.T) {
 }
 
 func TestLockStretchesItsTTLToTheContextDeadline(t *testing.T) {
-	c := newClient(t, sharedRedis(t))
-	key := testKey(t, c)
+	addr := redistest.Shared(t)
+	c := newClient(t, addr)
+	key := redistest.Key(t, addr)
 	s := mustStore(t, c, key, redisstore.WithLockTTL(time.Second))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -299,8 +198,9 @@ func TestLockStretchesItsTTLToTheContextDeadline(t *testing.T) {
 }
 
 func TestLockHonoursContext(t *testing.T) {
-	c := newClient(t, sharedRedis(t))
-	key := testKey(t, c)
+	addr := redistest.Shared(t)
+	c := newClient(t, addr)
+	key := redistest.Key(t, addr)
 	s := mustStore(t, c, key)
 	unlock, err := s.Lock(context.Background())
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/internal/redistest"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"github.com/bearer-go/bearer/tokenrefresh/redisstore"
 	"golang.org/x/oauth2"
@@ -45,8 +46,8 @@ func parkAll(t *testing.T, clk *fakeclock.Clock, n int) {
 }
 
 func TestReplicasAdoptThroughPubSub(t *testing.T) {
-	addr := sharedRedis(t)
-	key := testKey(t, newClient(t, addr))
+	addr := redistest.Shared(t)
+	key := redistest.Key(t, addr)
 	c := &chain{live: "issued"}
 	clk := fakeclock.New(epoch)
 	a := startReplica(t, c, mustStore(t, newClient(t, addr), key), clk, c2Config())
@@ -65,8 +66,8 @@ func TestReplicasAdoptThroughPubSub(t *testing.T) {
 }
 
 func TestFleetOverRedisRotatesOncePerInterval(t *testing.T) {
-	addr := sharedRedis(t)
-	key := testKey(t, newClient(t, addr))
+	addr := redistest.Shared(t)
+	key := redistest.Key(t, addr)
 	c := &chain{live: "issued"}
 	clk := fakeclock.New(epoch)
 	const size, intervals = 5, 10
@@ -99,7 +100,7 @@ func TestFleetOverRedisRotatesOncePerInterval(t *testing.T) {
 }
 
 func TestRedisRestartsLoseNothing(t *testing.T) {
-	srv := privateRedis(t)
+	srv := redistest.Private(t)
 	c := &chain{live: "issued"}
 	clk := fakeclock.New(epoch)
 	const key = "bearer-test:restart"
@@ -114,7 +115,7 @@ func TestRedisRestartsLoseNothing(t *testing.T) {
 
 	// A short outage: Redis comes back empty, and the fleet writes the
 	// current token back.
-	srv.Stop()
+	srv.Kill() // as a crash would
 	for _, rp := range fleet {
 		rp.status(t, "the outage is seen", func(s tokenrefresh.Status) bool { return s.StoreUnavailable && s.Valid })
 	}
@@ -127,7 +128,7 @@ func TestRedisRestartsLoseNothing(t *testing.T) {
 	// A long outage: nobody rotates without the lock until the token is
 	// about to die (58 minutes in); then a replica does, and saves the
 	// token once Redis is back.
-	srv.Stop()
+	srv.Kill() // as a crash would
 	for _, rp := range fleet {
 		rp.status(t, "the outage is seen", func(s tokenrefresh.Status) bool { return s.StoreUnavailable })
 	}

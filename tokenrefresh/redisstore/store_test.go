@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/redistest"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"github.com/bearer-go/bearer/tokenrefresh/redisstore"
 	"github.com/redis/go-redis/v9"
@@ -35,8 +36,9 @@ func TestNewRejectsBadArguments(t *testing.T) {
 }
 
 func TestSaveLoadRoundTripAndPublish(t *testing.T) {
-	c := newClient(t, sharedRedis(t))
-	key := testKey(t, c)
+	addr := redistest.Shared(t)
+	c := newClient(t, addr)
+	key := redistest.Key(t, addr)
 	s := mustStore(t, c, key)
 	ctx := context.Background()
 	if _, err := s.Load(ctx); !errors.Is(err, tokenrefresh.ErrNoToken) {
@@ -77,8 +79,9 @@ func TestSaveLoadRoundTripAndPublish(t *testing.T) {
 }
 
 func TestLoadRefusesAForeignValueWithoutQuotingIt(t *testing.T) {
-	c := newClient(t, sharedRedis(t))
-	key := testKey(t, c)
+	addr := redistest.Shared(t)
+	c := newClient(t, addr)
+	key := redistest.Key(t, addr)
 	const secret = "do-not-print-me-0123456789"
 	ctx := context.Background()
 	for _, v := range []string{`{"access_token":"` + secret, `{"format":1}`, strings.Repeat("x", 2<<20)} {
@@ -91,7 +94,7 @@ func TestLoadRefusesAForeignValueWithoutQuotingIt(t *testing.T) {
 }
 
 func TestUnreachableRedisFailsFastWithAdvice(t *testing.T) {
-	c := newClient(t, freeAddr(t))
+	c := newClient(t, redistest.FreeAddr(t))
 	s := mustStore(t, c, "bearer-test:unreachable")
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
