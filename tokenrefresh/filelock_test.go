@@ -9,10 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,35 +121,11 @@ func TestFileStoreLockExcludesWithinOneProcess(t *testing.T) {
 	}
 
 	// Goroutines on two stores and on a shared one never overlap.
-	var holders atomic.Int32
-	var overlap atomic.Bool
-	var wg sync.WaitGroup
+	var lockers []locktest.Locker
 	for i := range 8 {
-		s := []*tokenrefresh.FileStore{a, b}[i%2]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-			defer cancel()
-			for range 25 {
-				u, err := s.Lock(ctx)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if holders.Add(1) > 1 {
-					overlap.Store(true)
-				}
-				runtime.Gosched()
-				holders.Add(-1)
-				u()
-			}
-		}()
+		lockers = append(lockers, []*tokenrefresh.FileStore{a, b}[i%2])
 	}
-	wg.Wait()
-	if overlap.Load() {
-		t.Errorf("two goroutines held the lock at once")
-	}
+	locktest.ExcludesGoroutines(t, lockers, 25, waitLimit)
 	fi, err := os.Stat(a.LockPath())
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("lock file %s: %v, mode %v; want it to exist with mode 0600", a.LockPath(), err, fi.Mode().Perm())
@@ -167,24 +140,5 @@ func TestFileStoreLockHonoursContext(t *testing.T) {
 	if _, err := s.Lock(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("Lock(cancelled ctx) = %v; want context.Canceled", err)
 	}
-	unlock, err := s.Lock(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() {
-		_, err := s.Lock(ctx2)
-		errc <- err
-	}()
-	cancel2()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("Lock() cancelled while waiting = %v; want context.Canceled", err)
-		}
-	case <-time.After(waitLimit):
-		t.Fatal("Lock() did not return after its context was cancelled")
-	}
+	locktest.WaitHonoursContext(t, s, waitLimit)
 }

@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,40 +67,15 @@ func TestLockExcludesGoroutines(t *testing.T) {
 	addr := redistest.Shared(t)
 	c := newClient(t, addr)
 	key := redistest.Key(t, addr)
-	var holders atomic.Int32
-	var overlap atomic.Bool
-	var wg sync.WaitGroup
+	var lockers []locktest.Locker
 	for i := range 8 {
 		s := mustStore(t, c, key) // some share a Store, some have their own
 		if i%2 == 0 {
-			s = mustStore(t, newClient(t, c.Options().Addr), key)
+			s = mustStore(t, newClient(t, addr), key)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-			defer cancel()
-			for range 20 {
-				unlock, err := s.Lock(ctx)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if holders.Add(1) > 1 {
-					overlap.Store(true)
-				}
-				runtime.Gosched()
-				holders.Add(-1)
-				if err := unlock(); err != nil {
-					t.Error(err)
-				}
-			}
-		}()
+		lockers = append(lockers, s)
 	}
-	wg.Wait()
-	if overlap.Load() {
-		t.Error("two goroutines held the lock at once")
-	}
+	locktest.ExcludesGoroutines(t, lockers, 20, waitLimit)
 }
 
 func TestLockExcludesProcesses(t *testing.T) {
@@ -199,29 +171,7 @@ func TestLockStretchesItsTTLToTheContextDeadline(t *testing.T) {
 
 func TestLockHonoursContext(t *testing.T) {
 	addr := redistest.Shared(t)
-	c := newClient(t, addr)
-	key := redistest.Key(t, addr)
-	s := mustStore(t, c, key)
-	unlock, err := s.Lock(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() {
-		_, err := s.Lock(ctx)
-		errc <- err
-	}()
-	cancel()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("Lock() cancelled while waiting = %v; want context.Canceled", err)
-		}
-	case <-time.After(waitLimit):
-		t.Fatal("Lock() did not return after its context was cancelled")
-	}
+	locktest.WaitHonoursContext(t, mustStore(t, newClient(t, addr), redistest.Key(t, addr)), waitLimit)
 }
 
 var _ redis.UniversalClient = (*redis.ClusterClient)(nil) // New takes any UniversalClient
