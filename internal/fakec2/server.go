@@ -77,6 +77,11 @@ type Options struct {
 	// status, fault) and one per rotation; never a token. Optional: nil
 	// means no logging.
 	Logger *slog.Logger
+
+	// OnRotate, if set, is called after each rotation is applied, just
+	// before it is answered, from the request's goroutine: tests use it to
+	// learn when rotations happen. Optional.
+	OnRotate func()
 }
 
 // Stats counts what clients did. The zero value means nothing happened.
@@ -116,6 +121,7 @@ type Server struct {
 	platforms map[string]bool
 	rows      int
 	log       *slog.Logger
+	onRotate  func()
 	mux       *http.ServeMux
 
 	mu     sync.Mutex // guards rand, tokens, faults, plans, nextID, logs, stats
@@ -138,6 +144,7 @@ func New(opts Options) *Server {
 		platforms: make(map[string]bool),
 		rows:      opts.ObservationRows,
 		log:       opts.Logger,
+		onRotate:  opts.OnRotate,
 		mux:       http.NewServeMux(),
 		rand:      opts.Rand,
 		tokens:    make(map[string]*tokenState),

@@ -198,6 +198,9 @@ func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request) {
 		writeDetail(w, status, detail)
 	default:
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "fakec2: token rotated")
+		if s.onRotate != nil {
+			s.onRotate()
+		}
 		writeJSON(w, http.StatusOK, map[string]string{"payload": next})
 	}
 }

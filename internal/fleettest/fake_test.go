@@ -1,15 +1,11 @@
 package fleettest_test
 
 import (
-	"net/http"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/bearer-go/bearer/internal/fakec2"
 )
 
-// rotationLog records when the fake applied each rotation it answered.
+// rotationLog records when the fake applied each rotation.
 type rotationLog struct {
 	notify func()
 
@@ -17,22 +13,12 @@ type rotationLog struct {
 	times []time.Time
 }
 
-// wrap serves h, logging every rotation answered 200.
-func (l *rotationLog) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPut || !strings.HasPrefix(r.URL.Path, fakec2.TokensPathPrefix) {
-			h.ServeHTTP(w, r)
-			return
-		}
-		sw := &statusWriter{ResponseWriter: w}
-		h.ServeHTTP(sw, r)
-		if sw.status == http.StatusOK {
-			l.mu.Lock()
-			l.times = append(l.times, time.Now())
-			l.mu.Unlock()
-			l.notify()
-		}
-	})
+// record logs a rotation the fake applied; it is the fake's OnRotate.
+func (l *rotationLog) record() {
+	l.mu.Lock()
+	l.times = append(l.times, time.Now())
+	l.mu.Unlock()
+	l.notify()
 }
 
 func (l *rotationLog) count() int {
@@ -47,26 +33,3 @@ func (l *rotationLog) at() []time.Time {
 	defer l.mu.Unlock()
 	return append([]time.Time(nil), l.times...)
 }
-
-// statusWriter remembers the status a handler answered. Unwrap lets the
-// fake hijack the connection beneath.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

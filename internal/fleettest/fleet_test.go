@@ -51,7 +51,6 @@ func newFleet(t *testing.T, interval time.Duration, storeEnv ...string) *fleet {
 	t.Helper()
 	f := &fleet{
 		t:        t,
-		fake:     fakec2.New(fakec2.Options{}),
 		storeEnv: storeEnv,
 		interval: interval,
 		frozen:   make(chan struct{}),
@@ -59,7 +58,8 @@ func newFleet(t *testing.T, interval time.Duration, storeEnv ...string) *fleet {
 		puts:     make(chan *child, 1024),
 	}
 	f.rot = &rotationLog{notify: f.signal}
-	srv := httptest.NewServer(f.rot.wrap(f.fake))
+	f.fake = fakec2.New(fakec2.Options{OnRotate: f.rot.record})
+	srv := httptest.NewServer(f.fake)
 	t.Cleanup(srv.Close)
 	f.root = srv.URL
 	f.initial = f.fake.IssueToken()

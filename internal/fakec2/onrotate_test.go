@@ -1,0 +1,37 @@
+package fakec2_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/bearer-go/bearer/internal/fakec2"
+)
+
+func TestOnRotateIsCalledOncePerAppliedRotation(t *testing.T) {
+	var calls atomic.Int64
+	fake := fakec2.New(fakec2.Options{OnRotate: func() { calls.Add(1) }})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	tok := fake.IssueToken()
+	put := func(tok string) int {
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+fakec2.TokensPathPrefix+tok, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := put(tok); got != http.StatusOK {
+		t.Fatalf("rotation = %d; want 200", got)
+	}
+	if got := put(tok); got != http.StatusUnauthorized { // the old token is dead
+		t.Fatalf("second rotation of the old token = %d; want 401", got)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("OnRotate called %d times; want 1 (refused rotations do not count)", n)
+	}
+}
