@@ -84,6 +84,29 @@ type Config struct {
 	// DefaultJitter; a negative value disables jitter.
 	Jitter float64
 
+	// Fence, when positive, holds callers back from a token about to be
+	// rotated, so that no request carries a token the rotation has
+	// killed: for sources whose rotation kills the old token at once
+	// (C2's Charon, rotating refresh tokens) shared by a fleet. From
+	// Fence before the planned rotation, [Refresher.Token] waits (each
+	// caller within its own context) for the new token instead of
+	// returning the old one, for at most Fence after the planned time;
+	// after that, or as soon as a failed attempt puts the next one more
+	// than Fence away, the old token is served again. Requests sent
+	// before the fence have Fence to reach the server. The jitter is then
+	// drawn from the token itself, so every process that shares the
+	// lineage plans the same moment and holds its callers together; their
+	// clocks must agree to well within Fence.
+	//
+	// Zero, the default, never holds a caller while the token is valid:
+	// a request in flight at the moment of the rotation, or from another
+	// process that has not yet learnt of it, is answered 401 and replayed
+	// once with the new token by bearer.Transport (when its body can be
+	// sent again). A fence of a second or two costs callers that long
+	// once per rotation (C2: once in 55 minutes) and spares them the 401
+	// and its replay. It must be below half of Interval.
+	Fence time.Duration
+
 	// RetryMin and RetryMax bound the exponential backoff between failed
 	// attempts. Zero means DefaultRetryMin and DefaultRetryMax.
 	RetryMin, RetryMax time.Duration
@@ -119,7 +142,7 @@ func (c *Config) validate() error {
 		return errors.New("tokenrefresh: Config.Refresh is required")
 	case c.Interval < 0:
 		return fmt.Errorf("tokenrefresh: Config.Interval is %v: it must be positive, or zero to refresh before expiry", c.Interval)
-	case c.EarlyWindow < 0, c.RetryMin < 0, c.RetryMax < 0, c.AttemptTimeout < 0, c.MaxAge < 0:
+	case c.EarlyWindow < 0, c.RetryMin < 0, c.RetryMax < 0, c.AttemptTimeout < 0, c.MaxAge < 0, c.Fence < 0:
 		return errors.New("tokenrefresh: Config durations must not be negative")
 	case c.Jitter >= 1:
 		return fmt.Errorf("tokenrefresh: Config.Jitter is %v: it must be below 1", c.Jitter)
@@ -127,6 +150,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("tokenrefresh: Config.RetryMin (%v) is above RetryMax (%v)", c.RetryMin, c.RetryMax)
 	case c.MaxAge > 0 && c.Interval >= c.MaxAge:
 		return fmt.Errorf("tokenrefresh: Config.Interval (%v) is not below MaxAge (%v): tokens would die before they are rotated", c.Interval, c.MaxAge)
+	case c.Interval > 0 && c.Fence >= c.Interval/2:
+		return fmt.Errorf("tokenrefresh: Config.Fence (%v) is not below half of Interval (%v): callers would be held back most of the time", c.Fence, c.Interval)
 	case c.Initial != nil && c.Initial.AccessToken == "":
 		return errors.New("tokenrefresh: Config.Initial has an empty AccessToken: pass nil to start without a token")
 	}

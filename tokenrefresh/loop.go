@@ -196,7 +196,7 @@ func (r *Refresher) adoptStored(ctx context.Context) (bool, error) {
 	ns := r.newState(e)
 	if ns.due(r.cfg.Clock.Now()) {
 		// Rotate the stored token, not our older one that it replaced.
-		ns.refreshAt = r.cfg.Clock.Now()
+		r.plan(ns, r.cfg.Clock.Now())
 		r.cur.Store(ns)
 		return false, nil
 	}

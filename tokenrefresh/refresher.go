@@ -52,8 +52,11 @@ type state struct {
 	tok       *oauth2.Token
 	obtained  time.Time
 	refreshAt time.Time // zero: not due by time
-	expiry    time.Time // zero: does not expire by time
-	invalid   bool      // the server rejected it
+	// serveUntil is when Token stops returning tok without a second look:
+	// refreshAt, or with Config.Fence the start of the fence before it.
+	serveUntil time.Time
+	expiry     time.Time // zero: does not expire by time
+	invalid    bool      // the server rejected it
 	// deadline is when the token is sure to be valid until: its expiry,
 	// or for a token without one, obtained + Config.MaxAge; zero if
 	// unknown.
@@ -181,45 +184,77 @@ func (r *Refresher) seedStore(ctx context.Context, initial *Entry) (*Entry, erro
 // Token returns a valid token. While the current token is fresh it returns
 // at once without locking or allocating; while it is stale it returns it and
 // nudges the background refresh; when it is invalid it waits for the
-// refresh in flight until ctx is done.
+// refresh in flight until ctx is done. With [Config.Fence], it also waits
+// while the token is held back for its rotation.
 func (r *Refresher) Token(ctx context.Context) (*oauth2.Token, error) {
 	if s := r.cur.Load(); s != nil && !s.invalid {
 		now := r.cfg.Clock.Now()
-		if s.refreshAt.IsZero() || now.Before(s.refreshAt) {
+		if s.serveUntil.IsZero() || now.Before(s.serveUntil) {
 			return s.tok, nil
 		}
 		if s.expiry.IsZero() || now.Before(s.expiry) {
-			if now.UnixNano() >= r.backoffUntil.Load() {
-				r.nudge()
+			backoff := r.backoffUntil.Load()
+			var retryAt time.Time
+			if backoff != 0 {
+				retryAt = time.Unix(0, backoff)
 			}
-			return s.tok, nil
+			if _, held := r.heldUntil(s, retryAt, now); !held {
+				if now.UnixNano() >= backoff && !now.Before(s.refreshAt) {
+					r.nudge()
+				}
+				return s.tok, nil
+			}
 		}
 	}
 	return r.wait(ctx)
 }
 
 // wait blocks until the next refresh attempt ends, and returns its result.
+// While the current token is held back by the fence, it waits for a new
+// token until the fence ends, then serves the current one.
 func (r *Refresher) wait(ctx context.Context) (*oauth2.Token, error) {
-	r.mu.Lock()
-	now := r.cfg.Clock.Now()
-	if s := r.cur.Load(); s.usable(now) {
+	// Each pass but the last waits for an attempt to end or for the fence
+	// to; a fence ends by time, so the passes are bounded.
+	for {
+		r.mu.Lock()
+		now := r.cfg.Clock.Now()
+		s := r.cur.Load()
+		end, held := r.heldLocked(s, now)
+		if !held && s.usable(now) {
+			r.mu.Unlock()
+			return s.tok, nil
+		}
+		if !held {
+			if err := r.failFastLocked(now); err != nil {
+				r.mu.Unlock()
+				return nil, err
+			}
+		}
+		ch := r.attemptDone
 		r.mu.Unlock()
-		return s.tok, nil
-	}
-	if err := r.failFastLocked(now); err != nil {
-		r.mu.Unlock()
-		return nil, err
-	}
-	ch := r.attemptDone
-	r.mu.Unlock()
 
-	r.nudge()
-	select {
-	case <-ch:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("tokenrefresh: waiting for a token: %w", ctx.Err())
-	case <-r.done:
-		return nil, ErrClosed
+		var fenceEnd <-chan time.Time
+		stop := func() bool { return false }
+		if held {
+			fenceEnd, stop = r.cfg.Clock.NewTimer(end.Sub(now))
+		} else {
+			r.nudge()
+		}
+		select {
+		case <-ch:
+		case <-fenceEnd:
+		case <-ctx.Done():
+			stop()
+			return nil, fmt.Errorf("tokenrefresh: waiting for a token: %w", ctx.Err())
+		case <-r.done:
+			if !held {
+				return nil, ErrClosed
+			}
+		}
+		stop()
+		if !held {
+			break
+		}
 	}
 	if s := r.cur.Load(); s.usable(r.cfg.Clock.Now()) {
 		return s.tok, nil
@@ -230,6 +265,16 @@ func (r *Refresher) wait(ctx context.Context) (*oauth2.Token, error) {
 		return nil, err
 	}
 	return nil, errors.New("tokenrefresh: no valid token after a refresh attempt")
+}
+
+// heldLocked reports whether s is held back from callers at now for its
+// rotation (see Config.Fence), and until when. A token is not held once no
+// rotation is coming: after Close or a permanent failure.
+func (r *Refresher) heldLocked(s *state, now time.Time) (time.Time, bool) {
+	if !s.usable(now) || r.ctx.Err() != nil || r.permErr != nil {
+		return time.Time{}, false
+	}
+	return r.heldUntil(s, r.retryAt, now)
 }
 
 // failFastLocked returns the error to give a caller that needs a new token

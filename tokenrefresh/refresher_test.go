@@ -26,6 +26,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"jitter too big", tokenrefresh.Config{Refresh: ok, Jitter: 1}, "Jitter"},
 		{"empty initial", tokenrefresh.Config{Refresh: ok, Initial: &oauth2.Token{}}, "empty AccessToken"},
 		{"min above max", tokenrefresh.Config{Refresh: ok, RetryMin: time.Minute, RetryMax: time.Second}, "RetryMin"},
+		{"negative fence", tokenrefresh.Config{Refresh: ok, Fence: -time.Second}, "negative"},
+		{"fence too long", tokenrefresh.Config{Refresh: ok, Interval: time.Minute, Fence: 30 * time.Second}, "Fence"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package tokenrefresh
 
 import (
+	"hash/fnv"
+	"io"
 	"time"
 
 	"github.com/bearer-go/bearer/internal/redact"
@@ -34,7 +36,7 @@ func (r *Refresher) newState(e *Entry) *state {
 			s.refreshAt = now // unknown age: rotate at once to learn it
 			break
 		}
-		early := r.jitter(float64(r.cfg.Interval))
+		early := r.jitter(e.Token, float64(r.cfg.Interval))
 		s.refreshAt = e.Obtained.Add(r.cfg.Interval - early)
 	case !s.expiry.IsZero():
 		from := e.Obtained
@@ -42,7 +44,7 @@ func (r *Refresher) newState(e *Entry) *state {
 			from = now
 		}
 		window := r.earlyWindow(s.expiry.Sub(from))
-		s.refreshAt = s.expiry.Add(-window - r.jitter(float64(window)))
+		s.refreshAt = s.expiry.Add(-window - r.jitter(e.Token, float64(window)))
 	}
 	// A token that is fresh by its own schedule need not be refreshed
 	// again within minRefreshGap of being obtained.
@@ -54,8 +56,44 @@ func (r *Refresher) newState(e *Entry) *state {
 	if !s.expiry.IsZero() && s.refreshAt.After(s.expiry) {
 		s.refreshAt = s.expiry
 	}
+	r.plan(s, s.refreshAt)
 	r.setDeadline(s, e.Obtained, now)
 	return s
+}
+
+// plan sets s to be refreshed at at, and to be served until then, or with
+// Config.Fence until Fence before, but no earlier than halfway from when
+// it was obtained.
+func (r *Refresher) plan(s *state, at time.Time) {
+	s.refreshAt, s.serveUntil = at, at
+	if r.cfg.Fence <= 0 || at.IsZero() {
+		return
+	}
+	s.serveUntil = at.Add(-r.cfg.Fence)
+	if !s.obtained.IsZero() && s.obtained.Before(at) {
+		if half := s.obtained.Add(at.Sub(s.obtained) / 2); s.serveUntil.Before(half) {
+			s.serveUntil = half
+		}
+	}
+}
+
+// heldUntil reports whether, with Config.Fence, s is held back from
+// callers at now, and until when: from Fence before the next attempt (its
+// planned rotation, or a retry at retryAt) until Fence after it, unless a
+// new token comes first.
+func (r *Refresher) heldUntil(s *state, retryAt, now time.Time) (time.Time, bool) {
+	if r.cfg.Fence <= 0 || s == nil || s.refreshAt.IsZero() || now.Before(s.serveUntil) {
+		return time.Time{}, false
+	}
+	next := s.refreshAt
+	if retryAt.After(next) {
+		next = retryAt
+	}
+	end := next.Add(r.cfg.Fence)
+	if now.Before(next.Add(-r.cfg.Fence)) || !now.Before(end) {
+		return time.Time{}, false
+	}
+	return end, true
 }
 
 // setDeadline sets when s's token is sure to be valid until, and from when
@@ -98,12 +136,20 @@ func (r *Refresher) earlyWindow(lifetime time.Duration) time.Duration {
 	return min(lifetime/4, DefaultMaxEarlyWindow)
 }
 
-// jitter returns a random duration in [0, Jitter*span).
-func (r *Refresher) jitter(span float64) time.Duration {
+// jitter returns a random duration in [0, Jitter*span) for tok's
+// schedule. With Config.Fence it is drawn from tok itself, so every process
+// that holds tok plans the same moment.
+func (r *Refresher) jitter(tok *oauth2.Token, span float64) time.Duration {
 	if r.cfg.Jitter <= 0 {
 		return 0
 	}
-	return time.Duration(r.cfg.Rand.Float64() * r.cfg.Jitter * span)
+	f := r.cfg.Rand.Float64()
+	if r.cfg.Fence > 0 {
+		h := fnv.New64a()
+		io.WriteString(h, tok.AccessToken)
+		f = float64(h.Sum64()>>11) / (1 << 53)
+	}
+	return time.Duration(f * r.cfg.Jitter * span)
 }
 
 // backoffLocked returns the delay before the next attempt after

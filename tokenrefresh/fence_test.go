@@ -1,0 +1,206 @@
+package tokenrefresh_test
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/tokenrefresh"
+	"golang.org/x/oauth2"
+)
+
+// The shape of the fence tests: a token without expiry obtained at epoch,
+// rotated every fenceInterval, held back from callers fence before.
+const (
+	fenceInterval = 10 * time.Minute
+	fence         = 2 * time.Second
+)
+
+// fenced starts a Refresher with a fence from a stored token "old",
+// obtained at epoch, and returns it with its clock and the planned
+// rotation. The loop is parked on that rotation.
+func fenced(t *testing.T, src *source) (*tokenrefresh.Refresher, *fakeclock.Clock, time.Time) {
+	t.Helper()
+	clk := newClock()
+	store := &tokenrefresh.MemoryStore{}
+	store.Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Obtained: epoch, Lineage: "l"})
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Interval: fenceInterval, Fence: fence, RetryMin: 30 * time.Second}, src)
+	at := epoch.Add(fenceInterval)
+	if got := parked(t, clk); !got.Equal(at) {
+		t.Fatalf("rotation planned at %v; want %v", got, at)
+	}
+	return r, clk, at
+}
+
+// asyncToken calls Token in a goroutine and returns where its result
+// arrives.
+type result struct {
+	tok *oauth2.Token
+	err error
+}
+
+func asyncToken(ctx context.Context, r *tokenrefresh.Refresher) <-chan result {
+	ch := make(chan result, 1)
+	go func() {
+		tok, err := r.Token(ctx)
+		ch <- result{tok, err}
+	}()
+	return ch
+}
+
+// held starts a caller and waits until it is held back by the fence that
+// ends at end (it has set a timer for it); it fails if the caller returned.
+func held(t *testing.T, ctx context.Context, r *tokenrefresh.Refresher, clk *fakeclock.Clock, end time.Time) <-chan result {
+	t.Helper()
+	ch := asyncToken(ctx, r)
+	awaitTimer(t, clk, "the fence's end", func(d time.Time) bool { return d.Equal(end) })
+	select {
+	case res := <-ch:
+		t.Fatalf("Token() = %v, %v inside the fence; want it to wait", res.tok, res.err)
+	default:
+	}
+	return ch
+}
+
+// got waits for a caller's result and checks it is the token want.
+func got(t *testing.T, ch <-chan result, want string) {
+	t.Helper()
+	select {
+	case res := <-ch:
+		if res.err != nil || res.tok.AccessToken != want {
+			t.Fatalf("Token() = %v, %v; want %s", res.tok, res.err, want)
+		}
+	case <-time.After(waitLimit):
+		t.Fatalf("Token() did not return within %v", waitLimit)
+	}
+}
+
+func TestFenceHoldsCallersUntilTheNewToken(t *testing.T) {
+	gate := make(chan struct{})
+	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
+		<-gate
+		return rotating(n, cur)
+	})
+	r, clk, at := fenced(t, src)
+	ctx := context.Background()
+
+	clk.Advance(at.Add(-fence - time.Nanosecond).Sub(clk.Now()))
+	if tok := mustToken(t, r); tok.AccessToken != "old" {
+		t.Fatalf("Token() just before the fence = %q; want old", tok.AccessToken)
+	}
+	clk.Advance(time.Nanosecond)
+	first := held(t, ctx, r, clk, at.Add(fence))
+	second := held(t, ctx, r, clk, at.Add(fence))
+
+	clk.Advance(fence)
+	if cur := src.waitCall(t); cur.AccessToken != "old" {
+		t.Fatalf("rotated %q; want old", cur.AccessToken)
+	}
+	close(gate)
+	got(t, first, "rot-1")
+	got(t, second, "rot-1")
+	if tok := mustToken(t, r); tok.AccessToken != "rot-1" {
+		t.Errorf("Token() after the rotation = %q; want rot-1", tok.AccessToken)
+	}
+}
+
+func TestFenceLiftsWhenTheRotationFailsAndHoldsForTheRetry(t *testing.T) {
+	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
+		if n == 1 {
+			return nil, errors.New("503 service unavailable")
+		}
+		return rotating(n, cur)
+	})
+	r, clk, at := fenced(t, src)
+	ctx := context.Background()
+
+	clk.Advance(at.Add(-fence).Sub(clk.Now()))
+	waiter := held(t, ctx, r, clk, at.Add(fence))
+	clk.Advance(fence)
+	src.waitCall(t)
+	// The retry is at least RetryMin/2 = 15 s away, beyond the fence: the
+	// old token, still valid, is served meanwhile.
+	got(t, waiter, "old")
+	now := clk.Now()
+	retry := awaitTimer(t, clk, "the retry", func(d time.Time) bool { return d.After(now) })
+	if tok := mustToken(t, r); tok.AccessToken != "old" {
+		t.Fatalf("Token() after the failed rotation = %q; want old", tok.AccessToken)
+	}
+
+	clk.Advance(retry.Add(-fence).Sub(clk.Now()))
+	waiter = held(t, ctx, r, clk, retry.Add(fence))
+	clk.Advance(fence)
+	got(t, waiter, "rot-2")
+}
+
+func TestFenceEndsAfterFenceEvenIfTheRotationHangs(t *testing.T) {
+	gate := make(chan struct{})
+	defer close(gate)
+	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
+		<-gate
+		return rotating(n, cur)
+	})
+	r, clk, at := fenced(t, src)
+
+	clk.Advance(at.Add(-fence).Sub(clk.Now()))
+	waiter := held(t, context.Background(), r, clk, at.Add(fence))
+	clk.Advance(fence)
+	src.waitCall(t)
+	clk.Advance(fence)
+	got(t, waiter, "old")
+	if tok := mustToken(t, r); tok.AccessToken != "old" {
+		t.Errorf("Token() after the fence = %q; want old, still valid, without waiting", tok.AccessToken)
+	}
+}
+
+func TestFencedCallerHonoursItsContext(t *testing.T) {
+	r, clk, at := fenced(t, newSource(rotating))
+	clk.Advance(at.Add(-fence).Sub(clk.Now()))
+	ctx, cancel := context.WithCancel(context.Background())
+	waiter := held(t, ctx, r, clk, at.Add(fence))
+	cancel()
+	select {
+	case res := <-waiter:
+		if !errors.Is(res.err, context.Canceled) {
+			t.Errorf("Token() after cancel = %v, %v; want context.Canceled", res.tok, res.err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("a cancelled caller kept waiting")
+	}
+}
+
+func TestCloseEndsTheFence(t *testing.T) {
+	r, clk, at := fenced(t, newSource(rotating))
+	clk.Advance(at.Add(-fence).Sub(clk.Now()))
+	waiter := held(t, context.Background(), r, clk, at.Add(fence))
+	r.Close()
+	got(t, waiter, "old")
+}
+
+// With a fence, every process that shares the stored token plans its
+// rotation for the same moment, whatever its random source; without one,
+// each draws its own jitter.
+func TestFencePlansTheSameMomentInEveryProcess(t *testing.T) {
+	next := func(seed uint64, f time.Duration) time.Time {
+		clk := newClock()
+		store := &tokenrefresh.MemoryStore{}
+		store.Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "shared"}, Obtained: epoch, Lineage: "l"})
+		r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Interval: fenceInterval, Fence: f,
+			Jitter: 0.1, Rand: rand.New(rand.NewPCG(seed, seed))}, newSource(rotating))
+		defer r.Close()
+		return r.Status().NextRefresh
+	}
+	a, b := next(1, fence), next(2, fence)
+	if !a.Equal(b) {
+		t.Errorf("with a fence, two processes plan %v and %v; want the same moment", a, b)
+	}
+	if earliest := epoch.Add(fenceInterval * 9 / 10); a.Before(earliest) || a.After(epoch.Add(fenceInterval)) {
+		t.Errorf("planned %v; want within the jitter, [%v, %v]", a, earliest, epoch.Add(fenceInterval))
+	}
+	if a, b := next(1, 0), next(2, 0); a.Equal(b) {
+		t.Errorf("without a fence, two seeds plan the same moment %v; want each its own jitter", a)
+	}
+}
