@@ -104,6 +104,7 @@ func (c *Client) newRefresher(ctx context.Context, token string, cfg *config) (*
 		Refresh:  c.rot.refresh,
 		Initial:  &oauth2.Token{AccessToken: token, TokenType: "Bearer"},
 		Interval: cfg.interval,
+		Fence:    cfg.fence,
 		MaxAge:   TokenLifetime,
 		// c.rot sets each wait through RetryAfter; see refresherRetryMin.
 		RetryMin: c.rot.refresherRetryMin(),

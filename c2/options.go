@@ -54,6 +54,7 @@ type Option func(*config) error
 type config struct {
 	store         tokenrefresh.Store
 	interval      time.Duration
+	fence         time.Duration
 	retryInterval time.Duration
 	retryAttempts int
 	hc            *http.Client
@@ -72,6 +73,9 @@ func newConfig(opts []Option) (*config, error) {
 		if err := opt(cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.fence >= cfg.interval/2 {
+		return nil, fmt.Errorf("c2: WithFence(%v) is not below half of the refresh interval (%v): requests would be held back most of the time", cfg.fence, cfg.interval)
 	}
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
@@ -115,6 +119,28 @@ func WithRefreshInterval(d time.Duration) Option {
 			return fmt.Errorf("c2: WithRefreshInterval(%v): it must be positive and below %v, after which an unused token dies", d, TokenLifetime)
 		}
 		c.interval = d
+		return nil
+	}
+}
+
+// WithFence holds requests back from the token for d before each planned
+// rotation, until the new token is in (at most d after the planned
+// moment), so that no request carries the token Charon is about to kill.
+// It is meant for fleets sharing one token through a store (see
+// [WithStore]): every member plans the same moment and holds its requests
+// together. Without it (d = 0, the default) requests never wait for a
+// valid token; those in flight at the rotation, or sent by members that
+// have not yet learnt of it, are answered 401 and replayed once with the
+// new token, and a request whose body cannot be read again then fails
+// with [ErrTokenRejected]. A fence of a second or two costs requests that
+// long once per rotation. d must be below half the refresh interval; see
+// tokenrefresh.Config.Fence.
+func WithFence(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("c2: WithFence(%v): it must not be negative; 0 turns the fence off", d)
+		}
+		c.fence = d
 		return nil
 	}
 }
