@@ -90,13 +90,15 @@ type Config struct {
 	// (C2's Charon, rotating refresh tokens) shared by a fleet. From
 	// Fence before the planned rotation, [Refresher.Token] waits (each
 	// caller within its own context) for the new token instead of
-	// returning the old one, for at most Fence after the planned time;
-	// after that, or as soon as a failed attempt puts the next one more
-	// than Fence away, the old token is served again. Requests sent
-	// before the fence have Fence to reach the server. The jitter is then
-	// drawn from the token itself, so every process that shares the
-	// lineage plans the same moment and holds its callers together; their
-	// clocks must agree to well within Fence.
+	// returning the old one, until at most Fence after the planned time.
+	// Then, or as soon as a failed attempt puts the next one more than
+	// Fence away, the old token is served again, and retries are not
+	// fenced: callers are held at most 2*Fence per rotation, and an
+	// outage of the token server never holds them. Requests sent before
+	// the fence have Fence to reach the server. The jitter is drawn from
+	// the token itself, so every process that shares the lineage plans
+	// the same moment and holds its callers together; their clocks must
+	// agree to well within Fence.
 	//
 	// Zero, the default, never holds a caller while the token is valid:
 	// a request in flight at the moment of the rotation, or from another

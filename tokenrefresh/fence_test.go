@@ -107,33 +107,75 @@ func TestFenceHoldsCallersUntilTheNewToken(t *testing.T) {
 	}
 }
 
-func TestFenceLiftsWhenTheRotationFailsAndHoldsForTheRetry(t *testing.T) {
+func TestFenceLiftsWhenTheRotationFails(t *testing.T) {
 	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
 		if n == 1 {
 			return nil, errors.New("503 service unavailable")
 		}
 		return rotating(n, cur)
 	})
-	r, clk, at := fenced(t, src)
-	ctx := context.Background()
+	onRotate, rotated := rotations()
+	clk := newClock()
+	store := &tokenrefresh.MemoryStore{}
+	store.Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Obtained: epoch, Lineage: "l"})
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Interval: fenceInterval, Fence: fence,
+		RetryMin: 30 * time.Second, OnRotate: onRotate}, src)
+	at := parked(t, clk)
 
 	clk.Advance(at.Add(-fence).Sub(clk.Now()))
-	waiter := held(t, ctx, r, clk, at.Add(fence))
+	waiter := held(t, context.Background(), r, clk, at.Add(fence))
 	clk.Advance(fence)
 	src.waitCall(t)
 	// The retry is at least RetryMin/2 = 15 s away, beyond the fence: the
-	// old token, still valid, is served meanwhile.
+	// old token, still valid, is served meanwhile, without waiting, up to
+	// the retry; a fence holds callers once per planned rotation, so an
+	// outage of the token server never holds them.
 	got(t, waiter, "old")
 	now := clk.Now()
 	retry := awaitTimer(t, clk, "the retry", func(d time.Time) bool { return d.After(now) })
-	if tok := mustToken(t, r); tok.AccessToken != "old" {
-		t.Fatalf("Token() after the failed rotation = %q; want old", tok.AccessToken)
+	for _, before := range []time.Duration{retry.Sub(now) / 2, fence, time.Nanosecond} {
+		clk.Advance(retry.Add(-before).Sub(clk.Now()))
+		if tok := mustToken(t, r); tok.AccessToken != "old" {
+			t.Fatalf("Token() %v before the retry = %q; want old", before, tok.AccessToken)
+		}
 	}
+	clk.Advance(time.Nanosecond)
+	if tok := waitRotation(t, rotated); tok.AccessToken != "rot-2" {
+		t.Fatalf("the retry rotated to %q; want rot-2", tok.AccessToken)
+	}
+	if tok := mustToken(t, r); tok.AccessToken != "rot-2" {
+		t.Errorf("Token() after the retry = %q; want rot-2", tok.AccessToken)
+	}
+}
 
-	clk.Advance(retry.Add(-fence).Sub(clk.Now()))
-	waiter = held(t, ctx, r, clk, retry.Add(fence))
+// A failed attempt whose retry comes within the fence keeps the callers
+// held, but no longer than the fence allows.
+func TestFenceHoldsThroughAQuickRetryUntilItsEnd(t *testing.T) {
+	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
+		return nil, errors.New("503 service unavailable")
+	})
+	clk := newClock()
+	store := &tokenrefresh.MemoryStore{}
+	store.Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Obtained: epoch, Lineage: "l"})
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Interval: fenceInterval, Fence: fence,
+		RetryMin: fence / 4, RetryMax: fence / 4}, src)
+	at := parked(t, clk)
+
+	clk.Advance(at.Add(-fence).Sub(clk.Now()))
+	waiter := held(t, context.Background(), r, clk, at.Add(fence))
 	clk.Advance(fence)
-	got(t, waiter, "rot-2")
+	src.waitCall(t)
+	now := clk.Now()
+	retry := awaitTimer(t, clk, "the retry", func(d time.Time) bool { return d.After(now) && d.Before(at.Add(fence)) })
+	clk.Advance(retry.Sub(now))
+	src.waitCall(t)
+	select {
+	case res := <-waiter:
+		t.Fatalf("Token() = %v, %v while a retry within the fence was due; want it held", res.tok, res.err)
+	default:
+	}
+	clk.Advance(at.Add(fence).Sub(clk.Now()))
+	got(t, waiter, "old")
 }
 
 func TestFenceEndsAfterFenceEvenIfTheRotationHangs(t *testing.T) {

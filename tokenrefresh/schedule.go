@@ -78,19 +78,16 @@ func (r *Refresher) plan(s *state, at time.Time) {
 }
 
 // heldUntil reports whether, with Config.Fence, s is held back from
-// callers at now, and until when: from Fence before the next attempt (its
-// planned rotation, or a retry at retryAt) until Fence after it, unless a
-// new token comes first.
+// callers at now, and until when: from its serveUntil until Fence after
+// its planned rotation, unless a failed attempt has put the next one
+// (retryAt) more than Fence away. A hold is bounded by the plan alone, so
+// retries after the fence, and an outage, never hold callers.
 func (r *Refresher) heldUntil(s *state, retryAt, now time.Time) (time.Time, bool) {
 	if r.cfg.Fence <= 0 || s == nil || s.refreshAt.IsZero() || now.Before(s.serveUntil) {
 		return time.Time{}, false
 	}
-	next := s.refreshAt
-	if retryAt.After(next) {
-		next = retryAt
-	}
-	end := next.Add(r.cfg.Fence)
-	if now.Before(next.Add(-r.cfg.Fence)) || !now.Before(end) {
+	end := s.refreshAt.Add(r.cfg.Fence)
+	if !now.Before(end) || retryAt.After(now.Add(r.cfg.Fence)) {
 		return time.Time{}, false
 	}
 	return end, true
