@@ -11,12 +11,15 @@ import (
 
 // fileWatchInterval is how often [FileStore.Watch] looks at the token
 // file. A process on the same host adopts a token another one rotated
-// within a second, for the cost of one stat(2) a second; a follower that
-// misses it still adopts the token when its own refresh comes due.
-const fileWatchInterval = time.Second
+// within a tenth of a second, for the cost of ten stat(2) calls a second;
+// a follower that misses it still adopts the token when its own refresh
+// comes due. It is short so that a follower waiting for the lock at the
+// rotation (see [Config.Fence]) adopts the new token as soon as it is
+// saved, rather than once it takes the lock in turn.
+const fileWatchInterval = 100 * time.Millisecond
 
 // Watch reports, until ctx is done, every change of the token file: it
-// compares the file's identity, size and modification time once a second
+// compares the file's identity, size and modification time every 100 ms
 // (a Save renames a new file into place, so every Save is seen). It
 // implements [Watcher]; a Refresher calls it, and ends it on Close.
 //

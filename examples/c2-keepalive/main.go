@@ -14,7 +14,7 @@
 // machine or many, that share a store keep one token alive together:
 // under the store's lock, exactly one of them rotates the token each
 // interval, and the others adopt the new token (from Redis at once, from
-// a state file within a second) and write it to their own -out files.
+// a state file within a tenth of a second) and write it to their own -out files.
 // Give every sidecar of one token the same store and the same first
 // token; give each token its own key.
 //

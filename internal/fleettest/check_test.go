@@ -47,22 +47,24 @@ type row struct {
 	intervals float64 // time from the first rotation to the last, in intervals
 	gapMin    time.Duration
 	gapMax    time.Duration
-	requests  int   // API calls made by the children that reported
-	failures  int   // of which failed
-	server401 int   // 401 answers the fake gave
-	max401    int64 // most 401 answers one process met
+	requests  int           // API calls made by the children that reported
+	failures  int           // of which failed
+	server401 int           // 401 answers the fake gave
+	max401    int64         // most 401 answers one process met
+	slowest   time.Duration // the longest API call of any process
 	converge  time.Duration
 	note      string
+	when401   string // for a fenced fleet, when each 401 came
 }
 
 // logTable logs r under a header, in columns that can be quoted in docs.
 func logTable(t *testing.T, r row) {
 	t.Helper()
-	t.Logf("\n%-24s %5s %9s %9s %15s %8s %6s %10s %11s %9s\n%-24s %5d %9d %9.1f %15s %8d %6d %10d %11d %9s\n%s",
-		"scenario", "procs", "rotations", "intervals", "gap min..max", "requests", "failed", "401@server", "max401/proc", "converge",
+	t.Logf("\n%-26s %5s %9s %9s %15s %8s %6s %10s %11s %8s %9s\n%-26s %5d %9d %9.1f %15s %8d %6d %10d %11d %8s %9s\n%s",
+		"scenario", "procs", "rotations", "intervals", "gap min..max", "requests", "failed", "401@server", "max401/proc", "slowest", "converge",
 		r.scenario, r.procs, r.rotations, r.intervals,
 		fmt.Sprintf("%.2fs..%.2fs", r.gapMin.Seconds(), r.gapMax.Seconds()),
-		r.requests, r.failures, r.server401, r.max401, r.converge.Round(time.Millisecond), r.note)
+		r.requests, r.failures, r.server401, r.max401, r.slowest.Round(time.Millisecond), r.converge.Round(time.Millisecond), r.note+r.when401)
 }
 
 // checkGaps checks the time between consecutive rotations after the
@@ -105,6 +107,9 @@ func (f *fleet) checkEnd(name string, ended []*child, exact bool) row {
 	st := f.fake.Stats()
 	last := f.last()
 	r := row{scenario: name, procs: len(f.children), rotations: st.Rotations, server401: st.Unauthorized}
+	if f.fence > 0 && st.Unauthorized > 0 {
+		r.when401 = "\n  401s came:" + f.rejected.describe(f.rot.at())
+	}
 	if !f.fake.Valid(last) {
 		f.t.Errorf("the lineage's newest token is not alive on the fake: the lineage was lost")
 	}
@@ -123,6 +128,7 @@ func (f *fleet) checkEnd(name string, ended []*child, exact bool) row {
 		r.failures += rep.Failures
 		seen401 += rep.API401
 		r.max401 = max(r.max401, rep.API401)
+		r.slowest = max(r.slowest, time.Duration(rep.Slowest))
 		switch {
 		case rep.Failures != 0:
 			f.t.Errorf("child %d: %d of %d requests failed (%d with a 401); first: %s", i, rep.Failures, rep.Requests, rep.Rejected, rep.Err)

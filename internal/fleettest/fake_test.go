@@ -1,8 +1,14 @@
 package fleettest_test
 
 import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/bearer-go/bearer/internal/fakec2"
 )
 
 // rotationLog records when the fake applied each rotation.
@@ -32,4 +38,67 @@ func (l *rotationLog) at() []time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]time.Time(nil), l.times...)
+}
+
+// rejections records when the fake answered an API request 401, to tell
+// where in the rotation cycle it came.
+type rejections struct {
+	mu    sync.Mutex // guards times
+	times []time.Time
+}
+
+// wrap returns h, recording the time of each 401 it answers to anything
+// but a rotation.
+func (rj *rejections) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		if sw.status == http.StatusUnauthorized && !strings.HasPrefix(r.URL.Path, fakec2.TokensPathPrefix) {
+			rj.mu.Lock()
+			rj.times = append(rj.times, time.Now())
+			rj.mu.Unlock()
+		}
+	})
+}
+
+// describe says when each 401 came, after which rotation of rot.
+func (rj *rejections) describe(rot []time.Time) string {
+	rj.mu.Lock()
+	defer rj.mu.Unlock()
+	var b strings.Builder
+	for _, at := range rj.times {
+		i := sort.Search(len(rot), func(i int) bool { return rot[i].After(at) }) - 1
+		if i < 0 {
+			fmt.Fprintf(&b, " before the first rotation;")
+			continue
+		}
+		fmt.Fprintf(&b, " %v after rotation %d;", at.Sub(rot[i]).Round(time.Millisecond), i+1)
+	}
+	return b.String()
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+// Flush keeps streaming answers streaming.
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }

@@ -37,7 +37,9 @@ type fleet struct {
 	initial  string   // the lineage's first token
 	storeEnv []string // the environment entries naming the store
 	interval time.Duration
+	fence    time.Duration // the children's c2.WithFence; zero: none
 	rot      *rotationLog
+	rejected rejections    // when the fake answered API requests 401
 	frozen   chan struct{} // holds rotations after freeze; closed at the end
 	changed  chan struct{} // capacity 1: a child's state or the rotation log changed
 	puts     chan *child   // every child that announced a rotation
@@ -59,7 +61,7 @@ func newFleet(t *testing.T, interval time.Duration, storeEnv ...string) *fleet {
 	}
 	f.rot = &rotationLog{notify: f.signal}
 	f.fake = fakec2.New(fakec2.Options{OnRotate: f.rot.record})
-	srv := httptest.NewServer(f.fake)
+	srv := httptest.NewServer(f.rejected.wrap(f.fake))
 	t.Cleanup(srv.Close)
 	f.root = srv.URL
 	f.initial = f.fake.IssueToken()
@@ -85,6 +87,9 @@ func (f *fleet) start(n int) {
 		envToken+"="+f.initial,
 		envInterval+"="+f.interval.String())
 	env = append(env, f.storeEnv...)
+	if f.fence > 0 {
+		env = append(env, envFence+"="+f.fence.String())
+	}
 	for i := range n {
 		c := &child{i: i, exited: make(chan struct{})}
 		c.cmd = exec.Command(os.Args[0], "-test.run=^$")

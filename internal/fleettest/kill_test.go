@@ -41,6 +41,7 @@ func TestKillingTheFileLockHolderLosesNothing(t *testing.T) {
 
 func testKillLockHolder(t *testing.T, name string, storeEnv ...string) {
 	f := newFleet(t, interval, storeEnv...)
+	f.fence = fleetFence
 	f.start(fleetSize)
 	f.awaitRotations(2, maxGap(interval))
 	f.awaitConverged()
@@ -75,7 +76,7 @@ func testKillLockHolder(t *testing.T, name string, storeEnv ...string) {
 	}
 	f.checkGaps(&r, func(i int) bool { return i == 2 }) // the gap across the kill
 	r.converge = converge
-	r.note = noteLine(fmt.Sprintf("interval %v", interval),
+	r.note = noteLine(fmt.Sprintf("interval %v, fence %v", interval, f.fence),
 		fmt.Sprintf("holder killed %v after it took the lock; the others rotated %v after the kill, %v after it took the lock",
 			killed.Sub(locked).Round(time.Millisecond), takeover.Sub(killed).Round(time.Millisecond), takeover.Sub(locked).Round(time.Millisecond)),
 		"lineage lost 0 times (the kill fell before Charon applied the rotation)")

@@ -38,6 +38,7 @@ const (
 	envFile      = "FLEETTEST_FILE"      // the FileStore's path, or
 	envRedisAddr = "FLEETTEST_REDIS"     // the Redis address, with
 	envRedisKey  = "FLEETTEST_REDIS_KEY" // the redisstore key
+	envFence     = "FLEETTEST_FENCE"     // c2.WithFence's length, as a Go duration; unset: no fence
 )
 
 // requestPeriod is how often a child calls the API: often enough that a
@@ -89,6 +90,7 @@ type report struct {
 	API401    int64  `json:"api_401"`    // 401 answers to API requests seen on the wire, replayed ones included
 	Charon401 int64  `json:"charon_401"` // 401 answers to rotations
 	Outages   int    `json:"outages"`    // times Status().StoreUnavailable turned true
+	Slowest   int64  `json:"slowest"`    // the longest API call, in nanoseconds
 	Hash      string `json:"hash"`       // of the token served at the end
 	Lost      bool   `json:"lost"`       // c2.Client.Lost was closed
 	Healthy   bool   `json:"healthy"`    // Status().Healthy at the end
@@ -105,7 +107,7 @@ func hashOf(token string) string {
 // childConfig is what the environment says.
 type childConfig struct {
 	root, token         string
-	interval            time.Duration
+	interval, fence     time.Duration
 	file                string
 	redisAddr, redisKey string
 }
@@ -121,6 +123,11 @@ func readChildConfig() (*childConfig, error) {
 	var err error
 	if cfg.interval, err = time.ParseDuration(os.Getenv(envInterval)); err != nil {
 		return nil, fmt.Errorf("bad %s: %v", envInterval, err)
+	}
+	if v := os.Getenv(envFence); v != "" {
+		if cfg.fence, err = time.ParseDuration(v); err != nil {
+			return nil, fmt.Errorf("bad %s: %v", envFence, err)
+		}
 	}
 	if (cfg.file == "") == (cfg.redisAddr == "") {
 		return nil, fmt.Errorf("set one of %s and %s", envFile, envRedisAddr)
@@ -216,6 +223,7 @@ func (m *member) start(ctx context.Context, cfg *childConfig, store tokenrefresh
 		// Retries scaled to the interval, as the defaults are to 55 min.
 		c2.WithRetry(cfg.interval/4, 3),
 		c2.WithHTTPClient(&http.Client{Transport: m.wire}),
+		c2.WithFence(cfg.fence),
 		c2.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, nil))),
 		c2.WithOnRotate(func(_, _ *oauth2.Token) {
 			select {
@@ -263,7 +271,9 @@ func (m *member) run(ctx context.Context) {
 func (m *member) request() {
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
+	start := time.Now()
 	_, err := m.client.Drivers.List(ctx)
+	m.rep.Slowest = max(m.rep.Slowest, int64(time.Since(start)))
 	m.rep.Requests++
 	if err == nil {
 		return

@@ -20,6 +20,17 @@ const (
 	steadyIntervals = 10
 )
 
+// fleetFence is the c2.WithFence of the fenced scenarios, just below half
+// the interval, the most it may be. A member's request sent just before
+// the fence has that long to reach the fake, and a member has as long
+// after the planned rotation to adopt the new token. Forty
+// race-instrumented processes on two busy cores needed more than the
+// 300 ms tried first: with it, a few members of the file fleet still had
+// the old token when their fence ended, 270 to 310 ms after the rotation.
+// In production a fence of a second or two is a small cost once in 55
+// minutes.
+const fleetFence = 500 * time.Millisecond
+
 // Shape of the Redis restart: rotations before the outage (the immediate
 // one included), how long Redis stays down, and rotations after it.
 const (
@@ -76,6 +87,24 @@ func TestFleetSharesOneLineageThroughRedis(t *testing.T) {
 	runSteady(t, f, "redis, 20 processes")
 }
 
+// The same fleets with a fence (c2.WithFence): every member plans the
+// rotation for the same moment, holds its requests from the fence until
+// it has the new token, and the fake answers no request 401.
+func TestFencedFleetThroughAFileMeetsNo401(t *testing.T) {
+	scenario(t)
+	f := newFleet(t, interval, fileEnv(t))
+	f.fence = fleetFence
+	runSteady(t, f, "file, 20 proc, fenced")
+}
+
+func TestFencedFleetThroughRedisMeetsNo401(t *testing.T) {
+	scenario(t)
+	addr := redistest.Shared(t)
+	f := newFleet(t, interval, redisEnv(addr, redistest.Key(t, addr))...)
+	f.fence = fleetFence
+	runSteady(t, f, "redis, 20 proc, fenced")
+}
+
 // runSteady runs the fleet for steadyIntervals after the immediate
 // rotation, stops it once every member serves the newest token, and
 // checks that the fleet rotated exactly once per interval.
@@ -91,6 +120,12 @@ func runSteady(t *testing.T, f *fleet, name string) {
 	f.checkGaps(&r, nil)
 	r.converge = converge
 	r.note = noteLine(fmt.Sprintf("interval %v", interval), "401s are the members' first use of a token just rotated away; each was replayed with the stored successor")
+	if f.fence > 0 {
+		r.note = noteLine(fmt.Sprintf("interval %v, fence %v", interval, f.fence), "the slowest request includes the hold for a rotation")
+		if r.server401 != 0 {
+			t.Errorf("the fake answered %d requests 401 in a fenced fleet; want 0", r.server401)
+		}
+	}
 	logTable(t, r)
 }
 
@@ -103,6 +138,7 @@ func TestFleetOnRedisSurvivesARestart(t *testing.T) {
 	scenario(t)
 	rs := redistest.Private(t)
 	f := newFleet(t, interval, redisEnv(rs.Addr, "bearer-fleettest:restart")...)
+	f.fence = fleetFence
 	f.start(fleetSize)
 	f.awaitRotations(restartBefore, maxGap(interval))
 	f.awaitConverged()
@@ -137,7 +173,7 @@ func TestFleetOnRedisSurvivesARestart(t *testing.T) {
 	}
 	f.checkGaps(&r, func(i int) bool { return i == before }) // the gap across the outage
 	r.converge = converge
-	r.note = noteLine(fmt.Sprintf("interval %v", interval),
+	r.note = noteLine(fmt.Sprintf("interval %v, fence %v", interval, f.fence),
 		fmt.Sprintf("Redis down %v (all saw it in %v), 0 rotations while down", outage, sawDown.Round(time.Millisecond)),
 		fmt.Sprintf("all saw it back %v after it answered; next rotation %v after redis-server was started again", sawUp.Round(time.Millisecond), resumed.Round(time.Millisecond)))
 	logTable(t, r)
