@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -245,4 +246,93 @@ func TestFencePlansTheSameMomentInEveryProcess(t *testing.T) {
 	if a, b := next(1, 0), next(2, 0); a.Equal(b) {
 		t.Errorf("without a fence, two seeds plan the same moment %v; want each its own jitter", a)
 	}
+}
+
+// A rotation that comes due after its fence has passed (here, a retry
+// after the planned attempt failed) is not run at once under a shared
+// store's lock: the token is saved again with a moment 2*Fence ahead, so
+// that every process sharing the store holds its callers for it.
+func TestOverdueRotationIsPlannedWithTheFleet(t *testing.T) {
+	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
+		if n == 1 {
+			return nil, errors.New("503 service unavailable")
+		}
+		return rotating(n, cur)
+	})
+	onRotate, rotated := rotations()
+	clk := newClock()
+	path := filepath.Join(t.TempDir(), "token.json")
+	store, err := tokenrefresh.NewFileStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Obtained: epoch, Lineage: "l"})
+	cfg := tokenrefresh.Config{Clock: clk, Store: store, Interval: fenceInterval, Fence: fence,
+		RetryMin: 30 * time.Second, OnRotate: onRotate}
+	r, _ := setup(t, cfg, src)
+	at := epoch.Add(fenceInterval)
+	awaitTimer(t, clk, "the planned rotation", func(d time.Time) bool { return d.Equal(at) })
+	clk.Advance(at.Sub(clk.Now()))
+	src.waitCall(t)
+	retry := awaitTimer(t, clk, "the retry", func(d time.Time) bool { return d.After(at) })
+
+	clk.Advance(retry.Sub(clk.Now()))
+	due := retry.Add(2 * fence)
+	awaitTimer(t, clk, "the planned moment", func(d time.Time) bool { return d.Equal(due) })
+	if n := src.Calls(); n != 1 {
+		t.Fatalf("refresh called %d times; want 1: the overdue rotation must wait for its planned moment", n)
+	}
+	e, err := store.Load(context.Background())
+	if err != nil || e.Token.AccessToken != "old" || !e.Due.Equal(due) {
+		t.Fatalf("store holds %+v, %v; want the old token due at %v", e, err, due)
+	}
+	// Another process that loads the store plans the same moment.
+	other, err := tokenrefresh.NewFileStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Store, cfg.OnRotate = other, nil
+	r2, _ := setup(t, cfg, newSource(rotating))
+	if got := r2.Status().NextRefresh; !got.Equal(due) {
+		t.Errorf("a process sharing the store plans %v; want %v", got, due)
+	}
+	r2.Close()
+
+	clk.Advance(due.Add(-fence - time.Nanosecond).Sub(clk.Now()))
+	if tok := mustToken(t, r); tok.AccessToken != "old" {
+		t.Fatalf("Token() before the fence = %q; want old", tok.AccessToken)
+	}
+	clk.Advance(time.Nanosecond)
+	waiter := held(t, context.Background(), r, clk, due.Add(fence))
+	clk.Advance(fence)
+	if tok := waitRotation(t, rotated); tok.AccessToken != "rot-2" {
+		t.Fatalf("rotated to %q; want rot-2", tok.AccessToken)
+	}
+	got(t, waiter, "rot-2")
+	if e, err := store.Load(context.Background()); err != nil || e.Token.AccessToken != "rot-2" || !e.Due.IsZero() {
+		t.Errorf("store holds %+v, %v after the rotation; want rot-2 with no agreed moment", e, err)
+	}
+}
+
+// A token of unknown age (Initial, or stored without Obtained) is due at
+// once, and in a fleet another process may be rotating it already: callers
+// wait for the first attempt, however long it takes within its timeout,
+// rather than for Fence only.
+func TestFenceHoldsAnUnknownAgeTokenUntilTheFirstAttempt(t *testing.T) {
+	gate := make(chan struct{})
+	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
+		<-gate
+		return rotating(n, cur)
+	})
+	r, clk := setup(t, tokenrefresh.Config{Initial: &oauth2.Token{AccessToken: "pasted"}, Interval: fenceInterval, Fence: fence}, src)
+	src.waitCall(t)
+	waiter := held(t, context.Background(), r, clk, epoch.Add(tokenrefresh.DefaultAttemptTimeout))
+	clk.Advance(3 * fence)
+	select {
+	case res := <-waiter:
+		t.Fatalf("Token() = %v, %v %v into the first rotation; want it to wait for it", res.tok, res.err, 3*fence)
+	default:
+	}
+	close(gate)
+	got(t, waiter, "rot-1")
 }

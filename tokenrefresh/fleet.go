@@ -87,6 +87,8 @@ func (r *Refresher) reload() {
 	switch {
 	case e == nil || e.Lineage == r.lineage && older(e, old):
 		r.writeBack(ctx, old)
+	case r.adoptPlan(e, old):
+		// Another process planned the overdue rotation: done.
 	case e.Lineage == r.lineage && newer(e, old) && (e.Token.Expiry.IsZero() || now.Before(e.Token.Expiry)):
 		r.remember(e.Token)
 		r.publish(old, e, nil)
@@ -128,7 +130,7 @@ func (r *Refresher) writeBack(ctx context.Context, s *state) {
 			return
 		}
 	}
-	if err := r.save(ctx, &Entry{Token: s.tok, Obtained: s.obtained, Lineage: r.lineage}); err != nil {
+	if err := r.save(ctx, &Entry{Token: s.tok, Obtained: s.obtained, Lineage: r.lineage, Due: s.agreed}); err != nil {
 		r.storeFailed(err)
 		return
 	}

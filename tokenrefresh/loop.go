@@ -103,6 +103,9 @@ func (r *Refresher) attempt() {
 		if done {
 			return
 		}
+		if unlock != nil && r.replan(ctx) {
+			return
+		}
 		if unlock == nil && ctx.Err() != nil {
 			// Waiting for the lock used up the attempt's time: the
 			// last-resort rotation gets time of its own.
@@ -244,6 +247,9 @@ func (r *Refresher) adoptStored(ctx context.Context) (bool, error) {
 	unsaved := r.unsaved != nil
 	r.mu.Unlock()
 	old := r.cur.Load()
+	if !unsaved && r.adoptPlan(e, old) {
+		return !r.cur.Load().due(r.cfg.Clock.Now()), nil
+	}
 	if unsaved || e.Lineage != r.lineage || !newer(e, old) {
 		return false, nil
 	}
@@ -258,6 +264,58 @@ func (r *Refresher) adoptStored(ctx context.Context) (bool, error) {
 	r.publish(old, e, nil)
 	r.cfg.Logger.Info("tokenrefresh: adopted the token another process rotated")
 	return true, nil
+}
+
+// replan, with a fence and under the shared store's lock, puts off a
+// rotation that is overdue: its planned moment and fence have passed (the
+// store, the lock or the token server failed meanwhile), so the other
+// processes serve the token unfenced and would meet 401s if it were
+// rotated now. It saves the token again with Due 2*Fence ahead, so that
+// every process, told by the store, holds its callers for that moment,
+// and reports true: the attempt is over. A token about to die, or one
+// the store has not taken yet, is rotated at once instead.
+func (r *Refresher) replan(ctx context.Context) bool {
+	if r.cfg.Fence <= 0 {
+		return false
+	}
+	now := r.cfg.Clock.Now()
+	s := r.cur.Load()
+	r.mu.Lock()
+	unsaved := r.unsaved != nil
+	r.mu.Unlock()
+	if unsaved || !s.usable(now) || s.refreshAt.IsZero() || now.Before(s.refreshAt.Add(r.cfg.Fence)) || s.lastResort(now) {
+		return false
+	}
+	e := &Entry{Token: s.tok, Obtained: s.obtained, Lineage: r.lineage, Due: now.Add(2 * r.cfg.Fence)}
+	if err := r.save(ctx, e); err != nil {
+		r.cfg.Logger.Warn("tokenrefresh: could not plan the overdue rotation with the other processes; rotating now",
+			"error", r.redact(err))
+		return false
+	}
+	ns := r.newState(e)
+	r.mu.Lock()
+	r.cur.Store(ns)
+	r.setRetryAtLocked(time.Time{})
+	r.endAttemptLocked()
+	r.mu.Unlock()
+	r.cfg.Logger.Info("tokenrefresh: the rotation is overdue; planned it with the other processes", "at", e.Due)
+	return true
+}
+
+// adoptPlan, with a fence, takes up the moment of rotation that another
+// process agreed for the current token (see replan) and reports whether
+// it did.
+func (r *Refresher) adoptPlan(e *Entry, cur *state) bool {
+	if r.cfg.Fence <= 0 || cur == nil || cur.invalid || e.Lineage != r.lineage || e.Token.AccessToken != cur.tok.AccessToken ||
+		e.Due.IsZero() || e.Due.Equal(cur.agreed) {
+		return false
+	}
+	ns := r.newState(e)
+	r.mu.Lock()
+	r.cur.Store(ns)
+	r.mu.Unlock()
+	r.cfg.Logger.Info("tokenrefresh: another process planned the overdue rotation", "at", e.Due)
+	return true
 }
 
 // checkToken rejects what a RefreshFunc must not return.

@@ -51,6 +51,7 @@ type Refresher struct {
 type state struct {
 	tok       *oauth2.Token
 	obtained  time.Time
+	agreed    time.Time // the entry's Due, agreed with the fleet; zero if none
 	refreshAt time.Time // zero: not due by time
 	// serveUntil is when Token stops returning tok without a second look:
 	// refreshAt, or with Config.Fence the start of the fence before it.

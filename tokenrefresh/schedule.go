@@ -31,6 +31,8 @@ func (r *Refresher) newState(e *Entry) *state {
 	now := r.cfg.Clock.Now()
 	s := &state{tok: e.Token, obtained: e.Obtained, expiry: e.Token.Expiry}
 	switch {
+	case r.cfg.Fence > 0 && !e.Due.IsZero():
+		s.agreed, s.refreshAt = e.Due, e.Due // agreed with the fleet; see replan
 	case r.cfg.Interval > 0:
 		if e.Obtained.IsZero() {
 			s.refreshAt = now // unknown age: rotate at once to learn it
@@ -79,14 +81,22 @@ func (r *Refresher) plan(s *state, at time.Time) {
 
 // heldUntil reports whether, with Config.Fence, s is held back from
 // callers at now, and until when: from its serveUntil until Fence after
-// its planned rotation, unless a failed attempt has put the next one
-// (retryAt) more than Fence away. A hold is bounded by the plan alone, so
+// its planned rotation (for a token of unknown age, an attempt's time),
+// unless a failed attempt has put the next one (retryAt) more than Fence
+// away. A hold is bounded by the plan alone, so
 // retries after the fence, and an outage, never hold callers.
 func (r *Refresher) heldUntil(s *state, retryAt, now time.Time) (time.Time, bool) {
 	if r.cfg.Fence <= 0 || s == nil || s.refreshAt.IsZero() || now.Before(s.serveUntil) {
 		return time.Time{}, false
 	}
 	end := s.refreshAt.Add(r.cfg.Fence)
+	if s.obtained.IsZero() {
+		// A token of unknown age is due at once, and any process that
+		// shares it may be rotating it now: hold callers until the first
+		// attempt ends (it lifts the hold, or publishes a new token), at
+		// most an attempt's time.
+		end = s.refreshAt.Add(max(r.cfg.Fence, r.cfg.AttemptTimeout))
+	}
 	if !now.Before(end) || retryAt.After(now.Add(r.cfg.Fence)) {
 		return time.Time{}, false
 	}

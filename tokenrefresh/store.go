@@ -27,6 +27,14 @@ type Entry struct {
 	// Initial token resumes a stored entry only when the lineages match, so
 	// a newly issued token is not shadowed by a stale file.
 	Lineage string
+	// Due, when set, is when the processes sharing the store have agreed
+	// to rotate the token, in place of its schedule; only a Refresher
+	// with [Config.Fence] reads it. One that finds the token overdue (the
+	// planned rotation and its fence have passed, because the store, the
+	// lock or the token server failed) saves the token again with Due
+	// shortly ahead rather than rotate at once, so that every member
+	// holds its callers for the same moment. Zero: the schedule decides.
+	Due time.Time
 }
 
 // entryFormat is the version of the JSON record of an Entry.
@@ -41,6 +49,7 @@ type entryJSON struct {
 	Expiry       time.Time `json:"expiry,omitzero"`
 	Obtained     time.Time `json:"obtained,omitzero"`
 	Lineage      string    `json:"lineage,omitempty"`
+	Due          time.Time `json:"due,omitzero"`
 }
 
 // errBadRecord is what UnmarshalJSON returns for any record it cannot use.
@@ -62,6 +71,7 @@ func (e Entry) MarshalJSON() ([]byte, error) {
 		Expiry:       e.Token.Expiry,
 		Obtained:     e.Obtained,
 		Lineage:      e.Lineage,
+		Due:          e.Due,
 	})
 }
 
@@ -82,6 +92,7 @@ func (e *Entry) UnmarshalJSON(data []byte) error {
 		},
 		Obtained: rec.Obtained,
 		Lineage:  rec.Lineage,
+		Due:      rec.Due,
 	}
 	return nil
 }

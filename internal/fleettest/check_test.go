@@ -99,7 +99,8 @@ func (f *fleet) checkGaps(r *row, late func(i int) bool) {
 // checkEnd checks what every scenario must end with, from the fake's
 // counts and the reports of the children still running: no request
 // failed, no rotation was refused, every child serves the lineage's newest
-// token and it is alive, and no token was logged. exact says that no
+// token and it is alive, no token was logged, and in a fenced fleet no
+// request was answered 401. exact says that no
 // child was killed, so the children's reports account for every 401 the
 // fake gave. It returns the counts.
 func (f *fleet) checkEnd(name string, ended []*child, exact bool) row {
@@ -150,6 +151,9 @@ func (f *fleet) checkEnd(name string, ended []*child, exact bool) row {
 			logged = true
 			f.t.Logf("child %d logged:\n%s", i, c.stderrTail())
 		}
+	}
+	if f.fence > 0 && st.Unauthorized != 0 {
+		f.t.Errorf("the fake answered %d requests 401 in a fenced fleet; want 0", st.Unauthorized)
 	}
 	if exact && seen401 != int64(st.Unauthorized) {
 		f.t.Errorf("the fake answered %d 401s; the children met %d", st.Unauthorized, seen401)

@@ -23,8 +23,10 @@ const takeoverLimit = tokenrefresh.DefaultAttemptTimeout + 10*time.Second
 // lock. The dead holder's lock expires when the attempt it guarded would
 // have timed out, plus a second: a c2 client's attempts last at most
 // DefaultAttemptTimeout (30 s), and c2 offers no option to shorten them.
-// Then another member takes the lock and rotates the same token: nothing
-// is lost. The kill cannot land between Charon's rotation and the save,
+// Then another member takes the lock, finds the rotation overdue, and
+// plans it 2*fence ahead in the store; every member holds its requests
+// for that moment, and one rotates the same token: nothing is lost, and
+// no request is answered 401. The kill cannot land between Charon's rotation and the save,
 // the one window that loses a lineage (see the c2 crash test), since the
 // fault holds the rotation before it is applied.
 func TestKillingTheRedisLockHolderLosesNothing(t *testing.T) {
