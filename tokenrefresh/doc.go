@@ -1,7 +1,8 @@
 // Package tokenrefresh keeps one bearer token alive for a long-running
 // program: it rotates the token in the background, retries failures with
-// backoff, never makes a caller wait while the current token is still valid,
-// and persists every new token so a restart resumes the lineage.
+// backoff, never makes a caller wait while the current token is still valid
+// (unless asked to, see [Config.Fence]), and persists every new token so a
+// restart resumes the lineage.
 //
 // A [Refresher] is built from a [RefreshFunc], which either rotates the
 // current token (C2's Charon, rotating refresh tokens) or fetches a new one
@@ -57,6 +58,15 @@
 // whose token the server rejects ([Refresher.Invalidate]) also reloads
 // under the lock before it rotates anything. When the store is also a
 // [Watcher], the others adopt a new token as soon as it is saved.
+//
+// A rotation kills the old token at once, so a member that uses it before
+// it learns of the new one meets a 401 (bearer.Transport replays the
+// request once). With [Config.Fence] that does not happen: every member
+// plans the rotation for the same moment (the jitter is drawn from the
+// token), holds its callers from Fence before it until it has the new
+// token (at most Fence after), and a rotation that comes overdue (after a
+// failure) is planned again in the store ([Entry.Due]), two fences ahead,
+// so that the members hold together for it too.
 //
 // While the store is unreachable, the Refresher serves its token, retries,
 // and reports it in [Status].StoreUnavailable; it rotates without the lock
