@@ -19,6 +19,12 @@
 //     rotation already sent, which holds the only copy of the new token);
 //   - with [WithStoreFile], a restart keeps the rotated token.
 //
+// Several processes or machines can share one token through a shared store
+// ([WithStore] with a tokenrefresh.FileStore or a redisstore.Store): one of
+// them rotates it each interval, the others adopt it. Add [WithFence] and
+// no request of any of them carries a token Charon has just killed: they
+// hold their requests together for the rotation, at most twice the fence.
+//
 // A 401 from Charon is final: the error matches [ErrTokenRejected] and
 // says where to issue a new token. A rotation whose answer was lost after
 // it reached Charon (the connection dropped, or timed out) may have killed
