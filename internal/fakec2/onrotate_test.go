@@ -3,6 +3,7 @@ package fakec2_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -33,5 +34,38 @@ func TestOnRotateIsCalledOncePerAppliedRotation(t *testing.T) {
 	}
 	if n := calls.Load(); n != 1 {
 		t.Errorf("OnRotate called %d times; want 1 (refused rotations do not count)", n)
+	}
+}
+
+func TestOnUnauthorizedIsCalledForEach401(t *testing.T) {
+	var routes []string
+	var mu sync.Mutex
+	fake := fakec2.New(fakec2.Options{OnUnauthorized: func(route string) {
+		mu.Lock()
+		routes = append(routes, route)
+		mu.Unlock()
+	}})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	get := func(tok string) int {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/apf/drivers", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := get(fake.IssueToken()); got != http.StatusOK {
+		t.Fatalf("GET with a live token = %d; want 200", got)
+	}
+	if got := get("not-a-token"); got != http.StatusUnauthorized {
+		t.Fatalf("GET with a dead token = %d; want 401", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(routes) != 1 || routes[0] != "GET /apf/drivers" {
+		t.Errorf("OnUnauthorized got %q; want one call for GET /apf/drivers", routes)
 	}
 }

@@ -82,6 +82,11 @@ type Options struct {
 	// before it is answered, from the request's goroutine: tests use it to
 	// learn when rotations happen. Optional.
 	OnRotate func()
+
+	// OnUnauthorized, if set, is called after each request answered 401,
+	// from the request's goroutine, with its route pattern: tests use it
+	// to learn when 401s happen. Optional.
+	OnUnauthorized func(route string)
 }
 
 // Stats counts what clients did. The zero value means nothing happened.
@@ -122,6 +127,7 @@ type Server struct {
 	rows      int
 	log       *slog.Logger
 	onRotate  func()
+	on401     func(route string)
 	mux       *http.ServeMux
 
 	mu     sync.Mutex // guards rand, tokens, faults, plans, nextID, logs, stats
@@ -145,6 +151,7 @@ func New(opts Options) *Server {
 		rows:      opts.ObservationRows,
 		log:       opts.Logger,
 		onRotate:  opts.OnRotate,
+		on401:     opts.OnUnauthorized,
 		mux:       http.NewServeMux(),
 		rand:      opts.Rand,
 		tokens:    make(map[string]*tokenState),
@@ -260,6 +267,9 @@ func (s *Server) finish(r *http.Request, status int, result outcome) {
 		s.stats.Forbidden++
 	}
 	s.mu.Unlock()
+	if status == http.StatusUnauthorized && result != dropped && s.on401 != nil {
+		s.on401(r.Pattern)
+	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "fakec2: request",
 		slog.String("method", r.Method),
 		slog.String("route", r.Pattern),

@@ -2,13 +2,10 @@ package fleettest_test
 
 import (
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/bearer-go/bearer/internal/fakec2"
 )
 
 // rotationLog records when the fake applied each rotation.
@@ -47,18 +44,15 @@ type rejections struct {
 	times []time.Time
 }
 
-// wrap returns h, recording the time of each 401 it answers to anything
-// but a rotation.
-func (rj *rejections) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusRecorder{ResponseWriter: w}
-		h.ServeHTTP(sw, r)
-		if sw.status == http.StatusUnauthorized && !strings.HasPrefix(r.URL.Path, fakec2.TokensPathPrefix) {
-			rj.mu.Lock()
-			rj.times = append(rj.times, time.Now())
-			rj.mu.Unlock()
-		}
-	})
+// record logs a 401 to anything but a rotation; it is the fake's
+// OnUnauthorized.
+func (rj *rejections) record(route string) {
+	if route == rotatePattern {
+		return
+	}
+	rj.mu.Lock()
+	rj.times = append(rj.times, time.Now())
+	rj.mu.Unlock()
 }
 
 // describe says when each 401 came, after which rotation of rot.
@@ -75,30 +69,4 @@ func (rj *rejections) describe(rot []time.Time) string {
 		fmt.Fprintf(&b, " %v after rotation %d;", at.Sub(rot[i]).Round(time.Millisecond), i+1)
 	}
 	return b.String()
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(p []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(p)
-}
-
-// Flush keeps streaming answers streaming.
-func (s *statusRecorder) Flush() {
-	if f, ok := s.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
 }

@@ -60,8 +60,8 @@ func newFleet(t *testing.T, interval time.Duration, storeEnv ...string) *fleet {
 		puts:     make(chan *child, 1024),
 	}
 	f.rot = &rotationLog{notify: f.signal}
-	f.fake = fakec2.New(fakec2.Options{OnRotate: f.rot.record})
-	srv := httptest.NewServer(f.rejected.wrap(f.fake))
+	f.fake = fakec2.New(fakec2.Options{OnRotate: f.rot.record, OnUnauthorized: f.rejected.record})
+	srv := httptest.NewServer(f.fake)
 	t.Cleanup(srv.Close)
 	f.root = srv.URL
 	f.initial = f.fake.IssueToken()
