@@ -3,6 +3,7 @@ package tokenrefresh_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
@@ -335,4 +336,62 @@ func TestFenceHoldsAnUnknownAgeTokenUntilTheFirstAttempt(t *testing.T) {
 	}
 	close(gate)
 	got(t, waiter, "rot-1")
+}
+
+// A process that is backing off from a failure, with its own retry long
+// after the moment another process planned for the overdue rotation,
+// takes up that moment, and holds its callers for it, rather than serve
+// the token the other one is about to rotate.
+func TestABackingOffProcessHoldsForTheFleetsPlan(t *testing.T) {
+	clk := newClock()
+	path := filepath.Join(t.TempDir(), "token.json")
+	open := func() *tokenrefresh.FileStore {
+		s, err := tokenrefresh.NewFileStore(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	open().Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Obtained: epoch, Lineage: "l"})
+	failFirst := func(name string) *source {
+		return newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
+			if n == 1 {
+				return nil, errors.New("503 service unavailable")
+			}
+			return &oauth2.Token{AccessToken: fmt.Sprintf("%s-%d", name, n)}, nil
+		})
+	}
+	srcA, srcB := failFirst("a"), failFirst("b")
+	setup(t, tokenrefresh.Config{Clock: clk, Store: open(), Interval: fenceInterval, Fence: fence, RetryMin: 30 * time.Second}, srcA)
+	b, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: open(), Interval: fenceInterval, Fence: fence,
+		RetryMin: 5 * time.Minute, RetryMax: 5 * time.Minute}, srcB)
+	at := epoch.Add(fenceInterval)
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := clk.BlockUntil(ctx, 2); err != nil {
+		t.Fatalf("the two loops never parked: %v", err)
+	}
+	clk.Advance(at.Sub(clk.Now()))
+	srcA.waitCall(t)
+	srcB.waitCall(t)
+	retryA := awaitTimer(t, clk, "A's retry", func(d time.Time) bool { return d.After(at) && d.Before(at.Add(time.Minute)) })
+	eventuallyStatus(t, b, func(st tokenrefresh.Status) bool {
+		return st.ConsecutiveFailures == 1 && st.NextRefresh.After(at.Add(2*time.Minute))
+	})
+
+	clk.Advance(retryA.Sub(clk.Now()))
+	due := retryA.Add(2 * fence)
+	eventuallyStatus(t, b, func(st tokenrefresh.Status) bool { return st.NextRefresh.Equal(due) })
+	clk.Advance(due.Add(-fence).Sub(clk.Now()))
+	waiter := held(t, context.Background(), b, clk, due.Add(fence))
+	clk.Advance(fence)
+	select {
+	case res := <-waiter:
+		e, err := open().Load(context.Background())
+		if res.err != nil || err != nil || res.tok.AccessToken == "old" || res.tok.AccessToken != e.Token.AccessToken {
+			t.Errorf("Token() = %v, %v after the planned rotation; want the rotated token the store holds (%v, %v)", res.tok, res.err, e, err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("the held caller never returned")
+	}
 }

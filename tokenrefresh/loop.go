@@ -304,7 +304,9 @@ func (r *Refresher) replan(ctx context.Context) bool {
 
 // adoptPlan, with a fence, takes up the moment of rotation that another
 // process agreed for the current token (see replan) and reports whether
-// it did.
+// it did. The agreed moment replaces this process's own backoff: a retry
+// planned later would lift its fence (see heldUntil) and let its callers
+// use the token the others are about to rotate.
 func (r *Refresher) adoptPlan(e *Entry, cur *state) bool {
 	if r.cfg.Fence <= 0 || cur == nil || cur.invalid || e.Lineage != r.lineage || e.Token.AccessToken != cur.tok.AccessToken ||
 		e.Due.IsZero() || e.Due.Equal(cur.agreed) {
@@ -313,6 +315,7 @@ func (r *Refresher) adoptPlan(e *Entry, cur *state) bool {
 	ns := r.newState(e)
 	r.mu.Lock()
 	r.cur.Store(ns)
+	r.setRetryAtLocked(time.Time{})
 	r.mu.Unlock()
 	r.cfg.Logger.Info("tokenrefresh: another process planned the overdue rotation", "at", e.Due)
 	return true
