@@ -133,8 +133,9 @@ func WithRefreshInterval(d time.Duration) Option {
 // have not yet learnt of it, are answered 401 and replayed once with the
 // new token, and a request whose body cannot be read again then fails
 // with [ErrTokenRejected]. A fence of a second or two costs requests that
-// long once per rotation. d must be below half the refresh interval; see
-// tokenrefresh.Config.Fence.
+// long once per rotation; a token just copied from Charon, whose age is
+// unknown, is rotated at once, and requests wait for that first rotation.
+// d must be below half the refresh interval; see tokenrefresh.Config.Fence.
 func WithFence(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {

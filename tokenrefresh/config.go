@@ -92,13 +92,19 @@ type Config struct {
 	// caller within its own context) for the new token instead of
 	// returning the old one, until at most Fence after the planned time.
 	// Then, or as soon as a failed attempt puts the next one more than
-	// Fence away, the old token is served again, and retries are not
-	// fenced: callers are held at most 2*Fence per rotation, and an
-	// outage of the token server never holds them. Requests sent before
-	// the fence have Fence to reach the server. The jitter is drawn from
-	// the token itself, so every process that shares the lineage plans
-	// the same moment and holds its callers together; their clocks must
-	// agree to well within Fence.
+	// Fence away, the old token is served again: callers are held at most
+	// 2*Fence per planned rotation. Requests sent before the fence have
+	// Fence to reach the server. The jitter is drawn from the token
+	// itself, so every process that shares the lineage plans the same
+	// moment and holds its callers together; their clocks must agree to
+	// well within Fence. A retry after the fence is not held for, unless
+	// the store is a [Locker]: then an overdue rotation is planned anew,
+	// 2*Fence ahead, in the store (see [Entry.Due]), and held for like a
+	// planned one, so during an outage of the token server each retry
+	// holds callers for about Fence. A token of unknown age (no
+	// Obtained) is due at once and may be being rotated by another
+	// process: callers wait for its first attempt, at most
+	// AttemptTimeout.
 	//
 	// Zero, the default, never holds a caller while the token is valid:
 	// a request in flight at the moment of the rotation, or from another

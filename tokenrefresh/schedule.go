@@ -83,8 +83,8 @@ func (r *Refresher) plan(s *state, at time.Time) {
 // callers at now, and until when: from its serveUntil until Fence after
 // its planned rotation (for a token of unknown age, an attempt's time),
 // unless a failed attempt has put the next one (retryAt) more than Fence
-// away. A hold is bounded by the plan alone, so
-// retries after the fence, and an outage, never hold callers.
+// away. A hold is bounded by the plan alone: a retry after the fence holds
+// callers only once a shared store has planned it anew (see replan).
 func (r *Refresher) heldUntil(s *state, retryAt, now time.Time) (time.Time, bool) {
 	if r.cfg.Fence <= 0 || s == nil || s.refreshAt.IsZero() || now.Before(s.serveUntil) {
 		return time.Time{}, false
