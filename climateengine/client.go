@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
@@ -31,13 +31,14 @@ const DefaultMethod = oauth.ClientSecretJWT
 // Credentials say how to log in: set Email and Password (the password
 // grant), or ClientID and ClientSecret (the client_credentials grant, for
 // programs; create an API client with [ClientsService.Create]). Exactly
-// one kind must be set. Credentials print their secrets as REDACTED.
+// one kind must be set. The secrets are [secret.Value]s, so Credentials
+// print them as REDACTED however they are printed.
 type Credentials struct {
 	Email    string
-	Password string
+	Password secret.String
 
 	ClientID     string
-	ClientSecret string
+	ClientSecret secret.String
 	// Method authenticates the API client: oauth.ClientSecretBasic,
 	// oauth.ClientSecretPost or oauth.ClientSecretJWT. Optional: empty
 	// means DefaultMethod.
@@ -45,14 +46,14 @@ type Credentials struct {
 }
 
 func (c *Credentials) validate() error {
-	user := c.Email != "" || c.Password != ""
-	client := c.ClientID != "" || c.ClientSecret != ""
+	user := c.Email != "" || !c.Password.IsZero()
+	client := c.ClientID != "" || !c.ClientSecret.IsZero()
 	switch {
 	case user && client:
 		return errors.New("climateengine: Credentials hold both a password and an API client: set one kind")
-	case user && (c.Email == "" || c.Password == ""):
+	case user && (c.Email == "" || c.Password.IsZero()):
 		return errors.New("climateengine: Credentials need both Email and Password")
-	case client && (c.ClientID == "" || c.ClientSecret == ""):
+	case client && (c.ClientID == "" || c.ClientSecret.IsZero()):
 		return errors.New("climateengine: Credentials need both ClientID and ClientSecret")
 	case !user && !client:
 		return errors.New("climateengine: Credentials are empty: set Email and Password, or ClientID and ClientSecret")
@@ -179,20 +180,3 @@ func (c *Client) Status() tokenrefresh.Status { return c.r.Status() }
 
 // Close stops the background token refresh. It is idempotent.
 func (c *Client) Close() error { return c.r.Close() }
-
-// String, GoString and LogValue print credentials with secrets redacted.
-func (c Credentials) String() string {
-	if c.Email != "" {
-		return fmt.Sprintf("climateengine.Credentials{Email:%q, Password:REDACTED}", c.Email)
-	}
-	return fmt.Sprintf("climateengine.Credentials{ClientID:%q, ClientSecret:REDACTED, Method:%q}", c.ClientID, c.Method)
-}
-
-// GoString is String.
-func (c Credentials) GoString() string { return c.String() }
-
-// Format prints c as String does whatever the verb.
-func (c Credentials) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
-
-// LogValue logs the credentials without their secrets.
-func (c Credentials) LogValue() slog.Value { return slog.StringValue(c.String()) }

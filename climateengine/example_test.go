@@ -8,6 +8,7 @@ import (
 
 	"github.com/bearer-go/bearer/climateengine"
 	"github.com/bearer-go/bearer/internal/fakeauth"
+	"github.com/bearer-go/bearer/secret"
 )
 
 // Log in with an email and password, read the account, create an API
@@ -24,7 +25,7 @@ func Example() {
 	ctx := context.Background()
 
 	c, err := climateengine.NewClient(ctx,
-		climateengine.Credentials{Email: "bennett@example.com", Password: "hunter2"},
+		climateengine.Credentials{Email: "bennett@example.com", Password: secret.New("hunter2")},
 		climateengine.WithAuthURL(auth.URL))
 	if err != nil {
 		log.Fatal(err)

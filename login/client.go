@@ -163,13 +163,9 @@ func (c *Client) Close() error {
 	return c.Logout(ctx)
 }
 
-// String describes the client without its secrets.
-func (c *Client) String() string {
-	return fmt.Sprintf("login.Client{%s, %s}", c.api.BaseURL(), Redacted)
-}
-
-// GoString describes the client without its secrets.
-func (c *Client) GoString() string { return c.String() }
+// Format prints the client as login.Client{REDACTED}, whatever the verb:
+// it holds credentials and state that other goroutines change.
+func (c *Client) Format(f fmt.State, _ rune) { redact.Opaque(f, "login.Client") }
 
 // send runs req through the login: ready, send, and on a rejected answer,
 // recover and send once more.

@@ -2,7 +2,6 @@ package login_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
 )
 
@@ -21,7 +21,7 @@ func TestSessionConfigValidate(t *testing.T) {
 		want   string
 	}{
 		{"no path", func(c *login.SessionConfig) { c.Login.Path = "" }, "Login.Path is required"},
-		{"no password", func(c *login.SessionConfig) { c.Credentials.Password = "" }, "needs a Username and a Password"},
+		{"no password", func(c *login.SessionConfig) { c.Credentials.Password = secret.String{} }, "needs a Username and a Password"},
 		{"bad encoding", func(c *login.SessionConfig) { c.Login.Encoding = "xml" }, "use login.Form or login.JSON"},
 		{"same fields", func(c *login.SessionConfig) { c.Login.PasswordField = "username" }, "both \"username\""},
 		{"field clash", func(c *login.SessionConfig) { c.Login.Fields = map[string]string{"password": "x"} }, "must not set \"password\""},
@@ -82,7 +82,7 @@ func TestTokenConfigValidate(t *testing.T) {
 		change func(*login.TokenConfig)
 		want   string
 	}{
-		{"half credentials", func(c *login.TokenConfig) { c.Credentials.Password = "" }, "both a Username and a Password"},
+		{"half credentials", func(c *login.TokenConfig) { c.Credentials.Password = secret.String{} }, "both a Username and a Password"},
 		{"no login path", func(c *login.TokenConfig) { c.Login.Path = "" }, "Login.Path is required"},
 		{"nothing to start from", func(c *login.TokenConfig) { c.Credentials = login.Credentials{} }, "Login is set but Credentials are not"},
 		{"no tokens", func(c *login.TokenConfig) { c.Credentials = login.Credentials{}; c.Login = login.Request{} }, "needs Credentials to log in"},
@@ -120,14 +120,11 @@ func TestTokenRefusesPlainHTTP(t *testing.T) {
 	}
 }
 
-func TestRequestPrintsNoSecretField(t *testing.T) {
-	r := login.Request{Path: "/login", Fields: map[string]string{"client_id": "app-1", "client_secret": "s3cr3t-value"}}
-	for _, s := range []string{fmt.Sprintf("%v %+v %#v", r, r, r), seed002("u", "pw-value-1").String()} {
-		if strings.Contains(s, "s3cr3t-value") || strings.Contains(s, "pw-value-1") {
-			t.Errorf("printed %q; want the secrets redacted", s)
-		}
-	}
-	if s := fmt.Sprint(r); !strings.Contains(s, "client_id:app-1") || !strings.Contains(s, "client_secret:REDACTED") {
-		t.Errorf("Request prints %q; want client_id shown and client_secret REDACTED", s)
+func TestRequestRefusesSecretInFields(t *testing.T) {
+	cfg := seed002("u", "pw-value-1")
+	cfg.Login.Fields = map[string]string{"client_id": "app-1", "client_secret": "s3cr3t-value"}
+	c, err := login.NewSessionClient("https://api.example.com", cfg)
+	if err == nil || !strings.Contains(err.Error(), "SecretFields") || strings.Contains(err.Error(), "s3cr3t-value") {
+		t.Errorf("NewSessionClient(client_secret in Fields) = %v, %v; want a refusal that points to SecretFields", c, err)
 	}
 }

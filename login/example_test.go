@@ -15,6 +15,7 @@ import (
 	"github.com/bearer-go/bearer/internal/fakejwtapi"
 	"github.com/bearer-go/bearer/internal/fakesession"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/secret"
 )
 
 // A cookie-session API over TLS with its own certificate: the client
@@ -39,7 +40,7 @@ func ExampleNewSessionClient() {
 
 	c, err := login.NewSessionClient(ts.URL, login.SessionConfig{
 		Login:       login.Request{Path: "/login"},
-		Credentials: login.Credentials{Username: "Alice", Password: "alice_pw"},
+		Credentials: login.Credentials{Username: "Alice", Password: secret.New("alice_pw")},
 	}, bearer.WithTrustedPEM(certPEM))
 	if err != nil {
 		log.Fatal(err)
@@ -84,7 +85,7 @@ func ExampleNewTokenClient() {
 	ctx := context.Background()
 	cfg := login.TokenConfig{
 		Login:       login.Request{Path: "/users/v1/login", UsernameField: "email"},
-		Credentials: login.Credentials{Username: "luke@rebels.org", Password: "Passw0rdLuke"},
+		Credentials: login.Credentials{Username: "luke@rebels.org", Password: secret.New("Passw0rdLuke")},
 		Refresh:     login.TokenRequest{Method: http.MethodGet, Path: "/users/v1/generate_tokens"},
 		Logout:      login.TokenRequest{Method: http.MethodGet, Path: "/users/v1/logout"},
 	}

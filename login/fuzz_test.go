@@ -2,10 +2,11 @@ package login
 
 import (
 	"encoding/json"
-	"github.com/bearer-go/bearer/internal/expiry"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bearer-go/bearer/internal/expiry"
 )
 
 // FuzzParseTokens feeds login and refresh answers to the token parser: it

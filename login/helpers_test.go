@@ -18,6 +18,7 @@ import (
 	"github.com/bearer-go/bearer/internal/fakesession"
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/secret"
 )
 
 // waitLimit bounds every wait in these tests, so a broken test fails
@@ -93,7 +94,7 @@ func setupSession(t *testing.T, opts ...fakesession.Option) *sessionFixture {
 func seed002(username, password string) login.SessionConfig {
 	return login.SessionConfig{
 		Login:       login.Request{Path: "/login"},
-		Credentials: login.Credentials{Username: username, Password: password},
+		Credentials: login.Credentials{Username: username, Password: secret.New(password)},
 	}
 }
 
@@ -182,7 +183,7 @@ func setupJWT(t *testing.T, o jwtOptions) *jwtFixture {
 func seed004(email, password string) login.TokenConfig {
 	return login.TokenConfig{
 		Login:       login.Request{Path: fakejwtapi.PathLogin, UsernameField: "email"},
-		Credentials: login.Credentials{Username: email, Password: password},
+		Credentials: login.Credentials{Username: email, Password: secret.New(password)},
 		Refresh:     login.TokenRequest{Method: http.MethodGet, Path: fakejwtapi.PathGenerateTokens},
 		Logout:      login.TokenRequest{Method: http.MethodGet, Path: fakejwtapi.PathLogout},
 	}

@@ -82,6 +82,3 @@ func (j *hostJar) gotCookies() bool {
 	defer j.mu.Unlock()
 	return j.received
 }
-
-// String describes the jar without its cookies.
-func (j *hostJar) String() string { return "login.hostJar{" + j.host + ": " + Redacted + "}" }

@@ -57,11 +57,3 @@ func TestHostJarKeepsTheAPIHostOnly(t *testing.T) {
 		t.Errorf("after clear: Cookies = %v, gotCookies = %v; want none", names(got), j.gotCookies())
 	}
 }
-
-func TestHostJarPrintsNoCookie(t *testing.T) {
-	j := newHostJar("api.example.com")
-	j.SetCookies(mustURL(t, "https://api.example.com/"), []*http.Cookie{{Name: "sid", Value: "s3cr3t-cookie"}})
-	if s := j.String(); s != "login.hostJar{api.example.com: REDACTED}" {
-		t.Errorf("String() = %q", s)
-	}
-}

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/internal/redact"
+	"github.com/bearer-go/bearer/secret"
 )
 
 // Encoding is how a request carries its fields.
@@ -26,42 +25,17 @@ const (
 	JSON Encoding = "json"
 )
 
-// Credentials are a user name and password, held in memory only. String,
-// GoString and LogValue print the password as REDACTED; this package
-// never puts either in an error or a log line.
+// Credentials are a user name and password, held in memory only. The
+// password is a [secret.Value], so Credentials print it as REDACTED
+// however they are printed; this package never puts either in an error
+// or a log line.
 type Credentials struct {
 	Username string
-	Password string
+	Password secret.String
 }
 
 // set reports whether both parts are present.
-func (c Credentials) set() bool { return c.Username != "" && c.Password != "" }
-
-// String returns the user name with the password redacted.
-func (c Credentials) String() string {
-	return fmt.Sprintf("{Username:%s Password:%s}", c.Username, mask(c.Password))
-}
-
-// GoString returns the user name with the password redacted.
-func (c Credentials) GoString() string {
-	return fmt.Sprintf("login.Credentials{Username:%q, Password:%q}", c.Username, mask(c.Password))
-}
-
-// LogValue returns the user name with the password redacted.
-func (c Credentials) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("username", c.Username), slog.String("password", mask(c.Password)))
-}
-
-// Redacted is what secrets print as.
-const Redacted = "REDACTED"
-
-// mask returns Redacted for a set secret and "" for an empty one.
-func mask(s string) string {
-	if s == "" {
-		return ""
-	}
-	return Redacted
-}
+func (c Credentials) set() bool { return c.Username != "" && !c.Password.IsZero() }
 
 // Request describes the login request: where the credentials go and how.
 // The zero value of each optional field has a documented default.
@@ -84,8 +58,15 @@ type Request struct {
 	UsernameField, PasswordField string
 
 	// Fields are extra fields sent with the credentials, such as a client
-	// id. Optional. They must not repeat the credential fields.
+	// id. Optional. They must not repeat the credential fields, and must
+	// not be secret: a field whose name says it is (client_secret,
+	// api_key, ...) is refused; put it in SecretFields.
 	Fields map[string]string
+
+	// SecretFields are extra fields whose values are secret, such as a
+	// client secret, sent like Fields and kept out of every error, log
+	// line and printed configuration. Optional.
+	SecretFields map[string]secret.String
 }
 
 // withDefaults returns r with its zero fields filled in; enc is the
@@ -123,6 +104,14 @@ func (r Request) validate(name string) error {
 	for k := range r.Fields {
 		if k == r.UsernameField || k == r.PasswordField {
 			return fmt.Errorf("login: %s.Fields must not set %q: it is a credential field", name, k)
+		}
+		if redact.IsSensitiveParam(k) {
+			return fmt.Errorf("login: %s.Fields[%q] looks secret: put it in %s.SecretFields, which is never printed", name, k, name)
+		}
+	}
+	for k := range r.SecretFields {
+		if k == r.UsernameField || k == r.PasswordField || r.Fields[k] != "" {
+			return fmt.Errorf("login: %s.SecretFields must not set %q: it is a credential field or in Fields", name, k)
 		}
 	}
 	return checkPath(name+".Path", r.Path)
@@ -175,15 +164,18 @@ func newRequest(ctx context.Context, c *bearer.Client, method, path string, enc 
 
 // credentialRequest builds the login request r for creds.
 func credentialRequest(ctx context.Context, c *bearer.Client, r Request, creds Credentials) (*http.Request, error) {
-	fields := make(map[string]string, len(r.Fields)+2)
+	fields := make(map[string]string, len(r.Fields)+len(r.SecretFields)+2)
 	for k, v := range r.Fields {
 		fields[k] = v
 	}
+	for k, v := range r.SecretFields {
+		fields[k] = v.Reveal()
+	}
 	fields[r.UsernameField] = creds.Username
-	fields[r.PasswordField] = creds.Password
+	fields[r.PasswordField] = creds.Password.Reveal()
 	req, err := newRequest(ctx, c, r.Method, r.Path, r.Encoding, fields)
 	if err != nil {
-		return nil, errors.New("login: build the login request: " + redactErr(err, creds.Password))
+		return nil, errors.New("login: build the login request: " + redactErr(err, r.secrets(creds)...))
 	}
 	return req, nil
 }
@@ -192,25 +184,11 @@ func credentialRequest(ctx context.Context, c *bearer.Client, r Request, creds C
 // removed.
 func cleanURL(req *http.Request) string { return redact.URL(req.URL) }
 
-// String describes the request, with the values of Fields whose names say
-// they are secret (client_secret, api_key, …) redacted.
-func (r Request) String() string {
-	keys := make([]string, 0, len(r.Fields))
-	for k := range r.Fields {
-		keys = append(keys, k)
+// secrets returns the values of r's secret fields and creds' password.
+func (r Request) secrets(creds Credentials) []string {
+	s := []string{creds.Password.Reveal()}
+	for _, v := range r.SecretFields {
+		s = append(s, v.Reveal())
 	}
-	slices.Sort(keys)
-	fields := make([]string, len(keys))
-	for i, k := range keys {
-		v := r.Fields[k]
-		if redact.IsSensitiveParam(k) {
-			v = mask(v)
-		}
-		fields[i] = k + ":" + v
-	}
-	return fmt.Sprintf("{Path:%s Method:%s Encoding:%s UsernameField:%s PasswordField:%s Fields:[%s]}",
-		r.Path, r.Method, r.Encoding, r.UsernameField, r.PasswordField, strings.Join(fields, " "))
+	return s
 }
-
-// GoString is [Request.String].
-func (r Request) GoString() string { return "login.Request" + r.String() }

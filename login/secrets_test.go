@@ -15,6 +15,7 @@ import (
 	"github.com/bearer-go/bearer/internal/fakejwtapi"
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
 )
 
@@ -155,7 +156,7 @@ func echoingServer(t *testing.T, c *canary, pw string) {
 	for _, password := range []string{pw, "right"} {
 		cfg := login.TokenConfig{
 			Login:       login.Request{Path: "login", Encoding: login.Form},
-			Credentials: login.Credentials{Username: "u", Password: password},
+			Credentials: login.Credentials{Username: "u", Password: secret.New(password)},
 			Logger:      logTo(c.logs),
 		}
 		cfg.Refresher.OnRotate = c.rotations

@@ -28,8 +28,7 @@ const (
 
 // SessionConfig describes a cookie-session login, as in seed 002: the
 // credentials are posted to a login endpoint, which answers with cookies
-// that every later request carries. It holds secrets and prints them as
-// REDACTED.
+// that every later request carries.
 type SessionConfig struct {
 	// Login is the login request. Required: Login.Path. Its Encoding
 	// defaults to Form.
@@ -63,20 +62,6 @@ type SessionConfig struct {
 	// Now is the clock that spaces login retries. Optional: nil means
 	// time.Now.
 	Now func() time.Time
-}
-
-// String returns the config with its secrets redacted.
-func (c SessionConfig) String() string {
-	return fmt.Sprintf("login.SessionConfig{Login:%+v, Credentials:%s, ReloginStatuses:%v, ReloginCodes:%q}",
-		c.Login, c.Credentials, c.ReloginStatuses, c.ReloginCodes)
-}
-
-// GoString returns the config with its secrets redacted.
-func (c SessionConfig) GoString() string { return c.String() }
-
-// LogValue returns the config with its secrets redacted.
-func (c SessionConfig) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("login", c.Login.Path), slog.Any("credentials", c.Credentials))
 }
 
 func (c *SessionConfig) validate() error {
@@ -334,7 +319,7 @@ func (s *session) login(ctx context.Context) error {
 }
 
 func (s *session) secrets() []string {
-	return []string{s.cfg.Credentials.Password}
+	return s.cfg.Login.secrets(s.cfg.Credentials)
 }
 
 func (s *session) close(context.Context) error {

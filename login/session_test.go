@@ -17,6 +17,7 @@ import (
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/fakesession"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/secret"
 )
 
 func TestSessionLogsInOnFirstRequest(t *testing.T) {
@@ -486,8 +487,9 @@ func TestSessionJSONLogin(t *testing.T) {
 	t.Cleanup(ts.Close)
 	cfg := login.SessionConfig{
 		Login: login.Request{Path: "api/session", Method: http.MethodPut, Encoding: login.JSON,
-			UsernameField: "user", PasswordField: "pass", Fields: map[string]string{"remember": "yes"}},
-		Credentials: login.Credentials{Username: alice, Password: alicePW},
+			UsernameField: "user", PasswordField: "pass", Fields: map[string]string{"remember": "yes"},
+			SecretFields: map[string]secret.String{"client_secret": secret.New("app-s3cret")}},
+		Credentials: login.Credentials{Username: alice, Password: secret.New(alicePW)},
 	}
 	c, err := login.NewSessionClient(ts.URL, cfg)
 	if err != nil {
@@ -497,7 +499,7 @@ func TestSessionJSONLogin(t *testing.T) {
 	if err := c.Login(testContext(t)); err != nil {
 		t.Fatal(err)
 	}
-	want := `PUT application/json {"pass":"alice_pw","remember":"yes","user":"Alice"}`
+	want := `PUT application/json {"client_secret":"app-s3cret","pass":"alice_pw","remember":"yes","user":"Alice"}`
 	if g, _ := got.Load().(string); g != want {
 		t.Errorf("login request = %q; want %q", g, want)
 	}

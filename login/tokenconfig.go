@@ -109,7 +109,7 @@ func (r TokenRequest) validate(name string) error {
 // TokenConfig describes a login API that hands out tokens, as in seed
 // 004: a login that answers with an access token and a refresh token, a
 // refresh request that presents the refresh token for new ones, and
-// optionally a logout. It holds secrets and prints them as REDACTED.
+// optionally a logout.
 type TokenConfig struct {
 	// Login is the login request. Required with Credentials. Its
 	// Encoding defaults to JSON.
@@ -178,20 +178,6 @@ type TokenConfig struct {
 	Logger *slog.Logger
 }
 
-// String returns the config with its secrets redacted.
-func (c TokenConfig) String() string {
-	return fmt.Sprintf("login.TokenConfig{Login:%+v, Credentials:%s, Refresh:%+v, Logout:%+v}", c.Login, c.Credentials, c.Refresh, c.Logout)
-}
-
-// GoString returns the config with its secrets redacted.
-func (c TokenConfig) GoString() string { return c.String() }
-
-// LogValue returns the config with its secrets redacted.
-func (c TokenConfig) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("login", c.Login.Path), slog.Any("credentials", c.Credentials),
-		slog.String("refresh", c.Refresh.Path), slog.String("logout", c.Logout.Path))
-}
-
 func (c TokenConfig) withDefaults() TokenConfig {
 	if c.Login.Path != "" {
 		c.Login = c.Login.withDefaults(JSON)
@@ -227,7 +213,7 @@ func (c TokenConfig) withDefaults() TokenConfig {
 func (c *TokenConfig) validate() error {
 	creds := c.Credentials
 	switch {
-	case (creds.Username == "") != (creds.Password == ""):
+	case (creds.Username == "") != creds.Password.IsZero():
 		return errors.New("login: TokenConfig.Credentials needs both a Username and a Password, or neither")
 	case creds.set() && c.Login.Path == "":
 		return errors.New("login: TokenConfig.Login.Path is required with Credentials: the path of the login endpoint")

@@ -2,6 +2,7 @@ package login
 
 import (
 	"encoding/json"
+
 	"github.com/bearer-go/bearer/internal/expiry"
 
 	"fmt"

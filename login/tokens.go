@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/bearer-go/bearer/internal/expiry"
 	"log/slog"
 	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/bearer-go/bearer/internal/expiry"
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -325,7 +326,7 @@ func (t *tokens) remember(tok *oauth2.Token) {
 func (t *tokens) secrets() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append([]string{t.cfg.Credentials.Password}, t.recent...)
+	return append(t.cfg.Login.secrets(t.cfg.Credentials), t.recent...)
 }
 
 // close logs out with the current token if configured, and stops the

@@ -18,6 +18,7 @@ import (
 	"github.com/bearer-go/bearer/internal/fakejwtapi"
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -390,7 +391,7 @@ func TestTokenOtherAPIShapes(t *testing.T) {
 			f.clk = newClock()
 			cfg := login.TokenConfig{
 				Login:              login.Request{Path: "auth/login"},
-				Credentials:        login.Credentials{Username: alice, Password: alicePW},
+				Credentials:        login.Credentials{Username: alice, Password: secret.New(alicePW)},
 				Refresh:            login.TokenRequest{Path: "auth/refresh", Encoding: enc, Field: "refresh"},
 				AccessTokenFields:  []string{"data.jwt"},
 				RefreshTokenFields: []string{"data.refresh"},
@@ -433,7 +434,7 @@ func TestTokenRefreshFailureIsRetried(t *testing.T) {
 	f := &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
 	cfg := login.TokenConfig{
 		Login:              login.Request{Path: "auth/login"},
-		Credentials:        login.Credentials{Username: alice, Password: alicePW},
+		Credentials:        login.Credentials{Username: alice, Password: secret.New(alicePW)},
 		Refresh:            login.TokenRequest{Path: "auth/refresh", Encoding: login.JSON, Field: "refresh"},
 		AccessTokenFields:  []string{"data.jwt"},
 		RefreshTokenFields: []string{"data.refresh"},

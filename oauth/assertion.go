@@ -35,13 +35,13 @@ func (c *ClientAuth) assertion(now time.Time, aud string) (string, error) {
 		"exp": now.Add(AssertionLifetime).Unix(),
 	}
 	if c.Method == ClientSecretJWT {
-		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(c.Secret))
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(c.Secret.Reveal()))
 		if err != nil {
 			return "", fmt.Errorf("oauth: sign the client assertion: %w", err)
 		}
 		return s, nil
 	}
-	return signWithKey(c.Key, c.KeyID, claims)
+	return signWithKey(c.Key.Reveal(), c.KeyID, claims)
 }
 
 // signWithKey signs claims with any crypto.Signer, so keys held in an HSM

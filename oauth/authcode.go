@@ -40,8 +40,7 @@ var (
 
 // AuthCodeConfig configures the authorization code grant with PKCE for a
 // native app (RFC 6749 4.1, RFC 7636, RFC 8252): the user signs in in a
-// browser, which is redirected to a listener on 127.0.0.1. It holds
-// secrets and prints them as REDACTED.
+// browser, which is redirected to a listener on 127.0.0.1.
 type AuthCodeConfig struct {
 	// AuthURL is the authorization endpoint. Required.
 	AuthURL string

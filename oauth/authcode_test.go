@@ -18,6 +18,7 @@ import (
 
 	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 )
 
 // browser is a stand-in for the user's browser: an HTTP client that
@@ -90,7 +91,7 @@ func newAuthCode(t *testing.T, f *fixture, now func() time.Time, open func(conte
 	ac, err := oauth.NewAuthCode(oauth.AuthCodeConfig{
 		AuthURL:     f.auth.URL + fakeauth.AuthorizePath,
 		TokenURL:    f.tokenURL(),
-		Client:      oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: f.client.ClientID, Secret: f.client.ClientSecret},
+		Client:      oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: f.client.ClientID, Secret: secret.New(f.client.ClientSecret)},
 		Scopes:      []string{"offline_access"},
 		OpenBrowser: open,
 		Settings:    oauth.Settings{Now: now},

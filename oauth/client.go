@@ -8,10 +8,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/bearer-go/bearer/secret"
 )
 
 // AuthMethod is how a client authenticates to the token endpoint, named as
@@ -44,8 +45,9 @@ const (
 // (RFC 7523 2.2).
 const JWTBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-// ClientAuth identifies the client and says how it authenticates. It holds
-// secrets: String, GoString and LogValue print them as REDACTED.
+// ClientAuth identifies the client and says how it authenticates. Its
+// secrets are [secret.Value]s, so it prints them as REDACTED however it is
+// printed.
 //
 // The zero value means no client authentication at all, which only the
 // password and refresh grants accept (servers such as Climate Engine's
@@ -59,14 +61,14 @@ type ClientAuth struct {
 
 	// Secret is the client secret of ClientSecretBasic, ClientSecretPost
 	// and ClientSecretJWT. It must be empty for the other methods.
-	Secret string
+	Secret secret.String
 
 	// Key signs the assertions of PrivateKeyJWT: a signer whose public key
 	// is an *rsa.PublicKey of at least 2048 bits (RS256) or an
 	// *ecdsa.PublicKey on P-256 (ES256), such as an *rsa.PrivateKey, an
-	// *ecdsa.PrivateKey, or a key held in a KMS. It must be nil for the
-	// other methods.
-	Key crypto.Signer
+	// *ecdsa.PrivateKey, or a key held in a KMS, wrapped with
+	// [secret.NewSigner]. It must be unset for the other methods.
+	Key secret.Signer
 
 	// KeyID is the kid header of PrivateKeyJWT assertions, naming the key
 	// among those the server knows. Optional.
@@ -84,7 +86,7 @@ const minRSABits = 2048
 func (c *ClientAuth) validate(optional bool) error {
 	switch c.Method {
 	case "":
-		if c.ID != "" || c.Secret != "" || c.Key != nil {
+		if c.ID != "" || !c.Secret.IsZero() || !c.Key.IsZero() {
 			return errors.New("oauth: Client.Method is empty but credentials are set: choose the method (ClientSecretBasic, ClientSecretPost, ClientSecretJWT, PrivateKeyJWT or AuthNone); it is never guessed")
 		}
 		if !optional {
@@ -92,21 +94,21 @@ func (c *ClientAuth) validate(optional bool) error {
 		}
 		return nil
 	case ClientSecretBasic, ClientSecretPost, ClientSecretJWT:
-		if c.Secret == "" {
+		if c.Secret.IsZero() {
 			return fmt.Errorf("oauth: %s needs Client.Secret", c.Method)
 		}
-		if c.Key != nil {
+		if !c.Key.IsZero() {
 			return fmt.Errorf("oauth: %s uses Client.Secret, not Client.Key: use PrivateKeyJWT to sign with a key", c.Method)
 		}
 	case PrivateKeyJWT:
-		if c.Secret != "" {
+		if !c.Secret.IsZero() {
 			return errors.New("oauth: private_key_jwt signs with Client.Key: leave Client.Secret empty")
 		}
-		if _, err := signingAlg(c.Key); err != nil {
+		if _, err := signingAlg(c.Key.Reveal()); err != nil {
 			return err
 		}
 	case AuthNone:
-		if c.Secret != "" || c.Key != nil {
+		if !c.Secret.IsZero() || !c.Key.IsZero() {
 			return errors.New("oauth: AuthNone is for public clients: leave Client.Secret and Client.Key empty")
 		}
 	default:
@@ -145,10 +147,10 @@ func signingAlg(key crypto.Signer) (string, error) {
 func (c *ClientAuth) authenticate(form url.Values, h http.Header, now time.Time, aud string) (string, error) {
 	switch c.Method {
 	case ClientSecretBasic:
-		h.Set("Authorization", "Basic "+basicCredentials(c.ID, c.Secret))
+		h.Set("Authorization", "Basic "+basicCredentials(c.ID, c.Secret.Reveal()))
 	case ClientSecretPost:
 		form.Set("client_id", c.ID)
-		form.Set("client_secret", c.Secret)
+		form.Set("client_secret", c.Secret.Reveal())
 	case ClientSecretJWT, PrivateKeyJWT:
 		if c.Audience != "" {
 			aud = c.Audience
@@ -164,46 +166,6 @@ func (c *ClientAuth) authenticate(form url.Values, h http.Header, now time.Time,
 		form.Set("client_id", c.ID)
 	}
 	return "", nil
-}
-
-// String returns the method and client id with the secrets redacted.
-func (c ClientAuth) String() string {
-	return fmt.Sprintf("{Method:%s ID:%s Secret:%s Key:%s KeyID:%s Audience:%s}",
-		c.Method, c.ID, mask(c.Secret), maskKey(c.Key), c.KeyID, c.Audience)
-}
-
-// GoString returns the method and client id with the secrets redacted.
-func (c ClientAuth) GoString() string {
-	return fmt.Sprintf("oauth.ClientAuth{Method:%q, ID:%q, Secret:%q, Key:%s, KeyID:%q, Audience:%q}",
-		c.Method, c.ID, mask(c.Secret), maskKey(c.Key), c.KeyID, c.Audience)
-}
-
-// Format prints c as String (or, for %#v, GoString) does, whatever the
-// verb, so no verb prints its fields.
-func (c ClientAuth) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c) }
-
-// LogValue returns the method and client id with the secrets redacted.
-func (c ClientAuth) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("method", string(c.Method)), slog.String("id", c.ID),
-		slog.String("secret", mask(c.Secret)), slog.String("key", maskKey(c.Key)))
-}
-
-// Redacted is what secrets print as.
-const Redacted = "REDACTED"
-
-// mask returns Redacted for a set secret and "" for an empty one.
-func mask(s string) string {
-	if s == "" {
-		return ""
-	}
-	return Redacted
-}
-
-func maskKey(k crypto.Signer) string {
-	if k == nil {
-		return "<nil>"
-	}
-	return Redacted
 }
 
 // basicCredentials encodes a client id and secret for the Basic scheme as

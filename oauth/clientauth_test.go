@@ -15,13 +15,14 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/golang-jwt/jwt/v5"
 )
 
 func TestClientSecretBasicEncodesBeforeBase64(t *testing.T) {
 	ts := newTokenServer(t, 200, okToken)
-	const id, secret = "app:1 %x", "p%+ s:&="
-	cc := clientCredentials(t, ts.URL+"/token", oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: id, Secret: secret})
+	const id, clientSecret = "app:1 %x", "p%+ s:&="
+	cc := clientCredentials(t, ts.URL+"/token", oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: id, Secret: secret.New(clientSecret)})
 	if _, err := cc.Token(bounded(t)); err != nil {
 		t.Fatalf("Token() = %v", err)
 	}
@@ -42,7 +43,7 @@ func TestClientSecretPostSendsBothInTheForm(t *testing.T) {
 	ts := newTokenServer(t, 200, okToken)
 	cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{
 		TokenURL: ts.URL + "/token",
-		Client:   oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "app 1", Secret: "s+&="},
+		Client:   oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "app 1", Secret: secret.New("s+&=")},
 		Scopes:   []string{"read", "write"},
 		Params:   url.Values{"audience": {"https://api.example"}},
 	})
@@ -106,8 +107,8 @@ func checkAssertion(t *testing.T, r recorded, alg string, key any, id, aud strin
 
 func TestClientSecretJWTAssertion(t *testing.T) {
 	ts := newTokenServer(t, 200, okToken)
-	const secret = "QnbSL9x6Y_lSX9I708SOEJljah_zWgEa9KLiBlqqIIA"
-	cc := clientCredentials(t, ts.URL+"/api/token?tenant=1", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: "b2628e59", Secret: secret})
+	const clientSecret = "QnbSL9x6Y_lSX9I708SOEJljah_zWgEa9KLiBlqqIIA"
+	cc := clientCredentials(t, ts.URL+"/api/token?tenant=1", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: "b2628e59", Secret: secret.New(clientSecret)})
 	ctx := bounded(t)
 	for range 2 {
 		if _, err := cc.Token(ctx); err != nil {
@@ -115,12 +116,12 @@ func TestClientSecretJWTAssertion(t *testing.T) {
 		}
 	}
 	reqs := ts.requests()
-	c1 := checkAssertion(t, reqs[0], "HS256", []byte(secret), "b2628e59", ts.URL+"/api/token")
-	c2 := checkAssertion(t, reqs[1], "HS256", []byte(secret), "b2628e59", ts.URL+"/api/token")
+	c1 := checkAssertion(t, reqs[0], "HS256", []byte(clientSecret), "b2628e59", ts.URL+"/api/token")
+	c2 := checkAssertion(t, reqs[1], "HS256", []byte(clientSecret), "b2628e59", ts.URL+"/api/token")
 	if c1["jti"] == c2["jti"] {
 		t.Errorf("two assertions share jti %v; each needs a fresh one", c1["jti"])
 	}
-	if strings.Contains(reqs[0].body, secret) {
+	if strings.Contains(reqs[0].body, clientSecret) {
 		t.Error("the request body carries the client secret")
 	}
 }
@@ -141,7 +142,7 @@ func TestPrivateKeyJWTAssertion(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %T", tt.alg, tt.key), func(t *testing.T) {
 			ts := newTokenServer(t, 200, okToken)
-			cc := clientCredentials(t, ts.URL+"/token", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: tt.key, KeyID: tt.kid, Audience: tt.aud})
+			cc := clientCredentials(t, ts.URL+"/token", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: secret.NewSigner(tt.key), KeyID: tt.kid, Audience: tt.aud})
 			if _, err := cc.Token(bounded(t)); err != nil {
 				t.Fatalf("Token() = %v", err)
 			}
@@ -168,15 +169,15 @@ func TestClientAuthValidation(t *testing.T) {
 		want string
 	}{
 		{"zero", oauth.ClientAuth{}, "Client is required"},
-		{"no method", oauth.ClientAuth{ID: "a", Secret: "b"}, "never guessed"},
+		{"no method", oauth.ClientAuth{ID: "a", Secret: secret.New("b")}, "never guessed"},
 		{"unknown method", oauth.ClientAuth{Method: "tls_client_auth", ID: "a"}, "unknown Client.Method"},
 		{"basic without secret", oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: "a"}, "needs Client.Secret"},
-		{"post without id", oauth.ClientAuth{Method: oauth.ClientSecretPost, Secret: "s"}, "needs Client.ID"},
-		{"jwt with key", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: "a", Secret: "s", Key: testECKey()}, "not Client.Key"},
+		{"post without id", oauth.ClientAuth{Method: oauth.ClientSecretPost, Secret: secret.New("s")}, "needs Client.ID"},
+		{"jwt with key", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: "a", Secret: secret.New("s"), Key: secret.NewSigner(testECKey())}, "not Client.Key"},
 		{"private key without key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a"}, "needs Client.Key"},
-		{"private key with secret", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Secret: "s", Key: testECKey()}, "leave Client.Secret empty"},
-		{"small RSA key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: small}, "at least 2048"},
-		{"P-384 key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: p384}, "P-256"},
+		{"private key with secret", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Secret: secret.New("s"), Key: secret.NewSigner(testECKey())}, "leave Client.Secret empty"},
+		{"small RSA key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: secret.NewSigner(small)}, "at least 2048"},
+		{"P-384 key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: secret.NewSigner(p384)}, "P-256"},
 		{"none", oauth.ClientAuth{Method: oauth.AuthNone, ID: "a"}, "AuthNone cannot be used"},
 	}
 	for _, tt := range tests {
@@ -190,7 +191,7 @@ func TestClientAuthValidation(t *testing.T) {
 }
 
 func TestConfigValidation(t *testing.T) {
-	basic := oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: "a", Secret: "b"}
+	basic := oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: "a", Secret: secret.New("b")}
 	tests := []struct {
 		name string
 		cfg  oauth.ClientCredentialsConfig

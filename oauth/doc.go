@@ -47,7 +47,7 @@
 //		Client: oauth.ClientAuth{
 //			Method: oauth.ClientSecretJWT,
 //			ID:     clientID,
-//			Secret: clientSecret,
+//			Secret: secret.New(clientSecret),
 //		},
 //	})
 //	if err != nil { ... }

@@ -47,7 +47,7 @@ func (e *endpoint) token(ctx context.Context, grant string, form url.Values, sec
 	if err != nil {
 		return nil, err
 	}
-	secrets = append(secrets, e.client.Secret, a.assertion)
+	secrets = append(secrets, e.client.Secret.Reveal(), a.assertion)
 	ans, err := e.post(ctx, a, secrets)
 	if err != nil {
 		return nil, err

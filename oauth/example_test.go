@@ -12,6 +12,7 @@ import (
 
 	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
@@ -40,7 +41,7 @@ func ExampleNewClientCredentials() {
 		Client: oauth.ClientAuth{
 			Method: oauth.ClientSecretJWT,
 			ID:     client.ClientID,
-			Secret: client.ClientSecret,
+			Secret: secret.New(client.ClientSecret),
 		},
 		Settings: oauth.Settings{Now: fixedNow}, // omit to use time.Now
 	})
@@ -64,7 +65,7 @@ func ExampleNewRefresher() {
 	p, err := oauth.NewPassword(oauth.PasswordConfig{
 		TokenURL: ts.URL + fakeauth.TokenPath,
 		Username: testEmail,
-		Password: testPassword,
+		Password: secret.New(testPassword),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -90,7 +91,7 @@ func ExampleError() {
 	p, err := oauth.NewPassword(oauth.PasswordConfig{
 		TokenURL: ts.URL + fakeauth.TokenPath,
 		Username: testEmail,
-		Password: "wrong",
+		Password: secret.New("wrong"),
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -8,12 +8,12 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
 )
 
 // ClientCredentialsConfig configures the client_credentials grant (RFC 6749
-// 4.4): a client gets tokens for itself. It holds secrets and prints them
-// as REDACTED.
+// 4.4): a client gets tokens for itself.
 type ClientCredentialsConfig struct {
 	// TokenURL is the token endpoint. Required: https, or http to a
 	// loopback address.
@@ -88,14 +88,13 @@ func (c *ClientCredentials) Refresh(ctx context.Context, current *oauth2.Token) 
 // 4.3): the program holds the user's password and trades it for tokens.
 // RFC 9700 2.4 forbids this grant for new designs: it exists for legacy
 // servers, such as Climate Engine's, that offer nothing else to scripts.
-// It holds secrets and prints them as REDACTED.
 type PasswordConfig struct {
 	// TokenURL is the token endpoint. Required.
 	TokenURL string
 
 	// Username and Password are the user's credentials. Required.
 	Username string
-	Password string
+	Password secret.String
 
 	// Client authenticates the client. Optional: the zero value sends no
 	// client credentials, as Climate Engine expects.
@@ -115,7 +114,7 @@ func (c *PasswordConfig) validate() (*url.URL, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.Username == "" || c.Password == "" {
+	if c.Username == "" || c.Password.IsZero() {
 		return nil, errors.New("oauth: the password grant needs Username and Password")
 	}
 	if err := c.Client.validate(true); err != nil {
@@ -130,10 +129,11 @@ func (c *PasswordConfig) validate() (*url.URL, error) {
 // Password gets tokens with the password grant. Create it with
 // [NewPassword]; it is safe for concurrent use.
 type Password struct {
-	ep                 *endpoint
-	username, password string
-	scopes             []string
-	params             url.Values
+	ep       *endpoint
+	username string
+	password secret.String
+	scopes   []string
+	params   url.Values
 }
 
 // NewPassword checks cfg and returns a password-grant source. It does no
@@ -151,9 +151,9 @@ func NewPassword(cfg PasswordConfig) (*Password, error) {
 func (p *Password) Token(ctx context.Context) (*oauth2.Token, error) {
 	form := withParams(p.params)
 	form.Set("username", p.username)
-	form.Set("password", p.password)
+	form.Set("password", p.password.Reveal())
 	setScopes(form, p.scopes)
-	return p.ep.token(ctx, "password", form, p.password)
+	return p.ep.token(ctx, "password", form, p.password.Reveal())
 }
 
 // Refresh returns the next token: with current's refresh token if it has

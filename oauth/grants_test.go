@@ -13,6 +13,7 @@ import (
 	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -21,7 +22,7 @@ func TestClientCredentialsAgainstFakeauth(t *testing.T) {
 	f := setupFake(t, fixedNow)
 	for _, m := range []oauth.AuthMethod{oauth.ClientSecretBasic, oauth.ClientSecretPost, oauth.ClientSecretJWT} {
 		t.Run(string(m), func(t *testing.T) {
-			cc := clientCredentials(t, f.tokenURL(), oauth.ClientAuth{Method: m, ID: f.client.ClientID, Secret: f.client.ClientSecret})
+			cc := clientCredentials(t, f.tokenURL(), oauth.ClientAuth{Method: m, ID: f.client.ClientID, Secret: secret.New(f.client.ClientSecret)})
 			tok, err := cc.Token(bounded(t))
 			if err != nil {
 				t.Fatalf("Token() = %v", err)
@@ -39,7 +40,7 @@ func TestClientCredentialsAgainstFakeauth(t *testing.T) {
 
 func TestPasswordAgainstFakeauth(t *testing.T) {
 	f := setupFake(t, fixedNow)
-	p, err := oauth.NewPassword(oauth.PasswordConfig{TokenURL: f.tokenURL(), Username: testEmail, Password: testPassword,
+	p, err := oauth.NewPassword(oauth.PasswordConfig{TokenURL: f.tokenURL(), Username: testEmail, Password: secret.New(testPassword),
 		Settings: oauth.Settings{Now: fixedNow}})
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +69,7 @@ func newRefresher(t *testing.T, src oauth.Source, clk *fakeclock.Clock, cfg toke
 func TestBadCredentialsAreTriedOnce(t *testing.T) {
 	clk := fakeclock.New(epoch)
 	f := setupFake(t, clk.Now)
-	p, err := oauth.NewPassword(oauth.PasswordConfig{TokenURL: f.tokenURL(), Username: testEmail, Password: "wrong",
+	p, err := oauth.NewPassword(oauth.PasswordConfig{TokenURL: f.tokenURL(), Username: testEmail, Password: secret.New("wrong"),
 		Settings: oauth.Settings{Now: clk.Now}})
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +93,7 @@ func TestBadCredentialsAreTriedOnce(t *testing.T) {
 func TestPasswordLogsInAgainWithoutRefreshToken(t *testing.T) {
 	clk := fakeclock.New(epoch)
 	f := setupFake(t, clk.Now)
-	p, _ := oauth.NewPassword(oauth.PasswordConfig{TokenURL: f.tokenURL(), Username: testEmail, Password: testPassword,
+	p, _ := oauth.NewPassword(oauth.PasswordConfig{TokenURL: f.tokenURL(), Username: testEmail, Password: secret.New(testPassword),
 		Settings: oauth.Settings{Now: clk.Now}})
 	rotated := make(chan *oauth2.Token, 10)
 	r := newRefresher(t, p, clk, tokenrefresh.Config{OnRotate: func(_, n *oauth2.Token) { rotated <- n }})
@@ -125,8 +126,8 @@ func TestPasswordLogsInAgainWithoutRefreshToken(t *testing.T) {
 
 func TestPasswordPrefersRefreshTokenThenLogsIn(t *testing.T) {
 	ts := newTokenServer(t, 400, `{"error":"invalid_grant"}`)
-	p, _ := oauth.NewPassword(oauth.PasswordConfig{TokenURL: ts.URL, Username: "u", Password: "pw-secret-1",
-		Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: "c", Secret: "s"}, Settings: oauth.Settings{Now: fixedNow}})
+	p, _ := oauth.NewPassword(oauth.PasswordConfig{TokenURL: ts.URL, Username: "u", Password: secret.New("pw-secret-1"),
+		Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: "c", Secret: secret.New("s")}, Settings: oauth.Settings{Now: fixedNow}})
 	ts.setHandler(func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		if r.Form.Get("grant_type") == "refresh_token" {
@@ -151,7 +152,7 @@ func TestPasswordPrefersRefreshTokenThenLogsIn(t *testing.T) {
 
 func TestRefreshTokenKeepsOldWhenNoneReturned(t *testing.T) {
 	ts := newTokenServer(t, 200, `{"access_token":"a2","expires_in":60}`)
-	rt, err := oauth.NewRefreshToken(oauth.RefreshTokenConfig{TokenURL: ts.URL, RefreshToken: "r0",
+	rt, err := oauth.NewRefreshToken(oauth.RefreshTokenConfig{TokenURL: ts.URL, RefreshToken: secret.New("r0"),
 		Client: oauth.ClientAuth{Method: oauth.AuthNone, ID: "cli"}, Scopes: []string{"read"}, Settings: oauth.Settings{Now: fixedNow}})
 	if err != nil {
 		t.Fatal(err)

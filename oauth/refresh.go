@@ -5,12 +5,12 @@ import (
 	"errors"
 	"net/url"
 
+	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
 )
 
 // RefreshTokenConfig configures the refresh_token grant (RFC 6749 6) on
-// its own: for a refresh token obtained elsewhere. It holds secrets and
-// prints them as REDACTED.
+// its own: for a refresh token obtained elsewhere.
 type RefreshTokenConfig struct {
 	// TokenURL is the token endpoint. Required.
 	TokenURL string
@@ -21,7 +21,7 @@ type RefreshTokenConfig struct {
 
 	// RefreshToken is the token to start from when Refresh is given no
 	// current token (a first start with nothing stored). Optional.
-	RefreshToken string
+	RefreshToken secret.String
 
 	// Scopes narrow the scope of new tokens (RFC 6749 6). Optional: none
 	// keeps the scope of the grant.
@@ -45,7 +45,7 @@ func (c *RefreshTokenConfig) validate() (*url.URL, error) {
 // [NewRefreshToken]; it is safe for concurrent use.
 type RefreshToken struct {
 	ep      *endpoint
-	initial string
+	initial secret.String
 	scopes  []string
 }
 
@@ -70,7 +70,7 @@ var ErrNoRefreshToken = errors.New("oauth: no refresh token: log in again")
 // sends none, the old one is kept (RFC 6749 6). A refused refresh token
 // gives an [*Error] matching [ErrInvalidGrant], which is permanent.
 func (r *RefreshToken) Refresh(ctx context.Context, current *oauth2.Token) (*oauth2.Token, error) {
-	rt := r.initial
+	rt := r.initial.Reveal()
 	if current != nil && current.RefreshToken != "" {
 		rt = current.RefreshToken
 	}

@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"github.com/golang-jwt/jwt/v5"
 )
 
-var postAuth = oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "app", Secret: "app-secret-value"}
+var postAuth = oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "app", Secret: secret.New("app-secret-value")}
 
 // unsignedJWT returns a JWT-shaped access token with claims; the client
 // never verifies it.

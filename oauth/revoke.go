@@ -16,8 +16,7 @@ const (
 	HintRefreshToken TokenTypeHint = "refresh_token"
 )
 
-// RevocationConfig configures token revocation (RFC 7009). It holds
-// secrets and prints them as REDACTED.
+// RevocationConfig configures token revocation (RFC 7009).
 type RevocationConfig struct {
 	// URL is the revocation endpoint. Required.
 	URL string
@@ -93,7 +92,7 @@ func (r *Revoker) Revoke(ctx context.Context, token string, hint TokenTypeHint) 
 	if err != nil {
 		return err
 	}
-	secrets := []string{token, r.ep.client.Secret, a.assertion}
+	secrets := []string{token, r.ep.client.Secret.Reveal(), a.assertion}
 	ans, err := r.ep.post(ctx, a, secrets)
 	if err != nil {
 		return err

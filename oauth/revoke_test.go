@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
@@ -23,7 +24,7 @@ func newRevoker(t *testing.T, cfg oauth.RevocationConfig) *oauth.Revoker {
 
 func TestRevoke(t *testing.T) {
 	ts := newTokenServer(t, 200, "")
-	r := newRevoker(t, oauth.RevocationConfig{URL: ts.URL + "/revoke", Client: oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "c", Secret: "s3cret"}})
+	r := newRevoker(t, oauth.RevocationConfig{URL: ts.URL + "/revoke", Client: oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "c", Secret: secret.New("s3cret")}})
 	if err := r.Revoke(bounded(t), "rt-value", oauth.HintRefreshToken); err != nil {
 		t.Fatalf("Revoke() = %v", err)
 	}
@@ -35,7 +36,7 @@ func TestRevoke(t *testing.T) {
 
 func TestRevokeAssertionAudienceIsTheTokenEndpoint(t *testing.T) {
 	ts := newTokenServer(t, 200, "")
-	auth := oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: testECKey()}
+	auth := oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: secret.NewSigner(testECKey())}
 	if _, err := oauth.NewRevoker(oauth.RevocationConfig{URL: ts.URL + "/revoke", Client: auth}); err == nil {
 		t.Error("NewRevoker with an assertion and no TokenURL = nil error; want one")
 	}

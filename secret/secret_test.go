@@ -2,6 +2,10 @@ package secret
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -13,11 +17,17 @@ import (
 
 const canary = "canary-7b1f0c2e9d"
 
+var (
+	testKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	keyD       = testKey.D.String() // the private scalar, in the decimal fmt prints
+)
+
 // holder keeps its secrets in unexported fields, where fmt may call no
 // method: the Value's shape alone must keep them out of print.
 type holder struct {
 	s   String
 	t   Token
+	k   Signer
 	ptr *String
 }
 
@@ -29,12 +39,14 @@ type exported struct {
 func TestValuePrintsNoSecret(t *testing.T) {
 	s := New(canary)
 	tok := New(&oauth2.Token{AccessToken: canary, RefreshToken: canary + "r"})
+	key := New(crypto.Signer(testKey))
 	values := map[string]any{
 		"String":           s,
 		"Token":            tok,
 		"*String":          &s,
-		"holder":           holder{s: s, t: tok, ptr: &s},
-		"*holder":          &holder{s: s, t: tok, ptr: &s},
+		"holder":           holder{s: s, t: tok, k: key, ptr: &s},
+		"*holder":          &holder{s: s, t: tok, k: key, ptr: &s},
+		"Signer":           key,
 		"exported":         exported{S: s, T: tok},
 		"*exported":        &exported{S: s, T: tok},
 		"[]holder":         []holder{{s: s, t: tok}},
@@ -43,7 +55,7 @@ func TestValuePrintsNoSecret(t *testing.T) {
 	verbs := []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%X", "%T", "%p"}
 	for name, v := range values {
 		for _, verb := range verbs {
-			if got := fmt.Sprintf(verb, v); strings.Contains(got, canary) {
+			if got := fmt.Sprintf(verb, v); strings.Contains(got, canary) || strings.Contains(got, keyD) {
 				t.Errorf("Sprintf(%q, %s) = %q; holds the secret", verb, name, got)
 			}
 		}
@@ -109,5 +121,24 @@ func TestPrintsRedacted(t *testing.T) {
 	}
 	if b, _ := json.Marshal(exported{S: s}); !bytes.Contains(b, []byte(`"S":"REDACTED"`)) {
 		t.Errorf("json.Marshal = %s; want S as \"REDACTED\"", b)
+	}
+}
+
+func TestUnmarshal(t *testing.T) {
+	var got struct{ S String }
+	if err := json.Unmarshal([]byte(`{"S":"`+canary+`"}`), &got); err != nil || got.S.Reveal() != canary {
+		t.Errorf("json.Unmarshal = %v, %q; want %q", err, got.S.Reveal(), canary)
+	}
+	err := json.Unmarshal([]byte(`{"S":{"x":"`+canary+`"}}`), &got)
+	if err == nil || strings.Contains(err.Error(), canary) {
+		t.Errorf("json.Unmarshal(object into String) = %v; want an error without the input", err)
+	}
+	var s String
+	if err := s.UnmarshalText([]byte(canary)); err != nil || s.Reveal() != canary {
+		t.Errorf("UnmarshalText = %v, %q", err, s.Reveal())
+	}
+	var tok Token
+	if err := tok.UnmarshalText([]byte(canary)); err == nil {
+		t.Error("Token.UnmarshalText succeeded; want a refusal")
 	}
 }

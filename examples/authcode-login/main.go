@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -90,11 +91,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // clientAuth is a confidential client with client_secret_basic when there
 // is a secret, else a public client.
-func clientAuth(id, secret string) oauth.ClientAuth {
-	if secret == "" {
+func clientAuth(id, clientSecret string) oauth.ClientAuth {
+	if clientSecret == "" {
 		return oauth.ClientAuth{Method: oauth.AuthNone, ID: id}
 	}
-	return oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: id, Secret: secret}
+	return oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: id, Secret: secret.New(clientSecret)}
 }
 
 func defaultTokenFile() string {

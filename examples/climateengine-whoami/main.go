@@ -30,6 +30,7 @@ import (
 	"github.com/bearer-go/bearer/climateengine"
 	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 )
 
 func main() {
@@ -74,9 +75,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func credentialsFromEnv(getenv func(string) string) (climateengine.Credentials, error) {
 	creds := climateengine.Credentials{
 		Email:        getenv("CLIMATEENGINE_EMAIL"),
-		Password:     getenv("CLIMATEENGINE_PASSWORD"),
+		Password:     secret.New(getenv("CLIMATEENGINE_PASSWORD")),
 		ClientID:     getenv("CLIMATEENGINE_CLIENT_ID"),
-		ClientSecret: getenv("CLIMATEENGINE_CLIENT_SECRET"),
+		ClientSecret: secret.New(getenv("CLIMATEENGINE_CLIENT_SECRET")),
 	}
 	if creds == (climateengine.Credentials{}) {
 		return creds, errors.New("set CLIMATEENGINE_EMAIL and CLIMATEENGINE_PASSWORD, or CLIMATEENGINE_CLIENT_ID and CLIMATEENGINE_CLIENT_SECRET; or run with -demo")
@@ -113,10 +114,10 @@ func runDemo(ctx context.Context, w io.Writer) error {
 	fmt.Fprintln(w, "demo: fake auth server at", auth.URL)
 
 	fmt.Fprintln(w, "1. password login")
-	if err := whoami(ctx, climateengine.Credentials{Email: email, Password: password}, auth.URL, w); err != nil {
+	if err := whoami(ctx, climateengine.Credentials{Email: email, Password: secret.New(password)}, auth.URL, w); err != nil {
 		return err
 	}
-	c, err := climateengine.NewClient(ctx, climateengine.Credentials{Email: email, Password: password}, climateengine.WithAuthURL(auth.URL))
+	c, err := climateengine.NewClient(ctx, climateengine.Credentials{Email: email, Password: secret.New(password)}, climateengine.WithAuthURL(auth.URL))
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/internal/fakesession"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/secret"
 )
 
 func main() {
@@ -80,7 +81,7 @@ func startServer() (*server, error) {
 func session(user, password string, logger *slog.Logger) login.SessionConfig {
 	return login.SessionConfig{
 		Login:       login.Request{Path: "/login"},
-		Credentials: login.Credentials{Username: user, Password: password},
+		Credentials: login.Credentials{Username: user, Password: secret.New(password)},
 		Logger:      logger,
 	}
 }

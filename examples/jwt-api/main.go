@@ -32,6 +32,7 @@ import (
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/internal/fakejwtapi"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
 )
 
@@ -77,7 +78,7 @@ func run(ctx context.Context, w io.Writer, s settings) error {
 	began := time.Now()
 	cfg := login.TokenConfig{
 		Login:       login.Request{Path: fakejwtapi.PathLogin, UsernameField: "email"},
-		Credentials: login.Credentials{Username: email, Password: password},
+		Credentials: login.Credentials{Username: email, Password: secret.New(password)},
 		Refresh:     login.TokenRequest{Method: http.MethodGet, Path: fakejwtapi.PathGenerateTokens},
 		Logout:      login.TokenRequest{Method: http.MethodGet, Path: fakejwtapi.PathLogout},
 	}

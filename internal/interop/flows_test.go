@@ -8,6 +8,7 @@ import (
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
@@ -25,11 +26,11 @@ func TestClientCredentials(t *testing.T) {
 		name string
 		auth oauth.ClientAuth
 	}{
-		{"client_secret_basic", oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: basicSecret}},
-		{"client_secret_post", oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: postClient, Secret: postSecret}},
-		{"private_key_jwt RS256", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: rsaClient, Key: rsaKey(), KeyID: rsaKeyID}},
-		{"private_key_jwt ES256", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: ecClient, Key: ecKey()}},
-		{"client_secret_jwt (test-side strategy)", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: jwtClient, Secret: jwtSecret}},
+		{"client_secret_basic", oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)}},
+		{"client_secret_post", oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: postClient, Secret: secret.New(postSecret)}},
+		{"private_key_jwt RS256", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: rsaClient, Key: secret.NewSigner(rsaKey()), KeyID: rsaKeyID}},
+		{"private_key_jwt ES256", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: ecClient, Key: secret.NewSigner(ecKey())}},
+		{"client_secret_jwt (test-side strategy)", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: jwtClient, Secret: secret.New(jwtSecret)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,10 +61,10 @@ func TestClientCredentialsRefused(t *testing.T) {
 		name string
 		auth oauth.ClientAuth
 	}{
-		{"wrong basic secret", oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: "wrong"}},
-		{"basic client using post", oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: basicClient, Secret: basicSecret}},
-		{"wrong key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: rsaClient, Key: ecKey()}},
-		{"wrong HS256 secret", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: jwtClient, Secret: "wrong-secret"}},
+		{"wrong basic secret", oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New("wrong")}},
+		{"basic client using post", oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: basicClient, Secret: secret.New(basicSecret)}},
+		{"wrong key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: rsaClient, Key: secret.NewSigner(ecKey())}},
+		{"wrong HS256 secret", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: jwtClient, Secret: secret.New("wrong-secret")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,8 +86,8 @@ func TestClientCredentialsRefused(t *testing.T) {
 func passwordLogin(t *testing.T, s *server, pw string) (*oauth.Password, *oauth2.Token, error) {
 	t.Helper()
 	p, err := oauth.NewPassword(oauth.PasswordConfig{
-		TokenURL: s.tokenURL(), Username: username, Password: pw, Scopes: []string{"read", "offline"},
-		Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: basicSecret},
+		TokenURL: s.tokenURL(), Username: username, Password: secret.New(pw), Scopes: []string{"read", "offline"},
+		Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +122,7 @@ func TestRefreshRotationAndReuseDetection(t *testing.T) {
 		t.Fatal("fosite did not rotate the refresh token")
 	}
 	rt, err := oauth.NewRefreshToken(oauth.RefreshTokenConfig{TokenURL: s.tokenURL(),
-		Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: basicSecret}})
+		Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestRefresherPersistsRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	rt, err := oauth.NewRefreshToken(oauth.RefreshTokenConfig{TokenURL: s.tokenURL(),
-		Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: basicSecret}})
+		Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +220,7 @@ func TestRevocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	rev, err := oauth.NewRevoker(oauth.RevocationConfig{URL: s.revokeURL(),
-		Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: basicSecret}})
+		Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,13 +232,13 @@ func TestRevocation(t *testing.T) {
 		t.Fatalf("Password.Refresh() after revocation = %v; want a new login", err)
 	}
 	rt, _ := oauth.NewRefreshToken(oauth.RefreshTokenConfig{TokenURL: s.tokenURL(),
-		Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: basicSecret}})
+		Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)}})
 	if _, err := rt.Refresh(bounded(t), tok); !errors.Is(err, oauth.ErrInvalidGrant) {
 		t.Errorf("Refresh() with a revoked refresh token = %v; want invalid_grant", err)
 	}
 	// Revoking with a private_key_jwt assertion: its audience is the token endpoint.
 	keyRev, err := oauth.NewRevoker(oauth.RevocationConfig{URL: s.revokeURL(), TokenURL: s.tokenURL(),
-		Client: oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: rsaClient, Key: rsaKey(), KeyID: rsaKeyID}})
+		Client: oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: rsaClient, Key: secret.NewSigner(rsaKey()), KeyID: rsaKeyID}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@
 package redact
 
 import (
+	"fmt"
+	"io"
 	"net/url"
 	"strings"
 )
@@ -80,4 +82,13 @@ func URL(u *url.URL, secrets ...string) string {
 	c.Fragment = ""
 	c.RawFragment = ""
 	return String(c.String(), secrets...)
+}
+
+// Opaque prints a value of a type that holds secrets and state in motion
+// (a client, a Refresher) as its type name alone, whatever the verb:
+// fmt then never walks its fields, which would race with the goroutines
+// that change them. Such types have a one-line Format method that calls
+// it.
+func Opaque(f fmt.State, typeName string) {
+	io.WriteString(f, typeName+"{"+Placeholder+"}")
 }
