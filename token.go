@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
 )
 
@@ -34,20 +35,19 @@ func (f TokenSourceFunc) Token(ctx context.Context) (*oauth2.Token, error) { ret
 // tokens that never change, and for tests. It cannot refresh, so it does not
 // implement [Invalidator]. It prints as REDACTED.
 func StaticToken(accessToken string) TokenSource {
-	return staticSource{tok: &oauth2.Token{AccessToken: accessToken, TokenType: "Bearer"}}
+	return staticSource{tok: secret.New(&oauth2.Token{AccessToken: accessToken, TokenType: "Bearer"})}
 }
 
-type staticSource struct{ tok *oauth2.Token }
+// staticSource holds its token as a secret, so it prints as REDACTED
+// however it is printed.
+type staticSource struct{ tok secret.Token }
 
 func (s staticSource) Token(context.Context) (*oauth2.Token, error) {
-	if s.tok.AccessToken == "" {
-		return nil, errors.New("bearer: static token is empty")
+	if t := s.tok.Reveal(); t.AccessToken != "" {
+		return t, nil
 	}
-	return s.tok, nil
+	return nil, errors.New("bearer: static token is empty")
 }
-
-func (staticSource) String() string   { return "bearer.StaticToken(REDACTED)" }
-func (staticSource) GoString() string { return "bearer.StaticToken(REDACTED)" }
 
 // FromOAuth2 adapts an [oauth2.TokenSource], such as one from
 // clientcredentials.Config or google.DefaultTokenSource, to a [TokenSource].
