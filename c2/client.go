@@ -184,6 +184,14 @@ func (c *Client) Token(ctx context.Context) (*oauth2.Token, error) {
 	return c.tokens.Token(ctx)
 }
 
+// Invalidate tells the client that a server rejected rejected with a 401,
+// as [bearer.Invalidator] asks: if it is still the current token, the
+// client replaces it (with a shared store it reloads the store first,
+// since another process has most likely rotated it). It makes a Client a
+// token source for a bearer.Transport that replays a request once after
+// a 401, as the Client's own requests do.
+func (c *Client) Invalidate(rejected *oauth2.Token) { c.tokens.Invalidate(rejected) }
+
 // Status reports whether the token is being kept alive: last and next
 // rotation, consecutive failures, the last error (without token values),
 // and whether the failure is permanent, in which case a new token must be
