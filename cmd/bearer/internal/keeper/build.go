@@ -1,0 +1,138 @@
+package keeper
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+
+	"github.com/bearer-go/bearer/cmd/bearer/internal/config"
+	"github.com/bearer-go/bearer/internal/redact"
+	"github.com/bearer-go/bearer/tokenrefresh"
+)
+
+// Options are what every Keeper shares.
+type Options struct {
+	// Logger receives the sources' logs. Required.
+	Logger *slog.Logger
+	// Secrets is the registry of every secret the command has seen: the
+	// configured ones and each token. Required.
+	Secrets *redact.Registry
+}
+
+// Build starts keeping the token name alive as t configures it. ctx bounds
+// the start only (the store's first load).
+func Build(ctx context.Context, name string, t *config.Token, o Options) (*Keeper, error) {
+	for _, s := range []config.Secret{t.Token, t.ClientSecret, t.RefreshToken, t.Password, t.StorePassword} {
+		o.Secrets.Add(s.Value.Reveal())
+	}
+	k := &Keeper{name: name, kind: t.Source, secrets: o.Secrets, log: o.Logger.With("token", name),
+		refreshed: make(chan struct{}, 1)}
+	if t.Out != "" {
+		k.out = &tokenFile{path: t.Out, log: k.log}
+	}
+	store, err := k.openStore(t)
+	if err != nil {
+		return nil, fmt.Errorf("[tokens.%s]: %w", name, err)
+	}
+	if err := k.start(ctx, t, store); err != nil {
+		k.Close()
+		return nil, fmt.Errorf("[tokens.%s]: %s", name, k.secrets.Redact(err.Error()))
+	}
+	return k, nil
+}
+
+// start builds the source of t's kind.
+func (k *Keeper) start(ctx context.Context, t *config.Token, store tokenrefresh.Store) error {
+	switch t.Source {
+	case config.C2:
+		return k.startC2(ctx, t, store)
+	case config.ClientCredentials, config.RefreshToken, config.AuthCode, config.Device, config.ClimateEngine:
+		return k.startOAuth(ctx, t, store)
+	case config.LoginToken:
+		return k.startLogin(ctx, t, store)
+	}
+	return fmt.Errorf("source %q is unknown", t.Source)
+}
+
+// openStore opens t's store, or returns nil for none (memory only). Its
+// release is the Keeper's last closer.
+func (k *Keeper) openStore(t *config.Token) (tokenrefresh.Store, error) {
+	return OpenStore(t, func(release func()) {
+		k.closers = append(k.closers, func() error { release(); return nil })
+	})
+}
+
+// OpenStore opens t's store (nil if it has none) and hands the function
+// that releases it to onRelease, to call once its users are closed.
+func OpenStore(t *config.Token, onRelease func(func())) (tokenrefresh.Store, error) {
+	if t.Store == "" {
+		return nil, nil
+	}
+	spec, err := parseStore(t.Store)
+	if err != nil {
+		return nil, err
+	}
+	store, release, err := spec.open(t.StorePassword.Value)
+	if err != nil {
+		return nil, err
+	}
+	onRelease(release)
+	return store, nil
+}
+
+// DescribeStore describes t's store for logs and messages, without a
+// password.
+func DescribeStore(t *config.Token) string {
+	if t.Store == "" {
+		return "memory"
+	}
+	spec, err := parseStore(t.Store)
+	if err != nil {
+		return "invalid"
+	}
+	return spec.String()
+}
+
+// setUpstream sets where the proxy forwards: t.Upstream, else def.
+func (k *Keeper) setUpstream(t *config.Token, def string) error {
+	raw := t.Upstream
+	if raw == "" {
+		raw = def
+	}
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("upstream is not a URL")
+	}
+	k.upstream = u
+	return nil
+}
+
+// closeFirst puts c before the closers already registered: a source must
+// stop before its store is released.
+func (k *Keeper) closeFirst(c func() error) {
+	k.closers = append([]func() error{c}, k.closers...)
+}
+
+// lostSignal is a channel closed once, when a source fails for good.
+type lostSignal struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func newLostSignal() *lostSignal { return &lostSignal{ch: make(chan struct{})} }
+
+// watch wraps f so that a permanent failure closes the channel.
+func (l *lostSignal) watch(f tokenrefresh.RefreshFunc) tokenrefresh.RefreshFunc {
+	return func(ctx context.Context, cur *oauth2Token) (*oauth2Token, error) {
+		tok, err := f(ctx, cur)
+		if err != nil && tokenrefresh.IsPermanent(err) {
+			l.once.Do(func() { close(l.ch) })
+		}
+		return tok, err
+	}
+}
