@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/bearer-go/bearer/cmd/bearer/internal/config"
+	"github.com/bearer-go/bearer/cmd/bearer/internal/keeper"
+	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/tokenrefresh"
+)
+
+// saveTimeout bounds the save of a token a person just got: a store that
+// has not taken a few hundred bytes in 30 s is down.
+const saveTimeout = 30 * time.Second
+
+// loginCmd signs a person in for the token NAME (the authorization code
+// flow, in a browser) and saves the token to its store, where a running
+// serve adopts it.
+func loginCmd(ctx context.Context, e env) error {
+	fs := flag.NewFlagSet("bearer login", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	cfgFlag := configFlag(fs)
+	noBrowser := fs.Bool("no-browser", false, "print the address to open instead of opening a browser")
+	if err := fs.Parse(e.args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: bearer login NAME: name one token", errUsage)
+	}
+	cfg, err := loadConfig(*cfgFlag, e)
+	if err != nil {
+		return err
+	}
+	t, err := tokenConfig(cfg, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	switch t.Source {
+	case config.AuthCode:
+	case config.Device:
+		return fmt.Errorf("%s: the device grant is not in this version of package oauth: use an authcode source", fs.Arg(0))
+	default:
+		return fmt.Errorf("%s has a %s source, which needs no person to sign in: bearer login is for authcode sources", fs.Arg(0), t.Source)
+	}
+	return loginAuthCode(ctx, e, fs.Arg(0), t, *noBrowser)
+}
+
+// loginAuthCode runs the flow and saves its token.
+func loginAuthCode(ctx context.Context, e env, name string, t *config.Token, noBrowser bool) error {
+	var opener func(context.Context, string) error
+	if noBrowser {
+		opener = func(context.Context, string) error { return fmt.Errorf("no browser") }
+	}
+	flow, err := keeper.NewAuthCode(t, opener, e.stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "Signing in for %s: finish in the browser (waiting up to %v).\n", name, oauth.DefaultLoginTimeout)
+	tok, err := flow.Login(ctx)
+	if err != nil {
+		return err
+	}
+	var release func()
+	store, err := keeper.OpenStore(t, func(r func()) { release = r })
+	if err != nil {
+		return err
+	}
+	defer release()
+	sctx, cancel := context.WithTimeout(context.Background(), saveTimeout)
+	defer cancel()
+	if err := store.Save(sctx, &tokenrefresh.Entry{Token: tok, Obtained: time.Now()}); err != nil {
+		return fmt.Errorf("signed in, but saving the token failed (sign in again): %w", err)
+	}
+	fmt.Fprintf(e.stderr, "Signed in: the token of %s is saved in %s; a running serve takes it up.\n", name, keeper.DescribeStore(t))
+	return nil
+}
