@@ -17,7 +17,7 @@ import (
 type c2env struct {
 	fake      *fakec2.Server
 	srv       *httptest.Server
-	token     string    // the issued token
+	token     string         // the issued token
 	rotations chan time.Time // when each rotation was applied
 	dir       string
 }
@@ -83,4 +83,3 @@ func (e *c2env) config(t *testing.T, server string, extra ...string) string {
 	}
 	return path
 }
-
