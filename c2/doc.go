@@ -59,6 +59,7 @@
 //		log.Printf("ask the C2 team for: %s", perm.Permission)
 //	}
 //
-// Programs in other languages can have the examples/c2-keepalive sidecar
-// keep a token alive in a file for them.
+// Programs in other languages can have the bearer command (cmd/bearer)
+// keep a token alive for them: bearer serve serves it on a local endpoint,
+// through an authenticating proxy, and in a file.
 package c2

@@ -112,6 +112,8 @@ func (l *legacyFlags) check(set map[string]bool) error {
 	switch {
 	case l.out == "" && !l.demo:
 		return errors.New("-out is required: the file the program reads the token from")
+	case l.interval <= 0:
+		return errors.New("-interval must be positive, and below the hour an unused C2 token lives")
 	case l.rotations < 0:
 		return errors.New("-rotations must not be negative")
 	case set["store"] && set["state"]:

@@ -135,7 +135,8 @@ func (t *Token) validateSource() error {
 	}
 	switch t.Source {
 	case C2:
-		return need(t.Token.Set(), "token_file (or token_env): the token issued at {api_root}/charon/tokens/issue")
+		return errors.Join(need(t.Token.Set(), "token_file (or token_env): the token issued at {api_root}/charon/tokens/issue"),
+			need(!t.Interval.Set || t.Interval.Duration > 0, "a positive interval, below the hour an unused token lives"))
 	case ClientCredentials:
 		return errors.Join(need(t.TokenURL != "", "token_url"), need(t.ClientID != "", "client_id"))
 	case RefreshToken:
