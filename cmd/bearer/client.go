@@ -48,8 +48,8 @@ type serveClient struct {
 	where string // for messages: unix:PATH or ADDR
 }
 
-// newServeClient reaches the serve s describes: its socket if it has one,
-// else its TCP address with the key.
+// newServeClient reaches the serve s describes: its socket if it has one
+// (the socket's permissions let us in), else its TCP address with the key.
 func newServeClient(s config.Server) (*serveClient, error) {
 	c := &serveClient{hc: &http.Client{Timeout: askTimeout}}
 	switch {

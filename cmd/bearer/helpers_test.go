@@ -231,3 +231,13 @@ func lines(s string) []string {
 	}
 	return out
 }
+
+// readFile returns the file's content, or fails the test.
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}

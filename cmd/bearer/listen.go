@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -16,13 +17,16 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/cmd/bearer/internal/config"
+	"github.com/bearer-go/bearer/cmd/bearer/internal/server"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
-// listeners are where serve serves.
+// listeners are where serve serves: a TCP port, guarded by the key, and
+// a Unix socket, guarded by its permissions.
 type listeners struct {
-	ls     []net.Listener
-	socket string // the Unix socket's path, removed by close; "" if none
+	tcp    net.Listener // nil if none
+	unix   net.Listener // nil if none
+	socket string       // the Unix socket's path, removed by close; "" if none
 }
 
 // openListeners opens the socket and the TCP address of s, and reads (or
@@ -48,7 +52,7 @@ func openListeners(s config.Server, allowRemote bool, log *slog.Logger) (*listen
 		if err != nil {
 			return nil, nil, err
 		}
-		out.ls = append(out.ls, l)
+		out.tcp = l
 		log.Info("serving on TCP; callers send the key from the key file in the Bearer-Proxy-Key header", "listen", l.Addr().String(), "key_file", s.KeyFile)
 	}
 	if s.Socket != "" {
@@ -57,7 +61,7 @@ func openListeners(s config.Server, allowRemote bool, log *slog.Logger) (*listen
 			out.close()
 			return nil, nil, err
 		}
-		out.ls, out.socket = append(out.ls, l), s.Socket
+		out.unix, out.socket = l, s.Socket
 		log.Info("serving on a Unix socket", "socket", s.Socket, "mode", fmt.Sprintf("%04o", s.Mode()))
 	}
 	return out, key, nil
@@ -126,21 +130,41 @@ func readOrCreateKey(path string, log *slog.Logger) ([]byte, error) {
 	return key, nil
 }
 
-// serve serves srv on every listener; the channel is closed once all
-// have stopped.
-func (l *listeners) serve(srv *http.Server) <-chan struct{} {
-	done := make(chan struct{})
+// serve serves h on every listener, with the key on TCP, and returns
+// the function that shuts them down: requests in flight get grace to
+// finish, then their connections are closed.
+func (l *listeners) serve(h *server.Server, key []byte, log *slog.Logger) (shutdown func(grace time.Duration)) {
+	var srvs []*http.Server
 	var wg sync.WaitGroup
-	for _, ln := range l.ls {
-		wg.Go(func() { srv.Serve(ln) })
+	for _, p := range []struct {
+		ln  net.Listener
+		key []byte
+	}{{l.tcp, key}, {l.unix, nil}} {
+		if p.ln == nil {
+			continue
+		}
+		srv := &http.Server{Handler: h.Handler(p.key), ReadHeaderTimeout: readHeaderTimeout,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		srvs = append(srvs, srv)
+		wg.Go(func() { srv.Serve(p.ln) })
 	}
-	go func() { wg.Wait(); close(done) }()
-	return done
+	return func(grace time.Duration) {
+		ctx, cancel := context.WithTimeout(context.Background(), grace)
+		defer cancel()
+		for _, srv := range srvs {
+			if srv.Shutdown(ctx) != nil {
+				srv.Close()
+			}
+		}
+		wg.Wait()
+	}
 }
 
-// close closes every listener (the server's Shutdown does too).
+// close closes every listener (the servers' Shutdown does too).
 func (l *listeners) close() {
-	for _, ln := range l.ls {
-		ln.Close()
+	for _, ln := range []net.Listener{l.tcp, l.unix} {
+		if ln != nil {
+			ln.Close()
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
@@ -120,17 +119,8 @@ func serveConfig(ctx context.Context, cfg *config.Config, f *serveFlags, reg *re
 		return err
 	}
 	defer closeKeepers(keepers, log)
-	srv := &http.Server{Handler: server.New(keepers, key, log).Handler(), ReadHeaderTimeout: readHeaderTimeout,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	served := ls.serve(srv)
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		defer cancel()
-		if srv.Shutdown(sctx) != nil {
-			srv.Close()
-		}
-		<-served
-	}()
+	shutdown := ls.serve(server.New(keepers, log), key, log)
+	defer shutdown(shutdownGrace)
 	initial := writeInitial(ctx, keepers, log)
 	defer initial.Wait()
 	return watch(ctx, keepers, f.legacy.rotations, log)

@@ -50,6 +50,9 @@ func status(ctx context.Context, e env) error {
 		Tokens  []keeper.Status `json:"tokens"`
 	}
 	if _, err := c.get(ctx, "/healthz", &h, http.StatusServiceUnavailable); err != nil {
+		if errors.Is(err, errNotServing) {
+			return fmt.Errorf("%w: start bearer serve", err)
+		}
 		return err
 	}
 	printStatus(e.stdout, h.Tokens, time.Now())

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -26,6 +27,12 @@ type Options struct {
 func Build(ctx context.Context, name string, t *config.Token, o Options) (*Keeper, error) {
 	for _, s := range []config.Secret{t.Token, t.ClientSecret, t.RefreshToken, t.Password, t.StorePassword} {
 		o.Secrets.Add(s.Value.Reveal())
+	}
+	if t.ClientSecret.Set() {
+		// The client_secret_basic header (RFC 6749 2.3.1), which a server
+		// may echo in an error: the registry's base64 form is of the
+		// secret alone.
+		o.Secrets.Add(base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(t.ClientID) + ":" + url.QueryEscape(t.ClientSecret.Value.Reveal()))))
 	}
 	k := &Keeper{name: name, kind: t.Source, secrets: o.Secrets, log: o.Logger.With("token", name),
 		refreshed: make(chan struct{}, 1)}

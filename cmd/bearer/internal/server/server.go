@@ -32,16 +32,14 @@ const tokenWait = 30 * time.Second
 type Server struct {
 	keepers map[string]*keeper.Keeper
 	names   []string
-	key     []byte // nil: no key needed
 	log     *slog.Logger
 	proxies map[string]http.Handler
 	stats   map[string]*counters
 }
 
-// New returns a server for keepers. key, if not empty, must be sent in
-// [KeyHeader] with every request.
-func New(keepers []*keeper.Keeper, key []byte, log *slog.Logger) *Server {
-	s := &Server{keepers: map[string]*keeper.Keeper{}, key: key, log: log,
+// New returns a server for keepers.
+func New(keepers []*keeper.Keeper, log *slog.Logger) *Server {
+	s := &Server{keepers: map[string]*keeper.Keeper{}, log: log,
 		proxies: map[string]http.Handler{}, stats: map[string]*counters{}}
 	for _, k := range keepers {
 		s.keepers[k.Name()] = k
@@ -54,22 +52,27 @@ func New(keepers []*keeper.Keeper, key []byte, log *slog.Logger) *Server {
 	return s
 }
 
-// Handler returns the routes, guarded by the key.
-func (s *Server) Handler() http.Handler {
+// Handler returns the routes. With a key, every request must send it in
+// [KeyHeader] (for a TCP port); without, the listener guards them (a Unix
+// socket's permissions).
+func (s *Server) Handler(key []byte) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/tokens/{name}", s.serveToken)
 	mux.HandleFunc("GET /healthz", s.serveHealth)
 	mux.HandleFunc("GET /metrics", s.serveMetrics)
 	mux.HandleFunc("/{name}/{rest...}", s.serveProxy)
-	return s.guard(mux)
+	if len(key) == 0 {
+		return mux
+	}
+	return guard(mux, key)
 }
 
 // guard refuses requests without the key. /healthz and /metrics also take
 // it as "Authorization: Bearer KEY", which Prometheus can send from a
 // file (its authorization.credentials_file).
-func (s *Server) guard(next http.Handler) http.Handler {
+func guard(next http.Handler, key []byte) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(s.key) > 0 && !s.keyOK(r) {
+		if !keyOK(r, key) {
 			writeError(w, http.StatusUnauthorized, "unauthorized",
 				"send the key from the server's key_file in the "+KeyHeader+" header")
 			return
@@ -78,12 +81,12 @@ func (s *Server) guard(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) keyOK(r *http.Request) bool {
+func keyOK(r *http.Request, key []byte) bool {
 	got := r.Header.Get(KeyHeader)
 	if got == "" && (r.URL.Path == "/healthz" || r.URL.Path == "/metrics") {
 		got, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	}
-	return subtle.ConstantTimeCompare([]byte(got), s.key) == 1
+	return subtle.ConstantTimeCompare([]byte(got), key) == 1
 }
 
 // tokenJSON is the answer of GET /v1/tokens/NAME, shaped like an RFC 6749
