@@ -36,12 +36,8 @@ func openListeners(s config.Server, allowRemote bool, log *slog.Logger) (*listen
 	out := &listeners{}
 	var key []byte
 	if s.Listen != "" {
-		if !config.IsLoopback(s.Listen) {
-			if !allowRemote {
-				return nil, nil, fmt.Errorf("listen %s is not a loopback address: the tokens would be served to the network; use 127.0.0.1:PORT, or pass -allow-remote if you mean it", s.Listen)
-			}
-			log.Error("SERVING TOKENS TO THE NETWORK: -allow-remote is set and the listen address is not loopback; anyone who can reach it and holds the key gets the tokens",
-				"listen", s.Listen)
+		if err := checkListen(s.Listen, allowRemote, log); err != nil {
+			return nil, nil, err
 		}
 		k, err := readOrCreateKey(s.KeyFile, log)
 		if err != nil {
@@ -65,6 +61,20 @@ func openListeners(s config.Server, allowRemote bool, log *slog.Logger) (*listen
 		log.Info("serving on a Unix socket", "socket", s.Socket, "mode", fmt.Sprintf("%04o", s.Mode()))
 	}
 	return out, key, nil
+}
+
+// checkListen refuses a TCP address that is not loopback, unless
+// allowRemote: then it says loudly that the tokens go to the network.
+func checkListen(addr string, allowRemote bool, log *slog.Logger) error {
+	if config.IsLoopback(addr) {
+		return nil
+	}
+	if !allowRemote {
+		return fmt.Errorf("listen %s is not a loopback address: the tokens would be served to the network; use 127.0.0.1:PORT, or pass -allow-remote if you mean it", addr)
+	}
+	log.Error("SERVING TOKENS TO THE NETWORK: -allow-remote is set and the listen address is not loopback; anyone who can reach it and holds the key gets the tokens",
+		"listen", addr)
+	return nil
 }
 
 // listenUnix listens on a Unix socket at path with mode. A socket left by

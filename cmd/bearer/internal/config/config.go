@@ -143,6 +143,10 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // namePattern is what a token's name may be: it is a URL path segment.
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
 
+// reserved are the names of the endpoint's own routes, which a token's
+// proxy path /NAME/ would shadow.
+var reserved = map[string]bool{"v1": true, "healthz": true, "metrics": true}
+
 // Load reads and checks the configuration at path. Its errors never quote
 // a secret: TOML syntax errors name a line, not its text.
 func Load(path string, getenv func(string) string) (*Config, error) {
@@ -197,7 +201,8 @@ func Parse(r io.Reader, name string, getenv func(string) string) (*Config, error
 func syntaxError(err error) string {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
-		return fmt.Sprintf("not valid TOML at line %d, column %d", pe.Position.Line, pe.Position.Col)
+		return fmt.Sprintf("not valid TOML, or a value of the wrong kind (a duration not like 55m, a number for a string), at line %d, column %d",
+			pe.Position.Line, pe.Position.Col)
 	}
 	return "not valid TOML, or a value of the wrong type (a number where a string belongs, or the reverse)"
 }
@@ -223,6 +228,9 @@ func (c *Config) Validate() error {
 	for _, name := range c.Names() {
 		if !namePattern.MatchString(name) {
 			return fmt.Errorf("config: token name %q: use letters, digits, '-', '_' and '.', starting with a letter or digit", name)
+		}
+		if reserved[name] {
+			return fmt.Errorf("config: token name %q is reserved: the endpoint serves /%s itself; choose another", name, name)
 		}
 		if err := c.Tokens[name].validate(); err != nil {
 			return fmt.Errorf("config: [tokens.%s]: %w", name, err)
