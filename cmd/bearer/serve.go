@@ -42,6 +42,7 @@ type serveFlags struct {
 	listen      string
 	keyFile     string
 	legacy      legacyFlags
+	legacyMode  bool // one C2 token from the legacy flags
 }
 
 func parseServeFlags(e env) (*serveFlags, *flag.FlagSet, error) {
@@ -72,7 +73,7 @@ func serve(ctx context.Context, e env) error {
 	reg := &redact.Registry{}
 	var cfg *config.Config
 	var demo *demo
-	if f.legacy.used(fs) {
+	if f.legacyMode = f.legacy.used(fs); f.legacyMode {
 		cfg, demo, err = f.legacy.config(fs, e, logx.New(e.stderr, "", reg))
 		if demo != nil {
 			defer demo.close()
@@ -123,7 +124,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, f *serveFlags, reg *re
 	defer shutdown(shutdownGrace)
 	initial := writeInitial(ctx, keepers, log)
 	defer initial.Wait()
-	return watch(ctx, keepers, f.legacy.rotations, log)
+	return watch(ctx, keepers, f.legacyMode, f.legacy.rotations, log)
 }
 
 // startKeepers starts every token, in name order; on an error it closes
@@ -180,24 +181,42 @@ func writeInitial(ctx context.Context, keepers []*keeper.Keeper, log *slog.Logge
 	return &wg
 }
 
-// watch waits until ctx ends, or, for a single token, until it is lost
-// or has been refreshed rotations times (0: never).
-func watch(ctx context.Context, keepers []*keeper.Keeper, rotations int, log *slog.Logger) error {
-	var lost <-chan struct{}
+// watch waits until ctx ends, logging each token that is lost for good.
+// With exitOnLost (one C2 token, as c2-keepalive ran), a lost token ends
+// serve with an error instead; with rotations > 0 and one token, serve
+// ends once the token has been refreshed that many times.
+func watch(ctx context.Context, keepers []*keeper.Keeper, exitOnLost bool, rotations int, log *slog.Logger) error {
+	lost := make(chan *keeper.Keeper, len(keepers))
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, k := range keepers {
+		wg.Go(func() {
+			select {
+			case <-k.Lost():
+				lost <- k
+			case <-wctx.Done():
+			}
+		})
+	}
 	var refreshed <-chan struct{}
-	if len(keepers) == 1 {
-		lost, refreshed = keepers[0].Lost(), keepers[0].Refreshed()
+	if len(keepers) == 1 && rotations > 0 {
+		refreshed = keepers[0].Refreshed()
 	}
 	for {
 		select {
 		case <-ctx.Done():
 			log.Info("stopping: the tokens stay in their stores for the next start")
 			return nil
-		case <-lost:
-			k := keepers[0]
-			return fmt.Errorf("the token %s is lost: %s", k.Name(), k.Status().LastError)
+		case k := <-lost:
+			msg := lostMessage(k)
+			if exitOnLost {
+				return errors.New(msg)
+			}
+			log.Error(msg + "; serve goes on, and /healthz reports it")
 		case <-refreshed:
-			if rotations > 0 && keepers[0].Refreshes() >= int64(rotations) {
+			if keepers[0].Refreshes() >= int64(rotations) {
 				log.Info("done", "refreshes", keepers[0].Refreshes())
 				return nil
 			}
@@ -205,6 +224,11 @@ func watch(ctx context.Context, keepers []*keeper.Keeper, rotations int, log *sl
 	}
 }
 
-// errNoListener is returned when a serve would have nothing to serve on
-// and nothing to write.
-var errNoListener = errors.New("nothing to serve on: set [server] socket or listen, or give a token an out file")
+// lostMessage says that k's token is lost, why, and what to do.
+func lostMessage(k *keeper.Keeper) string {
+	msg := fmt.Sprintf("the token %s is lost: %s", k.Name(), k.Status().LastError)
+	if k.Kind() == config.AuthCode || k.Kind() == config.Device {
+		msg += "; sign in with: bearer login " + k.Name()
+	}
+	return msg
+}

@@ -96,7 +96,10 @@ func relative(t, now time.Time) string {
 		return "-"
 	}
 	d := t.Sub(now).Round(time.Second)
-	if d < 0 {
+	switch {
+	case d == 0:
+		return "now"
+	case d < 0:
 		return (-d).String() + " ago"
 	}
 	return "in " + d.String()

@@ -100,8 +100,9 @@ func (k *Keeper) Invalidate(rejected *oauth2.Token) {
 }
 
 // Lost returns a channel closed when the token is lost for good (revoked,
-// refused credentials): only a person can fix it. It is nil, never
-// closed, for a source that cannot tell; Status().Permanent then says it.
+// refused credentials): only a person can fix it, and Status().Lost says
+// so until a token is adopted from the store (a bearer login). It is nil,
+// never closed, for a source that cannot tell; Status().Lost then says it.
 func (k *Keeper) Lost() <-chan struct{} { return k.lost }
 
 // Refreshes counts the new tokens published since the Keeper started.
@@ -177,14 +178,7 @@ type Status struct {
 // Status reports the token's health.
 func (k *Keeper) Status() Status {
 	st := k.src.Status()
-	lost := st.Permanent
-	if k.lost != nil {
-		select {
-		case <-k.lost:
-			lost = true
-		default:
-		}
-	}
+	lost := st.Permanent // a token adopted from the store after a loss clears it
 	return Status{
 		Name: k.name, Source: k.kind,
 		Healthy: st.Healthy && !lost, Valid: st.Valid, Lost: lost,
