@@ -86,6 +86,7 @@ func serve(ctx context.Context, e env) error {
 	}
 	f.override(&cfg.Server)
 	log := logx.New(e.stderr, cfg.Server.LogFormat, reg)
+	keeper.LogRedisTo(log)
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}

@@ -51,7 +51,9 @@ func token(ctx context.Context, e env) error {
 	}
 	fmt.Fprintf(e.stderr, "bearer: no serve answers; running the %s source of %s once (store: %s)\n", t.Source, name, keeper.DescribeStore(t))
 	reg := &redact.Registry{}
-	tok, err := runOnce(ctx, name, t, logx.New(e.stderr, cfg.Server.LogFormat, reg), reg)
+	log := logx.New(e.stderr, cfg.Server.LogFormat, reg)
+	keeper.LogRedisTo(log)
+	tok, err := runOnce(ctx, name, t, log, reg)
 	if err != nil {
 		return err
 	}

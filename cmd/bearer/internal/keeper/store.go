@@ -1,7 +1,9 @@
 package keeper
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -126,3 +128,16 @@ func (s *storeSpec) open(password secret.String) (tokenrefresh.Store, func(), er
 	}
 	return store, func() { rdb.Close() }, nil
 }
+
+// redisLogger sends go-redis's own messages (a pool that cannot dial) to
+// the command's structured, redacting log instead of its plain stderr
+// lines.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.Warn("redis: " + fmt.Sprintf(format, v...))
+}
+
+// LogRedisTo makes go-redis log through log. go-redis has one logger per
+// process; the command sets it once, at start.
+func LogRedisTo(log *slog.Logger) { redis.SetLogger(redisLogger{log}) }
