@@ -77,4 +77,3 @@ func TestParseStoreErrors(t *testing.T) {
 		}
 	}
 }
-
