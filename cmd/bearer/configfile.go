@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/bearer-go/bearer/cmd/bearer/internal/config"
+	"github.com/bearer-go/bearer/cmd/bearer/internal/keeper"
+	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
 // configFlag adds -config to fs.
@@ -56,4 +58,30 @@ func tokenConfig(cfg *config.Config, name string) (*config.Token, error) {
 		return nil, fmt.Errorf("no token %q in the configuration: it has %v", name, cfg.Names())
 	}
 	return t, nil
+}
+
+// parseNamed parses the flags of a command that takes one token name:
+// -config, those register adds, and the name.
+func parseNamed(e env, cmd string, register func(*flag.FlagSet)) (cfgPath, name string, err error) {
+	fs := flag.NewFlagSet("bearer "+cmd, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	cfgFlag := configFlag(fs)
+	if register != nil {
+		register(fs)
+	}
+	if err := fs.Parse(e.args); err != nil {
+		return "", "", err
+	}
+	if fs.NArg() != 1 {
+		return "", "", fmt.Errorf("%w: bearer %s NAME: name one token", errUsage, cmd)
+	}
+	return *cfgFlag, fs.Arg(0), nil
+}
+
+// openStore opens t's store and returns the function that releases it
+// (which does nothing for a file store).
+func openStore(t *config.Token) (tokenrefresh.Store, func(), error) {
+	release := func() {}
+	store, err := keeper.OpenStore(t, func(r func()) { release = r })
+	return store, release, err
 }

@@ -20,32 +20,29 @@ const saveTimeout = 30 * time.Second
 // flow, in a browser) and saves the token to its store, where a running
 // serve adopts it.
 func loginCmd(ctx context.Context, e env) error {
-	fs := flag.NewFlagSet("bearer login", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	cfgFlag := configFlag(fs)
-	noBrowser := fs.Bool("no-browser", false, "print the address to open instead of opening a browser")
-	if err := fs.Parse(e.args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: bearer login NAME: name one token", errUsage)
-	}
-	cfg, err := loadConfig(*cfgFlag, e)
+	var noBrowser bool
+	cfgPath, name, err := parseNamed(e, "login", func(fs *flag.FlagSet) {
+		fs.BoolVar(&noBrowser, "no-browser", false, "print the address to open instead of opening a browser")
+	})
 	if err != nil {
 		return err
 	}
-	t, err := tokenConfig(cfg, fs.Arg(0))
+	cfg, err := loadConfig(cfgPath, e)
+	if err != nil {
+		return err
+	}
+	t, err := tokenConfig(cfg, name)
 	if err != nil {
 		return err
 	}
 	switch t.Source {
 	case config.AuthCode:
 	case config.Device:
-		return fmt.Errorf("%s: the device grant is not in this version of package oauth: use an authcode source", fs.Arg(0))
+		return fmt.Errorf("%s: the device grant is not in this version of package oauth: use an authcode source", name)
 	default:
-		return fmt.Errorf("%s has a %s source, which needs no person to sign in: bearer login is for authcode sources", fs.Arg(0), t.Source)
+		return fmt.Errorf("%s has a %s source, which needs no person to sign in: bearer login is for authcode sources", name, t.Source)
 	}
-	return loginAuthCode(ctx, e, fs.Arg(0), t, *noBrowser)
+	return loginAuthCode(ctx, e, name, t, noBrowser)
 }
 
 // loginAuthCode runs the flow and saves its token.
@@ -63,8 +60,7 @@ func loginAuthCode(ctx context.Context, e env, name string, t *config.Token, noB
 	if err != nil {
 		return err
 	}
-	var release func()
-	store, err := keeper.OpenStore(t, func(r func()) { release = r })
+	store, release, err := openStore(t)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"time"
@@ -24,20 +23,14 @@ const revokeTimeout = 60 * time.Second
 // 7009 revocation for OAuth 2 sources with a revocation_url, the logout
 // request for a login API with a logout_path.
 func revoke(ctx context.Context, e env) error {
-	fs := flag.NewFlagSet("bearer revoke", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	cfgFlag := configFlag(fs)
-	if err := fs.Parse(e.args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: bearer revoke NAME: name one token", errUsage)
-	}
-	cfg, err := loadConfig(*cfgFlag, e)
+	cfgPath, name, err := parseNamed(e, "revoke", nil)
 	if err != nil {
 		return err
 	}
-	name := fs.Arg(0)
+	cfg, err := loadConfig(cfgPath, e)
+	if err != nil {
+		return err
+	}
 	t, err := tokenConfig(cfg, name)
 	if err != nil {
 		return err
@@ -72,8 +65,7 @@ func apiRoot(t *config.Token) string {
 
 // storedToken loads the token t's store holds.
 func storedToken(ctx context.Context, t *config.Token, reg *redact.Registry) (*tokenrefresh.Entry, func(), error) {
-	release := func() {}
-	store, err := keeper.OpenStore(t, func(r func()) { release = r })
+	store, release, err := openStore(t)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -111,8 +103,7 @@ func revokeOAuth(ctx context.Context, t *config.Token, reg *redact.Registry) err
 
 // logout sends the login API's logout request with the stored token.
 func logout(ctx context.Context, t *config.Token, log *slog.Logger) error {
-	release := func() {}
-	store, err := keeper.OpenStore(t, func(r func()) { release = r })
+	store, release, err := openStore(t)
 	if err != nil {
 		return err
 	}

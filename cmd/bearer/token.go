@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"time"
@@ -22,19 +21,12 @@ const onceTimeout = 60 * time.Second
 // answers, else by running the source once, saving to its store (it says
 // which on stderr).
 func token(ctx context.Context, e env) error {
-	fs := flag.NewFlagSet("bearer token", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	cfgFlag := configFlag(fs)
 	var ep endpointFlags
-	ep.register(fs)
-	if err := fs.Parse(e.args); err != nil {
+	cfgPath, name, err := parseNamed(e, "token", ep.register)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: bearer token NAME: name one token", errUsage)
-	}
-	name := fs.Arg(0)
-	cfg, cfgErr := loadConfig(*cfgFlag, e)
+	cfg, cfgErr := loadConfig(cfgPath, e)
 	srv := ep.server(cfg)
 	if tok, err := askToken(ctx, srv, name); !errors.Is(err, errNotServing) {
 		if err == nil {
