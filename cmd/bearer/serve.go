@@ -121,7 +121,7 @@ func serveConfig(ctx context.Context, cfg *config.Config, f *serveFlags, reg *re
 		return err
 	}
 	defer closeKeepers(keepers, log)
-	if ls.tcp == nil && ls.unix == nil {
+	if ls.tcp == nil && ls.unix == nil && !f.legacyMode {
 		log.Warn("no [server] socket or listen: the tokens are kept alive, and written to their out files, but served nowhere")
 	}
 	shutdown := ls.serve(server.New(keepers, log), key, log)
