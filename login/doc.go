@@ -19,8 +19,8 @@
 //   - [NewTokenClient] logs in for an access token and a refresh token,
 //     read from the answer's fields ([TokenConfig]), and keeps the access
 //     token alive with a tokenrefresh.Refresher: refreshed in the
-//     background before it expires (expires_in, or else the JWT's exp,
-//     read without verifying it), by presenting the refresh token as the
+//     background before it expires (the earlier of expires_in and the
+//     JWT's exp, read without verifying it), by presenting the refresh token as the
 //     API wants it ([TokenRequest]). The server's codes decide what a
 //     rejection means: token-expired refreshes the token, token-invalid
 //     logs in again, each followed by one more try of the request;

@@ -137,10 +137,10 @@ type TokenConfig struct {
 	AccessTokenFields, RefreshTokenFields []string
 
 	// ExpiresInField names the field with the access token's lifetime in
-	// seconds. Optional: empty means "expires_in". Without it, the
-	// expiry is the exp claim of an access token that is a JWT, read
-	// without verifying its signature (the client does not hold the key
-	// and only schedules with it), or else DefaultLifetime.
+	// seconds. Optional: empty means "expires_in". The expiry is the
+	// earlier of it and the exp claim of an access token that is a JWT,
+	// read without verifying its signature (the client does not hold the
+	// key and only schedules with it), or else DefaultLifetime.
 	ExpiresInField string
 
 	// DefaultLifetime is the lifetime of a token whose expiry is unknown.

@@ -24,13 +24,13 @@ func parseTokens(raw map[string]json.RawMessage, cfg TokenConfig, issued time.Ti
 		return nil, fmt.Errorf("the answer has no access token in %s", strings.Join(cfg.AccessTokenFields, ", "))
 	}
 	tok := &oauth2.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: firstString(raw, cfg.RefreshTokenFields)}
-	if d, ok := expiry.ParseExpiresIn(lookup(raw, cfg.ExpiresInField)); ok {
+	expiresIn := lookup(raw, cfg.ExpiresInField)
+	if d, ok := expiry.ParseExpiresIn(expiresIn); ok {
 		tok.ExpiresIn = int64(d / time.Second)
-		tok.Expiry = issued.Add(d)
-	} else if exp, ok := expiry.JWTExpiry(access); ok {
+	}
+	tok.Expiry = issued.Add(cfg.DefaultLifetime)
+	if exp, ok := expiry.Earliest(issued, expiresIn, access); ok {
 		tok.Expiry = exp
-	} else {
-		tok.Expiry = issued.Add(cfg.DefaultLifetime)
 	}
 	return tok.WithExtra(extraFields(raw, cfg)), nil
 }

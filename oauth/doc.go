@@ -26,9 +26,9 @@
 // on its own), stops at permanent failures, and writes each new token —
 // rotated refresh token included — to its Store before using it.
 //
-// Token responses are read within [MaxResponseBytes]. The expiry comes
-// from expires_in (a number or a string), else from the exp claim of a JWT
-// access token, else from [Settings.DefaultLifetime]: a token never lives
+// Token responses are read within [MaxResponseBytes]. The expiry is the
+// earlier of expires_in (a number or a string) and the exp claim of a JWT
+// access token, else [Settings.DefaultLifetime]: a token never lives
 // forever. Other fields, such as expires_at, are kept in the token's
 // Extra. Failures are an [*Error] (RFC 6749 error, error_description,
 // error_uri, status, a bounded body; FastAPI's {"detail": …} too), which

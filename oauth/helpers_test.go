@@ -18,6 +18,7 @@ import (
 
 	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 )
 
 // epoch is the tests' "now": the seed's first token (iat 1665079177),
@@ -187,4 +188,9 @@ func clientCredentials(t *testing.T, tokenURL string, auth oauth.ClientAuth) *oa
 		t.Fatalf("NewClientCredentials: %v", err)
 	}
 	return cc
+}
+
+// basicAuth is a client_secret_basic client for servers that do not check it.
+func basicAuth() oauth.ClientAuth {
+	return oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: "client-1", Secret: secret.New("client-secret-1")}
 }

@@ -60,11 +60,10 @@ func parseTokenResponse(a *answer, issued time.Time, lifetime time.Duration, sec
 	tok := &oauth2.Token{AccessToken: tj.AccessToken, TokenType: tj.TokenType, RefreshToken: tj.RefreshToken}
 	if d, ok := expiry.ParseExpiresIn(tj.ExpiresIn); ok {
 		tok.ExpiresIn = int64(d / time.Second)
-		tok.Expiry = issued.Add(d)
-	} else if exp, ok := expiry.JWTExpiry(tj.AccessToken); ok {
+	}
+	tok.Expiry = issued.Add(lifetime)
+	if exp, ok := expiry.Earliest(issued, tj.ExpiresIn, tj.AccessToken); ok {
 		tok.Expiry = exp
-	} else {
-		tok.Expiry = issued.Add(lifetime)
 	}
 	return tok.WithExtra(extra), nil
 }

@@ -41,6 +41,10 @@ func TestTokenResponseShapes(t *testing.T) {
 		{"expires_in zero falls back", `{"access_token":"a","expires_in":0}`, epoch.Add(oauth.DefaultTokenLifetime), "Bearer", nil},
 		{"expires_in garbage falls back", `{"access_token":"a","expires_in":"soon"}`, epoch.Add(oauth.DefaultTokenLifetime), "Bearer", nil},
 		{"JWT exp", `{"access_token":"` + jwtAccess + `","token_type":"bearer"}`, epoch.Add(14 * time.Minute), "Bearer", nil},
+		// The server stops accepting the token at exp: an expires_in
+		// counted later must not outlive it.
+		{"JWT exp earlier than expires_in", `{"access_token":"` + jwtAccess + `","expires_in":900}`, epoch.Add(14 * time.Minute), "Bearer", nil},
+		{"expires_in earlier than JWT exp", `{"access_token":"` + jwtAccess + `","expires_in":600}`, epoch.Add(10 * time.Minute), "Bearer", nil},
 		{"opaque, no expiry", `{"access_token":"opaque","token_type":"bearer"}`, epoch.Add(oauth.DefaultTokenLifetime), "Bearer", nil},
 		{"Climate Engine shape keeps expires_at", `{"access_token":"a","token_type":"bearer","expires_at":1665080017,"expires_in":839}`,
 			epoch.Add(839 * time.Second), "Bearer", func(t *testing.T, extra func(string) any) {

@@ -49,3 +49,33 @@ func JWTExpiry(access string) (time.Time, bool) {
 	}
 	return exp.Time, true
 }
+
+// Earliest returns when a token received at issued expires: the earlier of
+// issued plus expires_in and the exp claim of a JWT access token. A server
+// that stamps both counts them from different moments (exp from its own
+// clock, in whole seconds; expires_in rounded), and it stops accepting the
+// token at exp, so the earlier one is the one to plan for. An exp that is
+// not after issued says the two clocks disagree, not that the token is
+// dead on arrival: it is ignored when expires_in is there, so a client
+// whose clock runs ahead does not refresh without end. It reports false
+// when neither is usable.
+func Earliest(issued time.Time, expiresIn json.RawMessage, access string) (time.Time, bool) {
+	d, okIn := ParseExpiresIn(expiresIn)
+	exp, okExp := JWTExpiry(access)
+	switch {
+	case okIn && okExp && exp.After(issued):
+		return minTime(issued.Add(d), exp), true
+	case okIn:
+		return issued.Add(d), true
+	case okExp:
+		return exp, true
+	}
+	return time.Time{}, false
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}

@@ -48,3 +48,35 @@ func TestJWTExpiry(t *testing.T) {
 		}
 	}
 }
+
+func TestEarliest(t *testing.T) {
+	issued := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	jwtExp := func(exp time.Time) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"exp": exp.Unix()}).SignedString([]byte("k"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	tests := []struct {
+		name      string
+		expiresIn string
+		access    string
+		want      time.Time
+		ok        bool
+	}{
+		{"exp earlier than expires_in", `900`, jwtExp(issued.Add(899 * time.Second)), issued.Add(899 * time.Second), true},
+		{"expires_in earlier than exp", `839`, jwtExp(issued.Add(900 * time.Second)), issued.Add(839 * time.Second), true},
+		{"expires_in alone", `60`, "opaque", issued.Add(time.Minute), true},
+		{"exp alone", ``, jwtExp(issued.Add(time.Hour)), issued.Add(time.Hour), true},
+		{"exp in the past: clocks disagree, expires_in wins", `900`, jwtExp(issued.Add(-time.Hour)), issued.Add(900 * time.Second), true},
+		{"exp equal to issued", `900`, jwtExp(issued), issued.Add(900 * time.Second), true},
+		{"neither", `"soon"`, "opaque", time.Time{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := Earliest(issued, json.RawMessage(tt.expiresIn), tt.access)
+		if !got.Equal(tt.want) || ok != tt.ok {
+			t.Errorf("%s: Earliest() = %v, %v; want %v, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
