@@ -59,6 +59,11 @@ type AuthCodeConfig struct {
 	// as prompt or login_hint. Optional; they must not repeat the flow's.
 	AuthParams url.Values
 
+	// Params are extra form parameters of the code exchange and of the
+	// refresh requests, such as resource (RFC 8707 2.2). Optional; they
+	// must not repeat the grant's own.
+	Params url.Values
+
 	// RedirectPath is the path of the redirect URI
 	// http://127.0.0.1:{port}{path}. Optional: empty means
 	// DefaultRedirectPath.
@@ -96,6 +101,9 @@ func (c *AuthCodeConfig) validate() (auth, token *url.URL, err error) {
 		return nil, nil, err
 	}
 	if err := c.Client.validate(false); err != nil {
+		return nil, nil, err
+	}
+	if err := checkParams(c.Params); err != nil {
 		return nil, nil, err
 	}
 	for _, k := range authorizeParams {
@@ -175,7 +183,10 @@ func (a *AuthCode) Login(ctx context.Context) (*oauth2.Token, error) {
 	case err != nil:
 		return nil, err
 	}
-	form := url.Values{"code": {code}, "redirect_uri": {cb.redirectURI}, "code_verifier": {verifier}}
+	form := withParams(a.cfg.Params)
+	form.Set("code", code)
+	form.Set("redirect_uri", cb.redirectURI)
+	form.Set("code_verifier", verifier)
 	return a.ep.token(ctx, "authorization_code", form, code, verifier)
 }
 
@@ -230,5 +241,5 @@ func (a *AuthCode) Refresh(ctx context.Context, current *oauth2.Token) (*oauth2.
 	if current == nil || current.RefreshToken == "" {
 		return nil, permanentError{ErrNoRefreshToken}
 	}
-	return refreshGrant(ctx, a.ep, current.RefreshToken, nil)
+	return refreshGrant(ctx, a.ep, current.RefreshToken, nil, a.cfg.Params)
 }

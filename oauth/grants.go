@@ -103,7 +103,8 @@ type PasswordConfig struct {
 	// Scopes are the scopes requested. Optional.
 	Scopes []string
 
-	// Params are extra form parameters of the token request. Optional.
+	// Params are extra form parameters of the login and of the refresh
+	// request, such as resource (RFC 8707). Optional.
 	Params url.Values
 
 	Settings
@@ -164,7 +165,7 @@ func (p *Password) Refresh(ctx context.Context, current *oauth2.Token) (*oauth2.
 	if current == nil || current.RefreshToken == "" {
 		return p.Token(ctx)
 	}
-	tok, err := refreshGrant(ctx, p.ep, current.RefreshToken, p.scopes)
+	tok, err := refreshGrant(ctx, p.ep, current.RefreshToken, p.scopes, p.params)
 	if errors.Is(err, ErrInvalidGrant) {
 		p.ep.s.Logger.LogAttrs(ctx, slog.LevelInfo, "oauth: refresh token refused; logging in again with the password")
 		return p.Token(ctx)
@@ -176,6 +177,7 @@ func (p *Password) Refresh(ctx context.Context, current *oauth2.Token) (*oauth2.
 var reserved = []string{
 	"grant_type", "client_id", "client_secret", "client_assertion", "client_assertion_type",
 	"username", "password", "refresh_token", "code", "code_verifier", "redirect_uri", "scope",
+	"assertion", "device_code",
 }
 
 // checkParams refuses extra parameters that would override the grant's.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -229,5 +230,66 @@ func TestRotatedRefreshTokenIsPersisted(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), first.RefreshToken) {
 		t.Error("the error quotes the refresh token")
+	}
+}
+
+// The trap of issue 12: Refresh(ctx, nil) twice used to present the
+// configured refresh token again after the server had rotated it, and a
+// server with reuse detection (fakeauth, like fosite and RFC 9700
+// 4.14.2) then revokes the whole grant.
+func TestRefreshNilTwiceNeverReusesARotatedToken(t *testing.T) {
+	f := setupFake(t, fixedNow)
+	first, err := newAuthCode(t, f, fixedNow, nil).Login(bounded(t))
+	if err != nil {
+		t.Fatalf("Login() = %v", err)
+	}
+	rt, err := oauth.NewRefreshToken(oauth.RefreshTokenConfig{TokenURL: f.tokenURL(), RefreshToken: secret.New(first.RefreshToken),
+		Client:   oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: f.client.ClientID, Secret: secret.New(f.client.ClientSecret)},
+		Settings: oauth.Settings{Now: fixedNow}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prev string
+	for i := range 3 {
+		tok, err := rt.Refresh(bounded(t), nil)
+		if err != nil {
+			t.Fatalf("Refresh(nil) #%d = %v; want the newest refresh token presented", i+1, err)
+		}
+		if tok.RefreshToken == prev || tok.RefreshToken == first.RefreshToken {
+			t.Fatalf("Refresh(nil) #%d kept refresh token %q; want a rotated one", i+1, tok.RefreshToken)
+		}
+		prev = tok.RefreshToken
+	}
+	if st := f.srv.Stats().TokenCalls; st["refresh_token"] != 3 {
+		t.Errorf("TokenCalls = %v; want 3 refresh_token grants", st)
+	}
+}
+
+func TestParamsGoToEveryRefresh(t *testing.T) {
+	params := url.Values{"resource": {"https://api.example/a", "https://api.example/b"}, "audience": {"api"}}
+	ts := newTokenServer(t, 200, `{"access_token":"a2","refresh_token":"r2","expires_in":60}`)
+	rt, err := oauth.NewRefreshToken(oauth.RefreshTokenConfig{TokenURL: ts.URL, RefreshToken: secret.New("r1"),
+		Client: oauth.ClientAuth{Method: oauth.AuthNone, ID: "cli"}, Params: params, Settings: oauth.Settings{Now: fixedNow}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := oauth.NewPassword(oauth.PasswordConfig{TokenURL: ts.URL, Username: "u", Password: secret.New("pw"),
+		Params: params, Settings: oauth.Settings{Now: fixedNow}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.Refresh(bounded(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Refresh(bounded(t), &oauth2.Token{AccessToken: "a", RefreshToken: "r9"}); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range ts.requests() {
+		if r.form.Get("grant_type") != "refresh_token" || len(r.form["resource"]) != 2 || r.form.Get("audience") != "api" {
+			t.Errorf("request %d = %v; want a refresh with both resources and the audience (RFC 8707 2.2)", i, r.form)
+		}
+	}
+	if _, err := oauth.NewRefreshToken(oauth.RefreshTokenConfig{TokenURL: ts.URL, Params: url.Values{"refresh_token": {"x"}}}); err == nil {
+		t.Error("NewRefreshToken accepted Params that override refresh_token")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"sync"
 
 	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
@@ -27,6 +28,11 @@ type RefreshTokenConfig struct {
 	// keeps the scope of the grant.
 	Scopes []string
 
+	// Params are extra form parameters of the refresh request, such as
+	// resource (RFC 8707 2.2) or audience. Optional. They must not repeat
+	// the grant's own parameters.
+	Params url.Values
+
 	Settings
 }
 
@@ -38,6 +44,9 @@ func (c *RefreshTokenConfig) validate() (*url.URL, error) {
 	if err := c.Client.validate(true); err != nil {
 		return nil, err
 	}
+	if err := checkParams(c.Params); err != nil {
+		return nil, err
+	}
 	return u, c.Settings.validate()
 }
 
@@ -47,6 +56,10 @@ type RefreshToken struct {
 	ep      *endpoint
 	initial secret.String
 	scopes  []string
+	params  url.Values
+
+	mu     sync.Mutex    // guards latest
+	latest secret.String // the newest refresh token the server sent; zero before the first
 }
 
 // NewRefreshToken checks cfg and returns a refresh-token source. It does
@@ -56,33 +69,57 @@ func NewRefreshToken(cfg RefreshTokenConfig) (*RefreshToken, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RefreshToken{ep: newEndpoint(u, cfg.Client, cfg.Settings), initial: cfg.RefreshToken, scopes: cfg.Scopes}, nil
+	return &RefreshToken{ep: newEndpoint(u, cfg.Client, cfg.Settings), initial: cfg.RefreshToken, scopes: cfg.Scopes, params: cfg.Params}, nil
 }
 
 // ErrNoRefreshToken is returned by Refresh when there is no refresh token
 // to use: the user must log in again. It is permanent for tokenrefresh.
 var ErrNoRefreshToken = errors.New("oauth: no refresh token: log in again")
 
-// Refresh trades current's refresh token (or the configured one when
-// current is nil or has none) for a new token. When the server rotates
-// refresh tokens the new one replaces the old in the returned token, which
-// a tokenrefresh.Refresher saves to its Store before using it; when it
-// sends none, the old one is kept (RFC 6749 6). A refused refresh token
-// gives an [*Error] matching [ErrInvalidGrant], which is permanent.
+// Refresh trades current's refresh token for a new token. When current is
+// nil or has none, it uses the newest refresh token this RefreshToken has
+// received, else the configured one: a refresh token the server rotated
+// is never presented again, which would make a server with reuse
+// detection revoke the whole grant (RFC 9700 4.14.2). When the server
+// rotates refresh tokens the new one replaces the old in the returned
+// token, which a tokenrefresh.Refresher saves to its Store before using
+// it; when it sends none, the old one is kept (RFC 6749 6). A refused
+// refresh token gives an [*Error] matching [ErrInvalidGrant], which is
+// permanent.
 func (r *RefreshToken) Refresh(ctx context.Context, current *oauth2.Token) (*oauth2.Token, error) {
-	rt := r.initial.Reveal()
-	if current != nil && current.RefreshToken != "" {
-		rt = current.RefreshToken
-	}
+	rt := r.next(current)
 	if rt == "" {
 		return nil, permanentError{ErrNoRefreshToken}
 	}
-	return refreshGrant(ctx, r.ep, rt, r.scopes)
+	tok, err := refreshGrant(ctx, r.ep, rt, r.scopes, r.params)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.latest = secret.New(tok.RefreshToken)
+	r.mu.Unlock()
+	return tok, nil
 }
 
-// refreshGrant runs the refresh_token grant with rt.
-func refreshGrant(ctx context.Context, ep *endpoint, rt string, scopes []string) (*oauth2.Token, error) {
-	form := url.Values{"refresh_token": {rt}}
+// next returns the refresh token to present: current's, else the newest
+// received, else the configured one.
+func (r *RefreshToken) next(current *oauth2.Token) string {
+	if current != nil && current.RefreshToken != "" {
+		return current.RefreshToken
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.latest.IsZero() {
+		return r.latest.Reveal()
+	}
+	return r.initial.Reveal()
+}
+
+// refreshGrant runs the refresh_token grant with rt and the extra
+// parameters params.
+func refreshGrant(ctx context.Context, ep *endpoint, rt string, scopes []string, params url.Values) (*oauth2.Token, error) {
+	form := withParams(params)
+	form.Set("refresh_token", rt)
 	setScopes(form, scopes)
 	tok, err := ep.token(ctx, "refresh_token", form, rt)
 	if err != nil {
