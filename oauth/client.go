@@ -1,10 +1,6 @@
 package oauth
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -33,8 +29,8 @@ const (
 	// secret (RFC 7523 2.2, OpenID Connect Core 9). The secret itself is
 	// never sent.
 	ClientSecretJWT AuthMethod = "client_secret_jwt"
-	// PrivateKeyJWT sends a JWT signed with the client's private key, RS256
-	// or ES256 (RFC 7523 2.2, OpenID Connect Core 9).
+	// PrivateKeyJWT sends a JWT signed with the client's private key:
+	// RS256, PS256, ES256 or EdDSA (RFC 7523 2.2, OpenID Connect Core 9).
 	PrivateKeyJWT AuthMethod = "private_key_jwt"
 	// AuthNone identifies a public client, such as a native app, by its
 	// client_id alone (RFC 7591 2, RFC 8252 8.4).
@@ -64,9 +60,10 @@ type ClientAuth struct {
 	Secret secret.String
 
 	// Key signs the assertions of PrivateKeyJWT: a signer whose public key
-	// is an *rsa.PublicKey of at least 2048 bits (RS256) or an
-	// *ecdsa.PublicKey on P-256 (ES256), such as an *rsa.PrivateKey, an
-	// *ecdsa.PrivateKey, or a key held in a KMS, wrapped with
+	// is an *rsa.PublicKey of at least 2048 bits (RS256 or PS256), an
+	// *ecdsa.PublicKey on P-256 (ES256) or an ed25519.PublicKey (EdDSA),
+	// such as an *rsa.PrivateKey, an *ecdsa.PrivateKey, an
+	// ed25519.PrivateKey, or a key held in a KMS, wrapped with
 	// [secret.NewSigner]. It must be unset for the other methods.
 	Key secret.Signer
 
@@ -74,13 +71,17 @@ type ClientAuth struct {
 	// among those the server knows. Optional.
 	KeyID string
 
+	// Algorithm is the JWS alg of PrivateKeyJWT assertions (RFC 7518 3.1,
+	// RFC 8037 3.1). Optional: empty means RS256 for an RSA key, ES256 for
+	// a P-256 key and EdDSA for an Ed25519 key; set PS256 to sign with an
+	// RSA key under RSASSA-PSS, as FAPI profiles require. ClientSecretJWT
+	// always signs with HS256.
+	Algorithm string
+
 	// Audience is the aud claim of assertions. Optional: empty means the
 	// token endpoint's URL, as RFC 7523 3 and OpenID Connect Core 9 advise.
 	Audience string
 }
-
-// minRSABits is the smallest RSA key RS256 may use (RFC 7518 3.3).
-const minRSABits = 2048
 
 // validate checks c. optional says the flow accepts no authentication.
 func (c *ClientAuth) validate(optional bool) error {
@@ -100,16 +101,22 @@ func (c *ClientAuth) validate(optional bool) error {
 		if !c.Key.IsZero() {
 			return fmt.Errorf("oauth: %s uses Client.Secret, not Client.Key: use PrivateKeyJWT to sign with a key", c.Method)
 		}
+		if c.Algorithm != "" && (c.Method != ClientSecretJWT || c.Algorithm != "HS256") {
+			return fmt.Errorf("oauth: Client.Algorithm %q does not apply to %s: leave it empty", c.Algorithm, c.Method)
+		}
 	case PrivateKeyJWT:
 		if !c.Secret.IsZero() {
 			return errors.New("oauth: private_key_jwt signs with Client.Key: leave Client.Secret empty")
 		}
-		if _, err := signingAlg(c.Key.Reveal()); err != nil {
+		if c.Key.IsZero() {
+			return errors.New("oauth: private_key_jwt needs Client.Key")
+		}
+		if _, err := signingAlg(c.Key.Reveal(), c.Algorithm, "Client."); err != nil {
 			return err
 		}
 	case AuthNone:
-		if !c.Secret.IsZero() || !c.Key.IsZero() {
-			return errors.New("oauth: AuthNone is for public clients: leave Client.Secret and Client.Key empty")
+		if !c.Secret.IsZero() || !c.Key.IsZero() || c.Algorithm != "" {
+			return errors.New("oauth: AuthNone is for public clients: leave Client.Secret, Client.Key and Client.Algorithm empty")
 		}
 	default:
 		return fmt.Errorf("oauth: unknown Client.Method %q: use ClientSecretBasic, ClientSecretPost, ClientSecretJWT, PrivateKeyJWT or AuthNone", c.Method)
@@ -118,26 +125,6 @@ func (c *ClientAuth) validate(optional bool) error {
 		return fmt.Errorf("oauth: %s needs Client.ID", c.Method)
 	}
 	return nil
-}
-
-// signingAlg returns the JWS algorithm of key: RS256 or ES256.
-func signingAlg(key crypto.Signer) (string, error) {
-	if key == nil {
-		return "", errors.New("oauth: private_key_jwt needs Client.Key")
-	}
-	switch pub := key.Public().(type) {
-	case *rsa.PublicKey:
-		if pub.N.BitLen() < minRSABits {
-			return "", fmt.Errorf("oauth: Client.Key is a %d-bit RSA key: RS256 needs at least %d bits", pub.N.BitLen(), minRSABits)
-		}
-		return "RS256", nil
-	case *ecdsa.PublicKey:
-		if pub.Curve != elliptic.P256() {
-			return "", errors.New("oauth: Client.Key is an ECDSA key on a curve other than P-256: ES256 needs P-256")
-		}
-		return "ES256", nil
-	}
-	return "", fmt.Errorf("oauth: Client.Key has a %T public key: use an RSA (RS256) or P-256 ECDSA (ES256) key", key.Public())
 }
 
 // authenticate adds the client's credentials to a token request: to the

@@ -128,21 +128,27 @@ func TestClientSecretJWTAssertion(t *testing.T) {
 
 func TestPrivateKeyJWTAssertion(t *testing.T) {
 	tests := []struct {
-		alg string
-		key crypto.Signer
-		pub any
-		kid string
-		aud string
+		alg    string
+		key    crypto.Signer
+		pub    any
+		kid    string
+		aud    string
+		choose string // Client.Algorithm
 	}{
-		{"RS256", testRSAKey(), &testRSAKey().PublicKey, "key-2026", ""},
-		{"ES256", testECKey(), &testECKey().PublicKey, "", "https://issuer.example"},
-		{"ES256", opaqueSigner{testECKey()}, &testECKey().PublicKey, "kms-key", ""},
-		{"RS256", opaqueSigner{testRSAKey()}, &testRSAKey().PublicKey, "", ""},
+		{"RS256", testRSAKey(), &testRSAKey().PublicKey, "key-2026", "", ""},
+		{"ES256", testECKey(), &testECKey().PublicKey, "", "https://issuer.example", ""},
+		{"ES256", opaqueSigner{testECKey()}, &testECKey().PublicKey, "kms-key", "", ""},
+		{"RS256", opaqueSigner{testRSAKey()}, &testRSAKey().PublicKey, "", "", ""},
+		{"PS256", testRSAKey(), &testRSAKey().PublicKey, "pss", "", "PS256"},
+		{"PS256", opaqueSigner{testRSAKey()}, &testRSAKey().PublicKey, "", "", "PS256"},
+		{"EdDSA", testEdKey(), testEdKey().Public(), "ed-1", "", ""},
+		{"EdDSA", opaqueSigner{testEdKey()}, testEdKey().Public(), "", "", "EdDSA"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %T", tt.alg, tt.key), func(t *testing.T) {
 			ts := newTokenServer(t, 200, okToken)
-			cc := clientCredentials(t, ts.URL+"/token", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: secret.NewSigner(tt.key), KeyID: tt.kid, Audience: tt.aud})
+			cc := clientCredentials(t, ts.URL+"/token", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: secret.NewSigner(tt.key),
+				KeyID: tt.kid, Audience: tt.aud, Algorithm: tt.choose})
 			if _, err := cc.Token(bounded(t)); err != nil {
 				t.Fatalf("Token() = %v", err)
 			}
@@ -178,6 +184,11 @@ func TestClientAuthValidation(t *testing.T) {
 		{"private key with secret", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Secret: secret.New("s"), Key: secret.NewSigner(testECKey())}, "leave Client.Secret empty"},
 		{"small RSA key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: secret.NewSigner(small)}, "at least 2048"},
 		{"P-384 key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: secret.NewSigner(p384)}, "P-256"},
+		{"PS256 with an EC key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: secret.NewSigner(testECKey()), Algorithm: "PS256"}, "Client.Algorithm \"PS256\" does not fit Client.Key: use one of [ES256]"},
+		{"ES256 with an RSA key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: secret.NewSigner(testRSAKey()), Algorithm: "ES256"}, "use one of [RS256 PS256]"},
+		{"EdDSA with a small RSA key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: secret.NewSigner(small), Algorithm: "PS256"}, "at least 2048"},
+		{"algorithm with basic", oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: "a", Secret: secret.New("s"), Algorithm: "HS256"}, "does not apply to client_secret_basic"},
+		{"RS256 with client_secret_jwt", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: "a", Secret: secret.New("s"), Algorithm: "RS256"}, "does not apply"},
 		{"none", oauth.ClientAuth{Method: oauth.AuthNone, ID: "a"}, "AuthNone cannot be used"},
 	}
 	for _, tt := range tests {

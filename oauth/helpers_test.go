@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -36,6 +37,13 @@ func fixedNow() time.Time { return epoch }
 var (
 	testRSAKey = sync.OnceValue(func() *rsa.PrivateKey {
 		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		return k
+	})
+	testEdKey = sync.OnceValue(func() ed25519.PrivateKey {
+		_, k, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			panic(err)
 		}
