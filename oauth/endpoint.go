@@ -48,6 +48,7 @@ func (e *endpoint) token(ctx context.Context, grant string, form url.Values, sec
 		return nil, err
 	}
 	secrets = append(secrets, e.client.Secret.Reveal(), a.assertion)
+	a.get = e.s.TokenRequestGET
 	ans, err := e.post(ctx, a, secrets)
 	if err != nil {
 		return nil, err
@@ -63,6 +64,7 @@ type request struct {
 	form      url.Values
 	header    http.Header
 	assertion string
+	get       bool // send the form as the query of a GET ([Settings.TokenRequestGET])
 }
 
 // authorized adds the client's authentication to form.
@@ -86,27 +88,45 @@ type answer struct {
 	now      time.Time
 }
 
-// post sends r as a form-encoded POST (RFC 6749 3.2) and reads the answer.
+// post sends r as a form-encoded POST (RFC 6749 3.2), or as the query of
+// a GET when r.get is set, and reads the answer.
 func (e *endpoint) post(ctx context.Context, r *request, secrets []string) (*answer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url.String(), strings.NewReader(r.form.Encode()))
+	if r.get {
+		u := *r.url
+		q := u.Query()
+		for k, v := range r.form {
+			q[k] = v
+		}
+		u.RawQuery = q.Encode()
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("oauth: build the request to %s: %w", endpointName(r.url), err)
 	}
 	for k, v := range r.header {
 		req.Header[k] = v
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if !r.get {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return e.send(req, secrets)
+}
+
+// send sends req and reads the answer within MaxResponseBytes.
+func (e *endpoint) send(req *http.Request, secrets []string) (*answer, error) {
+	name := endpointName(req.URL)
 	req.Header.Set("Accept", "application/json")
 	resp, err := e.s.HTTPClient.Do(req)
 	if err != nil {
-		return nil, transportError(endpointName(r.url), err, secrets)
+		return nil, transportError(name, err, secrets)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		return nil, transportError(endpointName(r.url), fmt.Errorf("read the answer: %w", err), secrets)
+		return nil, transportError(name, fmt.Errorf("read the answer: %w", err), secrets)
 	}
-	a := &answer{endpoint: endpointName(r.url), status: resp.StatusCode, header: resp.Header, body: body, now: e.s.Now()}
+	a := &answer{endpoint: name, status: resp.StatusCode, header: resp.Header, body: body, now: e.s.Now()}
 	if len(body) > MaxResponseBytes {
 		a.body, a.oversize = body[:MaxResponseBytes], true
 	}

@@ -15,9 +15,14 @@ import (
 // ClientCredentialsConfig configures the client_credentials grant (RFC 6749
 // 4.4): a client gets tokens for itself.
 type ClientCredentialsConfig struct {
-	// TokenURL is the token endpoint. Required: https, or http to a
-	// loopback address.
+	// TokenURL is the token endpoint. Required unless Metadata gives it:
+	// https, or http to a loopback address.
 	TokenURL string
+
+	// Metadata is the server's discovered metadata ([Discover]).
+	// Optional: it fills TokenURL when empty, and the configuration is
+	// checked against what the server says it supports.
+	Metadata *Metadata
 
 	// Client identifies and authenticates the client. Required, with a
 	// Method other than AuthNone.
@@ -36,7 +41,7 @@ type ClientCredentialsConfig struct {
 }
 
 func (c *ClientCredentialsConfig) validate() (*url.URL, error) {
-	u, err := checkURL("TokenURL", c.TokenURL, c.AllowInsecureHTTP)
+	u, err := c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +54,10 @@ func (c *ClientCredentialsConfig) validate() (*url.URL, error) {
 	if err := checkParams(c.Params); err != nil {
 		return nil, err
 	}
-	return u, c.Settings.validate()
+	if err := c.Metadata.supports("client_credentials", c.Client); err != nil {
+		return nil, err
+	}
+	return u, c.Settings.validateFor(u)
 }
 
 // ClientCredentials gets tokens with the client_credentials grant. Create
@@ -89,8 +97,13 @@ func (c *ClientCredentials) Refresh(ctx context.Context, current *oauth2.Token) 
 // RFC 9700 2.4 forbids this grant for new designs: it exists for legacy
 // servers, such as Climate Engine's, that offer nothing else to scripts.
 type PasswordConfig struct {
-	// TokenURL is the token endpoint. Required.
+	// TokenURL is the token endpoint. Required unless Metadata gives it.
 	TokenURL string
+
+	// Metadata is the server's discovered metadata ([Discover]).
+	// Optional: it fills TokenURL when empty, and the configuration is
+	// checked against what the server says it supports.
+	Metadata *Metadata
 
 	// Username and Password are the user's credentials. Required.
 	Username string
@@ -111,7 +124,7 @@ type PasswordConfig struct {
 }
 
 func (c *PasswordConfig) validate() (*url.URL, error) {
-	u, err := checkURL("TokenURL", c.TokenURL, c.AllowInsecureHTTP)
+	u, err := c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +137,10 @@ func (c *PasswordConfig) validate() (*url.URL, error) {
 	if err := checkParams(c.Params); err != nil {
 		return nil, err
 	}
-	return u, c.Settings.validate()
+	if err := c.Metadata.supports("password", c.Client); err != nil {
+		return nil, err
+	}
+	return u, c.Settings.validateFor(u)
 }
 
 // Password gets tokens with the password grant. Create it with

@@ -13,8 +13,13 @@ import (
 // RefreshTokenConfig configures the refresh_token grant (RFC 6749 6) on
 // its own: for a refresh token obtained elsewhere.
 type RefreshTokenConfig struct {
-	// TokenURL is the token endpoint. Required.
+	// TokenURL is the token endpoint. Required unless Metadata gives it.
 	TokenURL string
+
+	// Metadata is the server's discovered metadata ([Discover]).
+	// Optional: it fills TokenURL when empty, and the configuration is
+	// checked against what the server says it supports.
+	Metadata *Metadata
 
 	// Client authenticates the client. Optional: the zero value sends no
 	// client credentials; public clients use AuthNone with their id.
@@ -37,7 +42,7 @@ type RefreshTokenConfig struct {
 }
 
 func (c *RefreshTokenConfig) validate() (*url.URL, error) {
-	u, err := checkURL("TokenURL", c.TokenURL, c.AllowInsecureHTTP)
+	u, err := c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +52,10 @@ func (c *RefreshTokenConfig) validate() (*url.URL, error) {
 	if err := checkParams(c.Params); err != nil {
 		return nil, err
 	}
-	return u, c.Settings.validate()
+	if err := c.Metadata.supports("refresh_token", c.Client); err != nil {
+		return nil, err
+	}
+	return u, c.Settings.validateFor(u)
 }
 
 // RefreshToken rotates tokens with the refresh_token grant. Create it with

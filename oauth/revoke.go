@@ -18,13 +18,20 @@ const (
 
 // RevocationConfig configures token revocation (RFC 7009).
 type RevocationConfig struct {
-	// URL is the revocation endpoint. Required.
-	URL string
+	// RevocationURL is the revocation endpoint. Required unless Metadata
+	// gives it.
+	RevocationURL string
 
 	// TokenURL is the token endpoint: the audience of client assertions,
 	// which servers check against their token endpoint. Required with
-	// ClientSecretJWT and PrivateKeyJWT unless Client.Audience is set.
+	// ClientSecretJWT and PrivateKeyJWT unless Client.Audience is set or
+	// Metadata gives it.
 	TokenURL string
+
+	// Metadata is the server's discovered metadata ([Discover]).
+	// Optional: it fills RevocationURL and TokenURL when empty, and the
+	// client's authentication is checked against what the server takes.
+	Metadata *Metadata
 
 	// Client authenticates the client, as at the token endpoint. Optional:
 	// the zero value sends no client credentials; public clients use
@@ -35,10 +42,13 @@ type RevocationConfig struct {
 }
 
 func (c *RevocationConfig) validate() (rev *url.URL, aud string, err error) {
-	if rev, err = checkURL("URL", c.URL, c.AllowInsecureHTTP); err != nil {
+	if rev, err = c.Metadata.url("RevocationURL", c.RevocationURL, "revocation_endpoint", c.AllowInsecureHTTP); err != nil {
 		return nil, "", err
 	}
 	if err := c.Client.validate(true); err != nil {
+		return nil, "", err
+	}
+	if err := c.Metadata.supportsRevocation(c.Client); err != nil {
 		return nil, "", err
 	}
 	jwtMethod := c.Client.Method == ClientSecretJWT || c.Client.Method == PrivateKeyJWT
@@ -49,6 +59,8 @@ func (c *RevocationConfig) validate() (rev *url.URL, aud string, err error) {
 			return nil, "", err
 		}
 		aud = assertionAudience(tok)
+	case c.Metadata.tokenAudience(c.AllowInsecureHTTP) != "":
+		aud = c.Metadata.tokenAudience(c.AllowInsecureHTTP)
 	case jwtMethod && c.Client.Audience == "":
 		return nil, "", errors.New("oauth: revocation with a client assertion needs TokenURL (or Client.Audience): it is the assertion's audience")
 	}

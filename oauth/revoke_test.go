@@ -24,7 +24,7 @@ func newRevoker(t *testing.T, cfg oauth.RevocationConfig) *oauth.Revoker {
 
 func TestRevoke(t *testing.T) {
 	ts := newTokenServer(t, 200, "")
-	r := newRevoker(t, oauth.RevocationConfig{URL: ts.URL + "/revoke", Client: oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "c", Secret: secret.New("s3cret")}})
+	r := newRevoker(t, oauth.RevocationConfig{RevocationURL: ts.URL + "/revoke", Client: oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "c", Secret: secret.New("s3cret")}})
 	if err := r.Revoke(bounded(t), "rt-value", oauth.HintRefreshToken); err != nil {
 		t.Fatalf("Revoke() = %v", err)
 	}
@@ -37,10 +37,10 @@ func TestRevoke(t *testing.T) {
 func TestRevokeAssertionAudienceIsTheTokenEndpoint(t *testing.T) {
 	ts := newTokenServer(t, 200, "")
 	auth := oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: secret.NewSigner(testECKey())}
-	if _, err := oauth.NewRevoker(oauth.RevocationConfig{URL: ts.URL + "/revoke", Client: auth}); err == nil {
+	if _, err := oauth.NewRevoker(oauth.RevocationConfig{RevocationURL: ts.URL + "/revoke", Client: auth}); err == nil {
 		t.Error("NewRevoker with an assertion and no TokenURL = nil error; want one")
 	}
-	r := newRevoker(t, oauth.RevocationConfig{URL: ts.URL + "/revoke", TokenURL: ts.URL + "/token", Client: auth})
+	r := newRevoker(t, oauth.RevocationConfig{RevocationURL: ts.URL + "/revoke", TokenURL: ts.URL + "/token", Client: auth})
 	if err := r.Revoke(bounded(t), "at-value", ""); err != nil {
 		t.Fatalf("Revoke() = %v", err)
 	}
@@ -74,7 +74,7 @@ func TestRevokeErrors(t *testing.T) {
 				w.WriteHeader(tt.status)
 				w.Write([]byte(tt.body))
 			})
-			r := newRevoker(t, oauth.RevocationConfig{URL: ts.URL, Client: oauth.ClientAuth{Method: oauth.AuthNone, ID: "app"}})
+			r := newRevoker(t, oauth.RevocationConfig{RevocationURL: ts.URL, Client: oauth.ClientAuth{Method: oauth.AuthNone, ID: "app"}})
 			err := r.Revoke(bounded(t), "tok-value-1", oauth.HintAccessToken)
 			var oe *oauth.Error
 			if !errors.As(err, &oe) || oe.Permanent() != tt.permanent || oe.RetryAfter() != tt.retryAfter {
@@ -88,7 +88,7 @@ func TestRevokeErrors(t *testing.T) {
 			}
 		})
 	}
-	r := newRevoker(t, oauth.RevocationConfig{URL: "https://as.example/revoke"})
+	r := newRevoker(t, oauth.RevocationConfig{RevocationURL: "https://as.example/revoke"})
 	if err := r.Revoke(bounded(t), "", ""); err == nil {
 		t.Error("Revoke of an empty token = nil error")
 	}

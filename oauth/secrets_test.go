@@ -82,7 +82,7 @@ func TestSecretsStayOutOfErrorsAndLogs(t *testing.T) {
 					_, err = p.Refresh(ctx, &oauth2.Token{AccessToken: "a", RefreshToken: canaryRefresh})
 					errs = append(errs, err)
 				}
-				rev, _ := oauth.NewRevoker(oauth.RevocationConfig{URL: ts.URL, Client: oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "c", Secret: secret.New(canarySecret)}, Settings: settings})
+				rev, _ := oauth.NewRevoker(oauth.RevocationConfig{RevocationURL: ts.URL, Client: oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "c", Secret: secret.New(canarySecret)}, Settings: settings})
 				errs = append(errs, rev.Revoke(ctx, canaryRevoke, oauth.HintAccessToken))
 				for _, err := range errs {
 					if err == nil {

@@ -59,6 +59,16 @@ type Settings struct {
 	// addresses. Credentials and tokens then cross the network in clear
 	// text: use it only on networks you trust.
 	AllowInsecureHTTP bool
+
+	// TokenRequestGET sends token requests as a GET with the parameters
+	// in the query string, for servers that take nothing else, as
+	// Jawbone's token endpoint did. It is not OAuth (RFC 6749 3.2 requires
+	// POST), and it leaks: the parameters (the code, the refresh token,
+	// the client secret with ClientSecretPost) land in the access logs of
+	// the server and of every proxy before it. Use it only when the server
+	// leaves no choice. The token URL must then be https, even on
+	// loopback. Revocation and introspection requests stay POSTs.
+	TokenRequestGET bool
 }
 
 func (s *Settings) validate() error {
@@ -66,6 +76,14 @@ func (s *Settings) validate() error {
 		return fmt.Errorf("oauth: DefaultLifetime is %v: it must be positive, or zero for %v", s.DefaultLifetime, DefaultTokenLifetime)
 	}
 	return nil
+}
+
+// validateFor checks s for a flow whose token endpoint is token.
+func (s *Settings) validateFor(token *url.URL) error {
+	if s.TokenRequestGET && token.Scheme != "https" {
+		return fmt.Errorf("oauth: TokenRequestGET puts secrets in the URL: the token URL %s must be https", endpointName(token))
+	}
+	return s.validate()
 }
 
 // withDefaults returns a copy of s with the zero fields filled in and an

@@ -219,7 +219,7 @@ func TestRevocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rev, err := oauth.NewRevoker(oauth.RevocationConfig{URL: s.revokeURL(),
+	rev, err := oauth.NewRevoker(oauth.RevocationConfig{RevocationURL: s.revokeURL(),
 		Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)}})
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +237,7 @@ func TestRevocation(t *testing.T) {
 		t.Errorf("Refresh() with a revoked refresh token = %v; want invalid_grant", err)
 	}
 	// Revoking with a private_key_jwt assertion: its audience is the token endpoint.
-	keyRev, err := oauth.NewRevoker(oauth.RevocationConfig{URL: s.revokeURL(), TokenURL: s.tokenURL(),
+	keyRev, err := oauth.NewRevoker(oauth.RevocationConfig{RevocationURL: s.revokeURL(), TokenURL: s.tokenURL(),
 		Client: oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: rsaClient, Key: secret.NewSigner(rsaKey()), KeyID: rsaKeyID}})
 	if err != nil {
 		t.Fatal(err)
