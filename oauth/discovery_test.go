@@ -167,7 +167,7 @@ func discovered(t *testing.T, edit func(md *oauth.Metadata)) (*oauth.Metadata, *
 	t.Helper()
 	ts := newTokenServer(t, 200, okToken)
 	md := &oauth.Metadata{Issuer: ts.URL, TokenEndpoint: ts.URL + "/token", AuthorizationEndpoint: ts.URL + "/authorize",
-		RevocationEndpoint: ts.URL + "/revoke",
+		RevocationEndpoint:                         ts.URL + "/revoke",
 		TokenEndpointAuthMethodsSupported:          []string{"client_secret_basic", "private_key_jwt"},
 		TokenEndpointAuthSigningAlgValuesSupported: []string{"RS256", "ES256"},
 		ResponseTypesSupported:                     []string{"code", "code token"}}
