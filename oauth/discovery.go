@@ -182,16 +182,28 @@ func (m *Metadata) endpoint(metaName string) string {
 	return ""
 }
 
-// tokenAudience returns the metadata's token endpoint without its query,
-// the audience of client assertions sent to its other endpoints; "" if
-// there is none.
-func (m *Metadata) tokenAudience(insecure bool) string {
-	if m == nil || m.TokenEndpoint == "" {
-		return ""
+// otherAudience returns the audience of client assertions sent to an
+// endpoint other than the token endpoint, such as revocation: the token
+// endpoint, which servers check assertions against, from tokenURL or
+// else the metadata; "" when neither gives it, which only a client that
+// sends no assertion, or sets Client.Audience, can accept.
+func (m *Metadata) otherAudience(what, tokenURL string, c ClientAuth, insecure bool) (string, error) {
+	if tokenURL != "" {
+		u, err := checkURL("TokenURL", tokenURL, insecure)
+		if err != nil {
+			return "", err
+		}
+		return assertionAudience(u), nil
 	}
-	u, err := checkURL("the metadata's token_endpoint", m.TokenEndpoint, insecure)
-	if err != nil {
-		return ""
+	if m != nil && m.TokenEndpoint != "" {
+		u, err := checkURL("the metadata's token_endpoint", m.TokenEndpoint, insecure)
+		if err != nil {
+			return "", err
+		}
+		return assertionAudience(u), nil
 	}
-	return assertionAudience(u)
+	if (c.Method == ClientSecretJWT || c.Method == PrivateKeyJWT) && c.Audience == "" {
+		return "", fmt.Errorf("oauth: %s with a client assertion needs TokenURL (or Metadata, or Client.Audience): it is the assertion's audience", what)
+	}
+	return "", nil
 }

@@ -51,18 +51,8 @@ func (c *RevocationConfig) validate() (rev *url.URL, aud string, err error) {
 	if err := c.Metadata.supportsRevocation(c.Client); err != nil {
 		return nil, "", err
 	}
-	jwtMethod := c.Client.Method == ClientSecretJWT || c.Client.Method == PrivateKeyJWT
-	switch {
-	case c.TokenURL != "":
-		tok, err := checkURL("TokenURL", c.TokenURL, c.AllowInsecureHTTP)
-		if err != nil {
-			return nil, "", err
-		}
-		aud = assertionAudience(tok)
-	case c.Metadata.tokenAudience(c.AllowInsecureHTTP) != "":
-		aud = c.Metadata.tokenAudience(c.AllowInsecureHTTP)
-	case jwtMethod && c.Client.Audience == "":
-		return nil, "", errors.New("oauth: revocation with a client assertion needs TokenURL (or Client.Audience): it is the assertion's audience")
+	if aud, err = c.Metadata.otherAudience("revocation", c.TokenURL, c.Client, c.AllowInsecureHTTP); err != nil {
+		return nil, "", err
 	}
 	return rev, aud, c.Settings.validate()
 }

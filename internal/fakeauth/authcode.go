@@ -8,7 +8,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // AuthCodeLifetime is how long an authorization code can be redeemed: RFC
@@ -22,6 +26,8 @@ type authCode struct {
 	redirectURI string
 	challenge   string // S256 code challenge, RFC 7636 4.2
 	userID      string
+	scope       string
+	nonce       string // OpenID Connect Core 3.1.2.1, echoed in the ID token
 	exp         time.Time
 }
 
@@ -32,6 +38,7 @@ type refreshEntry struct {
 	clientID string
 	userID   string
 	family   string
+	scope    string
 	used     bool
 	revoked  bool
 }
@@ -49,9 +56,12 @@ func (s *Server) DenyAuthorizations(code, description string) {
 }
 
 // handleAuthorize serves GET [AuthorizePath]: it approves at once, as the
-// user that owns the client, and redirects with a code. Only loopback
-// redirect URIs of native apps are accepted (RFC 8252 7.3), on any port,
-// and PKCE with S256 is required (RFC 7636).
+// user that owns the client, and redirects with a code and the server's
+// iss (RFC 9207 2). The redirect URI must be one the client registered
+// ([Client.RedirectURIs], compared as strings, RFC 9700 2.1), or, for a
+// client that registered none, a loopback one of a native app on any port
+// (RFC 8252 7.3); otherwise the server answers 400 and does not redirect
+// (RFC 6749 4.1.2.1). PKCE with S256 is required (RFC 7636).
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	c, ok := s.client(q.Get("client_id"))
@@ -59,31 +69,49 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.writeOAuthError(w, invalidRequest("unknown client_id"))
 		return
 	}
-	redirect, ok := loopbackRedirect(q.Get("redirect_uri"))
-	if !ok {
-		s.writeOAuthError(w, invalidRequest("redirect_uri must be http://127.0.0.1:{port}/… or http://[::1]:{port}/… (RFC 8252 7.3)"))
+	redirect, problem := redirectFor(c, q.Get("redirect_uri"))
+	if problem != "" {
+		s.writeOAuthError(w, invalidRequest(problem))
 		return
 	}
 	s.mu.Lock()
 	denial := s.denial
 	s.mu.Unlock()
+	answer := func(kv ...string) { redirectWith(w, r, redirect, q.Get("state"), append(kv, "iss", s.issuer)...) }
 	switch {
 	case denial != nil:
-		redirectWith(w, r, redirect, q.Get("state"), "error", denial.Code, "error_description", denial.Description)
+		answer("error", denial.Code, "error_description", denial.Description)
 	case q.Get("response_type") != "code":
-		redirectWith(w, r, redirect, q.Get("state"), "error", "unsupported_response_type")
+		answer("error", "unsupported_response_type")
 	case q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) < 43:
-		redirectWith(w, r, redirect, q.Get("state"), "error", "invalid_request", "error_description", "PKCE with code_challenge_method=S256 is required")
+		answer("error", "invalid_request", "error_description", "PKCE with code_challenge_method=S256 is required")
 	default:
 		code := newSecret()
 		s.mu.Lock()
 		pruneCodes(s.codes, s.now())
-		s.codes[code] = &authCode{clientID: c.ClientID, redirectURI: redirect.String(), challenge: q.Get("code_challenge"),
-			userID: c.UserID, exp: s.now().Add(AuthCodeLifetime)}
+		s.codes[code] = &authCode{clientID: c.ClientID, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"),
+			userID: c.UserID, scope: q.Get("scope"), nonce: q.Get("nonce"), exp: s.now().Add(AuthCodeLifetime)}
 		s.mu.Unlock()
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "fakeauth: authorization approved", slog.String("client_id", c.ClientID))
-		redirectWith(w, r, redirect, q.Get("state"), "code", code)
+		answer("code", code)
 	}
+}
+
+// redirectFor checks a redirect URI against the client's registration and
+// parses it; the problem is empty when it is accepted.
+func redirectFor(c Client, raw string) (*url.URL, string) {
+	if len(c.RedirectURIs) == 0 {
+		u, ok := loopbackRedirect(raw)
+		if !ok {
+			return nil, "redirect_uri must be http://127.0.0.1:{port}/… or http://[::1]:{port}/… (RFC 8252 7.3)"
+		}
+		return u, ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !slices.Contains(c.RedirectURIs, raw) {
+		return nil, "redirect_uri is not one the client registered"
+	}
+	return u, ""
 }
 
 // loopbackRedirect parses a native app's redirect URI.
@@ -164,7 +192,11 @@ func (s *Server) authorizationCodeGrant(w http.ResponseWriter, r *http.Request, 
 		s.refuse(w, r, oerr, method)
 		return
 	}
-	s.issueWithRefresh(w, r, c.ClientID, code.userID, newUUID(), "authorization_code", method)
+	g := grant{name: "authorization_code", method: method, clientID: c.ClientID, userID: code.userID, family: newUUID(), scope: code.scope}
+	if slices.Contains(strings.Fields(code.scope), "openid") {
+		g.nonce, g.openID = code.nonce, true
+	}
+	s.issueWithRefresh(w, r, g)
 }
 
 // refreshTokenGrant serves grant_type=refresh_token, RFC 6749 6, with
@@ -194,7 +226,7 @@ func (s *Server) refreshTokenGrant(w http.ResponseWriter, r *http.Request, form 
 		s.refuse(w, r, oerr, method)
 		return
 	}
-	s.issueWithRefresh(w, r, c.ClientID, e.userID, e.family, "refresh_token", method)
+	s.issueWithRefresh(w, r, grant{name: "refresh_token", method: method, clientID: c.ClientID, userID: e.userID, family: e.family, scope: e.scope})
 }
 
 func (s *Server) revokeFamilyLocked(family string) {
@@ -205,22 +237,50 @@ func (s *Server) revokeFamilyLocked(family string) {
 	}
 }
 
-// issueWithRefresh answers an access token and a new refresh token of the
-// family.
-func (s *Server) issueWithRefresh(w http.ResponseWriter, r *http.Request, clientID, userID, family, grant string, method AuthMethod) {
-	resp, err := s.issue(userID)
+// grant is what a client was granted for a user: the answer's content.
+type grant struct {
+	name     string // grant_type, for the log
+	method   AuthMethod
+	clientID string
+	userID   string
+	family   string // the refresh token family
+	scope    string
+	openID   bool   // answer an ID token
+	nonce    string // its nonce
+}
+
+// issueWithRefresh answers an access token, a new refresh token of the
+// family, the scope, and an ID token if g asks for one.
+func (s *Server) issueWithRefresh(w http.ResponseWriter, r *http.Request, g grant) {
+	resp, err := s.issueFor(g.userID, g.clientID, g.scope)
+	if err == nil && g.openID {
+		resp.IDToken, err = s.idToken(g)
+	}
 	if err != nil {
 		s.writeJSON(w, http.StatusInternalServerError, detail{Detail: "Internal Server Error"})
 		return
 	}
 	resp.RefreshToken = newSecret()
+	resp.Scope = g.scope
 	s.mu.Lock()
-	s.refreshes[resp.RefreshToken] = &refreshEntry{clientID: clientID, userID: userID, family: family}
+	s.refreshes[resp.RefreshToken] = &refreshEntry{clientID: g.clientID, userID: g.userID, family: g.family, scope: g.scope}
 	s.mu.Unlock()
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "fakeauth: token issued",
-		slog.String("grant_type", grant), slog.String("method", string(method)), slog.String("user_id", userID))
+		slog.String("grant_type", g.name), slog.String("method", string(g.method)), slog.String("user_id", g.userID))
 	noStore(w)
 	s.writeJSON(w, http.StatusOK, resp)
+}
+
+// idToken signs the ID token of OpenID Connect Core 2: iss, sub, aud (the
+// client), exp, iat, and the nonce of the authorization request.
+func (s *Server) idToken(g grant) (string, error) {
+	now := time.Unix(s.now().Unix(), 0)
+	claims := jwt.MapClaims{"iss": s.issuer, "sub": g.userID, "aud": g.clientID,
+		"iat": now.Unix(), "exp": now.Add(s.lifetime).Unix(), "auth_time": now.Unix()}
+	if g.nonce != "" {
+		claims["nonce"] = g.nonce
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodRS256, claims).SignedString(s.key)
 }
 
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, e *oauthError, method AuthMethod) {

@@ -18,6 +18,10 @@ func (s *Server) newAuthMux() *http.ServeMux {
 	mux.HandleFunc(UsersMePath, s.allow(s.handleMe, http.MethodGet))
 	mux.HandleFunc(ClientsPath+"{$}", s.allow(s.handleCreateClient, http.MethodPost))
 	mux.HandleFunc(AuthorizePath, s.allow(s.handleAuthorize, http.MethodGet))
+	mux.HandleFunc(IntrospectPath, s.allow(s.handleIntrospect, http.MethodPost))
+	mux.HandleFunc(DeviceAuthorizationPath, s.allow(s.handleDeviceAuthorization, http.MethodPost))
+	mux.HandleFunc(DeviceVerificationPath, s.allow(s.handleDeviceVerification, http.MethodGet))
+	s.handleMetadata(mux)
 	mux.HandleFunc("/", s.notFound)
 	return mux
 }
@@ -116,28 +120,35 @@ func (s *Server) checkBearer(r *http.Request, audience string) (User, string) {
 	if !ok {
 		return User{}, errNoToken
 	}
+	u, _, problem := s.checkAccess(tok, audience)
+	return u, problem
+}
+
+// checkAccess returns the user and claims of a live access token for the
+// audience, or a description of what is wrong with it.
+func (s *Server) checkAccess(tok, audience string) (User, *accessClaims, string) {
 	claims := &accessClaims{}
 	parser := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(s.now),
 		jwt.WithExpirationRequired(), jwt.WithIssuer(s.issuer), jwt.WithAudience(audience))
 	_, err := parser.ParseWithClaims(tok, claims, func(*jwt.Token) (any, error) { return &s.key.PublicKey, nil })
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return User{}, "the access token expired"
+		return User{}, nil, "the access token expired"
 	case errors.Is(err, jwt.ErrTokenInvalidAudience):
-		return User{}, "the access token is not meant for this service"
+		return User{}, nil, "the access token is not meant for this service"
 	case err != nil:
-		return User{}, "the access token is malformed or not signed by this server"
+		return User{}, nil, "the access token is malformed or not signed by this server"
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, live := s.issued[claims.ID]; !live {
-		return User{}, "the access token was revoked"
+		return User{}, nil, "the access token was revoked"
 	}
 	u, ok := s.usersByID[claims.UserID]
 	if !ok {
-		return User{}, "the access token's user does not exist"
+		return User{}, nil, "the access token's user does not exist"
 	}
-	return u.User, ""
+	return u.User, claims, ""
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header, RFC

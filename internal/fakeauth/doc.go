@@ -24,7 +24,24 @@
 //     serves grant_type=authorization_code and grant_type=refresh_token,
 //     with refresh tokens rotated on each use and a reused one revoking
 //     its whole family. [Server.DenyAuthorizations] makes it answer
-//     error= instead.
+//     error= instead. Every redirect carries the server's iss (RFC 9207);
+//     a client with [Client.RedirectURIs] (a web application) may use
+//     only those, matched exactly; a scope with openid adds an ID token
+//     carrying the request's nonce (OpenID Connect Core 3.1.3.3).
+//
+// The fake's other endpoints, which the real service lacks, follow their
+// RFCs as written, errors included:
+//
+//   - GET /.well-known/oauth-authorization-server and
+//     /.well-known/openid-configuration: the metadata (RFC 8414, OpenID
+//     Connect Discovery) of [Config.Issuer]; set it to the fake's URL.
+//   - POST [DeviceAuthorizationPath] and the device_code grant (RFC 8628):
+//     authorization_pending, slow_down (+5 s to the interval for each),
+//     access_denied, expired_token; [Server.ApproveDevice],
+//     [Server.DenyDevice] and [Server.ApproveDevicesAfter] play the user.
+//   - The JWT bearer grant (RFC 7523 2.1) for issuers made trusted with
+//     [Server.TrustIssuer] (RS256, PS256, ES256, EdDSA).
+//   - POST [IntrospectPath] (RFC 7662) for an authenticated client.
 //
 // [Server.APIHandler] is the API side (Climate Engine's API lives on another
 // host): it accepts the same access tokens at [EchoPath].

@@ -1,6 +1,7 @@
 package fakeauth
 
 import (
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -22,6 +23,14 @@ const (
 	// AuthorizePath is the fake's own authorization endpoint (RFC 6749
 	// 3.1); the real service has none.
 	AuthorizePath = "/api/v1/auth/authorize"
+	// IntrospectPath is the fake's own introspection endpoint (RFC 7662).
+	IntrospectPath = "/api/v1/auth/introspect"
+	// DeviceAuthorizationPath is the fake's own device authorization
+	// endpoint (RFC 8628 3.1).
+	DeviceAuthorizationPath = "/api/v1/auth/device"
+	// DeviceVerificationPath is the verification_uri of the device flow
+	// (RFC 8628 3.2).
+	DeviceVerificationPath = "/device"
 )
 
 const (
@@ -144,10 +153,14 @@ type Server struct {
 	issued    map[string]time.Time // exp of each live access token, by jti
 	usedJTIs  map[string]time.Time // exp of each accepted assertion, by client id and jti
 	faults    []*activeFault
-	codes     map[string]*authCode     // live authorization codes, by code
-	refreshes map[string]*refreshEntry // every refresh token issued, by token
-	denial    *oauthError              // the answer of every authorization, if set
+	codes     map[string]*authCode        // live authorization codes, by code
+	refreshes map[string]*refreshEntry    // every refresh token issued, by token
+	denial    *oauthError                 // the answer of every authorization, if set
+	devices   map[string]*deviceGrant     // device authorizations, by device code
+	trusted   map[string]crypto.PublicKey // JWT bearer assertion issuers, by iss
 	stats     Stats
+
+	deviceApproval int // polls after which a device authorization is approved; 0: never
 }
 
 // User is an account of the fake. Its JSON form is that of GET [UsersMePath].
@@ -171,6 +184,10 @@ type Client struct {
 	UserID       string `json:"user_id"`
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`
+	// RedirectURIs are the redirect URIs of a web application (RFC 6749
+	// 3.1.2.2), matched exactly. Empty means a native app, whose redirect
+	// URI may be any loopback one (RFC 8252 7.3).
+	RedirectURIs []string `json:"redirect_uris,omitempty"`
 }
 
 // String returns the client's ids with the secret redacted.
@@ -217,6 +234,8 @@ func New(cfg Config) (*Server, error) {
 		usedJTIs:    map[string]time.Time{},
 		codes:       map[string]*authCode{},
 		refreshes:   map[string]*refreshEntry{},
+		devices:     map[string]*deviceGrant{},
+		trusted:     map[string]crypto.PublicKey{},
 	}
 	s.authMux = s.newAuthMux()
 	s.apiMux = s.newAPIMux()

@@ -19,6 +19,10 @@ type accessClaims struct {
 	UserID string   `json:"user_id"`
 	Groups []string `json:"groups"`
 	Roles  []string `json:"roles"`
+	// ClientID and Scope are set for tokens a client obtained for a user
+	// (authorization code, device, refresh), as RFC 9068 2.2 names them.
+	ClientID string `json:"client_id,omitempty"`
+	Scope    string `json:"scope,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -28,9 +32,14 @@ type tokenResponse struct {
 	TokenType   string `json:"token_type"`
 	ExpiresAt   int64  `json:"expires_at"`
 	ExpiresIn   int64  `json:"expires_in"`
-	// RefreshToken is set by the authorization_code and refresh_token
-	// grants only, as the real service issues none.
+	// RefreshToken is set by the authorization_code, device_code and
+	// refresh_token grants only, as the real service issues none.
 	RefreshToken string `json:"refresh_token,omitempty"`
+	// Scope is the granted scope of those grants (RFC 6749 5.1).
+	Scope string `json:"scope,omitempty"`
+	// IDToken is set for an authorization code whose scope holds openid
+	// (OpenID Connect Core 3.1.3.3).
+	IDToken string `json:"id_token,omitempty"`
 }
 
 // handleToken serves POST [TokenPath].
@@ -55,6 +64,10 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		s.authorizationCodeGrant(w, r, form)
 	case "refresh_token":
 		s.refreshTokenGrant(w, r, form)
+	case DeviceCodeGrantType:
+		s.deviceCodeGrant(w, r, form)
+	case JWTBearerGrantType:
+		s.jwtBearerGrant(w, r, form)
 	case "":
 		s.writeJSON(w, http.StatusUnprocessableEntity, missingFields("grant_type"))
 	default:
@@ -141,14 +154,21 @@ func (s *Server) issueTo(w http.ResponseWriter, r *http.Request, userID, grant s
 // expires_in is floored, as the real service's 839 for a 900 s token with
 // a 60 s margin shows.
 func (s *Server) issue(userID string) (tokenResponse, error) {
+	return s.issueFor(userID, "", "")
+}
+
+// issueFor is issue for a token a client obtained with scope.
+func (s *Server) issueFor(userID, clientID, scope string) (tokenResponse, error) {
 	now := s.now()
 	iat := time.Unix(now.Unix(), 0)
 	exp := iat.Add(s.lifetime)
 	jti := newUUID()
 	claims := accessClaims{
-		UserID: userID,
-		Groups: []string{},
-		Roles:  []string{"all-datasets"},
+		UserID:   userID,
+		Groups:   []string{},
+		Roles:    []string{"all-datasets"},
+		ClientID: clientID,
+		Scope:    scope,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.issuer,
 			Audience:  jwt.ClaimStrings{s.issuer, s.apiAudience},

@@ -99,7 +99,7 @@ func TestTokenEndpointRejects(t *testing.T) {
 		{"json body", "POST", "application/json", `{"grant_type":"password","username":"a","password":"b"}`, 422,
 			`{"detail":[{"type":"missing","loc":["body","grant_type"],"msg":"Field required","input":null}]}`},
 		{"no grant type", "POST", "", "username=a&password=b", 422, `"loc":["body","grant_type"]`},
-		{"unsupported grant", "POST", "", "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=x", 400, `{"error":"unsupported_grant_type"}`},
+		{"unsupported grant", "POST", "", "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=x", 400, `{"error":"unsupported_grant_type"}`},
 		{"repeated parameter", "POST", "", "grant_type=password&grant_type=password&username=a&password=b", 400, `"error":"invalid_request"`},
 		{"GET", "GET", "", "", 405, `{"detail":"Method Not Allowed"}`},
 	}
