@@ -139,3 +139,29 @@ func TestJWTBearerValidation(t *testing.T) {
 		})
 	}
 }
+
+func TestJWTBearerAgainstFakeauth(t *testing.T) {
+	f := setupFake(t, fixedNow)
+	f.srv.TrustIssuer("robot-fleet", testEdKey().Public())
+	f.srv.TrustIssuer("pss-fleet", &testRSAKey().PublicKey)
+	for _, cfg := range []oauth.JWTBearerConfig{
+		{Key: secret.NewSigner(testEdKey()), Issuer: "robot-fleet"},
+		{Key: secret.NewSigner(testRSAKey()), Algorithm: "PS256", Issuer: "pss-fleet"},
+	} {
+		cfg.TokenURL, cfg.Subject = f.tokenURL(), testEmail
+		j := jwtBearer(t, cfg)
+		for i := range 2 { // the second proves the fresh jti the fake demands
+			tok, err := j.Token(bounded(t))
+			if err != nil {
+				t.Fatalf("%s: Token() #%d = %v", cfg.Issuer, i+1, err)
+			}
+			if f.me(t, tok.AccessToken) != 200 {
+				t.Errorf("%s: the token does not work", cfg.Issuer)
+			}
+		}
+	}
+	j := jwtBearer(t, oauth.JWTBearerConfig{TokenURL: f.tokenURL(), Key: secret.NewSigner(testECKey()), Issuer: "robot-fleet", Subject: testEmail})
+	if _, err := j.Token(bounded(t)); !errors.Is(err, oauth.ErrInvalidGrant) {
+		t.Errorf("Token() signed with a key the server does not trust = %v; want invalid_grant", err)
+	}
+}
