@@ -2,12 +2,9 @@ package oauth
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -22,11 +19,6 @@ const (
 
 	// DefaultRedirectPath is the path of the loopback redirect URI.
 	DefaultRedirectPath = "/callback"
-
-	// openerGrace is how long Login lets the browser opener finish after
-	// the login ended before it cancels it: xdg-open and friends return at
-	// once; a test's HTTP client is reading the last page.
-	openerGrace = 10 * time.Second
 )
 
 // Errors of the authorization code flow.
@@ -38,21 +30,37 @@ var (
 	ErrStateMismatch = errors.New("oauth: the redirect's state does not match this login")
 )
 
-// AuthCodeConfig configures the authorization code grant with PKCE for a
-// native app (RFC 6749 4.1, RFC 7636, RFC 8252): the user signs in in a
-// browser, which is redirected to a listener on 127.0.0.1.
+// AuthCodeConfig configures the authorization code grant with PKCE (RFC
+// 6749 4.1, RFC 7636), for a native app that listens on 127.0.0.1 for the
+// browser's redirect ([AuthCode.Login], RFC 8252), or for a web
+// application that handles the redirect in its own handlers
+// ([AuthCode.AuthURL] and [AuthCode.Exchange]).
 type AuthCodeConfig struct {
-	// AuthURL is the authorization endpoint. Required.
+	// AuthURL is the authorization endpoint. Required unless Metadata
+	// gives it.
 	AuthURL string
 
-	// TokenURL is the token endpoint. Required.
+	// TokenURL is the token endpoint. Required unless Metadata gives it.
 	TokenURL string
+
+	// Metadata is the server's discovered metadata ([Discover]).
+	// Optional: it fills AuthURL, TokenURL and Issuer when empty, checks
+	// the configuration against what the server supports, and makes an
+	// authorization response without iss an error when the server says
+	// it always sends one (RFC 9207 2.4).
+	Metadata *Metadata
+
+	// Issuer is the issuer the authorization response's iss must name
+	// (RFC 9207 2.4), and the iss of ID tokens. Optional: empty means
+	// Metadata's issuer, or, without Metadata, that iss is not checked.
+	Issuer string
 
 	// Client identifies the client. Required: AuthNone for a public native
 	// app (RFC 8252 8.4), or a confidential client's method.
 	Client ClientAuth
 
-	// Scopes are the scopes requested. Optional.
+	// Scopes are the scopes requested. Optional. With openid, the login
+	// sends a nonce and checks the ID token that comes back.
 	Scopes []string
 
 	// AuthParams are extra parameters of the authorization request, such
@@ -64,40 +72,44 @@ type AuthCodeConfig struct {
 	// must not repeat the grant's own.
 	Params url.Values
 
-	// RedirectPath is the path of the redirect URI
+	// RedirectURL is a web application's redirect URI, as registered with
+	// the server, such as http://app.example:5000/receiveCode: the one
+	// [AuthCode.AuthURL] sends. Required for AuthURL; [AuthCode.Login]
+	// does not use it. https, or plain http to a loopback address (or
+	// anywhere with AllowInsecureHTTP), or an app's private scheme.
+	RedirectURL string
+
+	// RedirectPath is the path of Login's redirect URI
 	// http://127.0.0.1:{port}{path}. Optional: empty means
 	// DefaultRedirectPath.
 	RedirectPath string
 
-	// Port is the listener's port. Optional: zero means an ephemeral port,
-	// as RFC 8252 7.3 prescribes; set it only for servers that cannot
-	// match loopback redirect URIs on any port.
+	// Port is Login's listener port. Optional: zero means an ephemeral
+	// port, as RFC 8252 7.3 prescribes; set it only for servers that
+	// cannot match loopback redirect URIs on any port.
 	Port int
 
-	// Timeout bounds the wait for the browser. Optional: zero means
+	// Timeout bounds Login's wait for the browser. Optional: zero means
 	// DefaultLoginTimeout.
 	Timeout time.Duration
 
 	// OpenBrowser shows the authorization URL to the user. Optional: nil
-	// means [OpenBrowser], the platform's opener. If it fails, the URL is
-	// printed to Output instead.
+	// means [OpenBrowser], the platform's opener. An error ends the login
+	// at once; on a machine without a browser use [PrintURL], or the
+	// device grant ([NewDevice]).
 	OpenBrowser func(ctx context.Context, authURL string) error
-
-	// Output receives the authorization URL when the browser could not be
-	// opened. Optional: nil means os.Stderr.
-	Output io.Writer
 
 	Settings
 }
 
 // authorizeParams are the authorization request parameters the flow sets.
-var authorizeParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"}
+var authorizeParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "nonce"}
 
 func (c *AuthCodeConfig) validate() (auth, token *url.URL, err error) {
-	if auth, err = checkURL("AuthURL", c.AuthURL, c.AllowInsecureHTTP); err != nil {
+	if auth, err = c.Metadata.url("AuthURL", c.AuthURL, "authorization_endpoint", c.AllowInsecureHTTP); err != nil {
 		return nil, nil, err
 	}
-	if token, err = checkURL("TokenURL", c.TokenURL, c.AllowInsecureHTTP); err != nil {
+	if token, err = c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP); err != nil {
 		return nil, nil, err
 	}
 	if err := c.Client.validate(false); err != nil {
@@ -111,26 +123,63 @@ func (c *AuthCodeConfig) validate() (auth, token *url.URL, err error) {
 			return nil, nil, fmt.Errorf("oauth: AuthParams must not set %s: the flow sets it", k)
 		}
 	}
-	switch {
-	case c.RedirectPath != "" && !strings.HasPrefix(c.RedirectPath, "/"):
-		return nil, nil, fmt.Errorf("oauth: RedirectPath %q must start with /", c.RedirectPath)
-	case c.Port < 0 || c.Port > 65535:
-		return nil, nil, fmt.Errorf("oauth: Port %d is not a TCP port", c.Port)
-	case c.Timeout < 0:
-		return nil, nil, fmt.Errorf("oauth: Timeout is %v: it must be positive, or zero for %v", c.Timeout, DefaultLoginTimeout)
+	if err := c.checkRedirect(); err != nil {
+		return nil, nil, err
 	}
-	return auth, token, c.Settings.validate()
+	if err := c.checkMetadata(); err != nil {
+		return nil, nil, err
+	}
+	return auth, token, c.Settings.validateFor(token)
 }
 
-// AuthCode runs the authorization code flow with PKCE through a loopback
-// redirect, and refreshes the tokens it gets. Create it with
-// [NewAuthCode]; it is safe for concurrent use, but run one Login at a
-// time: each opens a browser.
+// checkRedirect checks RedirectURL and Login's settings.
+func (c *AuthCodeConfig) checkRedirect() error {
+	switch {
+	case c.RedirectPath != "" && !strings.HasPrefix(c.RedirectPath, "/"):
+		return fmt.Errorf("oauth: RedirectPath %q must start with /", c.RedirectPath)
+	case c.Port < 0 || c.Port > 65535:
+		return fmt.Errorf("oauth: Port %d is not a TCP port", c.Port)
+	case c.Timeout < 0:
+		return fmt.Errorf("oauth: Timeout is %v: it must be positive, or zero for %v", c.Timeout, DefaultLoginTimeout)
+	case c.RedirectURL == "":
+		return nil
+	}
+	u, err := url.Parse(c.RedirectURL)
+	switch {
+	case err != nil || !u.IsAbs():
+		return errors.New("oauth: RedirectURL is not an absolute URI such as https://app.example/callback")
+	case u.Fragment != "":
+		return errors.New("oauth: RedirectURL must not have a fragment (RFC 6749 3.1.2)")
+	case u.Scheme == "http" && !c.AllowInsecureHTTP && !isLoopback(u.Hostname()):
+		return fmt.Errorf("oauth: RedirectURL %s is plain http: the code would cross the network in clear text (RFC 6749 3.1.2.1); use https, or set AllowInsecureHTTP on a trusted network", u.Redacted())
+	}
+	return nil
+}
+
+// checkMetadata checks the flow against the server's metadata, and the
+// Issuer against the metadata's.
+func (c *AuthCodeConfig) checkMetadata() error {
+	if c.Metadata == nil {
+		return nil
+	}
+	if c.Issuer != "" && c.Issuer != c.Metadata.Issuer {
+		return fmt.Errorf("oauth: Issuer %q differs from the metadata's issuer %q: leave Issuer empty to use the metadata's", c.Issuer, c.Metadata.Issuer)
+	}
+	if err := c.Metadata.supportsPKCE(); err != nil {
+		return err
+	}
+	return c.Metadata.supports("authorization_code", c.Client)
+}
+
+// AuthCode runs the authorization code flow with PKCE and refreshes the
+// tokens it gets. Create it with [NewAuthCode]; it is safe for concurrent
+// use, but run one Login at a time: each opens a browser.
 type AuthCode struct {
-	ep      *endpoint
-	auth    *url.URL
-	cfg     AuthCodeConfig // with defaults filled in
-	timeout time.Duration
+	ep         *endpoint
+	auth       *url.URL
+	cfg        AuthCodeConfig // with defaults filled in
+	issuer     string         // the iss to expect; "" if unknown
+	requireIss bool           // the server says it always sends iss
 }
 
 // NewAuthCode checks cfg and returns the flow. It does no I/O.
@@ -148,95 +197,19 @@ func NewAuthCode(cfg AuthCodeConfig) (*AuthCode, error) {
 	if cfg.OpenBrowser == nil {
 		cfg.OpenBrowser = OpenBrowser
 	}
-	if cfg.Output == nil {
-		cfg.Output = os.Stderr
+	a := &AuthCode{ep: newEndpoint(token, cfg.Client, cfg.Settings), auth: auth, cfg: cfg, issuer: cfg.Issuer}
+	if cfg.Metadata != nil {
+		a.issuer = cfg.Metadata.Issuer
+		a.requireIss = cfg.Metadata.AuthorizationResponseIssParameterSupported
 	}
-	return &AuthCode{ep: newEndpoint(token, cfg.Client, cfg.Settings), auth: auth, cfg: cfg, timeout: cfg.Timeout}, nil
-}
-
-// Login signs the user in: it listens on 127.0.0.1, opens the browser at
-// the authorization endpoint with an S256 code challenge and a random
-// state, takes exactly one redirect (then closes the listener), checks its
-// state, and trades the code for a token. The browser shows a short page
-// saying whether it worked, with the server's error if any.
-//
-// Errors: [ErrLoginTimeout] after the timeout, [ErrStateMismatch], an
-// [*Error] with the server's error= (such as access_denied), or the token
-// endpoint's error.
-func (a *AuthCode) Login(ctx context.Context) (*oauth2.Token, error) {
-	cb, err := listen(a.cfg.Port, a.cfg.RedirectPath, rand.Text())
-	if err != nil {
-		return nil, err
-	}
-	defer cb.close()
-	verifier := oauth2.GenerateVerifier()
-	authURL := a.authURL(cb.redirectURI, cb.state, verifier)
-	stopOpener := a.startOpener(ctx, authURL)
-	defer stopOpener()
-
-	waitCtx, cancel := context.WithTimeout(ctx, a.timeout)
-	defer cancel()
-	code, err := cb.wait(waitCtx, endpointName(a.auth))
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-		return nil, fmt.Errorf("%w within %v: run the login again", ErrLoginTimeout, a.timeout)
-	case err != nil:
-		return nil, err
-	}
-	form := withParams(a.cfg.Params)
-	form.Set("code", code)
-	form.Set("redirect_uri", cb.redirectURI)
-	form.Set("code_verifier", verifier)
-	return a.ep.token(ctx, "authorization_code", form, code, verifier)
-}
-
-// authURL builds the authorization request (RFC 6749 4.1.1, RFC 7636 4.3).
-func (a *AuthCode) authURL(redirectURI, state, verifier string) string {
-	u := *a.auth
-	q := u.Query()
-	for k, v := range a.cfg.AuthParams {
-		q[k] = append([]string(nil), v...)
-	}
-	q.Set("response_type", "code")
-	q.Set("client_id", a.cfg.Client.ID)
-	q.Set("redirect_uri", redirectURI)
-	if len(a.cfg.Scopes) > 0 {
-		q.Set("scope", strings.Join(a.cfg.Scopes, " "))
-	}
-	q.Set("state", state)
-	q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(verifier))
-	q.Set("code_challenge_method", "S256")
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// startOpener opens the browser in a goroutine and returns the function
-// that ends it: it lets the opener finish for up to openerGrace, then
-// cancels it and waits for it.
-func (a *AuthCode) startOpener(ctx context.Context, authURL string) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := a.cfg.OpenBrowser(ctx, authURL); err != nil && ctx.Err() == nil {
-			fmt.Fprintf(a.cfg.Output, "Open this address in a browser to sign in:\n\n    %s\n\n", authURL)
-		}
-	}()
-	return func() {
-		t := time.NewTimer(openerGrace)
-		defer t.Stop()
-		select {
-		case <-done:
-		case <-t.C:
-		}
-		cancel()
-		<-done
-	}
+	return a, nil
 }
 
 // Refresh trades current's refresh token for a new token, keeping it when
 // the server sends no new one. Without a refresh token it fails with
-// [ErrNoRefreshToken], permanently: run Login again.
+// [ErrNoRefreshToken], permanently: a background refresh cannot open a
+// browser. [NewRefresher] logs in with [AuthCode.Login] instead when its
+// Store holds no token.
 func (a *AuthCode) Refresh(ctx context.Context, current *oauth2.Token) (*oauth2.Token, error) {
 	if current == nil || current.RefreshToken == "" {
 		return nil, permanentError{ErrNoRefreshToken}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -17,8 +18,11 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeauth"
+	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
+	"github.com/bearer-go/bearer/tokenrefresh"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // browser is a stand-in for the user's browser: an HTTP client that
@@ -144,15 +148,27 @@ func newRecordingAuthServer(t *testing.T, redirect func(q url.Values) url.Values
 		s.mu.Lock()
 		s.authQ = q
 		s.mu.Unlock()
-		http.Redirect(w, r, q.Get("redirect_uri")+"?"+s.redirect(q).Encode(), http.StatusFound)
+		answer := s.redirect(q)
+		if answer == nil { // the login page, where the user has yet to act
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte("<html><title>Sign in</title></html>"))
+			return
+		}
+		http.Redirect(w, r, q.Get("redirect_uri")+"?"+answer.Encode(), http.StatusFound)
 	})
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		s.mu.Lock()
 		s.tokenF = r.PostForm
+		authQ := s.authQ
 		s.mu.Unlock()
+		resp := map[string]any{"access_token": "at", "refresh_token": "rt", "expires_in": 60}
+		if strings.Contains(authQ.Get("scope"), "openid") { // OpenID Connect Core 3.1.3.3
+			resp["id_token"] = testIDToken(t, jwt.MapClaims{"iss": s.URL, "sub": "u1", "aud": authQ.Get("client_id"),
+				"nonce": authQ.Get("nonce"), "exp": time.Now().Add(time.Hour).Unix()})
+		}
 		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"access_token":"at","refresh_token":"rt","expires_in":60}`))
+		json.NewEncoder(w).Encode(resp)
 	})
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
@@ -195,6 +211,9 @@ func TestLoginSendsPKCEAndState(t *testing.T) {
 			if q.Get(k) != v {
 				t.Errorf("authorization request %s = %q; want %q", k, q.Get(k), v)
 			}
+		}
+		if len(q.Get("nonce")) < 20 {
+			t.Errorf("nonce = %q; want a random one with the openid scope (OpenID Connect Core 3.1.2.1)", q.Get("nonce"))
 		}
 		verifier := form.Get("code_verifier")
 		sum := sha256.Sum256([]byte(verifier))
@@ -242,17 +261,58 @@ func TestLoginNeedsCodeOrError(t *testing.T) {
 	}
 }
 
-func TestLoginShowsServerError(t *testing.T) {
+func TestLoginReportsAnImmediateRefusalWithoutABrowser(t *testing.T) {
 	f := setupFake(t, fixedNow)
-	f.srv.DenyAuthorizations("access_denied", "The user <b>refused</b>")
+	f.srv.DenyAuthorizations("invalid_scope", "The scope <b>admin</b> is not allowed")
 	b := &browser{}
 	_, err := newAuthCode(t, f, fixedNow, b.open).Login(bounded(t))
 	var oe *oauth.Error
-	if !errors.As(err, &oe) || !errors.Is(err, oauth.ErrAccessDenied) || oe.Description != "The user <b>refused</b>" || !oe.Permanent() {
-		t.Fatalf("Login() when denied = %v; want a permanent *Error access_denied with the description", err)
+	if !errors.As(err, &oe) || oe.Code != "invalid_scope" || oe.Description != "The scope <b>admin</b> is not allowed" || !oe.Permanent() {
+		t.Fatalf("Login() when refused = %v; want a permanent *Error invalid_scope with the description", err)
 	}
 	if !strings.Contains(err.Error(), f.auth.URL+fakeauth.AuthorizePath) {
 		t.Errorf("Error() = %q; want it to name the authorization endpoint", err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.urls) != 0 {
+		t.Error("the browser was opened at a request the server had already refused")
+	}
+}
+
+func TestLoginReportsAnErrorPageAtOnce(t *testing.T) {
+	// RFC 6749 4.1.2.1: for a bad client_id or redirect_uri the server
+	// shows an error page and does not redirect.
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte("<html><head><title>Invalid parameter: redirect_uri</title></head></html>"))
+	}))
+	defer ts.Close()
+	ac, err := oauth.NewAuthCode(oauth.AuthCodeConfig{AuthURL: ts.URL + "/auth", TokenURL: ts.URL + "/token",
+		Client: oauth.ClientAuth{Method: oauth.AuthNone, ID: "app"}, OpenBrowser: (&browser{}).open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ac.Login(bounded(t)) // the default five-minute timeout: only an immediate report ends in time
+	if err == nil || !strings.Contains(err.Error(), "Invalid parameter: redirect_uri") || !strings.Contains(err.Error(), "check Client.ID, the redirect URI") {
+		t.Errorf("Login() against an error page = %v; want the page's title and advice, at once", err)
+	}
+}
+
+func TestLoginShowsTheServerErrorInTheBrowser(t *testing.T) {
+	seen := 0
+	s := newRecordingAuthServer(t, func(q url.Values) url.Values {
+		seen++
+		if seen == 1 {
+			return nil // the login page
+		}
+		return url.Values{"error": {"access_denied"}, "error_description": {"The user <b>refused</b>"}, "state": {q.Get("state")}}
+	})
+	b := &browser{}
+	_, err := s.flow(t, oauth.AuthCodeConfig{OpenBrowser: b.open}).Login(bounded(t))
+	if !errors.Is(err, oauth.ErrAccessDenied) {
+		t.Fatalf("Login() when denied = %v; want access_denied", err)
 	}
 	p := b.lastPage(t)
 	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "access_denied: The user &lt;b&gt;refused&lt;/b&gt;") {
@@ -305,17 +365,35 @@ func TestLoginHonoursCallerContext(t *testing.T) {
 	}
 }
 
-func TestLoginPrintsURLWhenNoBrowser(t *testing.T) {
+func TestLoginReportsAFailingOpenerAtOnce(t *testing.T) {
+	s := newRecordingAuthServer(t, echoCode)
+	b := &browser{refused: true}
+	// The timeout is the default five minutes: the test ends within
+	// waitLimit only if the failure is reported at once.
+	_, err := s.flow(t, oauth.AuthCodeConfig{OpenBrowser: b.open}).Login(bounded(t))
+	if err == nil || errors.Is(err, oauth.ErrLoginTimeout) || !strings.Contains(err.Error(), "no display") ||
+		!strings.Contains(err.Error(), "oauth.PrintURL") {
+		t.Fatalf("Login() with a failing opener = %v; want its error at once, with advice", err)
+	}
+}
+
+func TestLoginWithPrintURL(t *testing.T) {
 	s := newRecordingAuthServer(t, echoCode)
 	var out bytes.Buffer
-	b := &browser{refused: true}
-	ac := s.flow(t, oauth.AuthCodeConfig{Timeout: 50 * time.Millisecond, OpenBrowser: b.open, Output: &out})
-	if _, err := ac.Login(bounded(t)); !errors.Is(err, oauth.ErrLoginTimeout) {
-		t.Fatalf("Login() = %v; want a timeout", err)
+	b := &browser{}
+	open := func(ctx context.Context, u string) error {
+		if err := oauth.PrintURL(&out)(ctx, u); err != nil {
+			return err
+		}
+		return b.open(ctx, u) // the user, opening it by hand
+	}
+	tok, err := s.flow(t, oauth.AuthCodeConfig{OpenBrowser: open}).Login(bounded(t))
+	if err != nil || tok.AccessToken != "at" {
+		t.Fatalf("Login() = %v, %v", tok, err)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !strings.Contains(out.String(), b.urls[0]) {
+	if !strings.Contains(out.String(), "Open this address") || !strings.Contains(out.String(), b.urls[0]) {
 		t.Errorf("output = %q; want the authorization URL %s", out.String(), b.urls[0])
 	}
 }
@@ -339,5 +417,53 @@ func TestAuthCodeValidation(t *testing.T) {
 				t.Errorf("NewAuthCode = %v; want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// testIDToken signs an ID token with a key the client does not hold, as
+// a server does; the client reads its claims without verifying it (OpenID
+// Connect Core 3.1.3.7 6: TLS authenticated the token endpoint).
+func testIDToken(t *testing.T, claims jwt.MapClaims) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(jwt.SigningMethodES256, claims).SignedString(testECKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// The trap of issue 12: NewRefresher over an AuthCode with an empty store
+// failed with ErrNoRefreshToken; it logs in instead, once, and a later
+// start resumes the stored token without a browser.
+func TestNewRefresherLogsInWhenTheStoreIsEmpty(t *testing.T) {
+	clk := fakeclock.New(epoch)
+	f := setupFake(t, clk.Now)
+	b := &browser{}
+	ac := newAuthCode(t, f, clk.Now, b.open)
+	store := &tokenrefresh.MemoryStore{}
+	for run := range 2 {
+		r := newRefresher(t, ac, clk, tokenrefresh.Config{Store: store})
+		tok, err := r.Token(bounded(t))
+		if err != nil {
+			t.Fatalf("run %d: Token() = %v", run+1, err)
+		}
+		if f.me(t, tok.AccessToken) != http.StatusOK {
+			t.Errorf("run %d: the token does not work", run+1)
+		}
+		r.Close()
+	}
+	b.mu.Lock()
+	opened := len(b.urls)
+	b.mu.Unlock()
+	if e, err := store.Load(bounded(t)); err != nil || e.Token.RefreshToken == "" || opened != 1 {
+		t.Errorf("store = %v, %v; browser opened %d times; want one login, saved with its refresh token", e, err, opened)
+	}
+	if st := f.srv.Stats().TokenCalls; st["authorization_code"] != 1 {
+		t.Errorf("TokenCalls = %v; want one code exchange", st)
+	}
+	// Without a store it logs in as well; a failed login fails NewRefresher.
+	if _, err := oauth.NewRefresher(bounded(t), newAuthCode(t, f, clk.Now, (&browser{refused: true}).open), tokenrefresh.Config{}); err == nil ||
+		!strings.Contains(err.Error(), "log in for a first token") {
+		t.Errorf("NewRefresher with a login that fails = %v", err)
 	}
 }

@@ -116,7 +116,9 @@ func (e *endpoint) post(ctx context.Context, r *request, secrets []string) (*ans
 // send sends req and reads the answer within MaxResponseBytes.
 func (e *endpoint) send(req *http.Request, secrets []string) (*answer, error) {
 	name := endpointName(req.URL)
-	req.Header.Set("Accept", "application/json")
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
 	resp, err := e.s.HTTPClient.Do(req)
 	if err != nil {
 		return nil, transportError(name, err, secrets)

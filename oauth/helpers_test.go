@@ -159,6 +159,27 @@ func setupFake(t *testing.T, now func() time.Time) *fixture {
 	return f
 }
 
+// setupFakeIssuer is setupFake with the fake's issuer set to its own URL,
+// as a real server's is, so that its metadata, iss and ID tokens name
+// where it is served.
+func setupFakeIssuer(t *testing.T, now func() time.Time) *fixture {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	srv, err := fakeauth.New(fakeauth.Config{Key: fakeKey(), Now: now, Issuer: "http://" + ts.Listener.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{srv: srv, user: srv.AddUser(testEmail, testPassword)}
+	if f.client, err = srv.AddClient(fakeauth.Client{UserID: f.user.ID}); err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = srv
+	ts.Start()
+	f.auth = ts
+	t.Cleanup(ts.Close)
+	return f
+}
+
 func (f *fixture) tokenURL() string { return f.auth.URL + fakeauth.TokenPath }
 
 // me calls users/me with access and returns the status.

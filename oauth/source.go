@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
@@ -11,17 +12,29 @@ import (
 // Source is what every grant of this package provides: the next token,
 // given the current one (nil at first). Its Refresh method is a
 // tokenrefresh.RefreshFunc. [*ClientCredentials], [*Password],
-// [*RefreshToken] and [*AuthCode] are Sources.
+// [*RefreshToken], [*JWTBearer], [*AuthCode] and [*Device] are Sources.
 type Source interface {
 	Refresh(ctx context.Context, current *oauth2.Token) (*oauth2.Token, error)
+}
+
+// A Loginer is a Source that obtains its first token by asking the user:
+// [*AuthCode] through a browser, [*Device] on another device. Its Refresh
+// needs a refresh token, since a background refresh cannot ask anyone;
+// [NewRefresher] calls Login instead when there is no token to start from.
+type Loginer interface {
+	Source
+	Login(ctx context.Context) (*oauth2.Token, error)
 }
 
 // NewRefresher returns a tokenrefresh.Refresher that keeps a token from
 // src alive: refreshed in the background before it expires, retried with
 // backoff on 5xx, 429 and network errors, stopped on permanent errors,
 // and saved to cfg.Store (so rotated refresh tokens survive a restart).
-// cfg.Refresh must be nil: NewRefresher sets it to src.Refresh. ctx bounds
-// only the initial load from cfg.Store. Close the Refresher when done.
+// cfg.Refresh must be nil: NewRefresher sets it to src.Refresh. When src
+// is a [Loginer], cfg.Initial is nil and cfg.Store holds no token (or
+// there is no Store), NewRefresher logs in first, with src.Login, and
+// starts from that token. ctx bounds the initial load from cfg.Store and
+// that login, which waits for the user. Close the Refresher when done.
 func NewRefresher(ctx context.Context, src Source, cfg tokenrefresh.Config) (*tokenrefresh.Refresher, error) {
 	if src == nil {
 		return nil, errors.New("oauth: NewRefresher needs a Source")
@@ -29,6 +42,32 @@ func NewRefresher(ctx context.Context, src Source, cfg tokenrefresh.Config) (*to
 	if cfg.Refresh != nil {
 		return nil, errors.New("oauth: NewRefresher sets Config.Refresh from the Source: leave it nil")
 	}
+	if l, ok := src.(Loginer); ok && cfg.Initial == nil {
+		tok, err := loginIfEmpty(ctx, l, cfg.Store)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Initial = tok
+	}
 	cfg.Refresh = src.Refresh
 	return tokenrefresh.New(ctx, cfg)
+}
+
+// loginIfEmpty logs in when store holds no token, and returns the token;
+// nil when there is one to resume.
+func loginIfEmpty(ctx context.Context, l Loginer, store tokenrefresh.Store) (*oauth2.Token, error) {
+	if store != nil {
+		_, err := store.Load(ctx)
+		if err == nil {
+			return nil, nil
+		}
+		if !errors.Is(err, tokenrefresh.ErrNoToken) {
+			return nil, fmt.Errorf("oauth: read the store before logging in: %w", err)
+		}
+	}
+	tok, err := l.Login(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("oauth: log in for a first token: %w", err)
+	}
+	return tok, nil
 }

@@ -5,7 +5,8 @@
 // The first run listens on 127.0.0.1 on an ephemeral port, opens the
 // browser at the authorization endpoint with a PKCE challenge and a random
 // state, takes the one redirect, trades the code for tokens, and saves
-// them to a file readable only by the user (mode 0600). Later runs load
+// them to a file readable only by the user (mode 0600); where no browser
+// can be opened it prints the address to open by hand. Later runs load
 // the file and refresh the token with the refresh token when it is due,
 // saving the rotated refresh token before using it.
 //
@@ -33,7 +34,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		s := setup{tokenFile: *tokenFile, flow: oauth.AuthCodeConfig{
 			AuthURL: *authURL, TokenURL: *tokenURL, Client: clientAuth(*clientID, getenv("AUTHCODE_CLIENT_SECRET")),
-			Scopes: strings.Fields(*scope), Output: stderr,
+			Scopes: strings.Fields(*scope), OpenBrowser: openOrPrint(stderr),
 		}}
 		_, err = session(ctx, s, stdout)
 	}
@@ -127,19 +127,22 @@ func session(ctx context.Context, s setup, w io.Writer) (*oauth2.Token, error) {
 	stored, err := store.Load(ctx)
 	switch {
 	case errors.Is(err, tokenrefresh.ErrNoToken):
-		if err := login(ctx, ac, store, s.clock, w); err != nil {
-			return nil, err
-		}
+		fmt.Fprintln(w, "no stored token: signing in through the browser")
 	case err != nil:
 		return nil, err
 	default:
 		fmt.Fprintf(w, "found a token in %s\n", s.tokenFile)
 	}
+	// With an empty store, NewRefresher logs in (AuthCode is an
+	// oauth.Loginer) and saves the token before it returns.
 	r, err := oauth.NewRefresher(ctx, ac, tokenrefresh.Config{Store: store, Clock: s.clock})
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
+	if stored == nil {
+		fmt.Fprintln(w, "signed in; token saved (mode 0600)")
+	}
 	tok, err := r.Token(ctx)
 	if err != nil {
 		if tokenrefresh.IsPermanent(err) {
@@ -155,20 +158,13 @@ func session(ctx context.Context, s setup, w io.Writer) (*oauth2.Token, error) {
 	return tok, nil
 }
 
-// login runs the browser flow and saves its token.
-func login(ctx context.Context, ac *oauth.AuthCode, store tokenrefresh.Store, clock tokenrefresh.Clock, w io.Writer) error {
-	fmt.Fprintln(w, "no stored token: signing in through the browser")
-	tok, err := ac.Login(ctx)
-	if err != nil {
-		return err
+// openOrPrint opens the user's browser, or, where there is none (a
+// server reached over SSH), prints the address to open by hand.
+func openOrPrint(w io.Writer) func(ctx context.Context, authURL string) error {
+	return func(ctx context.Context, authURL string) error {
+		if err := oauth.OpenBrowser(ctx, authURL); err != nil {
+			return oauth.PrintURL(w)(ctx, authURL)
+		}
+		return nil
 	}
-	now := time.Now()
-	if clock != nil {
-		now = clock.Now()
-	}
-	if err := store.Save(ctx, &tokenrefresh.Entry{Token: tok, Obtained: now}); err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "signed in; token saved (mode 0600)")
-	return nil
 }
