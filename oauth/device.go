@@ -144,27 +144,41 @@ type DeviceAuthorization struct {
 	// VerificationURIComplete, when the server gives one, also carries
 	// the code, so the user need not type it.
 	VerificationURIComplete string
-	// Expires is when the codes expire; zero if the server did not say.
-	Expires time.Time
+	// Expires is when the codes expire, and ExpiresIn how long they last;
+	// both zero if the server did not say.
+	Expires   time.Time
+	ExpiresIn time.Duration
 	// Interval is the wait between token requests.
 	Interval time.Duration
 	// DeviceCode is what the device polls with; it never reaches the user.
 	DeviceCode secret.String
 }
 
-// Prompt returns what to show the user, in plain text for a terminal:
-// where to go, the code to enter, the address that carries the code when
-// the server gave one, and how long the code lasts.
+// Prompt returns what to show the user, in plain text for a terminal (no
+// QR code, no escape sequences): where to go, the code to enter, the
+// address that carries the code when the server gave one, and how long
+// the code lasts.
 func (a *DeviceAuthorization) Prompt() string {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "To sign in, open this address in a browser on any device:\n\n    %s\n\nand enter the code:\n\n    %s\n\n", a.VerificationURI, a.UserCode)
 	if a.VerificationURIComplete != "" {
 		fmt.Fprintf(&b, "Or open this address, which carries the code:\n\n    %s\n\n", a.VerificationURIComplete)
 	}
-	if !a.Expires.IsZero() {
-		fmt.Fprintf(&b, "The code expires at %s.\n", a.Expires.Format("15:04:05 MST"))
+	if a.ExpiresIn > 0 {
+		fmt.Fprintf(&b, "The code is valid for %s.\n", humanDuration(a.ExpiresIn))
 	}
 	return b.String()
+}
+
+// humanDuration says d in words for a prompt: "30 minutes", "90 seconds".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0 && d >= 2*time.Hour:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d%time.Minute == 0 && d >= 2*time.Minute:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return fmt.Sprintf("%d seconds", d/time.Second)
 }
 
 // Login signs the user in: it asks for a device code ([Device.Start]),
@@ -251,7 +265,7 @@ func (d *Device) parseDevice(a *answer, issued time.Time) (*DeviceAuthorization,
 		return nil, err
 	}
 	if life, ok := expiry.ParseExpiresIn(j.ExpiresIn); ok {
-		out.Expires = issued.Add(life)
+		out.Expires, out.ExpiresIn = issued.Add(life), life
 	}
 	if n, ok := expiry.ParseExpiresIn(j.Interval); ok {
 		out.Interval = n

@@ -82,7 +82,7 @@ func TestDeviceLoginAgainstFakeauth(t *testing.T) {
 	if st := f.srv.Stats().TokenCalls; st["device_code"] != 3 {
 		t.Errorf("TokenCalls = %v; want 3 polls and no slow_down", st)
 	}
-	for _, want := range []string{fakeauth.DefaultIssuer + fakeauth.DeviceVerificationPath, "enter the code", "user_code=", "expires at"} {
+	for _, want := range []string{fakeauth.DefaultIssuer + fakeauth.DeviceVerificationPath, "enter the code", "user_code=", "valid for 30 minutes"} {
 		if !strings.Contains(prompt.String(), want) {
 			t.Errorf("prompt lacks %q:\n%s", want, prompt.String())
 		}

@@ -7,20 +7,37 @@
 //   - [NewClientCredentials]: the client_credentials grant (RFC 6749 4.4),
 //     with the client authentication method chosen explicitly — never
 //     guessed — from [ClientSecretBasic], [ClientSecretPost],
-//     [ClientSecretJWT] and [PrivateKeyJWT] (RFC 7523 assertions, RS256 or
-//     ES256);
+//     [ClientSecretJWT] and [PrivateKeyJWT] (RFC 7523 assertions, RS256,
+//     PS256, ES256 or EdDSA);
 //   - [NewPassword]: the password grant (RFC 6749 4.3), for legacy servers
 //     only (RFC 9700 2.4); it logs in again with the held credentials when
 //     there is no refresh token;
 //   - [NewRefreshToken]: the refresh_token grant (RFC 6749 6) with
-//     rotation: a new refresh token replaces the old one;
-//   - [NewAuthCode]: the authorization code grant with PKCE for native apps
-//     (RFC 7636, RFC 8252), through a one-shot listener on 127.0.0.1;
-//   - [NewRevoker]: token revocation (RFC 7009).
+//     rotation: a new refresh token replaces the old one, and a rotated
+//     one is never presented again;
+//   - [NewJWTBearer]: the JWT bearer grant (RFC 7523 2.1), with an
+//     assertion it signs for each request or one supplied;
+//   - [NewAuthCode]: the authorization code grant with PKCE, for a native
+//     app through a one-shot listener on 127.0.0.1 ([AuthCode.Login], RFC
+//     8252), or for a web application from its own handlers
+//     ([AuthCode.AuthURL], [AuthCode.Exchange]), with state, iss (RFC
+//     9207) and the OpenID Connect nonce checked;
+//   - [NewDevice]: the device authorization grant (RFC 8628), for
+//     machines without a browser: a code to enter elsewhere, then polling;
+//   - [NewRevoker]: token revocation (RFC 7009); [NewIntrospector]: token
+//     introspection (RFC 7662).
+//
+// [Discover] reads a server's metadata from its issuer (RFC 8414, OpenID
+// Connect Discovery); set it as a Config's Metadata to fill the endpoint
+// URLs and to check the Config against what the server supports. Every
+// grant takes Params, extra form parameters such as resource (RFC 8707),
+// on its token and refresh requests. [Scope], [IDToken] and [ExpiresIn]
+// read a token response's fields.
 //
 // Every source is a [Source], whose Refresh method is a
 // tokenrefresh.RefreshFunc: [NewRefresher] wraps one in a
-// tokenrefresh.Refresher, which refreshes the token in the background
+// tokenrefresh.Refresher (logging a [Loginer] in first when there is no
+// token yet), which refreshes the token in the background
 // before it expires, never makes callers wait while it is valid, retries
 // 5xx, 429 and network failures with backoff (this package never retries
 // on its own), stops at permanent failures, and writes each new token —
