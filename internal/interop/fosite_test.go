@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,7 +22,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
+	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/storage"
+	fjwt "github.com/ory/fosite/token/jwt"
 )
 
 // waitLimit bounds every request and login of the tests.
@@ -34,9 +38,15 @@ const (
 	basicClient  = "basic-app"
 	postClient   = "post-app"
 	rsaClient    = "rsa-app"
+	pssClient    = "pss-app"
 	ecClient     = "ec-app"
 	jwtClient    = "jwt-app"
 	nativeClient = "native-app"
+	webClient    = "web-app"
+
+	// webRedirect is the web app's registered redirect URI, on a host of
+	// its own (seed 003's shape).
+	webRedirect = "https://app.example:5000/receiveCode"
 
 	// basicSecret needs form-encoding before Basic (RFC 6749 2.3.1): fosite
 	// decodes it, so a client that skips the step fails.
@@ -49,6 +59,13 @@ const (
 var (
 	rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
 		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		return k
+	})
+	edKey = sync.OnceValue(func() ed25519.PrivateKey {
+		_, k, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			panic(err)
 		}
@@ -81,6 +98,7 @@ func newServer(t *testing.T) *server {
 	t.Cleanup(s.Close)
 	config := &fosite.Config{
 		GlobalSecret:        []byte("a-global-secret-of-32-bytes-long"),
+		IDTokenIssuer:       s.URL,
 		TokenURL:            s.tokenURL(),
 		AccessTokenLifespan: time.Hour,
 		EnforcePKCE:         true,
@@ -94,12 +112,17 @@ func newServer(t *testing.T) *server {
 	mux.HandleFunc("/oauth2/token", s.token)
 	mux.HandleFunc("/oauth2/auth", s.authorize)
 	mux.HandleFunc("/oauth2/revoke", s.revoke)
+	mux.HandleFunc("/oauth2/introspect", s.introspect)
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.metadata)
 	return s
 }
 
 func (s *server) tokenURL() string  { return s.URL + "/oauth2/token" }
 func (s *server) authURL() string   { return s.URL + "/oauth2/auth" }
 func (s *server) revokeURL() string { return s.URL + "/oauth2/revoke" }
+func (s *server) introspectURL() string {
+	return s.URL + "/oauth2/introspect"
+}
 
 func (s *server) addClients(t *testing.T, config *fosite.Config) {
 	t.Helper()
@@ -110,8 +133,8 @@ func (s *server) addClients(t *testing.T, config *fosite.Config) {
 		}
 		return h
 	}
-	grants := fosite.Arguments{"client_credentials", "password", "refresh_token", "authorization_code"}
-	scopes := fosite.Arguments{"read", "offline"}
+	grants := fosite.Arguments{"client_credentials", "password", "refresh_token", "authorization_code", oauth.JWTBearerGrantType}
+	scopes := fosite.Arguments{"read", "offline", "openid"}
 	client := func(id string, secret []byte, method string) *fosite.DefaultOpenIDConnectClient {
 		return &fosite.DefaultOpenIDConnectClient{
 			DefaultClient: &fosite.DefaultClient{ID: id, Secret: secret, GrantTypes: grants, Scopes: scopes,
@@ -125,7 +148,7 @@ func (s *server) addClients(t *testing.T, config *fosite.Config) {
 	for id, k := range map[string]struct {
 		pub      crypto.PublicKey
 		alg, kid string
-	}{rsaClient: {&rsaKey().PublicKey, "RS256", rsaKeyID}, ecClient: {&ecKey().PublicKey, "ES256", "ec-1"}} {
+	}{rsaClient: {&rsaKey().PublicKey, "RS256", rsaKeyID}, pssClient: {&rsaKey().PublicKey, "PS256", "pss-1"}, ecClient: {&ecKey().PublicKey, "ES256", "ec-1"}} {
 		c := client(id, nil, "private_key_jwt")
 		c.TokenEndpointAuthSigningAlgorithm = k.alg
 		c.JSONWebKeys = &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.pub, KeyID: k.kid, Algorithm: k.alg, Use: "sig"}}}
@@ -134,12 +157,22 @@ func (s *server) addClients(t *testing.T, config *fosite.Config) {
 	native := client(nativeClient, nil, "none")
 	native.Public = true
 	s.store.Clients[nativeClient] = native
+	web := client(webClient, hash(basicSecret), "client_secret_basic")
+	web.RedirectURIs = []string{webRedirect}
+	s.store.Clients[webClient] = web
+}
+
+// newSession is the session of every request: an OpenID Connect one, so
+// that a login with the openid scope gets an ID token.
+func newSession() *openid.DefaultSession {
+	return &openid.DefaultSession{Subject: username, Username: username,
+		Claims: &fjwt.IDTokenClaims{Subject: username}, Headers: &fjwt.Headers{}}
 }
 
 // token serves the token endpoint, granting every requested scope.
 func (s *server) token(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ar, err := s.provider.NewAccessRequest(ctx, r, &fosite.DefaultSession{Subject: username})
+	ar, err := s.provider.NewAccessRequest(ctx, r, newSession())
 	if err != nil {
 		s.provider.WriteAccessError(ctx, w, ar, err)
 		return
@@ -168,7 +201,7 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 	for _, scope := range ar.GetRequestedScopes() {
 		ar.GrantScope(scope)
 	}
-	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, &fosite.DefaultSession{Subject: username})
+	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, newSession())
 	if err != nil {
 		s.provider.WriteAuthorizeError(ctx, w, ar, err)
 		return
@@ -179,6 +212,52 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	s.provider.WriteRevocationResponse(ctx, w, s.provider.NewRevocationRequest(ctx, r))
+}
+
+// introspect serves fosite's introspection endpoint (RFC 7662), which
+// authenticates callers with client_secret_basic or a bearer token.
+func (s *server) introspect(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ir, err := s.provider.NewIntrospectionRequest(ctx, r, newSession())
+	if err != nil {
+		s.provider.WriteIntrospectionError(ctx, w, err)
+		return
+	}
+	s.provider.WriteIntrospectionResponse(ctx, w, ir)
+}
+
+// metadata serves RFC 8414 metadata for the endpoints above: fosite has
+// no discovery handler of its own, so the test writes what it supports.
+func (s *server) metadata(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"issuer": s.URL, "token_endpoint": s.tokenURL(), "authorization_endpoint": s.authURL(),
+		"revocation_endpoint": s.revokeURL(), "introspection_endpoint": s.introspectURL(),
+		"response_types_supported":              []string{"code"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token", "client_credentials", "password", oauth.JWTBearerGrantType},
+		"code_challenge_methods_supported":      []string{"S256", "plain"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		"token_endpoint_auth_signing_alg_values_supported":      []string{"RS256", "PS256", "ES256"},
+		"introspection_endpoint_auth_methods_supported":         []string{"client_secret_basic"},
+		"revocation_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		"revocation_endpoint_auth_signing_alg_values_supported": []string{"RS256", "PS256", "ES256"},
+	})
+}
+
+// trust registers key as one JWT bearer assertions of issuer for subject
+// may be signed with (RFC 7523 2.1), allowing scopes.
+func (s *server) trust(issuer, subject, kid string, key crypto.PublicKey, scopes ...string) {
+	keys := s.store.IssuerPublicKeys[issuer]
+	if keys.KeysBySub == nil {
+		keys = storage.IssuerPublicKeys{Issuer: issuer, KeysBySub: map[string]storage.SubjectPublicKeys{}}
+	}
+	sub := keys.KeysBySub[subject]
+	if sub.Keys == nil {
+		sub = storage.SubjectPublicKeys{Subject: subject, Keys: map[string]storage.PublicKeyScopes{}}
+	}
+	sub.Keys[kid] = storage.PublicKeyScopes{Key: &jose.JSONWebKey{Key: key, KeyID: kid, Use: "sig"}, Scopes: scopes}
+	keys.KeysBySub[subject] = sub
+	s.store.IssuerPublicKeys[issuer] = keys
 }
 
 // clientSecretJWT is the test's own client authentication for
