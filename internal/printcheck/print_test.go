@@ -103,6 +103,15 @@ var samples = map[string]sample{
 	"oauth.RefreshToken":            {runtimeValue, func(t *testing.T) any { return must(t)(oauth.NewRefreshToken(refreshConfig())) }},
 	"oauth.AuthCode":                {runtimeValue, func(t *testing.T) any { return must(t)(oauth.NewAuthCode(authCodeConfig())) }},
 	"oauth.Revoker":                 {runtimeValue, func(t *testing.T) any { return must(t)(oauth.NewRevoker(revocationConfig())) }},
+	"oauth.IntrospectionConfig":     {config, func(*testing.T) any { return introspectionConfig() }},
+	"oauth.Introspector":            {runtimeValue, func(t *testing.T) any { return must(t)(oauth.NewIntrospector(introspectionConfig())) }},
+	"oauth.JWTBearerConfig":         {config, func(*testing.T) any { return jwtBearerConfig() }},
+	"oauth.JWTBearer":               {runtimeValue, func(t *testing.T) any { return must(t)(oauth.NewJWTBearer(jwtBearerConfig())) }},
+	"oauth.DeviceConfig":            {config, func(*testing.T) any { return deviceConfig() }},
+	"oauth.Device":                  {runtimeValue, func(t *testing.T) any { return must(t)(oauth.NewDevice(deviceConfig())) }},
+	"oauth.DeviceAuthorization": {config, func(*testing.T) any {
+		return oauth.DeviceAuthorization{UserCode: "WDJB-MJHT", VerificationURI: "https://as.example/device", DeviceCode: secret.New(canary + "-device-code")}
+	}},
 
 	"login.Credentials":   {config, func(*testing.T) any { return credentials() }},
 	"login.Request":       {config, func(*testing.T) any { return loginRequest() }},
@@ -252,7 +261,20 @@ func authCodeConfig() oauth.AuthCodeConfig {
 }
 
 func revocationConfig() oauth.RevocationConfig {
-	return oauth.RevocationConfig{URL: "https://as.example/revoke", TokenURL: "https://as.example/token", Client: keyAuth()}
+	return oauth.RevocationConfig{RevocationURL: "https://as.example/revoke", TokenURL: "https://as.example/token", Client: keyAuth()}
+}
+
+func introspectionConfig() oauth.IntrospectionConfig {
+	return oauth.IntrospectionConfig{IntrospectionURL: "https://as.example/introspect", TokenURL: "https://as.example/token", Client: clientAuth()}
+}
+
+func jwtBearerConfig() oauth.JWTBearerConfig {
+	return oauth.JWTBearerConfig{TokenURL: "https://as.example/token", Key: secret.NewSigner(crypto.Signer(key)),
+		Issuer: "iss", Subject: "sub", Client: clientAuth()}
+}
+
+func deviceConfig() oauth.DeviceConfig {
+	return oauth.DeviceConfig{DeviceAuthURL: "https://as.example/device", TokenURL: "https://as.example/token", Client: keyAuth()}
 }
 
 func newLoginClient(t *testing.T) any {
