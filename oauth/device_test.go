@@ -47,7 +47,7 @@ func drive(t *testing.T, clk *fakeclock.Clock, done <-chan struct{}) []time.Dura
 }
 
 // loginResult runs login in a goroutine while drive plays the clock.
-func loginResult(t *testing.T, clk *fakeclock.Clock, login func(context.Context) (*oauth2.Token, error)) (*oauth2.Token, error, []time.Duration) {
+func loginResult(t *testing.T, clk *fakeclock.Clock, login func(context.Context) (*oauth2.Token, error)) (*oauth2.Token, []time.Duration, error) {
 	t.Helper()
 	done := make(chan struct{})
 	var tok *oauth2.Token
@@ -58,7 +58,7 @@ func loginResult(t *testing.T, clk *fakeclock.Clock, login func(context.Context)
 	}()
 	waits := drive(t, clk, done)
 	<-done
-	return tok, err, waits
+	return tok, waits, err
 }
 
 func TestDeviceLoginAgainstFakeauth(t *testing.T) {
@@ -72,7 +72,7 @@ func TestDeviceLoginAgainstFakeauth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err, waits := loginResult(t, clk, d.Login)
+	tok, waits, err := loginResult(t, clk, d.Login)
 	if err != nil || tok.RefreshToken == "" || f.me(t, tok.AccessToken) != http.StatusOK {
 		t.Fatalf("Login() = %+v, %v; want working tokens", tok, err)
 	}
@@ -178,7 +178,7 @@ func TestDevicePollingFollowsRFC8628(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := fakeclock.New(epoch)
 			ds := newDeviceServer(t, rfc8628Example, tt.script...)
-			_, err, waits := loginResult(t, clk, ds.flow(t, clk, oauth.DeviceConfig{}).Login)
+			_, waits, err := loginResult(t, clk, ds.flow(t, clk, oauth.DeviceConfig{}).Login)
 			if !tt.err(err) {
 				t.Fatalf("Login() = %v", err)
 			}
@@ -199,7 +199,7 @@ func TestDeviceStopsWhenTheCodeExpiresOrCtxEnds(t *testing.T) {
 	clk := fakeclock.New(epoch)
 	short := strings.Replace(rfc8628Example, `"expires_in":1800`, `"expires_in":12`, 1)
 	ds := newDeviceServer(t, short, "authorization_pending", "authorization_pending", "authorization_pending")
-	_, err, _ := loginResult(t, clk, ds.flow(t, clk, oauth.DeviceConfig{}).Login)
+	_, _, err := loginResult(t, clk, ds.flow(t, clk, oauth.DeviceConfig{}).Login)
 	if !errors.Is(err, oauth.ErrDeviceCodeExpired) || len(ds.requests()) != 3 {
 		t.Errorf("Login() = %v after %d requests; want ErrDeviceCodeExpired after the authorization and 2 polls", err, len(ds.requests()))
 	}
@@ -254,7 +254,7 @@ func TestDeviceSendsParamsAndClientAuthentication(t *testing.T) {
 	clk := fakeclock.New(epoch)
 	ds := newDeviceServer(t, rfc8628Example, "token", "token")
 	d := ds.flow(t, clk, oauth.DeviceConfig{Client: basicAuth(), Scopes: []string{"telemetry"}, Params: url.Values{"resource": {"https://c2.example"}}})
-	tok, err, _ := loginResult(t, clk, d.Login)
+	tok, _, err := loginResult(t, clk, d.Login)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestNewRefresherRunsTheDeviceLogin(t *testing.T) {
 	}
 	store := &tokenrefresh.MemoryStore{}
 	var r *tokenrefresh.Refresher
-	_, err, _ = loginResult(t, clk, func(ctx context.Context) (*oauth2.Token, error) {
+	_, _, err = loginResult(t, clk, func(ctx context.Context) (*oauth2.Token, error) {
 		var err error
 		r, err = oauth.NewRefresher(ctx, d, tokenrefresh.Config{Store: store, Clock: clk, Jitter: -1})
 		return nil, err
