@@ -17,18 +17,9 @@ func (d *Device) Start(ctx context.Context) (*DeviceAuthorization, error) {
 	form := withParams(d.cfg.Params)
 	setScopes(form, d.cfg.Scopes)
 	issued := d.clock.Now()
-	a, err := d.dev.authorized(form, d.cfg.Now())
+	ans, _, err := d.dev.call(ctx, "device_authorization", form)
 	if err != nil {
 		return nil, err
-	}
-	secrets := []string{d.cfg.Client.Secret.Reveal(), a.assertion}
-	ans, err := d.dev.post(ctx, a, secrets)
-	if err != nil {
-		return nil, err
-	}
-	d.dev.log(ctx, "device_authorization", ans, nil)
-	if ans.status < 200 || ans.status > 299 {
-		return nil, newError(ans, secrets)
 	}
 	return d.parseDevice(ans, issued)
 }

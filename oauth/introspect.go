@@ -114,22 +114,9 @@ func (i *Introspector) Introspect(ctx context.Context, token string, hint TokenT
 	if token == "" {
 		return nil, errors.New("oauth: Introspect needs a token")
 	}
-	form := url.Values{"token": {token}}
-	if hint != "" {
-		form.Set("token_type_hint", string(hint))
-	}
-	a, err := i.ep.authorized(form, i.ep.s.Now())
+	ans, secrets, err := i.ep.call(ctx, "introspection", tokenForm(token, hint), token)
 	if err != nil {
 		return nil, err
-	}
-	secrets := []string{token, i.ep.client.Secret.Reveal(), a.assertion}
-	ans, err := i.ep.post(ctx, a, secrets)
-	if err != nil {
-		return nil, err
-	}
-	i.ep.log(ctx, "introspection", ans, nil)
-	if ans.status < 200 || ans.status > 299 {
-		return nil, newError(ans, secrets)
 	}
 	return parseIntrospection(ans, secrets)
 }

@@ -86,22 +86,6 @@ func (r *Revoker) Revoke(ctx context.Context, token string, hint TokenTypeHint) 
 	if token == "" {
 		return errors.New("oauth: Revoke needs a token")
 	}
-	form := url.Values{"token": {token}}
-	if hint != "" {
-		form.Set("token_type_hint", string(hint))
-	}
-	a, err := r.ep.authorized(form, r.ep.s.Now())
-	if err != nil {
-		return err
-	}
-	secrets := []string{token, r.ep.client.Secret.Reveal(), a.assertion}
-	ans, err := r.ep.post(ctx, a, secrets)
-	if err != nil {
-		return err
-	}
-	r.ep.log(ctx, "revocation", ans, nil)
-	if ans.status < 200 || ans.status > 299 {
-		return newError(ans, secrets)
-	}
-	return nil
+	_, _, err := r.ep.call(ctx, "revocation", tokenForm(token, hint), token)
+	return err
 }
