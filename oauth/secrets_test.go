@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/oauth"
@@ -115,4 +117,74 @@ func checkNoSecret(t *testing.T, what, s string, secrets []string) {
 			t.Errorf("%s holds the secret %s: %s", what, sec, s)
 		}
 	}
+}
+
+// The new flows' secrets (a device code, a JWT bearer assertion, a token
+// to introspect, a code and its verifier) stay out of errors and logs,
+// however the server echoes them.
+func TestNewFlowSecretsStayOutOfErrorsAndLogs(t *testing.T) {
+	const (
+		canaryDevice    = "device-code-CANARY-5"
+		canaryAssertion = "assertion-CANARY-6"
+		canaryIntro     = "introspected-CANARY-7"
+		canaryCode      = "auth-code-CANARY-8"
+	)
+	secrets := []string{canarySecret, canaryDevice, canaryAssertion, canaryIntro, canaryCode, "eyJhbGciOi"}
+	for _, kind := range []string{"json", "detail", "html", "text", "huge"} {
+		for _, status := range []int{200, 400, 401, 502} {
+			t.Run(fmt.Sprintf("%s %d", kind, status), func(t *testing.T) {
+				ts := newTokenServer(t, 200, "")
+				ts.setHandler(echoHandler(status, kind))
+				logs := &syncbuf.Buffer{}
+				settings := oauth.Settings{Now: fixedNow, Logger: debugLogger(logs)}
+				client := oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "c", Secret: secret.New(canarySecret)}
+				var errs []error
+
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				d, _ := oauth.NewDevice(oauth.DeviceConfig{DeviceAuthURL: ts.URL, TokenURL: ts.URL, Client: client, Settings: settings,
+					Clock: &onePoll{cancel: cancel}})
+				_, err := d.Poll(ctx, &oauth.DeviceAuthorization{DeviceCode: secret.New(canaryDevice), Interval: time.Second})
+				errs = append(errs, err)
+				j, _ := oauth.NewJWTBearer(oauth.JWTBearerConfig{TokenURL: ts.URL, Assertion: secret.New(canaryAssertion), Client: client, Settings: settings})
+				_, err = j.Token(context.Background())
+				errs = append(errs, err)
+				in, _ := oauth.NewIntrospector(oauth.IntrospectionConfig{IntrospectionURL: ts.URL, Client: client, Settings: settings})
+				_, err = in.Introspect(context.Background(), canaryIntro, "")
+				errs = append(errs, err)
+				flow, _ := oauth.NewAuthCode(oauth.AuthCodeConfig{AuthURL: ts.URL, TokenURL: ts.URL, RedirectURL: "https://app/cb", Client: client, Settings: settings})
+				_, sess, _ := flow.AuthURL()
+				_, err = flow.Exchange(context.Background(), sess, url.Values{"state": {sess.State}, "code": {canaryCode}})
+				errs = append(errs, err)
+				for _, err := range errs {
+					if err != nil {
+						checkNoSecret(t, "error", describeError(err), append(secrets, sess.Verifier))
+					}
+				}
+				checkNoSecret(t, "log", logs.String(), append(secrets, sess.Verifier))
+			})
+		}
+	}
+}
+
+// onePoll is a clock whose first wait ends at once and whose second one
+// cancels the poll instead: one request, whatever the server answers.
+type onePoll struct {
+	mu     sync.Mutex // guards n
+	n      int
+	cancel func()
+}
+
+func (c *onePoll) Now() time.Time { return time.Now() }
+
+func (c *onePoll) NewTimer(time.Duration) (<-chan time.Time, func() bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if c.n++; c.n == 1 {
+		ch <- time.Now()
+	} else {
+		c.cancel()
+	}
+	return ch, func() bool { return false }
 }
