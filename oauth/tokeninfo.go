@@ -32,10 +32,11 @@ func Scope(tok *oauth2.Token) ([]string, bool) {
 }
 
 // IDToken returns the ID token that came with tok (OpenID Connect Core
-// 3.1.3.3), or "" if there is none. [AuthCode.Exchange] has checked its
-// nonce, audience, issuer and expiry; its signature is not checked, which
-// OpenID Connect Core 3.1.3.7 allows for an ID token received from the
-// token endpoint over TLS. Verify it yourself before passing it on.
+// 3.1.3.3), or "" if there is none. When tok came from
+// [AuthCode.Exchange] or [AuthCode.Login] with the openid scope, its
+// nonce, audience, issuer and expiry were checked; its signature was not,
+// which OpenID Connect Core 3.1.3.7 allows for an ID token received from
+// the token endpoint over TLS. Verify it yourself before passing it on.
 func IDToken(tok *oauth2.Token) string {
 	s, _ := extraString(tok, "id_token")
 	return s
