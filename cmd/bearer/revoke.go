@@ -89,7 +89,7 @@ func revokeOAuth(ctx context.Context, t *config.Token, reg *redact.Registry) err
 		return err
 	}
 	defer release()
-	rev, err := oauth.NewRevoker(oauth.RevocationConfig{URL: t.RevocationURL, TokenURL: t.TokenURL, Client: keeper.ClientAuth(t)})
+	rev, err := oauth.NewRevoker(oauth.RevocationConfig{RevocationURL: t.RevocationURL, TokenURL: t.TokenURL, Client: keeper.ClientAuth(t)})
 	if err != nil {
 		return err
 	}

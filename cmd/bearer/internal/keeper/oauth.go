@@ -67,7 +67,25 @@ var errDeviceGrant = fmt.Errorf("the device grant (RFC 8628) is not in this vers
 // open when no browser could be.
 func NewAuthCode(t *config.Token, openBrowser func(ctx context.Context, u string) error, output io.Writer) (*oauth.AuthCode, error) {
 	return oauth.NewAuthCode(oauth.AuthCodeConfig{AuthURL: t.AuthURL, TokenURL: t.TokenURL, Client: ClientAuth(t),
-		Scopes: t.Scopes, Port: t.RedirectPort, OpenBrowser: openBrowser, Output: output})
+		Scopes: t.Scopes, Port: t.RedirectPort, OpenBrowser: openOrPrint(openBrowser, output)})
+}
+
+// openOrPrint opens the browser with open (nil: the platform's opener),
+// and prints the address to output when it cannot; a nil output leaves
+// the opener's failure to end the login.
+func openOrPrint(open func(ctx context.Context, u string) error, output io.Writer) func(ctx context.Context, u string) error {
+	if open == nil {
+		open = oauth.OpenBrowser
+	}
+	if output == nil {
+		return open
+	}
+	return func(ctx context.Context, u string) error {
+		if err := open(ctx, u); err != nil {
+			return oauth.PrintURL(output)(ctx, u)
+		}
+		return nil
+	}
 }
 
 // ClientAuth is t's client authentication: auth_method, else
