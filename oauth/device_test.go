@@ -18,9 +18,14 @@ import (
 	"golang.org/x/oauth2"
 )
 
+// maxDriveStep is the longest wait drive lets pass: the device flow's
+// polls, never a Refresher's schedule minutes away.
+const maxDriveStep = time.Minute
+
 // drive plays the passing of time for a flow that waits on clk: it
-// advances the clock to each timer the flow sets, and returns the waits
-// it saw once done is closed.
+// advances the clock to each timer the flow sets within maxDriveStep, and
+// returns the waits it saw once done is closed. Only drive moves clk
+// meanwhile.
 func drive(t *testing.T, clk *fakeclock.Clock, done <-chan struct{}) []time.Duration {
 	t.Helper()
 	ctx, cancel := context.WithCancel(bounded(t))
@@ -36,11 +41,12 @@ func drive(t *testing.T, clk *fakeclock.Clock, done <-chan struct{}) []time.Dura
 	}()
 	var waits []time.Duration
 	for {
-		at, err := clk.AwaitTimer(ctx, func(time.Time) bool { return true })
+		now := clk.Now()
+		at, err := clk.AwaitTimer(ctx, func(d time.Time) bool { return d.Sub(now) <= maxDriveStep })
 		if err != nil {
 			return waits
 		}
-		d := at.Sub(clk.Now())
+		d := at.Sub(now)
 		waits = append(waits, d)
 		clk.Advance(d)
 	}
