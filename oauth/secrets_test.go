@@ -158,10 +158,10 @@ func TestNewFlowSecretsStayOutOfErrorsAndLogs(t *testing.T) {
 				errs = append(errs, err)
 				for _, err := range errs {
 					if err != nil {
-						checkNoSecret(t, "error", describeError(err), append(secrets, sess.Verifier))
+						checkNoSecret(t, "error", describeError(err), append(secrets, sess.Verifier.Reveal()))
 					}
 				}
-				checkNoSecret(t, "log", logs.String(), append(secrets, sess.Verifier))
+				checkNoSecret(t, "log", logs.String(), append(secrets, sess.Verifier.Reveal()))
 			})
 		}
 	}

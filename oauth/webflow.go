@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"slices"
 	"time"
 
+	"github.com/bearer-go/bearer/secret"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 )
@@ -40,29 +41,47 @@ const idTokenLeeway = 5 * time.Minute
 // clear: with it and a stolen code, anyone can redeem the code. An
 // AuthSession is used once.
 //
-// Its fields are exported and carry JSON tags so that it can be stored;
-// String, GoString and LogValue print the verifier as REDACTED.
+// The verifier is a [secret.String], so an AuthSession prints it as
+// REDACTED however it is printed, json.Marshal included. To store a
+// session, use MarshalBinary and UnmarshalBinary (encoding/gob and most
+// session stores call them), which keep it whole.
 type AuthSession struct {
+	State       string
+	Verifier    secret.String
+	Nonce       string
+	RedirectURI string
+}
+
+// authSessionRecord is the stored form of an AuthSession.
+type authSessionRecord struct {
+	Format      int    `json:"format"`
 	State       string `json:"state"`
 	Verifier    string `json:"code_verifier"`
 	Nonce       string `json:"nonce,omitempty"`
 	RedirectURI string `json:"redirect_uri"`
 }
 
-// String returns the session with the verifier redacted.
-func (s AuthSession) String() string {
-	return fmt.Sprintf("{State:%s Verifier:REDACTED Nonce:%s RedirectURI:%s}", s.State, s.Nonce, s.RedirectURI)
+// authSessionFormat is the version of the stored form.
+const authSessionFormat = 1
+
+// MarshalBinary encodes the whole session, verifier included, for the
+// application's session store. Keep what it returns where the browser
+// cannot read it in clear (a server-side session, or a cookie the
+// application encrypts).
+func (s AuthSession) MarshalBinary() ([]byte, error) {
+	return json.Marshal(authSessionRecord{Format: authSessionFormat, State: s.State,
+		Verifier: s.Verifier.Reveal(), Nonce: s.Nonce, RedirectURI: s.RedirectURI})
 }
 
-// GoString returns the session with the verifier redacted.
-func (s AuthSession) GoString() string {
-	return fmt.Sprintf("oauth.AuthSession{State:%q, Verifier:\"REDACTED\", Nonce:%q, RedirectURI:%q}", s.State, s.Nonce, s.RedirectURI)
-}
-
-// LogValue returns the session with the verifier redacted.
-func (s AuthSession) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("state", s.State), slog.String("code_verifier", "REDACTED"),
-		slog.String("nonce", s.Nonce), slog.String("redirect_uri", s.RedirectURI))
+// UnmarshalBinary decodes what MarshalBinary encoded. Its error never
+// quotes the input.
+func (s *AuthSession) UnmarshalBinary(b []byte) error {
+	var r authSessionRecord
+	if json.Unmarshal(b, &r) != nil || r.Format != authSessionFormat {
+		return errors.New("oauth: not a stored AuthSession of this version")
+	}
+	*s = AuthSession{State: r.State, Verifier: secret.New(r.Verifier), Nonce: r.Nonce, RedirectURI: r.RedirectURI}
+	return nil
 }
 
 // AuthURL starts a login for a web application: it returns the address
@@ -80,7 +99,7 @@ func (a *AuthCode) AuthURL() (string, *AuthSession, error) {
 
 // begin makes a new session for redirectURI and its authorization URL.
 func (a *AuthCode) begin(redirectURI string) (string, *AuthSession) {
-	s := &AuthSession{State: rand.Text(), Verifier: oauth2.GenerateVerifier(), RedirectURI: redirectURI}
+	s := &AuthSession{State: rand.Text(), Verifier: secret.New(oauth2.GenerateVerifier()), RedirectURI: redirectURI}
 	if slices.Contains(a.cfg.Scopes, "openid") {
 		s.Nonce = rand.Text()
 	}
@@ -94,7 +113,7 @@ func (a *AuthCode) begin(redirectURI string) (string, *AuthSession) {
 	q.Set("redirect_uri", redirectURI)
 	setScopes(q, a.cfg.Scopes)
 	q.Set("state", s.State)
-	q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(s.Verifier))
+	q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(s.Verifier.Reveal()))
 	q.Set("code_challenge_method", "S256")
 	if s.Nonce != "" {
 		q.Set("nonce", s.Nonce)
@@ -127,7 +146,7 @@ func (a *AuthCode) Exchange(ctx context.Context, sess *AuthSession, callback url
 // verify checks an authorization response against its session and
 // returns its code.
 func (a *AuthCode) verify(sess *AuthSession, q url.Values) (string, error) {
-	if sess == nil || sess.State == "" || sess.Verifier == "" || sess.RedirectURI == "" {
+	if sess == nil || sess.State == "" || sess.Verifier.IsZero() || sess.RedirectURI == "" {
 		return "", errors.New("oauth: Exchange needs the AuthSession that AuthURL returned")
 	}
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(sess.State)) != 1 {
@@ -164,8 +183,8 @@ func (a *AuthCode) redeem(ctx context.Context, sess *AuthSession, code string) (
 	form := withParams(a.cfg.Params)
 	form.Set("code", code)
 	form.Set("redirect_uri", sess.RedirectURI)
-	form.Set("code_verifier", sess.Verifier)
-	tok, err := a.ep.token(ctx, "authorization_code", form, code, sess.Verifier)
+	form.Set("code_verifier", sess.Verifier.Reveal())
+	tok, err := a.ep.token(ctx, "authorization_code", form, code, sess.Verifier.Reveal())
 	if err != nil {
 		return nil, err
 	}

@@ -107,8 +107,11 @@ var samples = map[string]sample{
 	"oauth.Introspector":            {runtimeValue, func(t *testing.T) any { return must(t)(oauth.NewIntrospector(introspectionConfig())) }},
 	"oauth.JWTBearerConfig":         {config, func(*testing.T) any { return jwtBearerConfig() }},
 	"oauth.JWTBearer":               {runtimeValue, func(t *testing.T) any { return must(t)(oauth.NewJWTBearer(jwtBearerConfig())) }},
-	"oauth.DeviceConfig":            {config, func(*testing.T) any { return deviceConfig() }},
-	"oauth.Device":                  {runtimeValue, func(t *testing.T) any { return must(t)(oauth.NewDevice(deviceConfig())) }},
+	"oauth.AuthSession": {config, func(*testing.T) any {
+		return oauth.AuthSession{State: "st", Verifier: secret.New(canary + "-verifier"), RedirectURI: "https://app/cb"}
+	}},
+	"oauth.DeviceConfig": {config, func(*testing.T) any { return deviceConfig() }},
+	"oauth.Device":       {runtimeValue, func(t *testing.T) any { return must(t)(oauth.NewDevice(deviceConfig())) }},
 	"oauth.DeviceAuthorization": {config, func(*testing.T) any {
 		return oauth.DeviceAuthorization{UserCode: "WDJB-MJHT", VerificationURI: "https://as.example/device", DeviceCode: secret.New(canary + "-device-code")}
 	}},
