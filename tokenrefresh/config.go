@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/backoff"
 	"golang.org/x/oauth2"
 )
 
@@ -17,10 +18,25 @@ import (
 // current and kills it; a fetching source (client credentials) ignores it.
 //
 // The Refresher calls it from one goroutine only, never twice at once, with
-// a context that ends on [Refresher.Close] or after [Config.AttemptTimeout].
-// Return an error marked with [Permanent] when retrying cannot help, and one
-// with a method RetryAfter() time.Duration to honour a server's Retry-After.
+// a context that ends after [Config.AttemptTimeout], or [Config.CloseGrace]
+// after [Refresher.Close]: a request already sent gets that long to be
+// answered, and whatever it returns is saved before Close returns. Return
+// an error marked with [Permanent] when retrying cannot help, one marked
+// with [InDoubt] when the server may have applied a request whose answer
+// was lost, and one with a method RetryAfter() time.Duration to honour a
+// server's Retry-After.
+//
+// The token it returns is checked before it is used: an access token or
+// token type that cannot go into an Authorization header (control
+// characters), a type other than Bearer (or empty), or an expiry already
+// past is a failed attempt. If such an answer carries a new refresh token,
+// it is saved, and the next attempt, a second later, uses it.
 type RefreshFunc func(ctx context.Context, current *oauth2.Token) (*oauth2.Token, error)
+
+// A BackoffFunc returns the wait before the next attempt after failures
+// consecutive failed attempts (failures >= 1); serverAsked is the delay
+// the server asked for with Retry-After, or zero. See [Config.Backoff].
+type BackoffFunc func(failures int, serverAsked time.Duration) time.Duration
 
 // Defaults for the zero fields of a [Config].
 const (
@@ -46,7 +62,25 @@ const (
 	// DefaultAttemptTimeout bounds one call of the RefreshFunc: a token
 	// endpoint that has not answered in 30 s is not going to.
 	DefaultAttemptTimeout = 30 * time.Second
+
+	// DefaultCloseGrace is how long Close lets a RefreshFunc call in
+	// flight finish: its answer may hold the only copy of a rotated token.
+	// Token servers answer in well under a second; five seconds cover a
+	// slow network without making shutdown slow.
+	DefaultCloseGrace = 5 * time.Second
 )
+
+// deadRetryInterval is the wait between attempts while the token is dead
+// and callers wait for a new one, when the server asked for no other: the
+// first caller gets a token about a second after the token server is
+// back, and a dead token costs about one token call a second.
+const deadRetryInterval = time.Second
+
+// saveTimeout bounds the save of a token a refresh returned. The save
+// runs on a context Close does not cancel, since the token may be the
+// only live one; a store that has not taken a few hundred bytes in ten
+// seconds is down, and the token is then reported unsaved.
+const saveTimeout = 10 * time.Second
 
 // Config says how a [Refresher] keeps a token alive. Only Refresh is
 // required; the zero value of every other field has a documented default.
@@ -115,13 +149,31 @@ type Config struct {
 	// and its replay. It must be below half of Interval.
 	Fence time.Duration
 
-	// RetryMin and RetryMax bound the exponential backoff between failed
-	// attempts. Zero means DefaultRetryMin and DefaultRetryMax.
+	// RetryMin and RetryMax bound the default backoff between failed
+	// attempts (see Backoff). RetryMax also caps a server's Retry-After
+	// while the token is dead and callers wait. Zero means DefaultRetryMin
+	// and DefaultRetryMax.
 	RetryMin, RetryMax time.Duration
+
+	// Backoff returns the wait before the next attempt after a failed one,
+	// while the current token is still valid. Optional: nil means capped
+	// exponential backoff from RetryMin to RetryMax with equal jitter, at
+	// least what the server asked for (capped at RetryMax). Whatever it
+	// returns, a token that is valid until a known time is retried early
+	// enough to try again before it dies (at most half the time it has
+	// left, at least RetryMin), and once the token is dead and callers
+	// wait, attempts come every second, or as often as the server's
+	// Retry-After allows (capped at RetryMax).
+	Backoff BackoffFunc
 
 	// AttemptTimeout bounds one call of Refresh. Zero means
 	// DefaultAttemptTimeout.
 	AttemptTimeout time.Duration
+
+	// CloseGrace is how long Close lets a call of Refresh already in
+	// flight finish before it cancels its context; what it returns is
+	// then saved and published. Zero means DefaultCloseGrace.
+	CloseGrace time.Duration
 
 	// Store persists each new token before it is used. Optional: nil keeps
 	// the token in memory only.
@@ -131,6 +183,10 @@ type Config struct {
 	// token is published; old is nil for the first token. It must not
 	// block for long.
 	OnRotate func(old, new *oauth2.Token)
+
+	// Observer receives every event of the Refresher (see [Event]): for
+	// metrics, traces, logs and tests. Optional.
+	Observer Observer
 
 	// Logger receives rotations and failures, with secrets redacted.
 	// Optional: nil logs nothing.
@@ -150,7 +206,7 @@ func (c *Config) validate() error {
 		return errors.New("tokenrefresh: Config.Refresh is required")
 	case c.Interval < 0:
 		return fmt.Errorf("tokenrefresh: Config.Interval is %v: it must be positive, or zero to refresh before expiry", c.Interval)
-	case c.EarlyWindow < 0, c.RetryMin < 0, c.RetryMax < 0, c.AttemptTimeout < 0, c.MaxAge < 0, c.Fence < 0:
+	case c.EarlyWindow < 0, c.RetryMin < 0, c.RetryMax < 0, c.AttemptTimeout < 0, c.MaxAge < 0, c.Fence < 0, c.CloseGrace < 0:
 		return errors.New("tokenrefresh: Config durations must not be negative")
 	case c.Jitter >= 1:
 		return fmt.Errorf("tokenrefresh: Config.Jitter is %v: it must be below 1", c.Jitter)
@@ -182,6 +238,9 @@ func (c Config) withDefaults() Config {
 	if c.AttemptTimeout == 0 {
 		c.AttemptTimeout = DefaultAttemptTimeout
 	}
+	if c.CloseGrace == 0 {
+		c.CloseGrace = DefaultCloseGrace
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -191,5 +250,19 @@ func (c Config) withDefaults() Config {
 	if c.Rand == nil {
 		c.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
+	if c.Backoff == nil {
+		c.Backoff = c.defaultBackoff
+	}
 	return c
+}
+
+// defaultBackoff is capped exponential backoff with equal jitter, at least
+// what the server asked for; see Config.Backoff. It draws from c.Rand, so
+// it must be called with the Refresher's mutex held.
+func (c Config) defaultBackoff(failures int, serverAsked time.Duration) time.Duration {
+	d := backoff.Exponential(c.RetryMin, c.RetryMax, failures, c.Rand)
+	if serverAsked > d {
+		d = min(serverAsked, c.RetryMax)
+	}
+	return d
 }

@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 )
 
 // run is the background loop: the only goroutine that refreshes. It exits
-// when Close cancels r.ctx.
+// when Close cancels r.ctx (once a RefreshFunc call in flight has
+// returned and its token is saved).
 func (r *Refresher) run() {
 	defer close(r.done)
 	for r.ctx.Err() == nil {
@@ -33,7 +35,7 @@ func (r *Refresher) run() {
 			stop()
 		case <-r.changed:
 			stop()
-			r.reload()
+			r.coord.storeChanged()
 		}
 		r.step()
 	}
@@ -43,6 +45,7 @@ func (r *Refresher) run() {
 // false if nothing is scheduled (it then sleeps until nudged).
 func (r *Refresher) nextWake() (time.Duration, bool) {
 	now := r.cfg.Clock.Now()
+	s := r.cur.Load()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.unsaved != nil {
@@ -51,7 +54,6 @@ func (r *Refresher) nextWake() (time.Duration, bool) {
 	if r.permErr != nil {
 		return 0, false
 	}
-	s := r.cur.Load()
 	var at time.Time
 	switch {
 	case !s.usable(now):
@@ -61,17 +63,28 @@ func (r *Refresher) nextWake() (time.Duration, bool) {
 	default:
 		at = s.refreshAt
 	}
-	if r.retryAt.After(at) {
-		at = r.retryAt
+	if next := r.nextAttemptLocked(s, now); next.After(at) {
+		at = next
 	}
 	return at.Sub(now), true
+}
+
+// nextAttemptLocked returns when the next attempt may run after a failure:
+// at the end of the backoff, or while s is dead and callers wait for a
+// new token, at the quick retry.
+func (r *Refresher) nextAttemptLocked(s *state, now time.Time) time.Time {
+	if r.waiters.Load() > 0 && !s.usable(now) && r.quickAt.Before(r.retryAt) {
+		return r.quickAt
+	}
+	return r.retryAt
 }
 
 // step does whatever is due now: retry a failed save, or refresh.
 func (r *Refresher) step() {
 	now := r.cfg.Clock.Now()
+	s := r.cur.Load()
 	r.mu.Lock()
-	backingOff := now.Before(r.retryAt)
+	backingOff := now.Before(r.nextAttemptLocked(s, now))
 	unsaved, perm := r.unsaved, r.permErr != nil
 	r.mu.Unlock()
 	if backingOff {
@@ -85,251 +98,137 @@ func (r *Refresher) step() {
 		// rotate it all the same rather than lose the lineage.
 	}
 	if !perm && r.cur.Load().due(now) {
-		r.attempt()
+		ctx, cancel := context.WithTimeout(r.ctx, r.cfg.AttemptTimeout)
+		defer cancel()
+		r.coord.refresh(ctx)
 	}
 }
 
-// attempt runs one refresh: under the store's lock if it has one, it
-// reloads, adopts a token another process rotated, or rotates, then saves
-// and publishes.
-func (r *Refresher) attempt() {
-	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.AttemptTimeout)
-	defer cancel()
-	if l, ok := r.cfg.Store.(Locker); ok {
-		unlock, done := r.lockShared(ctx, l)
-		if unlock != nil {
-			defer unlock()
-		}
-		if done {
-			return
-		}
-		if unlock != nil && r.replan(ctx) {
-			return
-		}
-		if unlock == nil && ctx.Err() != nil {
-			// Waiting for the lock used up the attempt's time: the
-			// last-resort rotation gets time of its own.
-			var cancelRotate context.CancelFunc
-			ctx, cancelRotate = context.WithTimeout(r.ctx, r.cfg.AttemptTimeout)
-			defer cancelRotate()
-		}
+// obtain runs one call of the RefreshFunc from the current token, checks
+// what it returns, saves it and publishes it; a failure is recorded and
+// retried. ctx bounds the attempt; if Close has ended it, nothing is
+// called. The call itself runs until ctx's deadline, or CloseGrace after
+// Close; the save runs on a context Close does not cancel.
+func (r *Refresher) obtain(ctx context.Context) {
+	start := r.cfg.Clock.Now()
+	if err := ctx.Err(); err != nil {
+		r.fail(start, fmt.Errorf("tokenrefresh: no time left for the refresh: %w", err))
+		return
 	}
-	r.rotate(ctx)
-}
-
-// rotate calls the RefreshFunc, then saves and publishes its token.
-func (r *Refresher) rotate(ctx context.Context) {
 	old := r.cur.Load()
+	tok, err := r.call(ctx, old)
+	now := r.cfg.Clock.Now()
+	if err == nil {
+		err = checkToken(tok, now)
+		if err != nil && r.keepRefreshToken(old, tok, err, start) {
+			return
+		}
+	}
+	if err != nil {
+		if IsInDoubt(err) {
+			r.saveDoubt(old)
+		}
+		r.fail(start, err)
+		return
+	}
+	r.remember(tok)
+	e := &Entry{Token: tok, Obtained: now, Lineage: r.lineage}
+	r.publish(old, e, r.saveDurably(e), start)
+}
+
+// call calls the RefreshFunc with old's token, on a context with ctx's
+// deadline that Close cancels only CloseGrace after it has cancelled ctx.
+func (r *Refresher) call(ctx context.Context, old *state) (*oauth2.Token, error) {
+	var callCtx context.Context
+	var cancel context.CancelFunc
+	if dl, ok := ctx.Deadline(); ok {
+		callCtx, cancel = context.WithDeadline(r.callCtx, dl)
+	} else {
+		callCtx, cancel = context.WithTimeout(r.callCtx, r.cfg.AttemptTimeout)
+	}
+	defer cancel()
 	var current *oauth2.Token
 	if old != nil {
 		current = old.tok
 	}
-	tok, err := r.cfg.Refresh(ctx, current)
-	if err == nil {
-		err = checkToken(tok, r.cfg.Clock.Now())
-	}
-	if err != nil {
-		r.fail(err)
-		return
+	return r.cfg.Refresh(callCtx, current)
+}
+
+// keepRefreshToken handles an answer whose access token cannot be used
+// (checkErr says why) but which carries a new refresh token: the old one
+// may be dead, and the grant lives on in the new one. The answer is saved
+// and published as unusable, so that callers wait and the next attempt,
+// after the backoff of a failure, presents the new refresh token. It
+// reports whether it kept the answer.
+func (r *Refresher) keepRefreshToken(old *state, tok *oauth2.Token, checkErr error, start time.Time) bool {
+	if tok == nil || tok.AccessToken == "" || tok.RefreshToken == "" || (old != nil && old.tok.RefreshToken == tok.RefreshToken) {
+		return false
 	}
 	r.remember(tok)
 	e := &Entry{Token: tok, Obtained: r.cfg.Clock.Now(), Lineage: r.lineage}
-	r.publish(old, e, r.save(ctx, e))
-}
-
-// lockShared takes the shared store's lock and reloads the store, adopting
-// a token another process rotated. It reports done when the attempt is
-// over: a token was adopted, or the store could not be used and the token
-// is not about to die (the failure is recorded, and retried). Otherwise
-// the caller rotates the token. unlock, if not nil, releases the lock.
-func (r *Refresher) lockShared(ctx context.Context, l Locker) (unlock func(), done bool) {
-	release, err := r.lockUnlessAdopted(ctx, l)
-	if release == nil && err == nil {
-		return nil, true
-	}
-	if err != nil {
-		return nil, !r.lastResortAfter(fmt.Errorf("tokenrefresh: lock the shared token store: %w", err))
-	}
-	unlock = func() {
-		if err := release(); err != nil {
-			r.cfg.Logger.Warn("tokenrefresh: release the shared token lock", "error", r.redact(err))
-		}
-	}
-	adopted, err := r.adoptStored(ctx)
-	if err != nil {
-		return unlock, !r.lastResortAfter(fmt.Errorf("tokenrefresh: reload the shared token store: %w", err))
-	}
-	r.storeOK()
-	return unlock, adopted
-}
-
-// lockUnlessAdopted takes l's lock. While it waits, a change notification
-// from the store (a [Watcher]) is acted on at once: the store is reloaded
-// without the lock, and if that adopted a token that is not due, it
-// returns neither a release function nor an error: the attempt is over. A
-// follower so learns of the holder's rotation as soon as it is saved,
-// rather than once it takes the lock in turn, which with twenty members
-// polling Redis took hundreds of milliseconds. Each pass needs a
-// notification, and ctx bounds them.
-func (r *Refresher) lockUnlessAdopted(ctx context.Context, l Locker) (func() error, error) {
-	for {
-		release, noticed, err := r.lockOrNotice(ctx, l)
-		if !noticed {
-			return release, err
-		}
-		r.reload()
-		if !r.cur.Load().due(r.cfg.Clock.Now()) {
-			return nil, nil
-		}
-	}
-}
-
-// lockOrNotice takes l's lock, or gives up waiting for it when the store
-// reports a change, and then reports noticed.
-func (r *Refresher) lockOrNotice(ctx context.Context, l Locker) (release func() error, noticed bool, err error) {
-	if r.changed == nil {
-		release, err = l.Lock(ctx)
-		return release, false, err
-	}
-	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	locked, exited := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(exited)
-		select {
-		case <-r.changed:
-			noticed = true
-			cancel()
-		case <-locked:
-		}
-	}()
-	release, err = l.Lock(lctx)
-	close(locked)
-	<-exited
-	switch {
-	case err == nil:
-		return release, false, nil // the reload under the lock sees the change
-	case noticed && ctx.Err() == nil:
-		return nil, true, nil
-	}
-	return nil, false, err
-}
-
-// lastResortAfter records that the shared store could not be used, and
-// reports whether to rotate all the same because the token is about to
-// die. If not, err counts as a failed attempt, to be retried.
-func (r *Refresher) lastResortAfter(err error) bool {
-	if r.ctx.Err() == nil {
-		r.storeFailed(err)
-		if r.cur.Load().lastResort(r.cfg.Clock.Now()) {
-			r.cfg.Logger.Warn("tokenrefresh: the token is about to die and the shared store cannot be used: rotating without its lock",
-				"error", r.redact(err))
-			return true
-		}
-	}
-	r.fail(err)
-	return false
-}
-
-// adoptStored reloads the shared store under its lock; if it holds a token
-// of this lineage to adopt in place of ours (see newer) that is not yet
-// due, it publishes it and reports true. A token of ours that the store
-// has not yet taken is the newest of the lineage, and is kept.
-func (r *Refresher) adoptStored(ctx context.Context) (bool, error) {
-	e, err := r.cfg.Store.Load(ctx)
-	if errors.Is(err, ErrNoToken) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	r.mu.Lock()
-	unsaved := r.unsaved != nil
-	r.mu.Unlock()
-	old := r.cur.Load()
-	if !unsaved && r.adoptPlan(e, old) {
-		return !r.cur.Load().due(r.cfg.Clock.Now()), nil
-	}
-	if unsaved || e.Lineage != r.lineage || !newer(e, old) {
-		return false, nil
-	}
-	r.remember(e.Token)
-	ns := r.newState(e)
-	if ns.due(r.cfg.Clock.Now()) {
-		// Rotate the stored token, not our older one that it replaced.
-		r.plan(ns, r.cfg.Clock.Now())
-		r.cur.Store(ns)
-		return false, nil
-	}
-	r.publish(old, e, nil)
-	r.cfg.Logger.Info("tokenrefresh: adopted the token another process rotated")
-	return true, nil
-}
-
-// replan, with a fence and under the shared store's lock, puts off a
-// rotation that is overdue: its planned moment and fence have passed (the
-// store, the lock or the token server failed meanwhile), so the other
-// processes serve the token unfenced and would meet 401s if it were
-// rotated now. It saves the token again with Due 2*Fence ahead, so that
-// every process, told by the store, holds its callers for that moment,
-// and reports true: the attempt is over. A token about to die, or one
-// the store has not taken yet, is rotated at once instead.
-func (r *Refresher) replan(ctx context.Context) bool {
-	if r.cfg.Fence <= 0 {
-		return false
-	}
-	now := r.cfg.Clock.Now()
-	s := r.cur.Load()
-	r.mu.Lock()
-	unsaved := r.unsaved != nil
-	r.mu.Unlock()
-	if unsaved || !s.usable(now) || s.refreshAt.IsZero() || now.Before(s.refreshAt.Add(r.cfg.Fence)) || s.lastResort(now) {
-		return false
-	}
-	e := &Entry{Token: s.tok, Obtained: s.obtained, Lineage: r.lineage, Due: now.Add(2 * r.cfg.Fence)}
-	if err := r.save(ctx, e); err != nil {
-		r.cfg.Logger.Warn("tokenrefresh: could not plan the overdue rotation with the other processes; rotating now",
-			"error", r.redact(err))
-		return false
+	if err := r.saveDurably(e); err != nil {
+		r.cfg.Logger.Error("tokenrefresh: could not save a new refresh token that came with an unusable access token", "error", r.redacted(err))
 	}
 	ns := r.newState(e)
-	r.mu.Lock()
-	r.cur.Store(ns)
-	r.setRetryAtLocked(time.Time{})
-	r.endAttemptLocked()
-	r.mu.Unlock()
-	r.cfg.Logger.Info("tokenrefresh: the rotation is overdue; planned it with the other processes", "at", e.Due)
+	ns.unsendable = true
+	r.swapIn(old, ns)
+	r.fail(start, fmt.Errorf("%w: kept the new refresh token it came with, to get a usable one", checkErr))
 	return true
 }
 
-// adoptPlan, with a fence, takes up the moment of rotation that another
-// process agreed for the current token (see replan) and reports whether
-// it did. The agreed moment replaces this process's own backoff: a retry
-// planned later would lift its fence (see heldUntil) and let its callers
-// use the token the others are about to rotate.
-func (r *Refresher) adoptPlan(e *Entry, cur *state) bool {
-	if r.cfg.Fence <= 0 || cur == nil || cur.invalid || e.Lineage != r.lineage || e.Token.AccessToken != cur.tok.AccessToken ||
-		e.Due.IsZero() || e.Due.Equal(cur.agreed) {
-		return false
+// saveDoubt records in the store that the last attempt on old's token may
+// have been applied, so that a restarted process still knows it.
+func (r *Refresher) saveDoubt(old *state) {
+	if old == nil || r.cfg.Store == nil {
+		return
 	}
-	ns := r.newState(e)
-	r.mu.Lock()
-	r.cur.Store(ns)
-	r.setRetryAtLocked(time.Time{})
-	r.mu.Unlock()
-	r.cfg.Logger.Info("tokenrefresh: another process planned the overdue rotation", "at", e.Due)
-	return true
+	e := &Entry{Token: old.tok, Obtained: old.obtained, Lineage: r.lineage, Due: old.agreed, InDoubt: true}
+	if err := r.saveDurably(e); err != nil {
+		r.cfg.Logger.Warn("tokenrefresh: could not record the refresh in doubt in the store", "error", r.redacted(err))
+	}
 }
 
-// checkToken rejects what a RefreshFunc must not return.
+// checkToken rejects what a RefreshFunc must not return: no token, one
+// that cannot go into an Authorization header, one of a type this package
+// cannot send, or one already expired.
 func checkToken(tok *oauth2.Token, now time.Time) error {
-	switch {
-	case tok == nil || tok.AccessToken == "":
+	if tok == nil || tok.AccessToken == "" {
 		return errors.New("tokenrefresh: refresh returned no token")
-	case !tok.Expiry.IsZero() && !now.Before(tok.Expiry):
+	}
+	if err := checkSendable(tok); err != nil {
+		return err
+	}
+	if !tok.Expiry.IsZero() && !now.Before(tok.Expiry) {
 		return fmt.Errorf("tokenrefresh: refresh returned a token that expired at %v: check the clocks of this machine and the server", tok.Expiry.UTC())
 	}
 	return nil
+}
+
+// checkSendable reports why tok cannot be sent as a bearer token (RFC
+// 6750 2.1), or nil: its value or type holds a control character, which no
+// header may carry (RFC 9110 5.5), or its type is not Bearer.
+func checkSendable(tok *oauth2.Token) error {
+	switch {
+	case strings.IndexFunc(tok.AccessToken, isControl) >= 0:
+		return errors.New("tokenrefresh: refresh returned an access token with control characters (CR, LF, NUL or others), which cannot be sent in a header: the token server is broken; report it to its operators")
+	case strings.IndexFunc(tok.TokenType, isControl) >= 0:
+		return errors.New("tokenrefresh: refresh returned a token_type with control characters, which cannot be sent in a header: the token server is broken; report it to its operators")
+	case strings.EqualFold(tok.TokenType, "DPoP"):
+		return errors.New(`tokenrefresh: refresh returned a DPoP-bound token (token_type "DPoP"), which needs a proof with each request that this version cannot make: ask the server for Bearer tokens`)
+	case tok.TokenType != "" && !strings.EqualFold(tok.TokenType, "Bearer"):
+		return fmt.Errorf("tokenrefresh: refresh returned a token of type %q, which this package cannot send: only Bearer tokens (RFC 6750) are supported", tok.TokenType)
+	}
+	return nil
+}
+
+func isControl(c rune) bool { return c < ' ' || c == 0x7f }
+
+// saveDurably writes e to the store, if there is one, on a context that
+// Close does not cancel: e may hold the only live token.
+func (r *Refresher) saveDurably(e *Entry) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), min(saveTimeout, r.cfg.AttemptTimeout))
+	defer cancel()
+	return r.save(ctx, e)
 }
 
 // save writes e to the store, if there is one, and returns the error.
@@ -340,18 +239,29 @@ func (r *Refresher) save(ctx context.Context, e *Entry) error {
 	return r.cfg.Store.Save(ctx, e)
 }
 
+// swapIn publishes ns, whose token replaces old's. If the swap fails,
+// Invalidate has marked old's token rejected meanwhile (only the loop
+// publishes other tokens): ns replaces that state just the same.
+func (r *Refresher) swapIn(old, ns *state) {
+	for !r.cur.CompareAndSwap(old, ns) {
+		old = r.cur.Load()
+	}
+}
+
 // publish makes e the current token, records success (or the failed save,
-// to be retried), and calls OnRotate. A published token ends a permanent
-// failure: in a fleet, it may have been a rotation that lost the race.
-func (r *Refresher) publish(old *state, e *Entry, saveErr error) {
+// to be retried), and tells the Observer and OnRotate: Refreshed for a
+// token this process obtained in an attempt that began at start, Adopted
+// for one another process saved (start zero). A published token ends a
+// permanent failure: in a fleet, it may have been a rotation that lost
+// the race.
+func (r *Refresher) publish(old *state, e *Entry, saveErr error, start time.Time) {
 	ns := r.newState(e)
+	r.swapIn(old, ns)
 	now := r.cfg.Clock.Now()
 	r.mu.Lock()
-	r.cur.Store(ns)
 	r.lastRefresh = now
-	r.failures = 0
-	r.lastErr = nil
-	r.permErr = nil
+	r.failures, r.lastErr, r.permErr, r.inDoubt = 0, nil, nil, false
+	r.stopped.Store(r.ctx.Err() != nil)
 	r.storeErr = saveErr
 	r.setRetryAtLocked(time.Time{})
 	r.unsaved = nil
@@ -364,13 +274,17 @@ func (r *Refresher) publish(old *state, e *Entry, saveErr error) {
 	r.mu.Unlock()
 
 	if saveErr != nil {
-		r.cfg.Logger.Error("tokenrefresh: new token is in memory only: saving it failed; retrying", "error", r.redact(saveErr))
+		r.cfg.Logger.Error("tokenrefresh: new token is in memory only: saving it failed; retrying", "error", r.redacted(saveErr))
+		r.observe(Event{Kind: StoreUnavailable, At: now, Err: r.redacted(saveErr)})
 	}
-	if e.Token.Expiry.IsZero() {
-		r.cfg.Logger.Info("tokenrefresh: token refreshed", "next_refresh", ns.refreshAt)
+	kind := Refreshed
+	if start.IsZero() {
+		kind = Adopted
+		r.cfg.Logger.Info("tokenrefresh: adopted the token another process rotated")
 	} else {
 		r.cfg.Logger.Info("tokenrefresh: token refreshed", "expiry", e.Token.Expiry, "next_refresh", ns.refreshAt)
 	}
+	r.observe(Event{Kind: kind, At: now, Start: start, Duration: durationSince(start, now), Expiry: e.Token.Expiry})
 	if r.cfg.OnRotate != nil {
 		var prev *oauth2.Token
 		if old != nil {
@@ -380,69 +294,91 @@ func (r *Refresher) publish(old *state, e *Entry, saveErr error) {
 	}
 }
 
-// retrySave tries again to store a published token the store refused,
-// under the store's lock if it has one, and reports whether the token is
-// stored now (or no longer needs to be).
+// durationSince returns now-start, or zero when start is unknown.
+func durationSince(start, now time.Time) time.Duration {
+	if start.IsZero() {
+		return 0
+	}
+	return now.Sub(start)
+}
+
+// retrySave tries again to store a published token the store refused
+// (under the store's lock if it has one), and reports whether the token
+// is stored now, or no longer needs to be.
 func (r *Refresher) retrySave(e *Entry) bool {
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.AttemptTimeout)
 	defer cancel()
-	err := r.saveShared(ctx, e)
+	err := r.coord.saveAlone(ctx, e)
 	now := r.cfg.Clock.Now()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.unsaved != e {
+		r.mu.Unlock()
 		return true // a newer token replaced it meanwhile
 	}
 	if err != nil {
 		r.failures++
-		r.lastErr = err
-		r.storeErr = err
-		r.setRetryAtLocked(now.Add(r.backoffLocked(0, r.retryBound(now))))
-		r.cfg.Logger.Error("tokenrefresh: saving the token failed again", "error", r.redact(err), "failures", r.failures)
+		r.lastErr, r.storeErr = err, err
+		wait, _ := r.retryDelaysLocked(0, now)
+		r.setRetryAtLocked(now.Add(wait))
+		failures := r.failures
+		r.mu.Unlock()
+		r.cfg.Logger.Error("tokenrefresh: saving the token failed again", "error", r.redacted(err), "failures", failures)
 		return false
 	}
 	r.unsaved, r.lastErr, r.storeErr, r.failures = nil, nil, nil, 0
 	r.setRetryAtLocked(time.Time{})
+	r.mu.Unlock()
 	r.cfg.Logger.Info("tokenrefresh: token saved after earlier failures")
+	r.observe(Event{Kind: StoreRecovered, At: now})
 	return true
 }
 
-// saveShared saves e under the store's lock if it has one.
-func (r *Refresher) saveShared(ctx context.Context, e *Entry) error {
-	if l, ok := r.cfg.Store.(Locker); ok {
-		unlock, err := l.Lock(ctx)
-		if err != nil {
-			return fmt.Errorf("tokenrefresh: lock the shared token store: %w", err)
-		}
-		defer func() {
-			if err := unlock(); err != nil {
-				r.cfg.Logger.Warn("tokenrefresh: release the shared token lock", "error", r.redact(err))
-			}
-		}()
-	}
-	return r.save(ctx, e)
-}
-
-// fail records a failed attempt and schedules the retry.
-func (r *Refresher) fail(err error) {
+// fail records a failed attempt that began at start, and schedules the
+// retry; a permanent failure closes Lost instead. A rejection after an
+// attempt in doubt is reported as the lineage lost.
+func (r *Refresher) fail(start time.Time, err error) {
 	now := r.cfg.Clock.Now()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.failures++
-	r.lastErr = err
-	if r.ctx.Err() != nil {
-		r.endAttemptLocked()
-		return
+	switch {
+	case IsInDoubt(err):
+		r.inDoubt = true
+	case IsPermanent(err) && r.inDoubt:
+		err = lineageLost(err)
 	}
-	if IsPermanent(err) {
+	r.lastErr = err
+	perm := IsPermanent(err) && r.ctx.Err() == nil
+	if perm {
 		r.permErr = err
-		r.cfg.Logger.Error("tokenrefresh: token refresh failed permanently; not retrying", "error", r.redact(err))
-	} else {
-		r.setRetryAtLocked(now.Add(r.backoffLocked(retryAfter(err), r.retryBound(now))))
-		r.cfg.Logger.Warn("tokenrefresh: token refresh failed; retrying", "error", r.redact(err),
-			"failures", r.failures, "retry_at", r.retryAt)
+		r.stopped.Store(true)
+	} else if r.ctx.Err() == nil {
+		wait, quick := r.retryDelaysLocked(retryAfter(err), now)
+		r.setRetryAtLocked(now.Add(wait))
+		r.quickAt = now.Add(quick)
+	}
+	ev := Event{Kind: Failed, At: now, Start: start, Duration: durationSince(start, now), Retry: r.retryAt,
+		Failures: r.failures, Err: &redactedError{msg: r.redact(err), err: err}}
+	lostNow := perm && r.lostErr == nil
+	if lostNow {
+		r.lostErr = ev.Err
+		close(r.lost)
 	}
 	r.endAttemptLocked()
+	r.mu.Unlock()
+	r.logFailure(ev, perm)
+	r.observe(ev)
+	if lostNow {
+		r.observe(Event{Kind: Lost, At: now, Failures: ev.Failures, Err: ev.Err})
+	}
+}
+
+// logFailure logs a failed attempt.
+func (r *Refresher) logFailure(ev Event, perm bool) {
+	if perm {
+		r.cfg.Logger.Error("tokenrefresh: token refresh failed permanently; not retrying", "error", ev.Err)
+		return
+	}
+	r.cfg.Logger.Warn("tokenrefresh: token refresh failed; retrying", "error", ev.Err, "failures", ev.Failures, "retry_at", ev.Retry)
 }
 
 // endAttemptLocked wakes the callers waiting for the attempt.

@@ -27,9 +27,18 @@ func TestTokenErrorsAreRedacted(t *testing.T) {
 				return nil, cause
 			})
 			initial := &oauth2.Token{AccessToken: secret, Expiry: epoch.Add(time.Minute)}
-			r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial}, src)
+			// The caller waits across failed attempts while its context
+			// has time: this one ends at the first failure.
+			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+			defer cancel()
+			failed := tokenrefresh.ObserverFunc(func(e tokenrefresh.Event) {
+				if e.Kind == tokenrefresh.Failed {
+					cancel()
+				}
+			})
+			r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial, Observer: failed}, src)
 			clk.Advance(time.Minute) // expired: callers must wait for a refresh
-			_, err := r.Token(context.Background())
+			_, err := r.Token(ctx)
 			if err == nil {
 				t.Fatal("Token() = nil error with an expired token and a failing refresh")
 			}

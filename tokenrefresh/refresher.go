@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/rejectlimit"
 	"golang.org/x/oauth2"
 )
 
@@ -16,77 +17,56 @@ import (
 type Refresher struct {
 	cfg     Config
 	lineage string
+	coord   coordinator // solo, or shared with the processes of a fleet
+	fence   fence
+	limit   *rejectlimit.Limiter // replacements after a rejection
 
-	// cur is the published token; Token reads it without a lock.
-	cur  atomic.Pointer[state]
+	// cur is the published state. Token reads it without a lock. It
+	// changes only by CompareAndSwap from the state its writer read (the
+	// loop, or Invalidate); a writer whose swap fails lost a race and
+	// decides again from the state it finds. Nothing ever Stores it.
+	cur atomic.Pointer[state]
+	// backoffUntil mirrors retryAt in Unix nanoseconds, so Token can see
+	// without a lock that nudging the loop would be pointless.
+	backoffUntil atomic.Int64
+	// stopped is true while no rotation is coming (after Close, or a
+	// permanent failure): the fence then holds nobody.
+	stopped atomic.Bool
+	// waiters counts the callers waiting for a new token: while there are
+	// some and the token is dead, attempts come every second.
+	waiters atomic.Int32
+
 	kick chan struct{} // nudges the loop; capacity 1, sends never block
 	// changed carries the store's change notifications to the loop
 	// (capacity 1, sends never block); nil if the store is no Watcher.
 	changed chan struct{}
-	// backoffUntil mirrors retryAt in Unix nanoseconds, so Token can see
-	// without a lock that nudging the loop would be pointless.
-	backoffUntil atomic.Int64
 
-	ctx    context.Context // the loop's own context, ended by Close
+	ctx    context.Context // the loop's own; Close cancels it at once
 	cancel context.CancelFunc
-	done   chan struct{} // closed when the loop has exited
+	// callCtx is the parent of every call of the RefreshFunc: Close
+	// cancels it CloseGrace after ctx, so that a request already sent may
+	// be answered.
+	callCtx    context.Context
+	cancelCall context.CancelFunc
+	done       chan struct{} // closed when the loop has exited
 	// watchDone is closed when the store's Watch has returned (at once if
 	// the store is no Watcher).
 	watchDone chan struct{}
+	lost      chan struct{} // closed when the token is lost for good
 
 	mu          sync.Mutex    // guards the fields below
 	attemptDone chan struct{} // closed, and replaced, when an attempt ends
 	failures    int           // consecutive failed attempts
 	lastErr     error         // error of the last failed attempt or save
 	permErr     error         // set when retrying cannot help; stops retries
+	lostErr     error         // the error that closed lost
 	retryAt     time.Time     // no attempt before this (backoff)
+	quickAt     time.Time     // no attempt before this while callers wait for a dead token
 	lastRefresh time.Time     // when the last token was published
 	unsaved     *Entry        // a published entry the store has not taken yet
 	storeErr    error         // why the store could not be used last time; nil if it could
+	inDoubt     bool          // the last attempt may have been applied without its answer
 	secrets     []string      // recent token values, scrubbed from errors
-}
-
-// state is one published token with its schedule. It is never modified
-// after it is published; a change publishes a new state.
-type state struct {
-	tok       *oauth2.Token
-	obtained  time.Time
-	agreed    time.Time // the entry's Due, agreed with the fleet; zero if none
-	refreshAt time.Time // zero: not due by time
-	// serveUntil is when Token stops returning tok without a second look:
-	// refreshAt, or with Config.Fence the start of the fence before it.
-	serveUntil time.Time
-	expiry     time.Time // zero: does not expire by time
-	invalid    bool      // the server rejected it
-	// deadline is when the token is sure to be valid until: its expiry,
-	// or for a token without one, obtained + Config.MaxAge; zero if
-	// unknown.
-	deadline time.Time
-	// lastResortAt is when the token is about to die, so that it is
-	// rotated even without the shared store's lock; zero: never.
-	lastResortAt time.Time
-}
-
-// usable reports whether s can be served at now.
-func (s *state) usable(now time.Time) bool {
-	return s != nil && !s.invalid && (s.expiry.IsZero() || now.Before(s.expiry))
-}
-
-// due reports whether s should be replaced at now.
-func (s *state) due(now time.Time) bool {
-	return !s.usable(now) || (!s.refreshAt.IsZero() && !now.Before(s.refreshAt))
-}
-
-// lastResort reports whether s may be rotated at now without the shared
-// store's lock: it is about to die. With no token at all there is nothing
-// to lose. A token the server rejected is not rotated without the lock:
-// in a fleet that most likely means another process rotated it, and only
-// the store knows the successor.
-func (s *state) lastResort(now time.Time) bool {
-	if s == nil {
-		return true
-	}
-	return !s.invalid && !s.lastResortAt.IsZero() && !now.Before(s.lastResortAt)
 }
 
 // New validates cfg, resumes the lineage from cfg.Store when it holds one,
@@ -100,19 +80,25 @@ func New(ctx context.Context, cfg Config) (*Refresher, error) {
 	r := &Refresher{
 		cfg:         cfg,
 		lineage:     LineageOf(cfg.Initial),
+		fence:       fence{length: cfg.Fence, attempt: cfg.AttemptTimeout},
+		limit:       rejectlimit.New(rejectlimit.DefaultMin, rejectlimit.DefaultMax),
 		kick:        make(chan struct{}, 1),
 		done:        make(chan struct{}),
+		lost:        make(chan struct{}),
 		attemptDone: make(chan struct{}),
 	}
+	r.coord = newCoordinator(r)
 	start, err := r.initialEntry(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if start != nil {
-		r.cur.Store(r.newState(start))
 		r.remember(start.Token)
+		r.inDoubt = start.InDoubt
+		r.cur.CompareAndSwap(nil, r.newState(start))
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.callCtx, r.cancelCall = context.WithCancel(context.Background())
 	r.watchDone = make(chan struct{})
 	if w, ok := cfg.Store.(Watcher); ok {
 		r.changed = make(chan struct{}, 1)
@@ -139,7 +125,7 @@ func (r *Refresher) initialEntry(ctx context.Context) (*Entry, error) {
 	stored, err := r.cfg.Store.Load(ctx)
 	switch {
 	case errors.Is(err, ErrNoToken):
-		return r.seedStore(ctx, initial)
+		return r.coord.seed(ctx, initial), nil
 	case err != nil:
 		return nil, fmt.Errorf("tokenrefresh: load the stored token: %w", err)
 	case initial == nil || stored.Lineage == r.lineage:
@@ -151,185 +137,51 @@ func (r *Refresher) initialEntry(ctx context.Context) (*Entry, error) {
 	}
 }
 
-// seedStore writes the initial token to an empty store, so a program that
-// dies before its first refresh (a browser login, a token pasted from a web
-// page) still finds its token on restart. Under a shared store's lock it
-// loads again first: if another process seeded or rotated the lineage
-// meanwhile, that entry is used instead. A failure is logged, not fatal:
-// the first refresh saves again.
-func (r *Refresher) seedStore(ctx context.Context, initial *Entry) (*Entry, error) {
-	if initial == nil {
-		return nil, nil
-	}
-	if l, ok := r.cfg.Store.(Locker); ok {
-		unlock, err := l.Lock(ctx)
-		if err != nil {
-			r.cfg.Logger.Warn("tokenrefresh: could not lock the store to save the initial token", "error", r.redact(err))
-			return initial, nil
-		}
-		defer func() {
-			if err := unlock(); err != nil {
-				r.cfg.Logger.Warn("tokenrefresh: release the shared token lock", "error", r.redact(err))
-			}
-		}()
-		if stored, err := r.cfg.Store.Load(ctx); err == nil && stored.Lineage == r.lineage {
-			return stored, nil
-		}
-	}
-	if err := r.cfg.Store.Save(ctx, initial); err != nil {
-		r.cfg.Logger.Warn("tokenrefresh: could not save the initial token; the first refresh will", "error", r.redact(err))
-	}
-	return initial, nil
-}
-
-// Token returns a valid token. While the current token is fresh it returns
-// at once without locking or allocating; while it is stale it returns it and
-// nudges the background refresh; when it is invalid it waits for the
-// refresh in flight until ctx is done. With [Config.Fence], it also waits
-// while the token is held back for its rotation.
-func (r *Refresher) Token(ctx context.Context) (*oauth2.Token, error) {
-	if s := r.cur.Load(); s != nil && !s.invalid {
-		now := r.cfg.Clock.Now()
-		if s.serveUntil.IsZero() || now.Before(s.serveUntil) {
-			return s.tok, nil
-		}
-		if s.expiry.IsZero() || now.Before(s.expiry) {
-			backoff := r.backoffUntil.Load()
-			var retryAt time.Time
-			if backoff != 0 {
-				retryAt = time.Unix(0, backoff)
-			}
-			if _, held := r.heldUntil(s, retryAt, now); !held {
-				if now.UnixNano() >= backoff && !now.Before(s.refreshAt) {
-					r.nudge()
-				}
-				return s.tok, nil
-			}
-		}
-	}
-	return r.wait(ctx)
-}
-
-// wait blocks until the next refresh attempt ends, and returns its result.
-// While the current token is held back by the fence, it waits for a new
-// token until the fence ends, then serves the current one.
-func (r *Refresher) wait(ctx context.Context) (*oauth2.Token, error) {
-	// Each pass but the last waits for an attempt to end or for the fence
-	// to; a fence ends by time, so the passes are bounded.
-	for {
-		r.mu.Lock()
-		now := r.cfg.Clock.Now()
-		s := r.cur.Load()
-		end, held := r.heldLocked(s, now)
-		if !held && s.usable(now) {
-			r.mu.Unlock()
-			return s.tok, nil
-		}
-		if !held {
-			if err := r.failFastLocked(now); err != nil {
-				r.mu.Unlock()
-				return nil, err
-			}
-		}
-		ch := r.attemptDone
-		r.mu.Unlock()
-
-		var fenceEnd <-chan time.Time
-		stop := func() bool { return false }
-		if held {
-			fenceEnd, stop = r.cfg.Clock.NewTimer(end.Sub(now))
-		} else {
-			r.nudge()
-		}
-		select {
-		case <-ch:
-		case <-fenceEnd:
-		case <-ctx.Done():
-			stop()
-			return nil, fmt.Errorf("tokenrefresh: waiting for a token: %w", ctx.Err())
-		case <-r.done:
-			if !held {
-				return nil, ErrClosed
-			}
-		}
-		stop()
-		if !held {
-			break
-		}
-	}
-	if s := r.cur.Load(); s.usable(r.cfg.Clock.Now()) {
-		return s.tok, nil
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.failFastLocked(r.cfg.Clock.Now()); err != nil {
-		return nil, err
-	}
-	return nil, errors.New("tokenrefresh: no valid token after a refresh attempt")
-}
-
-// heldLocked reports whether s is held back from callers at now for its
-// rotation (see Config.Fence), and until when. A token is not held once no
-// rotation is coming: after Close or a permanent failure.
-func (r *Refresher) heldLocked(s *state, now time.Time) (time.Time, bool) {
-	if !s.usable(now) || r.ctx.Err() != nil || r.permErr != nil {
-		return time.Time{}, false
-	}
-	return r.heldUntil(s, r.retryAt, now)
-}
-
-// failFastLocked returns the error to give a caller that needs a new token
-// now but cannot get one soon: the refresher is closed, failed permanently,
-// or is backing off after a failure.
-func (r *Refresher) failFastLocked(now time.Time) error {
-	switch {
-	case r.ctx.Err() != nil:
-		return ErrClosed
-	case r.permErr != nil:
-		return &redactedError{
-			msg: "tokenrefresh: token refresh failed and will not be retried: " + r.redact(r.permErr),
-			err: r.permErr,
-		}
-	case r.failures > 0 && now.Before(r.retryAt):
-		return &redactedError{
-			msg: fmt.Sprintf("tokenrefresh: no valid token: refresh failed %d times, next attempt in %v: %s",
-				r.failures, r.retryAt.Sub(now).Round(time.Millisecond), r.redact(r.lastErr)),
-			err: r.lastErr,
-		}
-	}
-	return nil
-}
-
 // Invalidate tells the Refresher that the server rejected rejected (for
 // example with 401 invalid_token). If rejected is still the current token,
 // it becomes invalid and is replaced at once; otherwise, because another
 // caller already caused a refresh, Invalidate does nothing.
+//
+// Replacements after rejections come at a bounded rate: at most one a
+// second, and less often while the tokens that replace rejected ones are
+// rejected in turn (up to one in five minutes). A rejection that comes
+// sooner leaves the token as it is, so the caller's request fails with
+// the server's answer at once (bearer.Transport does not replay it)
+// rather than wait for a token the server will reject too. With a shared
+// store the limit applies to rotations, not to reloading the store.
 func (r *Refresher) Invalidate(rejected *oauth2.Token) {
 	if rejected == nil {
 		return
 	}
-	for {
-		s := r.cur.Load()
-		if s == nil || s.invalid || s.tok.AccessToken != rejected.AccessToken {
-			return
-		}
-		ns := *s
-		ns.invalid = true
-		if r.cur.CompareAndSwap(s, &ns) {
-			r.cfg.Logger.Info("tokenrefresh: server rejected the current token; refreshing")
-			if _, fleet := r.cfg.Store.(Locker); fleet {
-				// Another process most likely rotated it: reload the
-				// shared store now, even while backing off from failed
-				// attempts (a store that was down), rather than fail
-				// every caller until the backoff ends.
-				r.mu.Lock()
-				r.setRetryAtLocked(time.Time{})
-				r.mu.Unlock()
-			}
-			r.nudge()
-			return
+	r.mu.Lock() // one rejection decides at a time
+	s := r.cur.Load()
+	if !s.holds(rejected) {
+		r.mu.Unlock()
+		return
+	}
+	now := r.cfg.Clock.Now()
+	if !r.coord.sharesRejections() && !r.limit.Allow(now, s.obtained) {
+		r.mu.Unlock()
+		r.observe(Event{Kind: RejectionLimited, At: now})
+		return
+	}
+	for !r.cur.CompareAndSwap(s, s.rejected()) {
+		if s = r.cur.Load(); !s.holds(rejected) {
+			r.mu.Unlock()
+			return // replaced meanwhile
 		}
 	}
+	if r.coord.sharesRejections() {
+		// Another process most likely rotated it: reload the shared
+		// store now, even while backing off from failed attempts (a
+		// store that was down), rather than fail every caller until the
+		// backoff ends.
+		r.setRetryAtLocked(time.Time{})
+	}
+	r.mu.Unlock()
+	r.cfg.Logger.Info("tokenrefresh: server rejected the current token; refreshing")
+	r.observe(Event{Kind: Rejected, At: now})
+	r.nudge()
 }
 
 func (r *Refresher) nudge() {
@@ -339,13 +191,42 @@ func (r *Refresher) nudge() {
 	}
 }
 
+// Lost returns a channel that is closed when the token can no longer be
+// kept alive: a refresh failed permanently (see [Permanent]); [Refresher.Err]
+// says why. No retry follows; with a shared store, a token another
+// process saves is still adopted.
+func (r *Refresher) Lost() <-chan struct{} { return r.lost }
+
+// Err returns why the token was lost once [Refresher.Lost] is closed, and
+// nil before. Its message holds no token value and says what to do.
+func (r *Refresher) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lostErr
+}
+
 // Close stops the background loop, and the store's Watch if it has one,
-// and waits for them to exit. A refresh in flight is cancelled. Close is
-// idempotent; Token keeps serving a still valid token after it, and
-// returns ErrClosed once a new one is needed.
+// and waits for them to exit; no goroutine of the Refresher outlives it.
+// Anything that has not sent a request (a wait for the store's lock, a
+// backoff) ends at once. A call of the RefreshFunc in flight gets
+// [Config.CloseGrace] (in real time) to finish before its context is cancelled, since
+// the server may have applied it; what it returns is saved, on a context
+// Close does not cancel, and published. Close is idempotent; Token keeps
+// serving a still valid token after it, and returns ErrClosed once a new
+// one is needed.
 func (r *Refresher) Close() error {
+	r.stopped.Store(true)
 	r.cancel()
-	<-r.done
+	// The grace bounds network I/O: it runs on the real clock.
+	grace := time.NewTimer(r.cfg.CloseGrace)
+	select {
+	case <-r.done:
+	case <-grace.C:
+		r.cancelCall()
+		<-r.done
+	}
+	grace.Stop()
+	r.cancelCall()
 	<-r.watchDone
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -35,11 +36,20 @@ type Entry struct {
 	// shortly ahead rather than rotate at once, so that every member
 	// holds its callers for the same moment. Zero: the schedule decides.
 	Due time.Time
+	// InDoubt is set when the last refresh of Token may have been applied
+	// by the server without its answer arriving (see [InDoubt]): if the
+	// server rejects Token, the lineage is lost, and is reported so.
+	InDoubt bool
 }
 
-// entryFormat is the version of the JSON record of an Entry.
-const entryFormat = 1
-
+// Versions of the JSON record of an Entry. A record with InDoubt set is
+// written as version 2, so that a reader that does not know the doubt
+// refuses it rather than drop it; others stay version 1, readable by
+// every version.
+const (
+	entryFormat        = 1
+	entryFormatInDoubt = 2
+)
 // entryJSON is the JSON record of an [Entry], the same in every store.
 type entryJSON struct {
 	Format       int       `json:"format"`
@@ -50,6 +60,7 @@ type entryJSON struct {
 	Obtained     time.Time `json:"obtained,omitzero"`
 	Lineage      string    `json:"lineage,omitempty"`
 	Due          time.Time `json:"due,omitzero"`
+	InDoubt      bool      `json:"in_doubt,omitempty"`
 }
 
 // errBadRecord is what UnmarshalJSON returns for any record it cannot use.
@@ -63,8 +74,12 @@ func (e Entry) MarshalJSON() ([]byte, error) {
 	if e.Token == nil || e.Token.AccessToken == "" {
 		return nil, errors.New("tokenrefresh: cannot encode an entry without a token")
 	}
+	format := entryFormat
+	if e.InDoubt {
+		format = entryFormatInDoubt
+	}
 	return json.Marshal(entryJSON{
-		Format:       entryFormat,
+		Format:       format,
 		AccessToken:  e.Token.AccessToken,
 		TokenType:    e.Token.TokenType,
 		RefreshToken: e.Token.RefreshToken,
@@ -72,6 +87,7 @@ func (e Entry) MarshalJSON() ([]byte, error) {
 		Obtained:     e.Obtained,
 		Lineage:      e.Lineage,
 		Due:          e.Due,
+		InDoubt:      e.InDoubt,
 	})
 }
 
@@ -83,6 +99,9 @@ func (e *Entry) UnmarshalJSON(data []byte) error {
 	if json.Unmarshal(data, &rec) != nil || rec.AccessToken == "" {
 		return errBadRecord
 	}
+	if rec.Format > entryFormatInDoubt {
+		return fmt.Errorf("tokenrefresh: the token record has format %d, written by a newer version of this package: upgrade it", rec.Format)
+	}
 	*e = Entry{
 		Token: &oauth2.Token{
 			AccessToken:  rec.AccessToken,
@@ -93,6 +112,7 @@ func (e *Entry) UnmarshalJSON(data []byte) error {
 		Obtained: rec.Obtained,
 		Lineage:  rec.Lineage,
 		Due:      rec.Due,
+		InDoubt:  rec.InDoubt,
 	}
 	return nil
 }

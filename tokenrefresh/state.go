@@ -1,0 +1,235 @@
+package tokenrefresh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// state is one published token with its schedule. It is never modified
+// after it is published (but for the once-only held flag); a change
+// publishes a new state.
+type state struct {
+	tok       *oauth2.Token
+	obtained  time.Time
+	agreed    time.Time // the entry's Due, agreed with the fleet; zero if none
+	refreshAt time.Time // zero: not due by time
+	// serveUntil is when Token stops returning tok without a second look:
+	// refreshAt, or with Config.Fence the start of the fence before it.
+	serveUntil time.Time
+	expiry     time.Time // zero: does not expire by time
+	invalid    bool      // the server rejected it
+	// unsendable is set for an access token that cannot be sent (see
+	// keepRefreshToken), kept for the refresh token it came with.
+	unsendable bool
+	// deadline is when the token is sure to be valid until: its expiry,
+	// or for a token without one, obtained + Config.MaxAge; zero if
+	// unknown.
+	deadline time.Time
+	// lastResortAt is when the token is about to die, so that it is
+	// rotated even without the shared store's lock; zero: never.
+	lastResortAt time.Time
+	held         atomic.Bool // the Held event was sent for this state
+}
+
+// usable reports whether s can be served at now.
+func (s *state) usable(now time.Time) bool {
+	return s != nil && !s.invalid && !s.unsendable && (s.expiry.IsZero() || now.Before(s.expiry))
+}
+
+// due reports whether s should be replaced at now.
+func (s *state) due(now time.Time) bool {
+	return !s.usable(now) || (!s.refreshAt.IsZero() && !now.Before(s.refreshAt))
+}
+
+// holds reports whether s serves tok and is not yet known to be rejected.
+func (s *state) holds(tok *oauth2.Token) bool {
+	return s != nil && !s.invalid && s.tok.AccessToken == tok.AccessToken
+}
+
+// rejected returns a copy of s marked as rejected by the server.
+func (s *state) rejected() *state { return s.withInvalid(true) }
+
+// forgiven returns a copy of s no longer marked as rejected: the rejection
+// limit keeps it (see shared.allowRotation).
+func (s *state) forgiven() *state { return s.withInvalid(false) }
+
+func (s *state) withInvalid(invalid bool) *state {
+	return &state{tok: s.tok, obtained: s.obtained, agreed: s.agreed, refreshAt: s.refreshAt, serveUntil: s.serveUntil,
+		expiry: s.expiry, invalid: invalid, unsendable: s.unsendable, deadline: s.deadline, lastResortAt: s.lastResortAt}
+}
+
+// lastResort reports whether s may be rotated at now without the shared
+// store's lock: it is about to die. With no token at all there is nothing
+// to lose. A token the server rejected is not rotated without the lock:
+// in a fleet that most likely means another process rotated it, and only
+// the store knows the successor.
+func (s *state) lastResort(now time.Time) bool {
+	if s == nil {
+		return true
+	}
+	return !s.invalid && !s.lastResortAt.IsZero() && !now.Before(s.lastResortAt)
+}
+
+// tokenState names what Token does with a published state.
+type tokenState int
+
+const (
+	fresh   tokenState = iota // before its refresh time: served as is
+	stale                     // due, still valid: served, and the loop nudged
+	fenced                    // held back for a planned rotation (Config.Fence)
+	invalid                   // none, expired, or rejected: callers wait
+)
+
+// tokenState decides the state of s at now. It takes no lock.
+func (r *Refresher) tokenState(s *state, now time.Time) tokenState {
+	switch {
+	case !s.usable(now):
+		return invalid
+	case s.serveUntil.IsZero() || now.Before(s.serveUntil):
+		return fresh
+	case !r.stopped.Load() && r.fence.holds(s, r.retryAtHint(), now):
+		return fenced
+	}
+	return stale
+}
+
+// retryAtHint reads the lock-free mirror of retryAt.
+func (r *Refresher) retryAtHint() time.Time {
+	if n := r.backoffUntil.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// Token returns a valid token. While the current token is fresh it returns
+// at once without locking or allocating; while it is stale it returns it and
+// nudges the background refresh; when it is invalid it waits for a new
+// one, across failed attempts, until ctx is done (or the Refresher is
+// closed, or failed for good). With [Config.Fence], it also waits while
+// the token is held back for its rotation.
+func (r *Refresher) Token(ctx context.Context) (*oauth2.Token, error) {
+	s := r.cur.Load()
+	now := r.cfg.Clock.Now()
+	switch r.tokenState(s, now) {
+	case fresh:
+		return s.tok, nil
+	case stale:
+		r.nudgeIfDue(s, now)
+		return s.tok, nil
+	}
+	return r.wait(ctx)
+}
+
+// nudgeIfDue wakes the loop for a stale token that is due, unless it is
+// backing off.
+func (r *Refresher) nudgeIfDue(s *state, now time.Time) {
+	if now.UnixNano() >= r.backoffUntil.Load() && !now.Before(s.refreshAt) {
+		r.nudge()
+	}
+}
+
+// wait holds a caller while the token is fenced or invalid. Each pass
+// waits for something that may change the state: an attempt's end, a
+// fence's end; fences end by time and the caller's ctx bounds the rest.
+func (r *Refresher) wait(ctx context.Context) (*oauth2.Token, error) {
+	for {
+		s := r.cur.Load()
+		now := r.cfg.Clock.Now()
+		var err error
+		switch r.tokenState(s, now) {
+		case fresh:
+			return s.tok, nil
+		case stale:
+			r.nudgeIfDue(s, now)
+			return s.tok, nil
+		case fenced:
+			err = r.waitFence(ctx, s, now)
+		default:
+			err = r.waitAttempt(ctx, s)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// waitFence waits until s is replaced, an attempt ends, or the fence that
+// holds s ends.
+func (r *Refresher) waitFence(ctx context.Context, s *state, now time.Time) error {
+	end := r.fence.end(s)
+	if s.held.CompareAndSwap(false, true) {
+		r.observe(Event{Kind: Held, At: now, Retry: end})
+	}
+	r.mu.Lock()
+	ch := r.attemptDone
+	r.mu.Unlock()
+	if r.cur.Load() != s {
+		return nil
+	}
+	timer, stop := r.cfg.Clock.NewTimer(end.Sub(now))
+	defer stop()
+	select {
+	case <-ch:
+	case <-timer:
+	case <-r.done:
+	case <-ctx.Done():
+		return fmt.Errorf("tokenrefresh: waiting for a token: %w", ctx.Err())
+	}
+	return nil
+}
+
+// waitAttempt waits until s is replaced or the next attempt ends. It
+// fails at once if no attempt is coming: the Refresher is closed or has
+// failed for good.
+func (r *Refresher) waitAttempt(ctx context.Context, s *state) error {
+	r.mu.Lock()
+	if err := r.noMoreAttemptsLocked(); err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	ch := r.attemptDone
+	r.mu.Unlock()
+	if r.cur.Load() != s {
+		return nil
+	}
+	r.waiters.Add(1)
+	defer r.waiters.Add(-1)
+	r.nudge()
+	select {
+	case <-ch:
+	case <-r.done:
+	case <-ctx.Done():
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.lastErr == nil {
+			return fmt.Errorf("tokenrefresh: waiting for a token: %w", ctx.Err())
+		}
+		return &redactedError{
+			msg: fmt.Sprintf("tokenrefresh: waiting for a token: %v; the last of %d failed attempts: %s",
+				ctx.Err(), r.failures, r.redact(r.lastErr)),
+			err: errors.Join(ctx.Err(), r.lastErr),
+		}
+	}
+	return nil
+}
+
+// noMoreAttemptsLocked returns the error to give a caller that needs a
+// new token when none will come: the Refresher is closed, or failed for
+// good.
+func (r *Refresher) noMoreAttemptsLocked() error {
+	switch {
+	case r.ctx.Err() != nil:
+		return ErrClosed
+	case r.permErr != nil:
+		return &redactedError{
+			msg: "tokenrefresh: token refresh failed and will not be retried: " + r.redact(r.permErr),
+			err: r.permErr,
+		}
+	}
+	return nil
+}
