@@ -50,6 +50,7 @@ const (
 	entryFormat        = 1
 	entryFormatInDoubt = 2
 )
+
 // entryJSON is the JSON record of an [Entry], the same in every store.
 type entryJSON struct {
 	Format       int       `json:"format"`
