@@ -32,7 +32,9 @@ const (
 	// planned rotation.
 	Held
 	// Adopted: a token another process saved in the shared store is
-	// published in place of ours.
+	// published in place of ours, or (with Retry set) the moment another
+	// process planned for the rotation of the current token is taken up
+	// (see [Entry.Due]).
 	Adopted
 	// Rejected: the server rejected the current token
 	// ([Refresher.Invalidate]); it is replaced.
@@ -83,8 +85,8 @@ type Event struct {
 	// published; zero if it has none.
 	Expiry time.Time
 	// Retry is when the next attempt is planned (Failed), when the hold
-	// ends at the latest (Held), or when a rejection may replace the token
-	// again (RejectionLimited); zero otherwise.
+	// ends at the latest (Held), or the moment of rotation a fleet agreed
+	// (Adopted); zero otherwise.
 	Retry time.Time
 	// Failures counts the failed attempts in a row, this one included
 	// (Failed, Lost).

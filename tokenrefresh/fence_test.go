@@ -362,9 +362,10 @@ func TestABackingOffProcessHoldsForTheFleetsPlan(t *testing.T) {
 		})
 	}
 	srcA, srcB := failFirst("a"), failFirst("b")
+	obs, evs := events()
 	setup(t, tokenrefresh.Config{Clock: clk, Store: open(), Interval: fenceInterval, Fence: fence, RetryMin: 30 * time.Second}, srcA)
 	b, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: open(), Interval: fenceInterval, Fence: fence,
-		RetryMin: 5 * time.Minute, RetryMax: 5 * time.Minute}, srcB)
+		RetryMin: 5 * time.Minute, RetryMax: 5 * time.Minute, Observer: obs}, srcB)
 	at := epoch.Add(fenceInterval)
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
@@ -375,13 +376,18 @@ func TestABackingOffProcessHoldsForTheFleetsPlan(t *testing.T) {
 	srcA.waitCall(t)
 	srcB.waitCall(t)
 	retryA := awaitTimer(t, clk, "A's retry", func(d time.Time) bool { return d.After(at) && d.Before(at.Add(time.Minute)) })
-	eventuallyStatus(t, b, func(st tokenrefresh.Status) bool {
-		return st.ConsecutiveFailures == 1 && st.NextRefresh.After(at.Add(2*time.Minute))
-	})
+	if ev := waitEvent(t, evs, tokenrefresh.Failed); !ev.Retry.After(at.Add(2 * time.Minute)) {
+		t.Fatalf("B's retry planned at %v; want it long after A's", ev.Retry)
+	}
 
 	clk.Advance(retryA.Sub(clk.Now()))
 	due := retryA.Add(2 * fence)
-	eventuallyStatus(t, b, func(st tokenrefresh.Status) bool { return st.NextRefresh.Equal(due) })
+	if ev := waitEvent(t, evs, tokenrefresh.Adopted); !ev.Retry.Equal(due) {
+		t.Fatalf("B adopted the moment %v; want %v, planned by A", ev.Retry, due)
+	}
+	if got := b.Status().NextRefresh; !got.Equal(due) {
+		t.Fatalf("B plans %v; want %v", got, due)
+	}
 	clk.Advance(due.Add(-fence).Sub(clk.Now()))
 	waiter := held(t, context.Background(), b, clk, due.Add(fence))
 	clk.Advance(fence)

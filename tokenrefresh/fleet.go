@@ -309,6 +309,7 @@ func (c *shared) adoptPlan(e *Entry, cur *state) bool {
 	r.setRetryAtLocked(time.Time{})
 	r.mu.Unlock()
 	r.cfg.Logger.Info("tokenrefresh: another process planned the overdue rotation", "at", e.Due)
+	r.observe(Event{Kind: Adopted, Expiry: e.Token.Expiry, Retry: e.Due})
 	return true
 }
 

@@ -30,10 +30,12 @@ type sharedStore struct {
 	watchers map[int]func(error)
 	nextID   int
 	changed  chan struct{} // closed and replaced when watchers change
+	saved    chan struct{} // capacity 1: receives after every Save
 }
 
 func newSharedStore() *sharedStore {
-	return &sharedStore{sem: make(chan struct{}, 1), mem: &tokenrefresh.MemoryStore{}, watchers: map[int]func(error){}, changed: make(chan struct{})}
+	return &sharedStore{sem: make(chan struct{}, 1), mem: &tokenrefresh.MemoryStore{}, watchers: map[int]func(error){},
+		changed: make(chan struct{}), saved: make(chan struct{}, 1)}
 }
 
 func (s *sharedStore) isDown() bool {
@@ -65,6 +67,10 @@ func (s *sharedStore) Save(ctx context.Context, e *tokenrefresh.Entry) error {
 	s.saves++
 	s.mem.Save(ctx, e)
 	s.mu.Unlock()
+	select {
+	case s.saved <- struct{}{}:
+	default:
+	}
 	s.notify(nil)
 	return nil
 }
@@ -208,11 +214,13 @@ func (c *chain) Live() string {
 	return c.live
 }
 
-// member is one Refresher of a fleet, with its source and rotations.
+// member is one Refresher of a fleet, with its source, rotations and
+// events.
 type member struct {
 	r       *tokenrefresh.Refresher
 	src     *source
 	rotated chan *oauth2.Token
+	events  chan tokenrefresh.Event
 }
 
 // join starts a Refresher on the chain, sharing store and clk.
@@ -220,9 +228,10 @@ func join(t *testing.T, c *chain, store tokenrefresh.Store, clk *fakeclock.Clock
 	t.Helper()
 	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) { return c.rotate(context.Background(), cur) })
 	onRotate, rotated := rotations()
-	cfg.Clock, cfg.Store, cfg.OnRotate = clk, store, onRotate
+	obs, evs := events()
+	cfg.Clock, cfg.Store, cfg.OnRotate, cfg.Observer = clk, store, onRotate, obs
 	r, _ := setup(t, cfg, src)
-	return &member{r: r, src: src, rotated: rotated}
+	return &member{r: r, src: src, rotated: rotated, events: evs}
 }
 
 // waitToken waits until m serves want, from the start or by a rotation.
@@ -321,10 +330,7 @@ func TestWatchAdoptsATokenRotatedElsewhereAtOnce(t *testing.T) {
 	// An older token in the store is not adopted, and is replaced.
 	store.put(&tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "rot-1"}, Obtained: epoch.Add(-time.Hour),
 		Lineage: tokenrefresh.LineageOf(cfg.Initial)})
-	eventually(t, "the store gets the current token back", func() bool {
-		e, err := store.memory().Load(context.Background())
-		return err == nil && e.Token.AccessToken == "rot-2"
-	})
+	store.await(t, "the store gets the current token back", func(e *tokenrefresh.Entry) bool { return e.Token.AccessToken == "rot-2" })
 	for _, m := range []*member{a, b} {
 		if tok := mustToken(t, m.r); tok.AccessToken != "rot-2" {
 			t.Errorf("Token() after an older token was stored = %q; want rot-2", tok.AccessToken)
@@ -341,9 +347,8 @@ func TestStoreThatLostTheTokenGetsItBack(t *testing.T) {
 	store.awaitWatchers(t, 1)
 	saves := store.Saves()
 	store.put(nil) // a Redis restarted without persistence
-	eventually(t, "the store gets the current token back", func() bool {
-		e, err := store.memory().Load(context.Background())
-		return err == nil && e.Token.AccessToken == "rot-1" && e.Lineage != ""
+	store.await(t, "the store gets the current token back", func(e *tokenrefresh.Entry) bool {
+		return e.Token.AccessToken == "rot-1" && e.Lineage != ""
 	})
 	if n := store.Saves(); n != saves+1 {
 		t.Errorf("store saved %d times to get the token back; want 1", n-saves)
@@ -414,7 +419,7 @@ func testLastResort(t *testing.T, tc lastResortCase, watch bool) {
 	}
 	shared.setDown(true)
 	if watch {
-		eventuallyStatus(t, m.r, func(s tokenrefresh.Status) bool { return s.StoreUnavailable })
+		waitEvent(t, m.events, tokenrefresh.StoreUnavailable)
 	}
 
 	// Retry until the last-resort rotation; none before it.
@@ -440,8 +445,8 @@ func testLastResort(t *testing.T, tc lastResortCase, watch bool) {
 	if n := m.src.Calls(); n != 1 {
 		t.Fatalf("refresh called %d times while the store was down; want 1, as a last resort", n)
 	}
-	st := eventuallyStatus(t, m.r, func(s tokenrefresh.Status) bool { return s.Unsaved && s.StoreUnavailable })
-	if st.Healthy || !strings.Contains(st.StoreError, "store is down") {
+	st := m.r.Status() // the rotation is published: its save has failed
+	if !st.Unsaved || !st.StoreUnavailable || st.Healthy || !strings.Contains(st.StoreError, "store is down") {
 		t.Errorf("status with the store down = %+v; want unhealthy, saying why", st)
 	}
 
@@ -451,7 +456,10 @@ func testLastResort(t *testing.T, tc lastResortCase, watch bool) {
 		next := awaitTimer(t, clk, "save retry", func(d time.Time) bool { return d.After(now) })
 		clk.Advance(next.Sub(now))
 	}
-	eventuallyStatus(t, m.r, func(s tokenrefresh.Status) bool { return s.Healthy })
+	waitEvent(t, m.events, tokenrefresh.StoreRecovered)
+	if st := m.r.Status(); !st.Healthy {
+		t.Errorf("status after the save = %+v; want healthy", st)
+	}
 	if e := shared.stored(t); e.Token.AccessToken != "rot-1" {
 		t.Errorf("store after the outage holds %q; want rot-1", e.Token.AccessToken)
 	}
@@ -490,7 +498,9 @@ func TestStoreDownNeverRotatesWithoutLockWhenDeathIsUnknown(t *testing.T) {
 	shared.setDown(false)
 	clk.Advance(next.Sub(now))
 	m.waitToken(t, "rot-1")
-	eventuallyStatus(t, m.r, func(s tokenrefresh.Status) bool { return s.Healthy })
+	if st := m.r.Status(); !st.Healthy {
+		t.Errorf("status after the rotation = %+v; want healthy", st)
+	}
 }
 
 func TestRejectedTokenWaitsForTheStore(t *testing.T) {
@@ -508,8 +518,16 @@ func TestRejectedTokenWaitsForTheStore(t *testing.T) {
 	m.r.Invalidate(&oauth2.Token{AccessToken: "issued"})
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	if got, err := m.r.Token(ctx); err == nil {
-		t.Fatalf("Token() with a rejected token and the store down = %q; want an error", got.AccessToken)
+	waiter := asyncToken(ctx, m.r)
+	waitEvent(t, m.events, tokenrefresh.Failed) // the store is down: no lock
+	select {
+	case res := <-waiter:
+		t.Fatalf("Token() = %v, %v after a failed attempt; want it to wait for the next while its context has time", res.tok, res.err)
+	default:
+	}
+	cancel()
+	if res := <-waiter; res.err == nil || !strings.Contains(res.err.Error(), "store is down") {
+		t.Fatalf("Token() with a rejected token and the store down = %v, %v; want an error naming the last failure", res.tok, res.err)
 	}
 	if n := m.src.Calls(); n != 0 {
 		t.Fatalf("refresh called %d times without the lock for a rejected token; want 0", n)
@@ -537,7 +555,7 @@ func TestRejectedTokenReloadsTheStoreDuringABackoff(t *testing.T) {
 	parked(t, clk)
 	shared.setDown(true)
 	clk.Advance(55 * time.Minute) // due, and the lock cannot be had: back off
-	eventuallyStatus(t, m.r, func(s tokenrefresh.Status) bool { return s.ConsecutiveFailures > 0 })
+	waitEvent(t, m.events, tokenrefresh.Failed)
 	shared.setDown(false)
 	c.rotate(context.Background(), &oauth2.Token{AccessToken: "issued"})
 	shared.memory().Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "rot-1"}, Obtained: clk.Now()})
@@ -559,13 +577,13 @@ func TestAdoptionEndsAPermanentFailure(t *testing.T) {
 	m := join(t, c, shared, clk, tokenrefresh.Config{})
 	m.r.Invalidate(&oauth2.Token{AccessToken: "issued"})
 	m.src.waitCall(t)
-	eventuallyStatus(t, m.r, func(s tokenrefresh.Status) bool { return s.Permanent })
+	waitLost(t, m.r)
 	shared.awaitWatchers(t, 1)
 
 	shared.put(&tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "someone-else-rotated", Expiry: epoch.Add(2 * time.Hour)}, Obtained: epoch.Add(time.Minute)})
 	for waitRotation(t, m.rotated).AccessToken != "someone-else-rotated" {
 	}
-	if st := eventuallyStatus(t, m.r, func(s tokenrefresh.Status) bool { return s.Healthy }); st.Permanent {
+	if st := m.r.Status(); st.Permanent || !st.Healthy {
 		t.Errorf("status after adopting = %+v; want the permanent failure cleared", st)
 	}
 }
@@ -576,12 +594,16 @@ func TestWatchFailuresShowInStatus(t *testing.T) {
 	m := join(t, &chain{live: "issued"}, shared, newClock(), tokenrefresh.Config{})
 	shared.awaitWatchers(t, 1)
 	shared.setDown(true)
-	st := eventuallyStatus(t, m.r, func(s tokenrefresh.Status) bool { return s.StoreUnavailable })
-	if st.Healthy || !st.Valid || st.StoreError == "" {
+	waitEvent(t, m.events, tokenrefresh.StoreUnavailable)
+	st := m.r.Status()
+	if !st.StoreUnavailable || st.Healthy || !st.Valid || st.StoreError == "" {
 		t.Errorf("status with the store down = %+v; want valid, unhealthy, with a reason", st)
 	}
 	shared.setDown(false)
-	eventuallyStatus(t, m.r, func(s tokenrefresh.Status) bool { return s.Healthy && s.StoreError == "" })
+	waitEvent(t, m.events, tokenrefresh.StoreRecovered)
+	if st := m.r.Status(); !st.Healthy || st.StoreError != "" {
+		t.Errorf("status with the store back = %+v; want healthy", st)
+	}
 }
 
 func TestFileStoreFleetFollowersAdoptThroughTheFile(t *testing.T) {
@@ -602,16 +624,19 @@ func TestFileStoreFleetFollowersAdoptThroughTheFile(t *testing.T) {
 	}
 }
 
-// eventually waits, polling, until cond holds: for conditions that no
-// channel or timer signals.
-func eventually(t *testing.T, what string, cond func() bool) {
+// await waits until the store holds an entry that satisfies cond,
+// checking after each save.
+func (s *sharedStore) await(t *testing.T, what string, cond func(*tokenrefresh.Entry) bool) {
 	t.Helper()
 	deadline := time.After(waitLimit)
-	for !cond() {
+	for {
+		if e, err := s.memory().Load(context.Background()); err == nil && cond(e) {
+			return
+		}
 		select {
+		case <-s.saved:
 		case <-deadline:
 			t.Fatalf("never: %s", what)
-		case <-time.After(time.Millisecond):
 		}
 	}
 }

@@ -148,22 +148,40 @@ func waitRotation(t *testing.T, ch chan *oauth2.Token) *oauth2.Token {
 
 func newClock() *fakeclock.Clock { return fakeclock.New(epoch) }
 
-// eventuallyStatus waits until the refresher's loop has parked or stopped
-// with a status that satisfies cond. It re-reads Status each time the fake
-// clock's timers change, so it never sleeps.
-func eventuallyStatus(t *testing.T, r *tokenrefresh.Refresher, cond func(tokenrefresh.Status) bool) tokenrefresh.Status {
+// events returns an Observer that reports every event on the returned
+// channel.
+func events() (tokenrefresh.Observer, chan tokenrefresh.Event) {
+	ch := make(chan tokenrefresh.Event, 10000)
+	return tokenrefresh.ObserverFunc(func(e tokenrefresh.Event) { ch <- e }), ch
+}
+
+// waitEvent waits for the next event of kind, skipping others, and
+// returns it.
+func waitEvent(t *testing.T, ch <-chan tokenrefresh.Event, kind tokenrefresh.EventKind) tokenrefresh.Event {
 	t.Helper()
 	deadline := time.After(waitLimit)
 	for {
-		st := r.Status()
-		if cond(st) {
-			return st
-		}
 		select {
+		case e := <-ch:
+			if e.Kind == kind {
+				return e
+			}
 		case <-deadline:
-			t.Fatalf("status never matched; last %+v", st)
-		case <-time.After(time.Millisecond):
+			t.Fatalf("no %v event within %v", kind, waitLimit)
+			return tokenrefresh.Event{}
 		}
+	}
+}
+
+// waitLost waits until r reports its token lost, and returns why.
+func waitLost(t *testing.T, r *tokenrefresh.Refresher) error {
+	t.Helper()
+	select {
+	case <-r.Lost():
+		return r.Err()
+	case <-time.After(waitLimit):
+		t.Fatalf("the token was not reported lost within %v; status %+v", waitLimit, r.Status())
+		return nil
 	}
 }
 

@@ -15,58 +15,86 @@ import (
 // returned and its token is saved).
 func (r *Refresher) run() {
 	defer close(r.done)
+	var t wakeTimer
+	defer t.stop()
 	for r.ctx.Err() == nil {
-		d, scheduled := r.nextWake()
-		if scheduled && d <= 0 {
+		at, scheduled := r.nextWake()
+		if scheduled && !r.cfg.Clock.Now().Before(at) {
+			t.stop()
 			r.step()
 			continue
 		}
-		var timer <-chan time.Time
-		stop := func() bool { return false }
-		if scheduled {
-			timer, stop = r.cfg.Clock.NewTimer(d)
-		}
+		t.set(r.cfg.Clock, at, scheduled)
 		select {
 		case <-r.ctx.Done():
-			stop()
 			return
-		case <-timer:
+		case <-t.c:
+			t.fired()
 		case <-r.kick:
-			stop()
 		case <-r.changed:
-			stop()
 			r.coord.storeChanged()
 		}
 		r.step()
 	}
 }
 
-// nextWake returns how long the loop may sleep before it has work, and
-// false if nothing is scheduled (it then sleeps until nudged).
-func (r *Refresher) nextWake() (time.Duration, bool) {
+// wakeTimer is the loop's timer. Setting it again to the same deadline
+// keeps it running, so that a nudge that changes nothing does not move it.
+type wakeTimer struct {
+	c      <-chan time.Time // nil when not running
+	at     time.Time
+	cancel func() bool
+}
+
+// set makes t fire at at, or never if !scheduled.
+func (t *wakeTimer) set(clk Clock, at time.Time, scheduled bool) {
+	if t.c != nil && scheduled && at.Equal(t.at) {
+		return
+	}
+	t.stop()
+	if scheduled {
+		t.c, t.cancel = clk.NewTimer(at.Sub(clk.Now()))
+		t.at = at
+	}
+}
+
+// fired records that t's channel delivered.
+func (t *wakeTimer) fired() { t.c, t.cancel = nil, nil }
+
+// stop stops t if it runs.
+func (t *wakeTimer) stop() {
+	if t.cancel != nil {
+		t.cancel()
+	}
+	t.c, t.cancel = nil, nil
+}
+
+// nextWake returns when the loop has work next, and false if nothing is
+// scheduled (it then sleeps until nudged).
+func (r *Refresher) nextWake() (time.Time, bool) {
 	now := r.cfg.Clock.Now()
 	s := r.cur.Load()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.unsaved != nil {
-		return r.retryAt.Sub(now), true
+		return r.retryAt, true
 	}
 	if r.permErr != nil {
-		return 0, false
+		return time.Time{}, false
 	}
 	var at time.Time
 	switch {
 	case !s.usable(now):
 		at = now
 	case s.refreshAt.IsZero():
-		return 0, false
+		return time.Time{}, false
 	default:
 		at = s.refreshAt
 	}
 	if next := r.nextAttemptLocked(s, now); next.After(at) {
 		at = next
 	}
-	return at.Sub(now), true
+	return at, true
 }
 
 // nextAttemptLocked returns when the next attempt may run after a failure:

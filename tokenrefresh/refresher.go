@@ -32,7 +32,7 @@ type Refresher struct {
 	// stopped is true while no rotation is coming (after Close, or a
 	// permanent failure): the fence then holds nobody.
 	stopped atomic.Bool
-	// waiters counts the callers waiting for a new token: while there are
+	// waiters counts the callers in Token's slow path: while there are
 	// some and the token is dead, attempts come every second.
 	waiters atomic.Int32
 

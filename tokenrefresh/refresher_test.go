@@ -266,7 +266,12 @@ func TestPermanentErrorStopsRetries(t *testing.T) {
 	at := parked(t, clk)
 	clk.Advance(at.Sub(clk.Now()))
 	src.waitCall(t)
-	eventuallyStatus(t, r, func(s tokenrefresh.Status) bool { return s.Permanent })
+	if err := waitLost(t, r); !strings.Contains(err.Error(), "issue a new one") {
+		t.Errorf("Err() = %v; want the permanent error", err)
+	}
+	if st := r.Status(); !st.Permanent {
+		t.Errorf("Status() after Lost = %+v; want Permanent", st)
+	}
 	clk.Advance(10 * time.Minute) // the old token has now expired
 	_, err := r.Token(context.Background())
 	if !tokenrefresh.IsPermanent(err) || !strings.Contains(err.Error(), "issue a new one") {
@@ -366,13 +371,18 @@ func TestSecretsNeverReachStatusOrLogs(t *testing.T) {
 	})
 	var logs syncbuf.Buffer
 	logger := newTestLogger(&logs)
+	obs, evs := events()
 	initial := &oauth2.Token{AccessToken: secret, Expiry: epoch.Add(time.Hour)}
-	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial, Logger: logger}, src)
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial, Logger: logger, Observer: obs}, src)
 	at := parked(t, clk)
 	clk.Advance(at.Sub(clk.Now()))
 	src.waitCall(t)
-	st := eventuallyStatus(t, r, func(s tokenrefresh.Status) bool { return s.ConsecutiveFailures == 1 })
+	ev := waitEvent(t, evs, tokenrefresh.Failed)
+	st := r.Status()
 	r.Close()
+	if msg := fmt.Sprintf("%v %+v", ev, ev); strings.Contains(msg, secret) {
+		t.Errorf("the Failed event carries the token: %s", msg)
+	}
 	if strings.Contains(st.LastError, secret) || !strings.Contains(st.LastError, "REDACTED") {
 		t.Errorf("Status().LastError = %q; want the token redacted", st.LastError)
 	}
@@ -380,3 +390,28 @@ func TestSecretsNeverReachStatusOrLogs(t *testing.T) {
 		t.Errorf("logs contain the token: %s", logs.String())
 	}
 }
+
+// BenchmarkTokenFresh measures the fresh path: one atomic load, a clock
+// read, two comparisons, no allocation.
+// Run: go test -run '^$' -bench TokenFresh -benchmem ./tokenrefresh
+func BenchmarkTokenFresh(b *testing.B) {
+	r, err := tokenrefresh.New(context.Background(), tokenrefresh.Config{
+		Refresh: rotatingFunc,
+		Initial: &oauth2.Token{AccessToken: "start", Expiry: time.Now().Add(time.Hour)},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := r.Token(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func rotatingFunc(context.Context, *oauth2.Token) (*oauth2.Token, error) { return rotating(1, nil) }

@@ -137,7 +137,9 @@ func (r *Refresher) nudgeIfDue(s *state, now time.Time) {
 // waits for something that may change the state: an attempt's end, a
 // fence's end; fences end by time and the caller's ctx bounds the rest.
 func (r *Refresher) wait(ctx context.Context) (*oauth2.Token, error) {
-	for {
+	r.waiters.Add(1) // counted across passes, so the loop sees a steady count
+	defer r.waiters.Add(-1)
+	for pass := 0; ; pass++ {
 		s := r.cur.Load()
 		now := r.cfg.Clock.Now()
 		var err error
@@ -150,7 +152,7 @@ func (r *Refresher) wait(ctx context.Context) (*oauth2.Token, error) {
 		case fenced:
 			err = r.waitFence(ctx, s, now)
 		default:
-			err = r.waitAttempt(ctx, s)
+			err = r.waitAttempt(ctx, s, pass == 0)
 		}
 		if err != nil {
 			return nil, err
@@ -185,8 +187,11 @@ func (r *Refresher) waitFence(ctx context.Context, s *state, now time.Time) erro
 
 // waitAttempt waits until s is replaced or the next attempt ends. It
 // fails at once if no attempt is coming: the Refresher is closed or has
-// failed for good.
-func (r *Refresher) waitAttempt(ctx context.Context, s *state) error {
+// failed for good. On a caller's first pass it nudges the loop, which may
+// be sleeping on a long backoff: with a caller waiting for a dead token,
+// it retries sooner. Later passes follow an attempt's end, after which
+// the loop plans with the waiting callers counted.
+func (r *Refresher) waitAttempt(ctx context.Context, s *state, first bool) error {
 	r.mu.Lock()
 	if err := r.noMoreAttemptsLocked(); err != nil {
 		r.mu.Unlock()
@@ -197,9 +202,9 @@ func (r *Refresher) waitAttempt(ctx context.Context, s *state) error {
 	if r.cur.Load() != s {
 		return nil
 	}
-	r.waiters.Add(1)
-	defer r.waiters.Add(-1)
-	r.nudge()
+	if first {
+		r.nudge()
+	}
 	select {
 	case <-ch:
 	case <-r.done:

@@ -169,17 +169,22 @@ func TestFailedSaveKeepsTokenAndRetries(t *testing.T) {
 	store := &recordingStore{fail: true}
 	clk := newClock()
 	src := newSource(expiring(clk, time.Hour))
-	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store}, src)
+	obs, evs := events()
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Observer: obs}, src)
 	tok := mustToken(t, r) // published although the save failed
-	st := eventuallyStatus(t, r, func(s tokenrefresh.Status) bool { return s.Unsaved })
-	if st.Healthy || !strings.Contains(st.LastError, "disk full") {
+	waitEvent(t, evs, tokenrefresh.Refreshed)
+	st := r.Status()
+	if !st.Unsaved || st.Healthy || !strings.Contains(st.LastError, "disk full") {
 		t.Errorf("Status() with a failing store = %+v; want unhealthy, naming the failure", st)
 	}
 	store.setFail(false)
 	now := clk.Now()
 	at := awaitTimer(t, clk, "save retry", func(d time.Time) bool { return d.After(now) && d.Before(now.Add(time.Minute)) })
 	clk.Advance(at.Sub(now))
-	eventuallyStatus(t, r, func(s tokenrefresh.Status) bool { return s.Healthy })
+	waitEvent(t, evs, tokenrefresh.StoreRecovered)
+	if st := r.Status(); !st.Healthy {
+		t.Errorf("Status() after the save = %+v; want healthy", st)
+	}
 	e, err := store.Load(context.Background())
 	if err != nil || e.Token.AccessToken != tok.AccessToken {
 		t.Errorf("store after recovery = %v, %v; want %q", e, err, tok.AccessToken)

@@ -1,0 +1,117 @@
+package tokenrefresh_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/bearer-go/bearer/tokenrefresh"
+	"golang.org/x/oauth2"
+)
+
+// ctxStore is a store that honours its context, as a network store does:
+// a Save on a done context fails and keeps the old entry.
+type ctxStore struct{ tokenrefresh.MemoryStore }
+
+func (s *ctxStore) Save(ctx context.Context, e *tokenrefresh.Entry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.MemoryStore.Save(ctx, e)
+}
+
+// Close while a rotation is in flight (the server has applied it and
+// answers a moment later): the answer is awaited, saved on a context
+// Close does not cancel, and published; Close returns after.
+func TestCloseSavesARotationInFlight(t *testing.T) {
+	store := &ctxStore{}
+	store.Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Lineage: "l"})
+	answer := make(chan struct{})
+	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
+		<-answer // the server rotated; its answer is on the way
+		return &oauth2.Token{AccessToken: "new"}, nil
+	})
+	r, _ := setup(t, tokenrefresh.Config{Store: store, Interval: time.Hour}, src) // unknown age: rotated at once
+	src.waitCall(t)
+	closed := make(chan struct{})
+	go func() {
+		r.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a rotation was in flight, within its grace")
+	case <-time.After(50 * time.Millisecond): // the answer's delay, not synchronisation
+	}
+	close(answer)
+	select {
+	case <-closed:
+	case <-time.After(waitLimit):
+		t.Fatal("Close did not return after the rotation was answered")
+	}
+	if e, err := store.Load(context.Background()); err != nil || e.Token.AccessToken != "new" {
+		t.Errorf("store after Close holds %v, %v; want the rotated token", e, err)
+	}
+	if tok := mustToken(t, r); tok.AccessToken != "new" {
+		t.Errorf("Token() after Close = %q; want the rotated token, published", tok.AccessToken)
+	}
+}
+
+// A call that does not return within CloseGrace has its context
+// cancelled, and Close returns.
+func TestCloseGraceBoundsARefreshInFlight(t *testing.T) {
+	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) { return nil, nil })
+	cancelled := make(chan error, 1)
+	hang := func(ctx context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
+		src.refresh(ctx, cur)
+		<-ctx.Done()
+		cancelled <- ctx.Err()
+		return nil, ctx.Err()
+	}
+	r, err := tokenrefresh.New(context.Background(), tokenrefresh.Config{Refresh: hang, CloseGrace: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.waitCall(t)
+	r.Close()
+	select {
+	case err := <-cancelled:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the call's context ended with %v; want Canceled by Close", err)
+		}
+	default:
+		t.Error("Close returned before the call's context was cancelled")
+	}
+}
+
+// Close cancels at once what has sent nothing: a wait for the store's
+// lock held by another process.
+func TestCloseEndsAWaitForTheLockAtOnce(t *testing.T) {
+	store := newSharedStore()
+	store.put(&tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Lineage: "l"}) // unknown age: due at once
+	unlock, err := store.Lock(context.Background())                                        // another process holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	src := newSource(rotating)
+	r, err := tokenrefresh.New(context.Background(), tokenrefresh.Config{Refresh: src.refresh, Store: lockOnly{store},
+		Interval: time.Hour, CloseGrace: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() {
+		r.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(waitLimit):
+		t.Fatal("Close waited for the lock")
+	}
+	if n := src.Calls(); n != 0 {
+		t.Errorf("refresh called %d times; want 0", n)
+	}
+}
