@@ -4,17 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/internal/backoff"
 	"github.com/bearer-go/bearer/internal/redact"
+	"github.com/bearer-go/bearer/internal/sendtrace"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -32,30 +31,18 @@ type rotator struct {
 	api      *bearer.Client // no retries; its source is current, which cannot be invalidated
 	current  atomic.Pointer[oauth2.Token]
 	issueURL string
-	logger   *slog.Logger
 
 	retryInterval time.Duration
 	retryAttempts int
 	maxWait       time.Duration
-
-	// The Refresher calls refresh from its loop only, one call at a time,
-	// so these need no lock.
-	failures int  // consecutive failed attempts
-	inDoubt  bool // a rotation may have been applied without its answer reaching us
-
-	permOnce sync.Once
-	perm     chan struct{} // closed on a permanent failure, after permErr is set
-	permErr  error
 }
 
 func newRotator(root string, hc *http.Client, cfg *config) (*rotator, error) {
 	r := &rotator{
 		issueURL:      root + issuePath,
-		logger:        cfg.logger,
 		retryInterval: cfg.retryInterval,
 		retryAttempts: cfg.retryAttempts,
 		maxWait:       max(MaxRetryWait, cfg.retryInterval),
-		perm:          make(chan struct{}),
 	}
 	// One attempt per call: the Refresher owns retries, and a PUT that
 	// reached Charon must never be sent again blindly. The source is a
@@ -81,40 +68,37 @@ func (r *rotator) token(context.Context) (*oauth2.Token, error) {
 	return nil, errors.New("c2: no token to rotate")
 }
 
-// refresh is the RefreshFunc: it rotates current and returns its successor.
+// refresh is the RefreshFunc: it rotates current and returns its
+// successor. A rotation Charon may have applied without its answer
+// reaching us is marked tokenrefresh.InDoubt; a 401 is permanent (the
+// Refresher reports it as ErrRotationLost after a rotation in doubt).
 func (r *rotator) refresh(ctx context.Context, current *oauth2.Token) (*oauth2.Token, error) {
 	if current == nil || current.AccessToken == "" {
-		return nil, r.permanent(&rotationError{msg: "c2: no token to rotate: issue one at " + r.issueURL,
+		return nil, tokenrefresh.Permanent(&rotationError{msg: "c2: no token to rotate: issue one at " + r.issueURL,
 			sentinel: ErrTokenRejected, err: errors.New("no token")})
 	}
-	next, err := r.rotate(ctx, current.AccessToken)
+	next, inDoubt, err := r.rotate(ctx, current.AccessToken)
 	if err != nil {
-		return nil, r.failed(err, current.AccessToken)
+		err = r.failed(err, current.AccessToken)
+		if inDoubt {
+			err = tokenrefresh.InDoubt(err)
+		}
+		return nil, err
 	}
-	r.failures, r.inDoubt = 0, false
 	return next, nil
 }
 
-// finishGrace bounds how long Close waits for the answer to a rotation
-// that was already sent: the answer holds the only copy of the new token.
-// Charon answers in well under a second; five seconds cover a slow
-// network without making shutdown slow.
-const finishGrace = 5 * time.Second
-
-// rotate sends one PUT. It sets r.inDoubt when the request may have been
-// applied without its answer reaching us.
-func (r *rotator) rotate(ctx context.Context, token string) (*oauth2.Token, error) {
+// rotate sends one PUT, and reports whether a failure leaves the rotation
+// in doubt: Charon may have applied it (the request may have been sent,
+// and then the connection dropped or timed out, or an answer came back
+// 5xx, or a 2xx without a usable token).
+func (r *rotator) rotate(ctx context.Context, token string) (tok *oauth2.Token, inDoubt bool, err error) {
 	r.current.Store(&oauth2.Token{AccessToken: token, TokenType: "Bearer"})
 	defer r.current.Store(nil)
-	var sent atomic.Bool
-	ctx, done := sendContext(ctx, &sent)
-	defer done()
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { sent.Store(true) },
-	})
+	ctx, sent := sendtrace.Track(ctx)
 	req, err := r.api.NewRequest(ctx, http.MethodPut, tokensPath+url.PathEscape(token), nil)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var answer struct {
 		Payload string `json:"payload"`
@@ -123,54 +107,16 @@ func (r *rotator) rotate(ctx context.Context, token string) (*oauth2.Token, erro
 	var ae *bearer.APIError
 	switch {
 	case err == nil && checkPayload(answer.Payload) == nil:
-		return &oauth2.Token{AccessToken: answer.Payload, TokenType: "Bearer"}, nil
+		return &oauth2.Token{AccessToken: answer.Payload, TokenType: "Bearer"}, false, nil
 	case err == nil:
-		r.inDoubt = true // Charon rotated, but we cannot read the new token
-		return nil, fmt.Errorf("c2: Charon answered the rotation without a usable token: %w", checkPayload(answer.Payload))
+		// Charon rotated, but we cannot read the new token.
+		return nil, true, fmt.Errorf("c2: Charon answered the rotation without a usable token: %w", checkPayload(answer.Payload))
 	case errors.As(err, &ae):
-		// A gateway's 502 or 504 may hide a rotation Charon applied.
-		r.inDoubt = r.inDoubt || ae.StatusCode == http.StatusBadGateway || ae.StatusCode == http.StatusGatewayTimeout
-	case sent.Load():
-		// A connection was had, so the request may have gone out, and
-		// then timed out or been cut: it may have been applied.
-		r.inDoubt = true
+		// A 500 may come after Charon applied the rotation; a gateway's
+		// 502 or 504 may hide one.
+		return nil, ae.StatusCode >= 500, err
 	}
-	return nil, err
-}
-
-// sendContext returns the context to send a rotation with, and the
-// function that releases it. It keeps ctx's values and deadline. When ctx
-// is cancelled (the client is closing), it ends at once if the request has
-// no connection yet (sent is false), and otherwise finishGrace later, so
-// that the answer to a rotation Charon may have applied is not thrown away.
-func sendContext(ctx context.Context, sent *atomic.Bool) (context.Context, func()) {
-	var send context.Context
-	var cancel context.CancelFunc
-	if dl, ok := ctx.Deadline(); ok {
-		send, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
-	} else {
-		send, cancel = context.WithCancel(context.WithoutCancel(ctx))
-	}
-	var mu sync.Mutex // guards grace
-	var grace *time.Timer
-	stop := context.AfterFunc(ctx, func() {
-		if !sent.Load() {
-			cancel()
-			return
-		}
-		mu.Lock()
-		grace = time.AfterFunc(finishGrace, cancel)
-		mu.Unlock()
-	})
-	return send, func() {
-		stop()
-		mu.Lock()
-		if grace != nil {
-			grace.Stop()
-		}
-		mu.Unlock()
-		cancel()
-	}
+	return nil, sent.MaybeSent(), err
 }
 
 // checkPayload refuses what cannot be the new token.
@@ -185,58 +131,30 @@ func checkPayload(p string) error {
 }
 
 // failed turns a failed attempt into the error the Refresher acts on: a
-// 401 is permanent (ErrRotationLost if an earlier attempt was in doubt);
-// anything else is retried after r.wait.
+// 401 is permanent; anything else is retried on r.backoff's schedule, at
+// least as late as a Retry-After asks.
 func (r *rotator) failed(err error, token string) error {
 	msg := redact.String(err.Error(), token)
 	var ae *bearer.APIError
 	if errors.As(err, &ae) && ae.StatusCode == http.StatusUnauthorized {
-		if r.inDoubt {
-			return r.permanent(&rotationError{sentinel: ErrRotationLost, err: err, msg: fmt.Sprintf(
-				"c2: token rotation lost: an earlier rotation reached Charon but its answer, the new token, never came back, "+
-					"and Charon now rejects the old token (%s): issue a new token at %s", msg, r.issueURL)})
-		}
-		return r.permanent(&rotationError{sentinel: ErrTokenRejected, err: err, msg: fmt.Sprintf(
-			"c2: Charon rejected the token, which was revoked or has expired (%s): issue a new token at %s", msg, r.issueURL)})
+		return tokenrefresh.Permanent(&rotationError{sentinel: ErrTokenRejected, err: err, msg: fmt.Sprintf(
+			"c2: Charon rejected the token, which was revoked, has expired, or was rotated elsewhere (%s): issue a new token at %s", msg, r.issueURL)})
 	}
-	r.failures++
-	var serverAsked time.Duration
+	var asked time.Duration
 	if ae != nil {
-		serverAsked = ae.RetryAfter
+		asked = ae.RetryAfter
 	}
-	wait := r.wait(r.failures, serverAsked)
-	if r.failures == r.retryAttempts+1 {
-		r.logger.Error("c2: token rotation keeps failing; the current token is kept and the rotation retried with growing waits",
-			"failures", r.failures, "next_wait", wait, "error", msg)
-	}
-	return &rotationError{msg: "c2: rotate the token: " + msg, err: err, wait: wait}
+	return &rotationError{msg: "c2: rotate the token: " + msg, err: err, retryAfter: asked}
 }
 
-// wait returns the wait after the n-th consecutive failure: the retry
-// interval for the first retryAttempts, then doubling up to maxWait; at
-// least what the server asked for, up to maxWait.
-func (r *rotator) wait(n int, serverAsked time.Duration) time.Duration {
+// backoff is the Refresher's Backoff (tokenrefresh.Config.Backoff): the
+// wait after n consecutive failures is the retry interval for the first
+// retryAttempts, then doubles (jittered, internal/backoff) up to maxWait;
+// at least what the server asked for, up to maxWait.
+func (r *rotator) backoff(n int, serverAsked time.Duration) time.Duration {
 	d := r.retryInterval
-	for i := r.retryAttempts; i < n && d < r.maxWait; i++ {
-		d *= 2
+	if n > r.retryAttempts {
+		d = backoff.Exponential(2*r.retryInterval, r.maxWait, n-r.retryAttempts, nil)
 	}
 	return min(max(d, serverAsked), r.maxWait)
-}
-
-// refresherRetryMin is the RetryMin to give the Refresher so that its own
-// backoff, min·2^(n-1) with jitter below it, never exceeds r.wait(n): the
-// RetryAfter of our errors then sets every wait exactly.
-func (r *rotator) refresherRetryMin() time.Duration {
-	shift := min(r.retryAttempts-1, 62)
-	return max(r.retryInterval>>shift, time.Nanosecond)
-}
-
-// permanent records err as the end of the lineage and marks it for the
-// Refresher.
-func (r *rotator) permanent(err error) error {
-	r.permOnce.Do(func() {
-		r.permErr = err
-		close(r.perm)
-	})
-	return tokenrefresh.Permanent(err)
 }

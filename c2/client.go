@@ -29,8 +29,8 @@ type Client struct {
 	issueURL string
 	owned    *http.Transport // closed by Close; nil when the caller gave the HTTP client
 
-	rotateOnce sync.Once
-	rotated    chan struct{} // closed after the first rotation
+	firstOnce sync.Once
+	first     chan struct{} // closed when the Refresher reports its first new token
 
 	// Services, one per C2 API.
 	Drivers      *DriversService      // the Automated Piloting Framework's drivers
@@ -68,7 +68,7 @@ func New(ctx context.Context, apiRoot, token string, opts ...Option) (*Client, e
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{issueURL: issueURL, rotated: make(chan struct{}), now: time.Now}
+	c := &Client{issueURL: issueURL, first: make(chan struct{}), now: time.Now}
 	if cfg.clock != nil {
 		c.now = cfg.clock.Now
 	}
@@ -106,25 +106,28 @@ func (c *Client) newRefresher(ctx context.Context, token string, cfg *config) (*
 		Interval: cfg.interval,
 		Fence:    cfg.fence,
 		MaxAge:   TokenLifetime,
-		// c.rot sets each wait through RetryAfter; see refresherRetryMin.
-		RetryMin: c.rot.refresherRetryMin(),
+		Backoff:  c.rot.backoff,
 		RetryMax: c.rot.maxWait,
 		Store:    cfg.store,
-		OnRotate: c.onRotate(cfg.onRotate),
+		OnRotate: cfg.onRotate,
+		Observer: c.observer(cfg.observer),
 		Logger:   cfg.logger,
 		Clock:    cfg.clock,
 	})
 }
 
-// onRotate returns the Refresher's hook: it marks the first rotation done,
-// then calls the user's hook, if any.
-func (c *Client) onRotate(user func(old, new *oauth2.Token)) func(old, new *oauth2.Token) {
-	return func(old, new *oauth2.Token) {
-		c.rotateOnce.Do(func() { close(c.rotated) })
-		if user != nil {
-			user(old, new)
+// observer returns the Refresher's Observer: it marks the first new token
+// (rotated, or adopted from a shared store), then passes every event to
+// the user's Observer, if any.
+func (c *Client) observer(user tokenrefresh.Observer) tokenrefresh.Observer {
+	return tokenrefresh.ObserverFunc(func(e tokenrefresh.Event) {
+		if e.Kind == tokenrefresh.Refreshed || e.Kind == tokenrefresh.Adopted && e.Retry.IsZero() {
+			c.firstOnce.Do(func() { close(c.first) })
 		}
-	}
+		if user != nil {
+			user.Observe(e)
+		}
+	})
 }
 
 // Authenticate is the notebooks' authenticate(api_root, token) done right:
@@ -151,10 +154,10 @@ func (c *Client) awaitRotation(ctx context.Context) error {
 		return nil // rotated already, or resumed a stored token that is not due
 	}
 	select {
-	case <-c.rotated:
+	case <-c.first:
 		return nil
-	case <-c.rot.perm:
-		return c.rot.permErr
+	case <-c.tokens.Lost():
+		return c.tokens.Err()
 	case <-ctx.Done():
 		return fmt.Errorf("c2: the token was not rotated in time (%w); last error: %s", ctx.Err(), c.tokens.Status().LastError)
 	}
@@ -165,18 +168,11 @@ func (c *Client) awaitRotation(ctx context.Context) error {
 // lost ([ErrRotationLost]). No retry follows; a new token must be issued.
 // A program that cannot work without C2 should stop then and say so; see
 // [Client.Err].
-func (c *Client) Lost() <-chan struct{} { return c.rot.perm }
+func (c *Client) Lost() <-chan struct{} { return c.tokens.Lost() }
 
 // Err returns why the token was lost, once [Client.Lost] is closed; nil
 // before. Its message says where to issue a new token, and holds no token.
-func (c *Client) Err() error {
-	select {
-	case <-c.rot.perm:
-		return c.rot.permErr
-	default:
-		return nil
-	}
-}
+func (c *Client) Err() error { return c.tokens.Err() }
 
 // Token returns the current token, for code that calls C2 by other means.
 // It answers from memory while the token is valid. Do not log it.
@@ -196,24 +192,15 @@ func (c *Client) Invalidate(rejected *oauth2.Token) { c.tokens.Invalidate(reject
 // rotation, consecutive failures, the last error (without token values),
 // and whether the failure is permanent, in which case a new token must be
 // issued.
-func (c *Client) Status() tokenrefresh.Status {
-	st := c.tokens.Status()
-	if err := c.Err(); err != nil && !st.Permanent {
-		// The rotation has just failed for good and the Refresher has not
-		// recorded it yet: report what it is about to record, so that
-		// Status agrees with Lost.
-		st.Healthy, st.Permanent, st.NextRefresh = false, true, time.Time{}
-		st.ConsecutiveFailures++
-		st.LastError = err.Error()
-	}
-	return st
-}
+func (c *Client) Status() tokenrefresh.Status { return c.tokens.Status() }
 
 // Close stops the background rotation and waits for it to end; no
 // goroutine of the client outlives it. It returns at once, cancelling a
-// rotation that has not gone out; a rotation already sent is given up to
-// 5 s to be answered, since Charon may have applied it and the answer holds
-// the only copy of the new token. Close is idempotent. The current token
+// rotation that waits (for a shared store's lock, or a retry); a rotation
+// in flight is given up to tokenrefresh.DefaultCloseGrace (5 s) to be
+// answered, since Charon may have applied it and the answer holds the
+// only copy of the new token, which is then saved to the store before
+// Close returns. Close is idempotent. The current token
 // is left alive on the server, and in the store, for the next run.
 func (c *Client) Close() error {
 	err := c.tokens.Close()

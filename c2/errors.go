@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
 // Sentinel errors, for callers that branch with [errors.Is].
@@ -18,10 +19,14 @@ var (
 
 	// ErrRotationLost: a rotation reached Charon but its answer, the new
 	// token, never came back (the connection dropped or timed out after the
-	// request was sent), and Charon then rejected the old token, which the
-	// rotation had killed. The lineage cannot be recovered: issue a new
-	// token. The client reports it once and does not retry.
-	ErrRotationLost = errors.New("c2: token rotation lost")
+	// request was sent, or Charon answered 5xx or without a token), and
+	// Charon then rejected the old token, which the rotation had killed.
+	// The lineage cannot be recovered: issue a new token. The client
+	// reports it once and does not retry. It is
+	// tokenrefresh.ErrLineageLost, and an error that matches it also
+	// matches ErrTokenRejected (Charon did reject the old token): test for
+	// it first.
+	ErrRotationLost = tokenrefresh.ErrLineageLost
 )
 
 // PermissionError is a 403 answer: the token is valid but the account
@@ -80,13 +85,13 @@ func (c *Client) apiError(err error) error {
 }
 
 // rotationError is a failed rotation. Its message is redacted; it matches
-// its sentinel (if any) and unwraps to the cause. RetryAfter tells the
-// Refresher when to try again.
+// its sentinel (if any) and unwraps to the cause. RetryAfter passes the
+// server's Retry-After to the Refresher's backoff.
 type rotationError struct {
-	msg      string
-	sentinel error // ErrTokenRejected, ErrRotationLost, or nil
-	err      error
-	wait     time.Duration
+	msg        string
+	sentinel   error // ErrTokenRejected, or nil
+	err        error
+	retryAfter time.Duration
 }
 
 func (e *rotationError) Error() string { return e.msg }
@@ -98,6 +103,6 @@ func (e *rotationError) Unwrap() []error {
 	return []error{e.sentinel, e.err}
 }
 
-// RetryAfter is the wait before the next attempt, which tokenrefresh
-// honours.
-func (e *rotationError) RetryAfter() time.Duration { return e.wait }
+// RetryAfter is the wait the server asked for, which tokenrefresh
+// passes to the backoff.
+func (e *rotationError) RetryAfter() time.Duration { return e.retryAfter }

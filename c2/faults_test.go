@@ -52,22 +52,23 @@ func TestHonoursRetryAfter(t *testing.T) {
 
 // The rotation was applied but the connection dropped before its answer:
 // the old token is dead and the new one unknown. The next attempt's 401 is
-// ErrRotationLost, reported once and never retried.
+// ErrRotationLost (which also matches ErrTokenRejected: Charon did reject
+// the token), reported once and never retried.
 func TestLostRotationIsReportedOnceNotLooped(t *testing.T) {
 	e := setup(t, fakec2.Options{})
 	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, DropAfterApply: true, Count: 1})
 	c := e.newClient(t)
 	e.retryAfter(t, c2.DefaultRetryInterval)
 	err := waitLost(t, c)
-	if !errors.Is(err, c2.ErrRotationLost) || errors.Is(err, c2.ErrTokenRejected) {
-		t.Fatalf("Err() = %v; want ErrRotationLost only", err)
+	if !errors.Is(err, c2.ErrRotationLost) || !errors.Is(err, c2.ErrTokenRejected) {
+		t.Fatalf("Err() = %v; want ErrRotationLost, and the rejection", err)
 	}
 	mustContain(t, "Err()", err.Error(), "answer", e.srv.URL+"/charon/tokens/issue")
 	st := c.Status()
 	if !st.Permanent || st.NextRefresh != (time.Time{}) {
 		t.Errorf("Status() = %+v; want permanent, nothing planned", st)
 	}
-	mustContain(t, "Status().LastError", st.LastError, "rotation lost", "/charon/tokens/issue")
+	mustContain(t, "Status().LastError", st.LastError, "lineage lost", "/charon/tokens/issue")
 
 	for range 24 {
 		e.clk.Advance(time.Hour)

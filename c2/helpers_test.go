@@ -138,6 +138,18 @@ func (e *env) expectRetry(t *testing.T, wait time.Duration) {
 	}
 }
 
+// retryWithin expects the next attempt between lo and hi from now, and
+// moves the clock there to start it.
+func (e *env) retryWithin(t *testing.T, lo, hi time.Duration) {
+	t.Helper()
+	now := e.clk.Now()
+	got := e.nextWake(t).Sub(now)
+	if got < lo || got > hi {
+		t.Fatalf("next attempt planned at now+%v; want within [%v, %v]", got, lo, hi)
+	}
+	e.clk.Advance(got)
+}
+
 // retryAfter expects the next attempt wait from now, and moves the clock
 // there to start it.
 func (e *env) retryAfter(t *testing.T, wait time.Duration) {

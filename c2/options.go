@@ -61,6 +61,7 @@ type config struct {
 	logger        *slog.Logger
 	clock         tokenrefresh.Clock
 	onRotate      func(old, new *oauth2.Token)
+	observer      tokenrefresh.Observer
 }
 
 func newConfig(opts []Option) (*config, error) {
@@ -154,7 +155,7 @@ func WithFence(d time.Duration) Option {
 // interval, if longer). A longer Retry-After from the server is honoured
 // up to the same cap. Within the hour an idle token is sure to live, the
 // waits shrink to half the time it has left (but not below
-// interval/2^(attempts-1)), so its last minutes get the most attempts. The
+// a second), so its last minutes get the most attempts. The
 // current token is served all the while; a token in use stays alive
 // through an outage, since C2 counts its hour from the last use.
 func WithRetry(interval time.Duration, attempts int) Option {
@@ -213,6 +214,20 @@ func WithOnRotate(f func(old, new *oauth2.Token)) Option {
 			return errors.New("c2: WithOnRotate(nil): pass a function, or omit the option")
 		}
 		c.onRotate = f
+		return nil
+	}
+}
+
+// WithObserver passes every event of the token's Refresher (rotations,
+// failures, the token lost, the store unavailable, callers held by the
+// fence) to o: for metrics, traces and logs. See tokenrefresh.Event; no
+// event carries a token.
+func WithObserver(o tokenrefresh.Observer) Option {
+	return func(c *config) error {
+		if o == nil {
+			return errors.New("c2: WithObserver(nil): pass an Observer, or omit the option")
+		}
+		c.observer = o
 		return nil
 	}
 }

@@ -84,22 +84,28 @@ func TestRetryUsesTheCharonPath(t *testing.T) {
 
 // The seed retried 3 times, 60 s apart, then gave up until its next
 // 55-minute tick, by which time an idle token was dead. The client makes
-// the same 3 retries, then keeps trying with doubling waits up to
-// MaxRetryWait, and never gives up on an error that may pass.
+// the same 3 retries, then keeps trying with doubling waits (jittered:
+// each in the upper half of its double) up to MaxRetryWait, and never
+// gives up on an error that may pass.
 func TestRetriesSixtySecondsApartThenBackOffWithoutGivingUp(t *testing.T) {
 	e := setup(t, fakec2.Options{})
 	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusBadGateway})
 	c := e.newClient(t)
-	waits := []time.Duration{time.Minute, time.Minute, time.Minute, 2 * time.Minute, 4 * time.Minute,
-		c2.MaxRetryWait, c2.MaxRetryWait, c2.MaxRetryWait}
-	for _, w := range waits {
-		e.retryAfter(t, w)
+	for range 3 {
+		e.retryAfter(t, time.Minute)
 	}
-	e.expectRetry(t, c2.MaxRetryWait)
+	waits := []time.Duration{2 * time.Minute, 4 * time.Minute, c2.MaxRetryWait, c2.MaxRetryWait, c2.MaxRetryWait}
+	for _, w := range waits {
+		e.retryWithin(t, w/2, w)
+	}
+	next := e.nextWake(t).Sub(e.clk.Now()) // the last failure has planned the next attempt
+	if next < c2.MaxRetryWait/2 || next > c2.MaxRetryWait {
+		t.Fatalf("next attempt planned at now+%v; want within [%v, %v]", next, c2.MaxRetryWait/2, c2.MaxRetryWait)
+	}
 	e.fake.ClearFaults()
-	e.clk.Advance(c2.MaxRetryWait)
+	e.clk.Advance(next)
 	e.waitRotation(t)
-	if got, want := e.putCount(), len(waits)+2; got != want {
+	if got, want := e.putCount(), 3+len(waits)+2; got != want {
 		t.Errorf("rotation attempts = %d; want %d", got, want)
 	}
 	if st := c.Status(); !st.Healthy || st.ConsecutiveFailures != 0 {
@@ -114,8 +120,10 @@ func TestRetryCountStartsAfreshAfterSuccess(t *testing.T) {
 	e := setup(t, fakec2.Options{})
 	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 5})
 	e.newClient(t, c2.WithRetry(30*time.Second, 2))
-	for _, w := range []time.Duration{30 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute} {
-		e.retryAfter(t, w)
+	e.retryAfter(t, 30*time.Second)
+	e.retryAfter(t, 30*time.Second)
+	for _, w := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute} {
+		e.retryWithin(t, w/2, w)
 	}
 	e.waitRotation(t)
 
