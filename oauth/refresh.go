@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"sync"
 
+	"github.com/bearer-go/bearer/internal/sendtrace"
 	"github.com/bearer-go/bearer/secret"
+	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
 
@@ -124,19 +126,40 @@ func (r *RefreshToken) next(current *oauth2.Token) string {
 }
 
 // refreshGrant runs the refresh_token grant with rt and the extra
-// parameters params.
+// parameters params. A failure after which the server may have rotated rt
+// (see refreshError) is marked tokenrefresh.InDoubt.
 func refreshGrant(ctx context.Context, ep *endpoint, rt string, scopes []string, params url.Values) (*oauth2.Token, error) {
 	form := withParams(params)
 	form.Set("refresh_token", rt)
 	setScopes(form, scopes)
+	ctx, sent := sendtrace.Track(ctx)
 	tok, err := ep.token(ctx, "refresh_token", form, rt)
 	if err != nil {
-		return nil, err
+		return nil, refreshError(err, sent.MaybeSent())
 	}
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = rt
 	}
 	return tok, nil
+}
+
+// refreshError marks err, the failure of a refresh request, as in doubt
+// when a server that rotates refresh tokens may have applied it: the
+// request may have been sent (it got a connection) and then timed out or
+// was cut, or its answer was 5xx or unreadable. An error answer below 500
+// was not applied.
+func refreshError(err error, maybeSent bool) error {
+	var oe *Error
+	switch {
+	case errors.As(err, &oe):
+		if oe.StatusCode >= 500 {
+			return tokenrefresh.InDoubt(err)
+		}
+		return err
+	case maybeSent:
+		return tokenrefresh.InDoubt(err)
+	}
+	return err
 }
 
 // permanentError marks an error of this package that retrying cannot fix.
