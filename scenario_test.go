@@ -35,12 +35,14 @@ type authServer struct {
 	rejected   atomic.Int64 // API requests answered 401
 	lifetime   time.Duration
 	delay      time.Duration
+	retryAfter string // the Retry-After of a 503, if set
 
-	mu      sync.Mutex // guards the fields below
-	failing bool
-	gate    chan struct{} // if set, the token endpoint waits for it to close
-	valid   map[string]bool
-	issued  int
+	mu        sync.Mutex // guards the fields below
+	failing   bool
+	rejectAll bool          // the API answers 401 to every token
+	gate      chan struct{} // if set, the token endpoint waits for it to close
+	valid     map[string]bool
+	issued    int
 }
 
 func newAuthServer(t *testing.T, lifetime time.Duration) *authServer {
@@ -62,6 +64,9 @@ func (s *authServer) serveToken(w http.ResponseWriter, r *http.Request) {
 	failing, gate := s.failing, s.gate
 	s.mu.Unlock()
 	if failing {
+		if s.retryAfter != "" {
+			w.Header().Set("Retry-After", s.retryAfter)
+		}
 		http.Error(w, `{"error":"temporarily_unavailable"}`, http.StatusServiceUnavailable)
 		return
 	}
@@ -84,7 +89,7 @@ func (s *authServer) serveToken(w http.ResponseWriter, r *http.Request) {
 func (s *authServer) serveAPI(w http.ResponseWriter, r *http.Request) {
 	tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	s.mu.Lock()
-	ok := s.valid[tok] || tok == "preissued"
+	ok := (s.valid[tok] || tok == "preissued") && !s.rejectAll
 	s.mu.Unlock()
 	if !ok {
 		s.rejected.Add(1)
@@ -95,8 +100,9 @@ func (s *authServer) serveAPI(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte(`{"ok":true}`))
 }
 
-func (s *authServer) setFailing(v bool) { s.mu.Lock(); s.failing = v; s.mu.Unlock() }
-func (s *authServer) revokeAll()        { s.mu.Lock(); s.valid = map[string]bool{}; s.mu.Unlock() }
+func (s *authServer) setFailing(v bool)   { s.mu.Lock(); s.failing = v; s.mu.Unlock() }
+func (s *authServer) setRejectAll(v bool) { s.mu.Lock(); s.rejectAll = v; s.mu.Unlock() }
+func (s *authServer) revokeAll()          { s.mu.Lock(); s.valid = map[string]bool{}; s.mu.Unlock() }
 func (s *authServer) setGate(g chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
