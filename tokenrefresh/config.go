@@ -250,16 +250,17 @@ func (c Config) withDefaults() Config {
 	if c.Rand == nil {
 		c.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
-	if c.Backoff == nil {
-		c.Backoff = c.defaultBackoff
-	}
 	return c
 }
 
-// defaultBackoff is capped exponential backoff with equal jitter, at least
-// what the server asked for; see Config.Backoff. It draws from c.Rand, so
+// backoff returns the wait after failures consecutive failures: by
+// c.Backoff, or by default capped exponential backoff with equal jitter,
+// at least what the server asked for. The default draws from c.Rand, so
 // it must be called with the Refresher's mutex held.
-func (c Config) defaultBackoff(failures int, serverAsked time.Duration) time.Duration {
+func (c *Config) backoff(failures int, serverAsked time.Duration) time.Duration {
+	if c.Backoff != nil {
+		return c.Backoff(failures, serverAsked)
+	}
 	d := backoff.Exponential(c.RetryMin, c.RetryMax, failures, c.Rand)
 	if serverAsked > d {
 		d = min(serverAsked, c.RetryMax)

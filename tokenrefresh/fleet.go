@@ -202,7 +202,13 @@ func (c *shared) allowRotation() bool {
 	r := c.r
 	s := r.cur.Load()
 	now := r.cfg.Clock.Now()
-	if s == nil || !s.invalid || r.limit.Allow(now, s.obtained) {
+	if s == nil || !s.invalid {
+		return true
+	}
+	r.mu.Lock()
+	allowed := r.limiterLocked().Allow(now, s.obtained)
+	r.mu.Unlock()
+	if allowed {
 		return true
 	}
 	ns := s.forgiven()

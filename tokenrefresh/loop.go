@@ -167,14 +167,23 @@ func (r *Refresher) obtain(ctx context.Context) {
 // call calls the RefreshFunc with old's token, on a context with ctx's
 // deadline that Close cancels only CloseGrace after it has cancelled ctx.
 func (r *Refresher) call(ctx context.Context, old *state) (*oauth2.Token, error) {
-	var callCtx context.Context
-	var cancel context.CancelFunc
-	if dl, ok := ctx.Deadline(); ok {
-		callCtx, cancel = context.WithDeadline(r.callCtx, dl)
-	} else {
-		callCtx, cancel = context.WithTimeout(r.callCtx, r.cfg.AttemptTimeout)
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(r.cfg.AttemptTimeout)
 	}
-	defer cancel()
+	callCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), dl)
+	r.mu.Lock()
+	r.cancelCall = cancel
+	if r.graceOver {
+		cancel()
+	}
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.cancelCall = nil
+		r.mu.Unlock()
+		cancel()
+	}()
 	var current *oauth2.Token
 	if old != nil {
 		current = old.tok
@@ -389,7 +398,9 @@ func (r *Refresher) fail(start time.Time, err error) {
 	lostNow := perm && r.lostErr == nil
 	if lostNow {
 		r.lostErr = ev.Err
-		close(r.lost)
+		if r.lost != nil {
+			close(r.lost)
+		}
 	}
 	r.endAttemptLocked()
 	r.mu.Unlock()

@@ -19,7 +19,6 @@ type Refresher struct {
 	lineage string
 	coord   coordinator // solo, or shared with the processes of a fleet
 	fence   fence
-	limit   *rejectlimit.Limiter // replacements after a rejection
 
 	// cur is the published state. Token reads it without a lock. It
 	// changes only by CompareAndSwap from the state its writer read (the
@@ -43,19 +42,19 @@ type Refresher struct {
 
 	ctx    context.Context // the loop's own; Close cancels it at once
 	cancel context.CancelFunc
-	// callCtx is the parent of every call of the RefreshFunc: Close
-	// cancels it CloseGrace after ctx, so that a request already sent may
-	// be answered.
-	callCtx    context.Context
-	cancelCall context.CancelFunc
-	done       chan struct{} // closed when the loop has exited
+	done   chan struct{} // closed when the loop has exited
 	// watchDone is closed when the store's Watch has returned (at once if
 	// the store is no Watcher).
 	watchDone chan struct{}
-	lost      chan struct{} // closed when the token is lost for good
 
-	mu          sync.Mutex    // guards the fields below
-	attemptDone chan struct{} // closed, and replaced, when an attempt ends
+	// The fields below are made when first needed, so that an idle
+	// Refresher costs little: a process may keep 100,000 lineages.
+	mu          sync.Mutex           // guards the fields below
+	limit       *rejectlimit.Limiter // replacements after a rejection
+	lost        chan struct{}        // closed when the token is lost for good
+	cancelCall  context.CancelFunc   // cancels the RefreshFunc call in flight
+	graceOver   bool                 // Close's grace has ended: calls are cancelled at once
+	attemptDone chan struct{}        // closed, and replaced, when an attempt ends
 	failures    int           // consecutive failed attempts
 	lastErr     error         // error of the last failed attempt or save
 	permErr     error         // set when retrying cannot help; stops retries
@@ -81,10 +80,8 @@ func New(ctx context.Context, cfg Config) (*Refresher, error) {
 		cfg:         cfg,
 		lineage:     LineageOf(cfg.Initial),
 		fence:       fence{length: cfg.Fence, attempt: cfg.AttemptTimeout},
-		limit:       rejectlimit.New(rejectlimit.DefaultMin, rejectlimit.DefaultMax),
 		kick:        make(chan struct{}, 1),
 		done:        make(chan struct{}),
-		lost:        make(chan struct{}),
 		attemptDone: make(chan struct{}),
 	}
 	r.coord = newCoordinator(r)
@@ -98,7 +95,6 @@ func New(ctx context.Context, cfg Config) (*Refresher, error) {
 		r.cur.CompareAndSwap(nil, r.newState(start))
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.callCtx, r.cancelCall = context.WithCancel(context.Background())
 	r.watchDone = make(chan struct{})
 	if w, ok := cfg.Store.(Watcher); ok {
 		r.changed = make(chan struct{}, 1)
@@ -160,7 +156,7 @@ func (r *Refresher) Invalidate(rejected *oauth2.Token) {
 		return
 	}
 	now := r.cfg.Clock.Now()
-	if !r.coord.sharesRejections() && !r.limit.Allow(now, s.obtained) {
+	if !r.coord.sharesRejections() && !r.limiterLocked().Allow(now, s.obtained) {
 		r.mu.Unlock()
 		r.observe(Event{Kind: RejectionLimited, At: now})
 		return
@@ -184,6 +180,14 @@ func (r *Refresher) Invalidate(rejected *oauth2.Token) {
 	r.nudge()
 }
 
+// limiterLocked returns the rejection limit, made on first use.
+func (r *Refresher) limiterLocked() *rejectlimit.Limiter {
+	if r.limit == nil {
+		r.limit = rejectlimit.New(rejectlimit.DefaultMin, rejectlimit.DefaultMax)
+	}
+	return r.limit
+}
+
 func (r *Refresher) nudge() {
 	select {
 	case r.kick <- struct{}{}:
@@ -195,7 +199,17 @@ func (r *Refresher) nudge() {
 // kept alive: a refresh failed permanently (see [Permanent]); [Refresher.Err]
 // says why. No retry follows; with a shared store, a token another
 // process saves is still adopted.
-func (r *Refresher) Lost() <-chan struct{} { return r.lost }
+func (r *Refresher) Lost() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lost == nil {
+		r.lost = make(chan struct{})
+		if r.lostErr != nil {
+			close(r.lost)
+		}
+	}
+	return r.lost
+}
 
 // Err returns why the token was lost once [Refresher.Lost] is closed, and
 // nil before. Its message holds no token value and says what to do.
@@ -222,11 +236,21 @@ func (r *Refresher) Close() error {
 	select {
 	case <-r.done:
 	case <-grace.C:
-		r.cancelCall()
+		r.endGrace()
 		<-r.done
 	}
 	grace.Stop()
-	r.cancelCall()
 	<-r.watchDone
 	return nil
+}
+
+// endGrace cancels the RefreshFunc call in flight, and any that would
+// start: Close's grace is over.
+func (r *Refresher) endGrace() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.graceOver = true
+	if r.cancelCall != nil {
+		r.cancelCall()
+	}
 }

@@ -138,3 +138,26 @@ func TestCharon500IsInDoubtNotRevoked(t *testing.T) {
 		t.Fatalf("Err() = %v; want ErrRotationLost", err)
 	}
 }
+
+// An API that answers 401 to every request, while Charon rotates as
+// usual: 40 sequential requests make a bounded number of rotations, not
+// one each, and every request gets the 401 at once.
+func TestAPIRejectingEveryTokenCostsFewRotations(t *testing.T) {
+	const requests = 40
+	e := setup(t, fakec2.Options{})
+	c := e.newClient(t)
+	e.waitRotation(t) // the issued token, of unknown age, is rotated at once
+	e.fake.InjectFault(fakec2.Fault{Method: http.MethodGet, Path: "/apf/drivers", Status: http.StatusUnauthorized})
+	before := e.putCount()
+	failed := 0
+	for range requests {
+		if _, err := c.Drivers.List(ctx(t)); errors.Is(err, c2.ErrTokenRejected) {
+			failed++
+		}
+	}
+	rotations := e.putCount() - before
+	t.Logf("%d sequential requests answered 401: %d failed with ErrTokenRejected, %d Charon rotations", requests, failed, rotations)
+	if failed != requests || rotations > 5 {
+		t.Errorf("%d of %d requests failed, %d rotations; want all, and at most 5 rotations", failed, requests, rotations)
+	}
+}
