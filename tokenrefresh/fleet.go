@@ -250,7 +250,7 @@ func (c *shared) adoptStored(ctx context.Context) (bool, error) {
 	ns := r.newState(e)
 	if ns.due(now) {
 		// Rotate the stored token, not our older one that it replaced.
-		r.fence.plan(ns, now)
+		r.fence().plan(ns, now)
 		r.swapIn(old, ns)
 		return false, nil
 	}
@@ -269,7 +269,7 @@ func (c *shared) adoptStored(ctx context.Context) (bool, error) {
 // server rejected during the save (the swap fails).
 func (c *shared) replan(ctx context.Context) bool {
 	r := c.r
-	if r.fence.length <= 0 {
+	if r.fence().length <= 0 {
 		return false
 	}
 	now := r.cfg.Clock.Now()
@@ -277,10 +277,10 @@ func (c *shared) replan(ctx context.Context) bool {
 	r.mu.Lock()
 	unsaved := r.unsaved != nil
 	r.mu.Unlock()
-	if unsaved || !s.usable(now) || s.refreshAt.IsZero() || now.Before(s.refreshAt.Add(r.fence.length)) || s.lastResort(now) {
+	if unsaved || !s.usable(now) || s.refreshAt.IsZero() || now.Before(s.refreshAt.Add(r.fence().length)) || s.lastResort(now) {
 		return false
 	}
-	e := &Entry{Token: s.tok, Obtained: s.obtained, Lineage: r.lineage, Due: now.Add(2 * r.fence.length)}
+	e := &Entry{Token: s.tok, Obtained: s.obtained, Lineage: r.lineage, Due: now.Add(2 * r.fence().length)}
 	if err := r.save(ctx, e); err != nil {
 		r.cfg.Logger.Warn("tokenrefresh: could not plan the overdue rotation with the other processes; rotating now",
 			"error", r.redacted(err))
@@ -304,7 +304,7 @@ func (c *shared) replan(ctx context.Context) bool {
 // callers use the token the others are about to rotate.
 func (c *shared) adoptPlan(e *Entry, cur *state) bool {
 	r := c.r
-	if !r.fence.agreed(e) || cur == nil || cur.invalid || e.Lineage != r.lineage || e.Token.AccessToken != cur.tok.AccessToken ||
+	if !r.fence().agreed(e) || cur == nil || cur.invalid || e.Lineage != r.lineage || e.Token.AccessToken != cur.tok.AccessToken ||
 		e.Due.Equal(cur.agreed) {
 		return false
 	}

@@ -101,8 +101,8 @@ func (r *Refresher) nextWake() (time.Time, bool) {
 // at the end of the backoff, or while s is dead and callers wait for a
 // new token, at the quick retry.
 func (r *Refresher) nextAttemptLocked(s *state, now time.Time) time.Time {
-	if r.waiters.Load() > 0 && !s.usable(now) && r.quickAt.Before(r.retryAt) {
-		return r.quickAt
+	if quick := time.Unix(0, r.quickAt); r.waiters.Load() > 0 && !s.usable(now) && quick.Before(r.retryAt) {
+		return quick
 	}
 	return r.retryAt
 }
@@ -391,7 +391,7 @@ func (r *Refresher) fail(start time.Time, err error) {
 	} else if r.ctx.Err() == nil {
 		wait, quick := r.retryDelaysLocked(retryAfter(err), now)
 		r.setRetryAtLocked(now.Add(wait))
-		r.quickAt = now.Add(quick)
+		r.quickAt = now.Add(quick).UnixNano()
 	}
 	ev := Event{Kind: Failed, At: now, Start: start, Duration: durationSince(start, now), Retry: r.retryAt,
 		Failures: r.failures, Err: &redactedError{msg: r.redact(err), err: err}}
@@ -422,8 +422,10 @@ func (r *Refresher) logFailure(ev Event, perm bool) {
 
 // endAttemptLocked wakes the callers waiting for the attempt.
 func (r *Refresher) endAttemptLocked() {
-	close(r.attemptDone)
-	r.attemptDone = make(chan struct{})
+	if r.attemptDone != nil {
+		close(r.attemptDone)
+		r.attemptDone = nil
+	}
 }
 
 // setRetryAtLocked sets when the next attempt may run, and its lock-free

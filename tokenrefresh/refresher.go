@@ -18,7 +18,6 @@ type Refresher struct {
 	cfg     Config
 	lineage string
 	coord   coordinator // solo, or shared with the processes of a fleet
-	fence   fence
 
 	// cur is the published state. Token reads it without a lock. It
 	// changes only by CompareAndSwap from the state its writer read (the
@@ -54,18 +53,18 @@ type Refresher struct {
 	lost        chan struct{}        // closed when the token is lost for good
 	cancelCall  context.CancelFunc   // cancels the RefreshFunc call in flight
 	graceOver   bool                 // Close's grace has ended: calls are cancelled at once
-	attemptDone chan struct{}        // closed, and replaced, when an attempt ends
-	failures    int           // consecutive failed attempts
-	lastErr     error         // error of the last failed attempt or save
-	permErr     error         // set when retrying cannot help; stops retries
-	lostErr     error         // the error that closed lost
-	retryAt     time.Time     // no attempt before this (backoff)
-	quickAt     time.Time     // no attempt before this while callers wait for a dead token
-	lastRefresh time.Time     // when the last token was published
-	unsaved     *Entry        // a published entry the store has not taken yet
-	storeErr    error         // why the store could not be used last time; nil if it could
-	inDoubt     bool          // the last attempt may have been applied without its answer
-	secrets     []string      // recent token values, scrubbed from errors
+	attemptDone chan struct{}        // closed when the attempt ends; nil while nobody waits
+	failures    int                  // consecutive failed attempts
+	lastErr     error                // error of the last failed attempt or save
+	permErr     error                // set when retrying cannot help; stops retries
+	lostErr     error                // the error that closed lost
+	retryAt     time.Time            // no attempt before this (backoff)
+	quickAt     int64                // Unix ns: no attempt before this while callers wait for a dead token
+	lastRefresh time.Time            // when the last token was published
+	unsaved     *Entry               // a published entry the store has not taken yet
+	storeErr    error                // why the store could not be used last time; nil if it could
+	inDoubt     bool                 // the last attempt may have been applied without its answer
+	secrets     []string             // recent token values, scrubbed from errors
 }
 
 // New validates cfg, resumes the lineage from cfg.Store when it holds one,
@@ -77,12 +76,10 @@ func New(ctx context.Context, cfg Config) (*Refresher, error) {
 	}
 	cfg = cfg.withDefaults()
 	r := &Refresher{
-		cfg:         cfg,
-		lineage:     LineageOf(cfg.Initial),
-		fence:       fence{length: cfg.Fence, attempt: cfg.AttemptTimeout},
-		kick:        make(chan struct{}, 1),
-		done:        make(chan struct{}),
-		attemptDone: make(chan struct{}),
+		cfg:     cfg,
+		lineage: LineageOf(cfg.Initial),
+		kick:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
 	}
 	r.coord = newCoordinator(r)
 	start, err := r.initialEntry(ctx)
@@ -95,12 +92,11 @@ func New(ctx context.Context, cfg Config) (*Refresher, error) {
 		r.cur.CompareAndSwap(nil, r.newState(start))
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.watchDone = make(chan struct{})
+	r.watchDone = closed
 	if w, ok := cfg.Store.(Watcher); ok {
+		r.watchDone = make(chan struct{})
 		r.changed = make(chan struct{}, 1)
 		go r.watch(w)
-	} else {
-		close(r.watchDone)
 	}
 	go r.run()
 	return r, nil
@@ -178,6 +174,26 @@ func (r *Refresher) Invalidate(rejected *oauth2.Token) {
 	r.cfg.Logger.Info("tokenrefresh: server rejected the current token; refreshing")
 	r.observe(Event{Kind: Rejected, At: now})
 	r.nudge()
+}
+
+// closed is a closed channel: the watchDone of a store that does not
+// watch.
+var closed = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// fence returns the fence of r's configuration.
+func (r *Refresher) fence() fence { return fence{length: r.cfg.Fence, attempt: r.cfg.AttemptTimeout} }
+
+// attemptDoneLocked returns the channel closed when the attempt in flight,
+// or the next one, ends.
+func (r *Refresher) attemptDoneLocked() <-chan struct{} {
+	if r.attemptDone == nil {
+		r.attemptDone = make(chan struct{})
+	}
+	return r.attemptDone
 }
 
 // limiterLocked returns the rejection limit, made on first use.

@@ -40,10 +40,10 @@ func (r *Refresher) newState(e *Entry) *state {
 	if !s.expiry.IsZero() && at.After(s.expiry) {
 		at = s.expiry
 	}
-	if r.fence.agreed(e) {
+	if r.fence().agreed(e) {
 		s.agreed = e.Due
 	}
-	r.fence.plan(s, at)
+	r.fence().plan(s, at)
 	r.setDeadline(s, e.Obtained, now)
 	return s
 }
@@ -53,7 +53,7 @@ func (r *Refresher) newState(e *Entry) *state {
 // its expiry; zero if never by time.
 func (r *Refresher) refreshTime(e *Entry, expiry, now time.Time) time.Time {
 	switch {
-	case r.fence.agreed(e):
+	case r.fence().agreed(e):
 		return e.Due // agreed with the fleet; see shared.replan
 	case r.cfg.Interval > 0:
 		if e.Obtained.IsZero() {
@@ -109,7 +109,7 @@ func (r *Refresher) jitter(tok *oauth2.Token, span float64) time.Duration {
 		return 0
 	}
 	var f float64
-	if r.fence.length > 0 {
+	if r.fence().length > 0 {
 		h := fnv.New64a()
 		io.WriteString(h, tok.AccessToken)
 		f = float64(h.Sum64()>>11) / (1 << 53)

@@ -92,7 +92,7 @@ func (r *Refresher) tokenState(s *state, now time.Time) tokenState {
 		return invalid
 	case s.serveUntil.IsZero() || now.Before(s.serveUntil):
 		return fresh
-	case !r.stopped.Load() && r.fence.holds(s, r.retryAtHint(), now):
+	case !r.stopped.Load() && r.fence().holds(s, r.retryAtHint(), now):
 		return fenced
 	}
 	return stale
@@ -163,12 +163,12 @@ func (r *Refresher) wait(ctx context.Context) (*oauth2.Token, error) {
 // waitFence waits until s is replaced, an attempt ends, or the fence that
 // holds s ends.
 func (r *Refresher) waitFence(ctx context.Context, s *state, now time.Time) error {
-	end := r.fence.end(s)
+	end := r.fence().end(s)
 	if s.held.CompareAndSwap(false, true) {
 		r.observe(Event{Kind: Held, At: now, Retry: end})
 	}
 	r.mu.Lock()
-	ch := r.attemptDone
+	ch := r.attemptDoneLocked()
 	r.mu.Unlock()
 	if r.cur.Load() != s {
 		return nil
@@ -197,7 +197,7 @@ func (r *Refresher) waitAttempt(ctx context.Context, s *state, first bool) error
 		r.mu.Unlock()
 		return err
 	}
-	ch := r.attemptDone
+	ch := r.attemptDoneLocked()
 	r.mu.Unlock()
 	if r.cur.Load() != s {
 		return nil
