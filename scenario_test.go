@@ -116,17 +116,22 @@ func (s *authServer) cc() *clientcredentials.Config {
 	return &clientcredentials.Config{ClientID: "id", ClientSecret: "secret", TokenURL: s.token.URL, AuthStyle: oauth2.AuthStyleInParams}
 }
 
-// refresher keeps a client-credentials token from s alive on clk.
-func (s *authServer) refresher(t *testing.T, clk tokenrefresh.Clock, onRotate func(old, new *oauth2.Token)) *tokenrefresh.Refresher {
+// refresher keeps a client-credentials token from s alive on clk,
+// reporting to obs (if not nil).
+func (s *authServer) refresher(t *testing.T, clk tokenrefresh.Clock, onRotate func(old, new *oauth2.Token), obs ...tokenrefresh.Observer) *tokenrefresh.Refresher {
 	t.Helper()
 	cc := s.cc()
-	r, err := tokenrefresh.New(context.Background(), tokenrefresh.Config{
+	cfg := tokenrefresh.Config{
 		Refresh:  func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) { return cc.Token(ctx) },
 		Clock:    clk,
 		Jitter:   -1,
 		Rand:     rand.New(rand.NewPCG(1, 2)),
 		OnRotate: onRotate,
-	})
+	}
+	if len(obs) > 0 {
+		cfg.Observer = obs[0]
+	}
+	r, err := tokenrefresh.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +237,9 @@ func TestScenarioOutage(t *testing.T) {
 		s := newAuthServer(t, 5*time.Minute)
 		clk := fakeclock.New(time.Now())
 		rotated := make(chan *oauth2.Token, 10)
-		r := s.refresher(t, clk, func(_, n *oauth2.Token) { rotated <- n })
+		events := make(chan tokenrefresh.Event, 1000)
+		r := s.refresher(t, clk, func(_, n *oauth2.Token) { rotated <- n },
+			tokenrefresh.ObserverFunc(func(e tokenrefresh.Event) { events <- e }))
 		<-rotated
 		c := scenarioClient(t, s.api.URL, r)
 		s.calls.Store(0)
@@ -249,16 +256,7 @@ func TestScenarioOutage(t *testing.T) {
 		}
 		during := s.calls.Load()
 		s.setFailing(false)
-		for i := 0; i < 100 && len(rotated) == 0; i++ { // bounded: retries are at most RetryMax apart
-			if d, ok := clk.NextDeadline(); ok {
-				clk.Advance(d.Sub(clk.Now()))
-			}
-			select {
-			case <-rotated:
-				i = 100
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
+		recoverAfterOutage(t, clk, events)
 		t.Logf("bearer: %v outage: %d requests, %d failed, %d token calls during it", outage, requests, failed, during)
 		if failed != 0 || during > 15 || during < 1 {
 			t.Errorf("failed %d, token calls %d; want 0 failed and 1..15 calls", failed, during)
@@ -290,6 +288,40 @@ func TestScenarioOutage(t *testing.T) {
 		t.Logf("x/oauth2: %v of outage with a token valid 9 s more: %d requests, %d failed, %d token calls (%.0f per second)",
 			window, requests, failed, s.calls.Load(), float64(s.calls.Load())/window.Seconds())
 	})
+}
+
+// recoverAfterOutage moves clk to each retry the Refresher plans (as its
+// Failed events tell) until an attempt succeeds.
+func recoverAfterOutage(t *testing.T, clk *fakeclock.Clock, events <-chan tokenrefresh.Event) {
+	t.Helper()
+	var retry time.Time
+	for drained := false; !drained; {
+		select {
+		case e := <-events:
+			if e.Kind == tokenrefresh.Failed {
+				retry = e.Retry
+			}
+		default:
+			drained = true
+		}
+	}
+	for range 100 { // bounded: each pass is one attempt
+		if now := clk.Now(); retry.After(now) {
+			clk.Advance(retry.Sub(now))
+		}
+		select {
+		case e := <-events:
+			switch e.Kind {
+			case tokenrefresh.Refreshed:
+				return
+			case tokenrefresh.Failed:
+				retry = e.Retry
+			}
+		case <-time.After(waitLimit):
+			t.Fatalf("no attempt after the outage within %v", waitLimit)
+		}
+	}
+	t.Fatal("no token after 100 attempts")
 }
 
 func TestScenarioRevoke(t *testing.T) {
