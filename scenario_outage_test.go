@@ -76,6 +76,23 @@ func runOutage(s *authServer, start time.Time, get func(ctx context.Context) err
 	return run
 }
 
+// bearerRefresher keeps a client-credentials token from s alive with
+// bearer's own oauth package, closed at the end of the test.
+func (s *authServer) bearerRefresher(t *testing.T) *tokenrefresh.Refresher {
+	t.Helper()
+	cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.token.URL,
+		Client: oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "id", Secret: "secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := oauth.NewRefresher(context.Background(), cc, tokenrefresh.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
 func TestScenarioTokenDiesDuringAnOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("19 s of real time")
@@ -84,16 +101,7 @@ func TestScenarioTokenDiesDuringAnOutage(t *testing.T) {
 		t.Parallel()
 		s := newAuthServer(t, outageLifetime)
 		s.retryAfter = "1"
-		cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.token.URL,
-			Client: oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "id", Secret: "secret"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := oauth.NewRefresher(context.Background(), cc, tokenrefresh.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
+		r := s.bearerRefresher(t)
 		if _, err := r.Token(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -130,16 +138,7 @@ func TestScenarioAPIRejectsEveryToken(t *testing.T) {
 	const requests = 40
 	t.Run("bearer", func(t *testing.T) {
 		s := newAuthServer(t, time.Hour)
-		cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.token.URL,
-			Client: oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "id", Secret: "secret"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := oauth.NewRefresher(context.Background(), cc, tokenrefresh.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
+		r := s.bearerRefresher(t)
 		c := scenarioClient(t, s.api.URL, r)
 		s.revokeAll()
 		s.setRejectAll(true)
