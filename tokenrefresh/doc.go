@@ -1,8 +1,9 @@
 // Package tokenrefresh keeps one bearer token alive for a long-running
 // program: it rotates the token in the background, retries failures with
 // backoff, never makes a caller wait while the current token is still valid
-// (unless asked to, see [Config.Fence]), and persists every new token so a
-// restart resumes the lineage.
+// (unless asked to, see [Config.Fence]), never loses a token the server may
+// have issued, and persists every new token so a restart resumes the
+// lineage.
 //
 // A [Refresher] is built from a [RefreshFunc], which either rotates the
 // current token (C2's Charon, rotating refresh tokens) or fetches a new one
@@ -15,25 +16,69 @@
 //     so a 15-minute token is refreshed about 11 minutes in, and a fleet
 //     does not stampede the token endpoint.
 //
-// A token is in one of three states:
+// # States
 //
-//   - fresh: [Refresher.Token] returns it from an atomic pointer, with no
-//     lock and no allocation;
-//   - stale (inside the early window, or the interval has elapsed): Token
-//     returns it and nudges the background loop, which refreshes once;
-//   - invalid (expired, or rejected by the server through
-//     [Refresher.Invalidate]): callers wait for the single refresh in
-//     flight, each honouring its own context.
+// One function names the state of the published token, and
+// [Refresher.Token] is a switch over it:
 //
-// Only the background loop ever calls the RefreshFunc, so a refresh never
-// runs twice at once. A failed refresh while the token is still valid keeps
-// serving it and retries with capped, jittered exponential backoff that
-// honours a server's Retry-After. Errors that retrying cannot fix (see
-// [Permanent]) stop the retries and are reported through [Refresher.Status].
+//   - fresh (before its refresh time): returned from an atomic pointer,
+//     with no lock and no allocation;
+//   - stale (due, still valid): returned, and the background loop is
+//     nudged to refresh it, once;
+//   - fenced (a planned rotation is about to kill it, see [Config.Fence]):
+//     callers wait for the new token, at most until the fence ends;
+//   - invalid (none yet, expired, or rejected by the server through
+//     [Refresher.Invalidate]): callers wait for a new token, each within
+//     its own context, across failed attempts, unless the Refresher is
+//     closed or has failed for good.
 //
-// A new token is written to the [Store] before it is published. [FileStore]
-// keeps it in a 0600 JSON file written atomically; [MemoryStore] keeps it in
-// memory; package redisstore keeps it in Redis.
+// The published state changes only by compare-and-swap from the state its
+// writer read: a writer that loses the race (to an Invalidate, or to a
+// token another process saved) decides again, and nothing is undone.
+//
+// # Failures
+//
+// Only the background loop calls the RefreshFunc, so a refresh never runs
+// twice at once. A token is checked when it is received: one whose value
+// or type cannot go into an Authorization header, or whose type is not
+// Bearer, is a failed attempt that says why. A failed refresh while the
+// token is still valid keeps serving it and retries on [Config.Backoff]
+// (capped, jittered exponential backoff that honours a server's
+// Retry-After, by default). Once the token is dead and callers wait, the
+// cadence tightens to a second, or to the server's Retry-After: the first
+// caller gets a token about a second after the token server is back.
+// Errors that retrying cannot fix (see [Permanent]) stop the retries,
+// close [Refresher.Lost], and say what to do ([Refresher.Err]).
+//
+// A token the server rejects is replaced at a bounded rate: at most once a
+// second, less often while the replacements are rejected in turn. A
+// rejection within the limit leaves the token as it is, so the request
+// fails at once with the server's answer instead of costing a token call.
+//
+// # Nothing the server may have applied is lost
+//
+// A rotation kills the token it replaces. So its result is written to the
+// [Store] before it is published; [Refresher.Close] lets a call already in
+// flight finish (for at most [Config.CloseGrace]) and saves its answer on a
+// context Close does not cancel. An answer whose access token cannot be
+// used but which carries a new refresh token is kept, and the next attempt
+// uses it. A failure after which the server may have applied the request
+// (a timeout or a cut connection after sending, a 5xx, an unreadable
+// answer) is marked [InDoubt] by the RefreshFunc; the Refresher remembers
+// it, in the store too, and if the server then rejects the old token it
+// reports [ErrLineageLost] rather than a plain rejection.
+//
+// [FileStore] keeps the token in a 0600 JSON file written atomically;
+// [MemoryStore] keeps it in memory; package redisstore keeps it in Redis.
+//
+// # Events
+//
+// [Refresher.Status] answers "is it alive". An [Observer] in [Config]
+// receives every event (an attempt refreshed or failed, with its start and
+// duration; the token lost; the store unavailable or back; callers held by
+// the fence; a token adopted from the fleet; a rejection, replaced or
+// limited), for logs, metrics, traces and tests. No event carries a
+// secret.
 //
 // Usage:
 //
@@ -56,8 +101,11 @@
 // stored token if another process rotated it and it is not due, else
 // rotate, save, unlock": the fleet rotates once per interval. A process
 // whose token the server rejects ([Refresher.Invalidate]) also reloads
-// under the lock before it rotates anything. When the store is also a
-// [Watcher], the others adopt a new token as soon as it is saved.
+// under the lock before it rotates anything (the rejection limit then
+// applies to the rotation, not to the reload). When the store is also a
+// [Watcher], the others adopt a new token as soon as it is saved. All of
+// this sits behind one seam, so a Refresher with a store of its own runs
+// none of it.
 //
 // A rotation kills the old token at once, so a member that uses it before
 // it learns of the new one meets a 401 (bearer.Transport replays the

@@ -88,10 +88,12 @@ const (
 // tokenState decides the state of s at now. It takes no lock.
 func (r *Refresher) tokenState(s *state, now time.Time) tokenState {
 	switch {
-	case !s.usable(now):
+	case s == nil || s.invalid || s.unsendable:
 		return invalid
 	case s.serveUntil.IsZero() || now.Before(s.serveUntil):
-		return fresh
+		return fresh // serveUntil is never after the expiry
+	case !s.usable(now):
+		return invalid
 	case !r.stopped.Load() && r.fence().holds(s, r.retryAtHint(), now):
 		return fenced
 	}
