@@ -57,6 +57,9 @@ func TestRejectionAfterARefreshInDoubtIsLineageLost(t *testing.T) {
 				clk.Advance(ev.Retry.Sub(clk.Now()))
 			}
 			err := waitLost(t, r)
+			if ev := waitEvent(t, evs, tokenrefresh.Lost); !errors.Is(ev.Err, tokenrefresh.ErrLineageLost) {
+				t.Errorf("Lost event error = %v; want ErrLineageLost", ev.Err)
+			}
 			if !errors.Is(err, tokenrefresh.ErrLineageLost) || !errors.Is(err, errRejected) || !tokenrefresh.IsPermanent(err) {
 				t.Errorf("Err() = %v; want ErrLineageLost, matching the rejection, permanent", err)
 			}

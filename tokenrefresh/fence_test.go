@@ -401,3 +401,42 @@ func TestABackingOffProcessHoldsForTheFleetsPlan(t *testing.T) {
 		t.Fatal("the held caller never returned")
 	}
 }
+
+// Callers held by the fence are reported once per planned rotation, with
+// the hold's latest end.
+func TestFenceReportsHeldOncePerRotation(t *testing.T) {
+	gate := make(chan struct{})
+	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
+		<-gate
+		return rotating(n, cur)
+	})
+	clk := newClock()
+	store := &tokenrefresh.MemoryStore{}
+	store.Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Obtained: epoch, Lineage: "l"})
+	obs, evs := events()
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Interval: fenceInterval, Fence: fence, Observer: obs}, src)
+	at := epoch.Add(fenceInterval)
+	awaitTimer(t, clk, "the planned rotation", func(d time.Time) bool { return d.Equal(at) })
+	clk.Advance(at.Add(-fence).Sub(clk.Now()))
+	first := held(t, context.Background(), r, clk, at.Add(fence))
+	second := held(t, context.Background(), r, clk, at.Add(fence))
+	if ev := waitEvent(t, evs, tokenrefresh.Held); !ev.Retry.Equal(at.Add(fence)) {
+		t.Errorf("Held event ends at %v; want %v", ev.Retry, at.Add(fence))
+	}
+	clk.Advance(fence)
+	close(gate)
+	got(t, first, "rot-1")
+	got(t, second, "rot-1")
+	waitEvent(t, evs, tokenrefresh.Refreshed)
+	for {
+		select {
+		case ev := <-evs:
+			if ev.Kind == tokenrefresh.Held {
+				t.Fatalf("a second Held event for one rotation: %+v", ev)
+			}
+			continue
+		default:
+		}
+		break
+	}
+}

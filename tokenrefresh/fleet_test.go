@@ -324,6 +324,9 @@ func TestWatchAdoptsATokenRotatedElsewhereAtOnce(t *testing.T) {
 	a.r.Invalidate(&oauth2.Token{AccessToken: "rot-1"})
 	a.waitToken(t, "rot-2")
 	b.waitToken(t, "rot-2") // told by the store, not by a 401 or its schedule
+	if ev := waitEvent(t, b.events, tokenrefresh.Adopted); ev.Start != (time.Time{}) || !ev.Retry.IsZero() {
+		t.Errorf("b's Adopted event = %+v; want no attempt timed, no plan", ev)
+	}
 	if n := b.src.Calls(); n != 0 {
 		t.Errorf("b called refresh %d times; want 0", n)
 	}
