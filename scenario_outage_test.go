@@ -16,6 +16,7 @@ import (
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -81,7 +82,7 @@ func runOutage(s *authServer, start time.Time, get func(ctx context.Context) err
 func (s *authServer) bearerRefresher(t *testing.T) *tokenrefresh.Refresher {
 	t.Helper()
 	cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.token.URL,
-		Client: oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "id", Secret: "secret"}})
+		Client: oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: "id", Secret: secret.New("secret")}})
 	if err != nil {
 		t.Fatal(err)
 	}

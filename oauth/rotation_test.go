@@ -13,6 +13,7 @@ import (
 
 	"github.com/bearer-go/bearer/internal/redistest"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"github.com/bearer-go/bearer/tokenrefresh/redisstore"
 	"github.com/golang-jwt/jwt/v5"
@@ -112,7 +113,7 @@ func TestExpiredAccessTokenWithANewRefreshTokenKeepsTheGrant(t *testing.T) {
 		}
 		return time.Hour
 	}
-	src, err := oauth.NewRefreshToken(oauth.RefreshTokenConfig{TokenURL: srv.URL, RefreshToken: srv.grant()})
+	src, err := oauth.NewRefreshToken(oauth.RefreshTokenConfig{TokenURL: srv.URL, RefreshToken: secret.New(srv.grant())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +174,7 @@ func TestCloseDuringARefreshLosesNoGrant(t *testing.T) {
 			lost := 0
 			for i := range runs {
 				store := newStore(t)
-				src, err := oauth.NewRefreshToken(oauth.RefreshTokenConfig{TokenURL: srv.URL, RefreshToken: srv.grant()})
+				src, err := oauth.NewRefreshToken(oauth.RefreshTokenConfig{TokenURL: srv.URL, RefreshToken: secret.New(srv.grant())})
 				if err != nil {
 					t.Fatal(err)
 				}
