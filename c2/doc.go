@@ -27,9 +27,12 @@
 //
 // A 401 from Charon is final: the error matches [ErrTokenRejected] and
 // says where to issue a new token. A rotation whose answer was lost after
-// it reached Charon (the connection dropped, or timed out) may have killed
-// the token: if Charon then rejects it, the error is [ErrRotationLost],
-// reported once and never retried in a loop. [Client.Status] tells whether
+// it reached Charon (the connection dropped or timed out, Charon answered
+// 5xx, or its answer held no token) may have killed the token: the client
+// remembers the doubt (in its store too), and if Charon then rejects the
+// token, the error is [ErrRotationLost], reported once and never retried
+// in a loop. [Client.Close] during a rotation waits (5 s at most) for its
+// answer and stores the new token. [Client.Status] tells whether
 // the token is alive, without ever showing it; no error or log line of this
 // package holds a token.
 //

@@ -29,7 +29,9 @@ type Loginer interface {
 // NewRefresher returns a tokenrefresh.Refresher that keeps a token from
 // src alive: refreshed in the background before it expires, retried with
 // backoff on 5xx, 429 and network errors, stopped on permanent errors,
-// and saved to cfg.Store (so rotated refresh tokens survive a restart).
+// and saved to cfg.Store (so rotated refresh tokens survive a restart,
+// and a refresh in flight when the Refresher is closed is finished and
+// saved: see tokenrefresh.Config.CloseGrace).
 // cfg.Refresh must be nil: NewRefresher sets it to src.Refresh. When src
 // is a [Loginer], cfg.Initial is nil and cfg.Store holds no token (or
 // there is no Store), NewRefresher logs in first, with src.Login, and
