@@ -136,8 +136,9 @@ func (r *Refresher) initialEntry(ctx context.Context) (*Entry, error) {
 //
 // Replacements after rejections come at a bounded rate: at most one a
 // second, and less often while the tokens that replace rejected ones are
-// rejected in turn (up to one in five minutes). A rejection that comes
-// sooner leaves the token as it is, so the caller's request fails with
+// rejected in turn (up to one in five minutes); a rejection while a
+// refresh is in flight only waits for it. A rejection that comes sooner
+// leaves the token as it is, so the caller's request fails with
 // the server's answer at once (bearer.Transport does not replay it)
 // rather than wait for a token the server will reject too. With a shared
 // store the limit applies to rotations, not to reloading the store.
@@ -152,7 +153,11 @@ func (r *Refresher) Invalidate(rejected *oauth2.Token) {
 		return
 	}
 	now := r.cfg.Clock.Now()
-	if !r.coord.sharesRejections() && !r.limiterLocked().Allow(now, s.obtained) {
+	// A refresh in flight replaces the token anyway (a rotation Charon
+	// has applied, whose answer is on its way): waiting for it costs the
+	// server nothing, and is not limited.
+	inFlight := r.cancelCall != nil
+	if !r.coord.sharesRejections() && !inFlight && !r.limiterLocked().Allow(now, s.obtained) {
 		r.mu.Unlock()
 		r.observe(Event{Kind: RejectionLimited, At: now})
 		return

@@ -5,9 +5,10 @@
 // A [Limiter] allows a replacement at most once per interval. The
 // interval starts at the limiter's minimum and doubles, up to its maximum,
 // while the credentials it let in keep being rejected in turn; a
-// rejection of a credential obtained before the last replacement it
-// allowed (a token another process rotated, one that served for a while)
-// brings the interval back to the minimum.
+// rejection of any other credential (one obtained before the last
+// replacement it allowed, such as a token another process rotated, or
+// one obtained on schedule long after it) brings the interval back to
+// the minimum.
 //
 // When Allow says no, the caller keeps its credential and hands the
 // rejection to whoever made the request: a 401 the server will answer to
@@ -61,16 +62,17 @@ func New(lo, hi time.Duration) *Limiter {
 
 // Allow reports whether a credential obtained at issued (zero if unknown),
 // which the server rejected at now, may be replaced, and if so records the
-// replacement. A credential obtained at or after the last replacement it
-// allowed is that replacement (or a later one) rejected in turn: the
-// interval doubles. Any other rejection resets it to the minimum.
+// replacement. A credential obtained after the last replacement it
+// allowed, within the interval then set, is that replacement rejected in
+// turn: the interval doubles. Any other rejection resets it to the
+// minimum.
 func (l *Limiter) Allow(now, issued time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Before(l.next) {
 		return false
 	}
-	if !l.last.IsZero() && !issued.IsZero() && !issued.Before(l.last) {
+	if !l.last.IsZero() && !issued.IsZero() && !issued.Before(l.last) && issued.Before(l.next) {
 		l.interval = min(2*max(l.interval, l.min), l.max)
 	} else {
 		l.interval = l.min

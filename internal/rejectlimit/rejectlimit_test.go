@@ -54,3 +54,18 @@ func TestAnOlderCredentialResetsTheInterval(t *testing.T) {
 		t.Error("Allow() = false a minimum after a replacement of an older credential; want the interval reset")
 	}
 }
+
+// A credential obtained on schedule long after the last replacement is not
+// that replacement: its rejection starts again from the minimum.
+func TestACredentialObtainedOnScheduleResetsTheInterval(t *testing.T) {
+	l := New(time.Second, time.Minute)
+	l.Allow(t0, time.Time{})                         // replaced at t0
+	l.Allow(t0.Add(time.Second), t0)                 // the replacement rejected: 2 s
+	rotated := t0.Add(time.Hour)                     // a scheduled rotation, much later
+	if !l.Allow(rotated.Add(time.Minute), rotated) { // rejected a minute after
+		t.Fatal("Allow() = false long after the last replacement")
+	}
+	if !l.Allow(rotated.Add(time.Minute+time.Second), time.Time{}) {
+		t.Error("Allow() = false a minimum later; want the interval reset by a credential obtained on schedule")
+	}
+}
