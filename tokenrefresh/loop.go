@@ -173,7 +173,7 @@ func (r *Refresher) call(ctx context.Context, old *state) (*oauth2.Token, error)
 	}
 	callCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), dl)
 	r.mu.Lock()
-	r.cancelCall = cancel
+	r.cancelCall, r.attempting = cancel, true
 	if r.graceOver {
 		cancel()
 	}
@@ -422,6 +422,7 @@ func (r *Refresher) logFailure(ev Event, perm bool) {
 
 // endAttemptLocked wakes the callers waiting for the attempt.
 func (r *Refresher) endAttemptLocked() {
+	r.attempting = false
 	if r.attemptDone != nil {
 		close(r.attemptDone)
 		r.attemptDone = nil

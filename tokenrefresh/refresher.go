@@ -53,6 +53,7 @@ type Refresher struct {
 	lost        chan struct{}        // closed when the token is lost for good
 	cancelCall  context.CancelFunc   // cancels the RefreshFunc call in flight
 	graceOver   bool                 // Close's grace has ended: calls are cancelled at once
+	attempting  bool                 // a RefreshFunc call is in flight, or its token being saved
 	attemptDone chan struct{}        // closed when the attempt ends; nil while nobody waits
 	failures    int                  // consecutive failed attempts
 	lastErr     error                // error of the last failed attempt or save
@@ -156,8 +157,7 @@ func (r *Refresher) Invalidate(rejected *oauth2.Token) {
 	// A refresh in flight replaces the token anyway (a rotation Charon
 	// has applied, whose answer is on its way): waiting for it costs the
 	// server nothing, and is not limited.
-	inFlight := r.cancelCall != nil
-	if !r.coord.sharesRejections() && !inFlight && !r.limiterLocked().Allow(now, s.obtained) {
+	if !r.coord.sharesRejections() && !r.attempting && !r.limiterLocked().Allow(now, s.obtained) {
 		r.mu.Unlock()
 		r.observe(Event{Kind: RejectionLimited, At: now})
 		return
