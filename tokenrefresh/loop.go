@@ -293,9 +293,11 @@ func (r *Refresher) swapIn(old, ns *state) {
 // the race.
 func (r *Refresher) publish(old *state, e *Entry, saveErr error, start time.Time) {
 	ns := r.newState(e)
-	r.swapIn(old, ns)
 	now := r.cfg.Clock.Now()
 	r.mu.Lock()
+	// Swapped under the lock, so that an Invalidate of the new token
+	// (which takes it) sees the attempt ended.
+	r.swapIn(old, ns)
 	r.lastRefresh = now
 	r.failures, r.lastErr, r.permErr, r.inDoubt = 0, nil, nil, false
 	r.stopped.Store(r.ctx.Err() != nil)
