@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -64,7 +65,7 @@ func (c copyFloor) RoundTrip(req *http.Request) (*http.Response, error) {
 func freshRefresher(tb testing.TB) *tokenrefresh.Refresher {
 	tb.Helper()
 	r, err := tokenrefresh.New(context.Background(), tokenrefresh.Config{
-		Initial: &oauth2.Token{AccessToken: "bench-token", Expiry: time.Now().Add(24 * time.Hour)},
+		Initial: secret.New(&oauth2.Token{AccessToken: "bench-token", Expiry: time.Now().Add(24 * time.Hour)}),
 		Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
 			return &oauth2.Token{AccessToken: "bench-token-2", Expiry: time.Now().Add(24 * time.Hour)}, nil
 		},

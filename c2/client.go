@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -102,7 +103,7 @@ func New(ctx context.Context, apiRoot, token string, opts ...Option) (*Client, e
 func (c *Client) newRefresher(ctx context.Context, token string, cfg *config) (*tokenrefresh.Refresher, error) {
 	return tokenrefresh.New(ctx, tokenrefresh.Config{
 		Refresh:  c.rot.refresh,
-		Initial:  &oauth2.Token{AccessToken: token, TokenType: "Bearer"},
+		Initial:  secret.New(&oauth2.Token{AccessToken: token, TokenType: "Bearer"}),
 		Interval: cfg.interval,
 		Fence:    cfg.fence,
 		MaxAge:   TokenLifetime,

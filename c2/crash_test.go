@@ -120,7 +120,7 @@ func storedToken(t *testing.T, store *tokenrefresh.FileStore, initial string) st
 	case e.Lineage != tokenrefresh.LineageOf(&oauth2.Token{AccessToken: initial}):
 		return initial
 	}
-	return e.Token.AccessToken
+	return e.Token.Reveal().AccessToken
 }
 
 // crashChild is one child process of the crash test.

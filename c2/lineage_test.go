@@ -101,7 +101,7 @@ func TestCloseDuringARotationLosesNoLineage(t *testing.T) {
 				}
 				c.Close()
 				e, err := store.Load(context.Background())
-				if err != nil || !fake.Valid(e.Token.AccessToken) {
+				if err != nil || !fake.Valid(e.Token.Reveal().AccessToken) {
 					lost++
 					t.Errorf("run %d: after Close the store holds %v, %v; want the live, rotated token", i, e, err)
 				}

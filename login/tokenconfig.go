@@ -219,7 +219,7 @@ func (c *TokenConfig) validate() error {
 		return errors.New("login: TokenConfig.Login.Path is required with Credentials: the path of the login endpoint")
 	case !creds.set() && c.Login.Path != "":
 		return errors.New("login: TokenConfig.Login is set but Credentials are not: set both, or neither to start from Refresher.Initial")
-	case !creds.set() && c.Refresher.Initial == nil && c.Refresher.Store == nil:
+	case !creds.set() && c.Refresher.Initial.IsZero() && c.Refresher.Store == nil:
 		return errors.New("login: TokenConfig needs Credentials to log in, or tokens to start from in Refresher.Initial or Refresher.Store")
 	case c.Refresher.Refresh != nil:
 		return errors.New("login: TokenConfig.Refresher.Refresh must be nil: the client refreshes through TokenConfig.Refresh")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/expiry"
+	"github.com/bearer-go/bearer/secret"
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -58,9 +59,9 @@ func NewTokenClient(ctx context.Context, baseURL string, cfg TokenConfig, opts .
 		t.now = cfg.Refresher.Clock.Now
 	}
 	rcfg := cfg.Refresher
-	if rcfg.Initial != nil {
-		t.remember(rcfg.Initial)
-		rcfg.Initial = withJWTExpiry(rcfg.Initial)
+	if !rcfg.Initial.IsZero() {
+		t.remember(rcfg.Initial.Reveal())
+		rcfg.Initial = secret.New(withJWTExpiry(rcfg.Initial.Reveal()))
 	}
 	rcfg.Refresh = t.refresh
 	r, err := tokenrefresh.New(ctx, rcfg)

@@ -147,7 +147,7 @@ func signup(t *testing.T, f *jwtFixture, email string) *oauth2.Token {
 func withoutCredentials(initial *oauth2.Token) login.TokenConfig {
 	cfg := seed004("", "")
 	cfg.Login = login.Request{}
-	cfg.Refresher.Initial = initial
+	cfg.Refresher.Initial = secret.New(initial)
 	return cfg
 }
 

@@ -455,7 +455,7 @@ func TestNewRefresherLogsInWhenTheStoreIsEmpty(t *testing.T) {
 	b.mu.Lock()
 	opened := len(b.urls)
 	b.mu.Unlock()
-	if e, err := store.Load(bounded(t)); err != nil || e.Token.RefreshToken == "" || opened != 1 {
+	if e, err := store.Load(bounded(t)); err != nil || e.Token.Reveal().RefreshToken == "" || opened != 1 {
 		t.Errorf("store = %v, %v; browser opened %d times; want one login, saved with its refresh token", e, err, opened)
 	}
 	if st := f.srv.Stats().TokenCalls; st["authorization_code"] != 1 {

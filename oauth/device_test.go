@@ -305,7 +305,7 @@ func TestNewRefresherRunsTheDeviceLogin(t *testing.T) {
 	if err != nil || f.me(t, tok.AccessToken) != http.StatusOK {
 		t.Fatalf("Token() = %v, %v", tok, err)
 	}
-	if e, err := store.Load(bounded(t)); err != nil || e.Token.AccessToken != tok.AccessToken {
+	if e, err := store.Load(bounded(t)); err != nil || e.Token.Reveal().AccessToken != tok.AccessToken {
 		t.Errorf("store = %v, %v; want the device's token saved", e, err)
 	}
 }

@@ -195,7 +195,7 @@ func TestRotatedRefreshTokenIsPersisted(t *testing.T) {
 		t.Fatal(err)
 	}
 	rotated := make(chan *oauth2.Token, 10)
-	r := newRefresher(t, ac, clk, tokenrefresh.Config{Initial: first, Store: store, OnRotate: func(_, n *oauth2.Token) { rotated <- n }})
+	r := newRefresher(t, ac, clk, tokenrefresh.Config{Initial: secret.New(first), Store: store, OnRotate: func(_, n *oauth2.Token) { rotated <- n }})
 	at, err := clk.AwaitTimer(bounded(t), func(time.Time) bool { return true })
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +211,7 @@ func TestRotatedRefreshTokenIsPersisted(t *testing.T) {
 		t.Fatalf("rotation gave refresh token %q; want a new one", next.RefreshToken)
 	}
 	e, err := store.Load(bounded(t))
-	if err != nil || e.Token.RefreshToken != next.RefreshToken {
+	if err != nil || e.Token.Reveal().RefreshToken != next.RefreshToken {
 		t.Errorf("store holds %v, %v; want the rotated refresh token", e, err)
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {

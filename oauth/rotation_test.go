@@ -133,7 +133,7 @@ func TestExpiredAccessTokenWithANewRefreshTokenKeepsTheGrant(t *testing.T) {
 		t.Errorf("Token() expires at %v; want a usable token", tok.Expiry)
 	}
 	e, err := store.Load(ctx)
-	if err != nil || !srv.alive(e.Token.RefreshToken) {
+	if err != nil || !srv.alive(e.Token.Reveal().RefreshToken) {
 		t.Errorf("store holds %v, %v; want the live refresh token", e, err)
 	}
 }
@@ -189,7 +189,7 @@ func TestCloseDuringARefreshLosesNoGrant(t *testing.T) {
 				}
 				r.Close()
 				e, err := store.Load(context.Background())
-				if err != nil || !srv.alive(e.Token.RefreshToken) {
+				if err != nil || !srv.alive(e.Token.Reveal().RefreshToken) {
 					lost++
 					t.Errorf("run %d: after Close the store holds %v, %v; want the live refresh token", i, e, err)
 				}

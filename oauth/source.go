@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -44,12 +45,12 @@ func NewRefresher(ctx context.Context, src Source, cfg tokenrefresh.Config) (*to
 	if cfg.Refresh != nil {
 		return nil, errors.New("oauth: NewRefresher sets Config.Refresh from the Source: leave it nil")
 	}
-	if l, ok := src.(Loginer); ok && cfg.Initial == nil {
+	if l, ok := src.(Loginer); ok && cfg.Initial.IsZero() {
 		tok, err := loginIfEmpty(ctx, l, cfg.Store)
 		if err != nil {
 			return nil, err
 		}
-		cfg.Initial = tok
+		cfg.Initial = secret.New(tok)
 	}
 	cfg.Refresh = src.Refresh
 	return tokenrefresh.New(ctx, cfg)

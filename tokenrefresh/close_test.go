@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -26,7 +27,7 @@ func (s *ctxStore) Save(ctx context.Context, e *tokenrefresh.Entry) error {
 // Close does not cancel, and published; Close returns after.
 func TestCloseSavesARotationInFlight(t *testing.T) {
 	store := &ctxStore{}
-	store.Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Lineage: "l"})
+	store.Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "old"}), Lineage: "l"})
 	answer := make(chan struct{})
 	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
 		<-answer // the server rotated; its answer is on the way
@@ -50,7 +51,7 @@ func TestCloseSavesARotationInFlight(t *testing.T) {
 	case <-time.After(waitLimit):
 		t.Fatal("Close did not return after the rotation was answered")
 	}
-	if e, err := store.Load(context.Background()); err != nil || e.Token.AccessToken != "new" {
+	if e, err := store.Load(context.Background()); err != nil || e.Token.Reveal().AccessToken != "new" {
 		t.Errorf("store after Close holds %v, %v; want the rotated token", e, err)
 	}
 	if tok := mustToken(t, r); tok.AccessToken != "new" {
@@ -89,8 +90,8 @@ func TestCloseGraceBoundsARefreshInFlight(t *testing.T) {
 // lock held by another process.
 func TestCloseEndsAWaitForTheLockAtOnce(t *testing.T) {
 	store := newSharedStore()
-	store.put(&tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Lineage: "l"}) // unknown age: due at once
-	unlock, err := store.Lock(context.Background())                                        // another process holds it
+	store.put(&tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "old"}), Lineage: "l"}) // unknown age: due at once
+	unlock, err := store.Lock(context.Background())                                                    // another process holds it
 	if err != nil {
 		t.Fatal(err)
 	}

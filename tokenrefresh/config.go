@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/backoff"
+	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
 )
 
@@ -91,8 +92,10 @@ type Config struct {
 	// Initial is the token to start from. Optional: without it the
 	// Refresher resumes from Store, or else calls Refresh(ctx, nil). If
 	// Store holds an entry of the same lineage (see [Entry.Lineage]) the
-	// stored token wins, since rotation has killed Initial.
-	Initial *oauth2.Token
+	// stored token wins, since rotation has killed Initial. A
+	// [secret.Token], so a Config prints it as REDACTED however it is
+	// printed: secret.New(&oauth2.Token{AccessToken: tok}).
+	Initial secret.Token
 
 	// Interval, when positive, rotates the token on a fixed interval
 	// counted from when it was obtained: for tokens the server gives no
@@ -216,8 +219,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("tokenrefresh: Config.Interval (%v) is not below MaxAge (%v): tokens would die before they are rotated", c.Interval, c.MaxAge)
 	case c.Interval > 0 && c.Fence >= c.Interval/2:
 		return fmt.Errorf("tokenrefresh: Config.Fence (%v) is not below half of Interval (%v): callers would be held back most of the time", c.Fence, c.Interval)
-	case c.Initial != nil && c.Initial.AccessToken == "":
-		return errors.New("tokenrefresh: Config.Initial has an empty AccessToken: pass nil to start without a token")
+	case !c.Initial.IsZero() && c.Initial.Reveal().AccessToken == "":
+		return errors.New("tokenrefresh: Config.Initial has an empty AccessToken: leave Initial unset to start without a token")
 	}
 	return nil
 }

@@ -84,7 +84,7 @@
 //
 //	r, err := tokenrefresh.New(ctx, tokenrefresh.Config{
 //		Refresh:  rotate, // func(ctx, current *oauth2.Token) (*oauth2.Token, error)
-//		Initial:  &oauth2.Token{AccessToken: tok},
+//		Initial:  secret.New(&oauth2.Token{AccessToken: tok}),
 //		Interval: 55 * time.Minute,
 //		Store:    store,
 //	})

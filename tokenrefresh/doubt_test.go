@@ -2,12 +2,12 @@ package tokenrefresh_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -32,7 +32,7 @@ func TestRejectionAfterARefreshInDoubtIsLineageLost(t *testing.T) {
 				return nil, tokenrefresh.Permanent(errRejected)
 			})
 			obs, evs := events()
-			cfg := tokenrefresh.Config{Clock: clk, Initial: &oauth2.Token{AccessToken: "old"}, Interval: time.Hour, Store: store, Observer: obs}
+			cfg := tokenrefresh.Config{Clock: clk, Initial: secret.New(&oauth2.Token{AccessToken: "old"}), Interval: time.Hour, Store: store, Observer: obs}
 			src := doubtful
 			if !restart {
 				src.answer = func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
@@ -47,7 +47,7 @@ func TestRejectionAfterARefreshInDoubtIsLineageLost(t *testing.T) {
 			if !errors.Is(ev.Err, tokenrefresh.ErrInDoubt) || !r.Status().InDoubt {
 				t.Fatalf("Failed event %v, status %+v; want the doubt recorded", ev.Err, r.Status())
 			}
-			if e, err := store.Load(context.Background()); err != nil || !e.InDoubt || e.Token.AccessToken != "old" {
+			if e, err := store.Load(context.Background()); err != nil || !e.InDoubt || e.Token.Reveal().AccessToken != "old" {
 				t.Fatalf("store holds %+v, %v; want the old token marked in doubt", e, err)
 			}
 			if restart {
@@ -85,7 +85,7 @@ func TestSuccessClearsTheDoubt(t *testing.T) {
 		return nil, tokenrefresh.Permanent(errRejected)
 	})
 	obs, evs := events()
-	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: &oauth2.Token{AccessToken: "old"}, Interval: time.Hour,
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(&oauth2.Token{AccessToken: "old"}), Interval: time.Hour,
 		Store: store, Observer: obs}, src)
 	ev := waitEvent(t, evs, tokenrefresh.Failed)
 	clk.Advance(ev.Retry.Sub(clk.Now()))
@@ -103,8 +103,8 @@ func TestSuccessClearsTheDoubt(t *testing.T) {
 // The doubt is kept in the record as format 2, which a reader refuses if
 // it is newer than it knows.
 func TestEntryRecordKeepsTheDoubt(t *testing.T) {
-	e := tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "a"}, InDoubt: true}
-	data, err := json.Marshal(e)
+	e := tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "a"}), InDoubt: true}
+	data, err := e.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,14 +112,14 @@ func TestEntryRecordKeepsTheDoubt(t *testing.T) {
 		t.Errorf("record %s; want format 2 with in_doubt", data)
 	}
 	var back tokenrefresh.Entry
-	if err := json.Unmarshal(data, &back); err != nil || !back.InDoubt {
+	if err := back.UnmarshalBinary(data); err != nil || !back.InDoubt {
 		t.Errorf("decoded %+v, %v; want InDoubt", back, err)
 	}
-	plain, _ := json.Marshal(tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "a"}})
+	plain, _ := tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "a"})}.MarshalBinary()
 	if !strings.Contains(string(plain), `"format":1`) {
 		t.Errorf("record without doubt %s; want format 1", plain)
 	}
-	if err := json.Unmarshal([]byte(`{"format":99,"access_token":"secret-value"}`), &back); err == nil ||
+	if err := back.UnmarshalBinary([]byte(`{"format":99,"access_token":"secret-value"}`)); err == nil ||
 		strings.Contains(err.Error(), "secret-value") {
 		t.Errorf("format 99 decoded with error %v; want a refusal that quotes nothing", err)
 	}

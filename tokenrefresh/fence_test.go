@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -28,7 +29,7 @@ func fenced(t *testing.T, src *source) (*tokenrefresh.Refresher, *fakeclock.Cloc
 	t.Helper()
 	clk := newClock()
 	store := &tokenrefresh.MemoryStore{}
-	store.Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Obtained: epoch, Lineage: "l"})
+	store.Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "old"}), Obtained: epoch, Lineage: "l"})
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Interval: fenceInterval, Fence: fence, RetryMin: 30 * time.Second}, src)
 	at := epoch.Add(fenceInterval)
 	if got := parked(t, clk); !got.Equal(at) {
@@ -119,7 +120,7 @@ func TestFenceLiftsWhenTheRotationFails(t *testing.T) {
 	onRotate, rotated := rotations()
 	clk := newClock()
 	store := &tokenrefresh.MemoryStore{}
-	store.Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Obtained: epoch, Lineage: "l"})
+	store.Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "old"}), Obtained: epoch, Lineage: "l"})
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Interval: fenceInterval, Fence: fence,
 		RetryMin: 30 * time.Second, OnRotate: onRotate}, src)
 	at := parked(t, clk)
@@ -158,7 +159,7 @@ func TestFenceHoldsThroughAQuickRetryUntilItsEnd(t *testing.T) {
 	})
 	clk := newClock()
 	store := &tokenrefresh.MemoryStore{}
-	store.Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Obtained: epoch, Lineage: "l"})
+	store.Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "old"}), Obtained: epoch, Lineage: "l"})
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Interval: fenceInterval, Fence: fence,
 		RetryMin: fence / 4, RetryMax: fence / 4}, src)
 	at := parked(t, clk)
@@ -231,7 +232,7 @@ func TestFencePlansTheSameMomentInEveryProcess(t *testing.T) {
 	next := func(seed uint64, f time.Duration) time.Time {
 		clk := newClock()
 		store := &tokenrefresh.MemoryStore{}
-		store.Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "shared"}, Obtained: epoch, Lineage: "l"})
+		store.Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "shared"}), Obtained: epoch, Lineage: "l"})
 		r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Interval: fenceInterval, Fence: f,
 			Jitter: 0.1, Rand: rand.New(rand.NewPCG(seed, seed))}, newSource(rotating))
 		defer r.Close()
@@ -267,7 +268,7 @@ func TestOverdueRotationIsPlannedWithTheFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store.Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Obtained: epoch, Lineage: "l"})
+	store.Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "old"}), Obtained: epoch, Lineage: "l"})
 	cfg := tokenrefresh.Config{Clock: clk, Store: store, Interval: fenceInterval, Fence: fence,
 		RetryMin: 30 * time.Second, OnRotate: onRotate}
 	r, _ := setup(t, cfg, src)
@@ -284,7 +285,7 @@ func TestOverdueRotationIsPlannedWithTheFleet(t *testing.T) {
 		t.Fatalf("refresh called %d times; want 1: the overdue rotation must wait for its planned moment", n)
 	}
 	e, err := store.Load(context.Background())
-	if err != nil || e.Token.AccessToken != "old" || !e.Due.Equal(due) {
+	if err != nil || e.Token.Reveal().AccessToken != "old" || !e.Due.Equal(due) {
 		t.Fatalf("store holds %+v, %v; want the old token due at %v", e, err, due)
 	}
 	// Another process that loads the store plans the same moment.
@@ -310,7 +311,7 @@ func TestOverdueRotationIsPlannedWithTheFleet(t *testing.T) {
 		t.Fatalf("rotated to %q; want rot-2", tok.AccessToken)
 	}
 	got(t, waiter, "rot-2")
-	if e, err := store.Load(context.Background()); err != nil || e.Token.AccessToken != "rot-2" || !e.Due.IsZero() {
+	if e, err := store.Load(context.Background()); err != nil || e.Token.Reveal().AccessToken != "rot-2" || !e.Due.IsZero() {
 		t.Errorf("store holds %+v, %v after the rotation; want rot-2 with no agreed moment", e, err)
 	}
 }
@@ -325,7 +326,7 @@ func TestFenceHoldsAnUnknownAgeTokenUntilTheFirstAttempt(t *testing.T) {
 		<-gate
 		return rotating(n, cur)
 	})
-	r, clk := setup(t, tokenrefresh.Config{Initial: &oauth2.Token{AccessToken: "pasted"}, Interval: fenceInterval, Fence: fence}, src)
+	r, clk := setup(t, tokenrefresh.Config{Initial: secret.New(&oauth2.Token{AccessToken: "pasted"}), Interval: fenceInterval, Fence: fence}, src)
 	src.waitCall(t)
 	waiter := held(t, context.Background(), r, clk, epoch.Add(tokenrefresh.DefaultAttemptTimeout))
 	clk.Advance(3 * fence)
@@ -352,7 +353,7 @@ func TestABackingOffProcessHoldsForTheFleetsPlan(t *testing.T) {
 		}
 		return s
 	}
-	open().Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Obtained: epoch, Lineage: "l"})
+	open().Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "old"}), Obtained: epoch, Lineage: "l"})
 	failFirst := func(name string) *source {
 		return newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
 			if n == 1 {
@@ -394,7 +395,7 @@ func TestABackingOffProcessHoldsForTheFleetsPlan(t *testing.T) {
 	select {
 	case res := <-waiter:
 		e, err := open().Load(context.Background())
-		if res.err != nil || err != nil || res.tok.AccessToken == "old" || res.tok.AccessToken != e.Token.AccessToken {
+		if res.err != nil || err != nil || res.tok.AccessToken == "old" || res.tok.AccessToken != e.Token.Reveal().AccessToken {
 			t.Errorf("Token() = %v, %v after the planned rotation; want the rotated token the store holds (%v, %v)", res.tok, res.err, e, err)
 		}
 	case <-time.After(waitLimit):
@@ -412,7 +413,7 @@ func TestFenceReportsHeldOncePerRotation(t *testing.T) {
 	})
 	clk := newClock()
 	store := &tokenrefresh.MemoryStore{}
-	store.Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Obtained: epoch, Lineage: "l"})
+	store.Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "old"}), Obtained: epoch, Lineage: "l"})
 	obs, evs := events()
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Interval: fenceInterval, Fence: fence, Observer: obs}, src)
 	at := epoch.Add(fenceInterval)

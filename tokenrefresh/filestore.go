@@ -2,7 +2,6 @@ package tokenrefresh
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -70,8 +69,8 @@ func (f *FileStore) Load(ctx context.Context) (*Entry, error) {
 		return nil, fmt.Errorf("tokenrefresh: token file %s is larger than %d bytes: it is not a token file", f.path, maxFileSize)
 	}
 	var e Entry
-	if err := json.Unmarshal(data, &e); err != nil {
-		// The JSON error could quote the file's content: do not wrap it.
+	if err := e.UnmarshalBinary(data); err != nil {
+		// The decoding error never quotes the file; do not wrap it all the same.
 		return nil, fmt.Errorf("tokenrefresh: token file %s is not a valid token record: move it aside to start a new lineage", f.path)
 	}
 	return &e, nil
@@ -79,10 +78,10 @@ func (f *FileStore) Load(ctx context.Context) (*Entry, error) {
 
 // Save writes e atomically and durably.
 func (f *FileStore) Save(ctx context.Context, e *Entry) error {
-	if e == nil || e.Token == nil {
+	if e == nil || e.Token.IsZero() {
 		return errors.New("tokenrefresh: file store cannot save an empty entry")
 	}
-	data, err := json.Marshal(e)
+	data, err := e.MarshalBinary()
 	if err != nil {
 		return fmt.Errorf("tokenrefresh: encode token record: %w", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/bearer-go/bearer/secret"
 )
 
 // shared is the coordinator of a Refresher whose store other processes
@@ -246,7 +248,7 @@ func (c *shared) adoptStored(ctx context.Context) (bool, error) {
 	if unsaved || e.Lineage != r.lineage || !newer(e, old) {
 		return false, nil
 	}
-	r.remember(e.Token)
+	r.remember(e.Token.Reveal())
 	ns := r.newState(e)
 	if ns.due(now) {
 		// Rotate the stored token, not our older one that it replaced.
@@ -280,7 +282,7 @@ func (c *shared) replan(ctx context.Context) bool {
 	if unsaved || !s.usable(now) || s.refreshAt.IsZero() || now.Before(s.refreshAt.Add(r.fence().length)) || s.lastResort(now) {
 		return false
 	}
-	e := &Entry{Token: s.tok, Obtained: s.obtained, Lineage: r.lineage, Due: now.Add(2 * r.fence().length)}
+	e := &Entry{Token: secret.New(s.tok), Obtained: s.obtained, Lineage: r.lineage, Due: now.Add(2 * r.fence().length)}
 	if err := r.save(ctx, e); err != nil {
 		r.cfg.Logger.Warn("tokenrefresh: could not plan the overdue rotation with the other processes; rotating now",
 			"error", r.redacted(err))
@@ -304,7 +306,7 @@ func (c *shared) replan(ctx context.Context) bool {
 // callers use the token the others are about to rotate.
 func (c *shared) adoptPlan(e *Entry, cur *state) bool {
 	r := c.r
-	if !r.fence().agreed(e) || cur == nil || cur.invalid || e.Lineage != r.lineage || e.Token.AccessToken != cur.tok.AccessToken ||
+	if !r.fence().agreed(e) || cur == nil || cur.invalid || e.Lineage != r.lineage || e.Token.Reveal().AccessToken != cur.tok.AccessToken ||
 		e.Due.Equal(cur.agreed) {
 		return false
 	}
@@ -315,7 +317,7 @@ func (c *shared) adoptPlan(e *Entry, cur *state) bool {
 	r.setRetryAtLocked(time.Time{})
 	r.mu.Unlock()
 	r.cfg.Logger.Info("tokenrefresh: another process planned the overdue rotation", "at", e.Due)
-	r.observe(Event{Kind: Adopted, Expiry: e.Token.Expiry, Retry: e.Due})
+	r.observe(Event{Kind: Adopted, Expiry: e.Token.Reveal().Expiry, Retry: e.Due})
 	return true
 }
 
@@ -350,8 +352,8 @@ func (c *shared) storeChanged() {
 		c.writeBack(ctx, old)
 	case c.adoptPlan(e, old):
 		// Another process planned the overdue rotation: done.
-	case e.Lineage == r.lineage && newer(e, old) && (e.Token.Expiry.IsZero() || now.Before(e.Token.Expiry)):
-		r.remember(e.Token)
+	case e.Lineage == r.lineage && newer(e, old) && (e.Token.Reveal().Expiry.IsZero() || now.Before(e.Token.Reveal().Expiry)):
+		r.remember(e.Token.Reveal())
 		r.publish(old, e, nil, time.Time{})
 	}
 }
@@ -387,7 +389,7 @@ func (c *shared) writeBack(ctx context.Context, s *state) {
 			return
 		}
 	}
-	if err := r.save(ctx, &Entry{Token: s.tok, Obtained: s.obtained, Lineage: r.lineage, Due: s.agreed}); err != nil {
+	if err := r.save(ctx, &Entry{Token: secret.New(s.tok), Obtained: s.obtained, Lineage: r.lineage, Due: s.agreed}); err != nil {
 		r.storeFailed(err)
 		return
 	}
@@ -400,11 +402,11 @@ func (c *shared) writeBack(ctx context.Context, s *state) {
 // rotation interval, as the fixed-interval schedule needs anyway.
 func newer(e *Entry, cur *state) bool {
 	switch {
-	case e.Token == nil || e.Token.AccessToken == "":
+	case e.Token.IsZero() || e.Token.Reveal().AccessToken == "":
 		return false
 	case cur == nil:
 		return true
-	case e.Token.AccessToken == cur.tok.AccessToken:
+	case e.Token.Reveal().AccessToken == cur.tok.AccessToken:
 		return false
 	}
 	return cur.obtained.IsZero() || e.Obtained.IsZero() || !e.Obtained.Before(cur.obtained)
@@ -413,6 +415,6 @@ func newer(e *Entry, cur *state) bool {
 // older reports whether e holds another token than cur's, obtained before
 // it.
 func older(e *Entry, cur *state) bool {
-	return cur != nil && e.Token != nil && e.Token.AccessToken != cur.tok.AccessToken &&
+	return cur != nil && !e.Token.IsZero() && e.Token.Reveal().AccessToken != cur.tok.AccessToken &&
 		!e.Obtained.IsZero() && !cur.obtained.IsZero() && e.Obtained.Before(cur.obtained)
 }

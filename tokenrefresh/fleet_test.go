@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -251,7 +252,7 @@ func TestFleetRotatesOncePerIntervalAndTheOthersAdopt(t *testing.T) {
 				store = lockOnly{store.(tokenrefresh.Locker)}
 			}
 			clk := newClock()
-			cfg := tokenrefresh.Config{Initial: &oauth2.Token{AccessToken: "issued"}, Interval: 55 * time.Minute, MaxAge: time.Hour}
+			cfg := tokenrefresh.Config{Initial: secret.New(&oauth2.Token{AccessToken: "issued"}), Interval: 55 * time.Minute, MaxAge: time.Hour}
 			var fleet []*member
 			for range 5 {
 				fleet = append(fleet, join(t, c, store, clk, cfg))
@@ -290,7 +291,7 @@ func TestInvalidateReloadsTheStoreBeforeRotating(t *testing.T) {
 	c := &chain{live: "issued"}
 	store := lockOnly{newSharedStore()} // no notifications: only the 401 tells
 	clk := newClock()
-	cfg := tokenrefresh.Config{Initial: &oauth2.Token{AccessToken: "issued"}, Interval: 55 * time.Minute}
+	cfg := tokenrefresh.Config{Initial: secret.New(&oauth2.Token{AccessToken: "issued"}), Interval: 55 * time.Minute}
 	a := join(t, c, store, clk, cfg)
 	a.waitToken(t, "rot-1")
 	b := join(t, c, store, clk, cfg) // resumes rot-1 from the store
@@ -316,7 +317,7 @@ func TestWatchAdoptsATokenRotatedElsewhereAtOnce(t *testing.T) {
 	c := &chain{live: "issued"}
 	store := newSharedStore()
 	clk := newClock()
-	cfg := tokenrefresh.Config{Initial: &oauth2.Token{AccessToken: "issued"}, Interval: 55 * time.Minute}
+	cfg := tokenrefresh.Config{Initial: secret.New(&oauth2.Token{AccessToken: "issued"}), Interval: 55 * time.Minute}
 	a := join(t, c, store, clk, cfg)
 	a.waitToken(t, "rot-1")
 	b := join(t, c, store, clk, cfg)
@@ -331,9 +332,9 @@ func TestWatchAdoptsATokenRotatedElsewhereAtOnce(t *testing.T) {
 		t.Errorf("b called refresh %d times; want 0", n)
 	}
 	// An older token in the store is not adopted, and is replaced.
-	store.put(&tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "rot-1"}, Obtained: epoch.Add(-time.Hour),
-		Lineage: tokenrefresh.LineageOf(cfg.Initial)})
-	store.await(t, "the store gets the current token back", func(e *tokenrefresh.Entry) bool { return e.Token.AccessToken == "rot-2" })
+	store.put(&tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "rot-1"}), Obtained: epoch.Add(-time.Hour),
+		Lineage: tokenrefresh.LineageOf(cfg.Initial.Reveal())})
+	store.await(t, "the store gets the current token back", func(e *tokenrefresh.Entry) bool { return e.Token.Reveal().AccessToken == "rot-2" })
 	for _, m := range []*member{a, b} {
 		if tok := mustToken(t, m.r); tok.AccessToken != "rot-2" {
 			t.Errorf("Token() after an older token was stored = %q; want rot-2", tok.AccessToken)
@@ -345,13 +346,13 @@ func TestStoreThatLostTheTokenGetsItBack(t *testing.T) {
 	c := &chain{live: "issued"}
 	store := newSharedStore()
 	clk := newClock()
-	a := join(t, c, store, clk, tokenrefresh.Config{Initial: &oauth2.Token{AccessToken: "issued"}, Interval: 55 * time.Minute})
+	a := join(t, c, store, clk, tokenrefresh.Config{Initial: secret.New(&oauth2.Token{AccessToken: "issued"}), Interval: 55 * time.Minute})
 	a.waitToken(t, "rot-1")
 	store.awaitWatchers(t, 1)
 	saves := store.Saves()
 	store.put(nil) // a Redis restarted without persistence
 	store.await(t, "the store gets the current token back", func(e *tokenrefresh.Entry) bool {
-		return e.Token.AccessToken == "rot-1" && e.Lineage != ""
+		return e.Token.Reveal().AccessToken == "rot-1" && e.Lineage != ""
 	})
 	if n := store.Saves(); n != saves+1 {
 		t.Errorf("store saved %d times to get the token back; want 1", n-saves)
@@ -375,19 +376,19 @@ var lastResortCases = []lastResortCase{
 	{
 		name:      "expiring",
 		cfg:       tokenrefresh.Config{},
-		entry:     &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "issued", Expiry: epoch.Add(time.Hour)}, Obtained: epoch},
+		entry:     &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "issued", Expiry: epoch.Add(time.Hour)}), Obtained: epoch},
 		refreshAt: 55 * time.Minute, lastAt: 58 * time.Minute, dies: time.Hour,
 	},
 	{
 		name:      "interval with MaxAge",
 		cfg:       tokenrefresh.Config{Interval: 55 * time.Minute, MaxAge: time.Hour},
-		entry:     &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "issued"}, Obtained: epoch},
+		entry:     &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "issued"}), Obtained: epoch},
 		refreshAt: 55 * time.Minute, lastAt: 58 * time.Minute, dies: time.Hour,
 	},
 	{
 		name:      "short-lived",
 		cfg:       tokenrefresh.Config{},
-		entry:     &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "issued", Expiry: epoch.Add(time.Minute)}, Obtained: epoch},
+		entry:     &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "issued", Expiry: epoch.Add(time.Minute)}), Obtained: epoch},
 		refreshAt: 45 * time.Second, lastAt: 54 * time.Second, dies: time.Minute,
 	},
 }
@@ -463,8 +464,8 @@ func testLastResort(t *testing.T, tc lastResortCase, watch bool) {
 	if st := m.r.Status(); !st.Healthy {
 		t.Errorf("status after the save = %+v; want healthy", st)
 	}
-	if e := shared.stored(t); e.Token.AccessToken != "rot-1" {
-		t.Errorf("store after the outage holds %q; want rot-1", e.Token.AccessToken)
+	if e := shared.stored(t); e.Token.Reveal().AccessToken != "rot-1" {
+		t.Errorf("store after the outage holds %q; want rot-1", e.Token.Reveal().AccessToken)
 	}
 }
 
@@ -476,7 +477,7 @@ func tok(t *testing.T, r *tokenrefresh.Refresher) string {
 func TestStoreDownNeverRotatesWithoutLockWhenDeathIsUnknown(t *testing.T) {
 	c := &chain{live: "issued"}
 	shared := newSharedStore()
-	shared.put(&tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "issued"}, Obtained: epoch})
+	shared.put(&tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "issued"}), Obtained: epoch})
 	clk := newClock()
 	m := join(t, c, lockOnly{shared}, clk, tokenrefresh.Config{Interval: 55 * time.Minute, RetryMax: 10 * time.Minute})
 	parked(t, clk)
@@ -509,14 +510,14 @@ func TestStoreDownNeverRotatesWithoutLockWhenDeathIsUnknown(t *testing.T) {
 func TestRejectedTokenWaitsForTheStore(t *testing.T) {
 	c := &chain{live: "issued"}
 	shared := newSharedStore()
-	shared.put(&tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "issued", Expiry: epoch.Add(time.Hour)}, Obtained: epoch})
+	shared.put(&tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "issued", Expiry: epoch.Add(time.Hour)}), Obtained: epoch})
 	clk := newClock()
 	m := join(t, c, lockOnly{shared}, clk, tokenrefresh.Config{})
 	parked(t, clk)
 	shared.setDown(true)
 	// Another process rotated while the store was up, then it went down.
 	c.rotate(context.Background(), &oauth2.Token{AccessToken: "issued"})
-	shared.memory().Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "rot-1", Expiry: epoch.Add(2 * time.Hour)}, Obtained: epoch.Add(time.Minute)})
+	shared.memory().Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "rot-1", Expiry: epoch.Add(2 * time.Hour)}), Obtained: epoch.Add(time.Minute)})
 
 	m.r.Invalidate(&oauth2.Token{AccessToken: "issued"})
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
@@ -552,7 +553,7 @@ func TestRejectedTokenWaitsForTheStore(t *testing.T) {
 func TestRejectedTokenReloadsTheStoreDuringABackoff(t *testing.T) {
 	c := &chain{live: "issued"}
 	shared := newSharedStore()
-	shared.put(&tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "issued"}, Obtained: epoch})
+	shared.put(&tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "issued"}), Obtained: epoch})
 	clk := newClock()
 	m := join(t, c, lockOnly{shared}, clk, tokenrefresh.Config{Interval: 55 * time.Minute})
 	parked(t, clk)
@@ -561,7 +562,7 @@ func TestRejectedTokenReloadsTheStoreDuringABackoff(t *testing.T) {
 	waitEvent(t, m.events, tokenrefresh.Failed)
 	shared.setDown(false)
 	c.rotate(context.Background(), &oauth2.Token{AccessToken: "issued"})
-	shared.memory().Save(context.Background(), &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "rot-1"}, Obtained: clk.Now()})
+	shared.memory().Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "rot-1"}), Obtained: clk.Now()})
 
 	m.r.Invalidate(&oauth2.Token{AccessToken: "issued"})
 	if got := tok(t, m.r); got != "rot-1" {
@@ -575,7 +576,7 @@ func TestRejectedTokenReloadsTheStoreDuringABackoff(t *testing.T) {
 func TestAdoptionEndsAPermanentFailure(t *testing.T) {
 	c := &chain{live: "someone-else-rotated"}
 	shared := newSharedStore()
-	shared.put(&tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "issued", Expiry: epoch.Add(time.Hour)}, Obtained: epoch})
+	shared.put(&tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "issued", Expiry: epoch.Add(time.Hour)}), Obtained: epoch})
 	clk := newClock()
 	m := join(t, c, shared, clk, tokenrefresh.Config{})
 	m.r.Invalidate(&oauth2.Token{AccessToken: "issued"})
@@ -583,7 +584,7 @@ func TestAdoptionEndsAPermanentFailure(t *testing.T) {
 	waitLost(t, m.r)
 	shared.awaitWatchers(t, 1)
 
-	shared.put(&tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "someone-else-rotated", Expiry: epoch.Add(2 * time.Hour)}, Obtained: epoch.Add(time.Minute)})
+	shared.put(&tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "someone-else-rotated", Expiry: epoch.Add(2 * time.Hour)}), Obtained: epoch.Add(time.Minute)})
 	for waitRotation(t, m.rotated).AccessToken != "someone-else-rotated" {
 	}
 	if st := m.r.Status(); st.Permanent || !st.Healthy {
@@ -593,7 +594,7 @@ func TestAdoptionEndsAPermanentFailure(t *testing.T) {
 
 func TestWatchFailuresShowInStatus(t *testing.T) {
 	shared := newSharedStore()
-	shared.put(&tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "issued", Expiry: epoch.Add(time.Hour)}, Obtained: epoch})
+	shared.put(&tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "issued", Expiry: epoch.Add(time.Hour)}), Obtained: epoch})
 	m := join(t, &chain{live: "issued"}, shared, newClock(), tokenrefresh.Config{})
 	shared.awaitWatchers(t, 1)
 	shared.setDown(true)
@@ -613,7 +614,7 @@ func TestFileStoreFleetFollowersAdoptThroughTheFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "token.json")
 	c := &chain{live: "issued"}
 	clk := newClock()
-	cfg := tokenrefresh.Config{Initial: &oauth2.Token{AccessToken: "issued"}, Interval: 55 * time.Minute}
+	cfg := tokenrefresh.Config{Initial: secret.New(&oauth2.Token{AccessToken: "issued"}), Interval: 55 * time.Minute}
 	a, _ := tokenrefresh.NewFileStore(path)
 	b, _ := tokenrefresh.NewFileStore(path)
 	ma := join(t, c, a, clk, cfg)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -66,7 +67,7 @@ func TestIdleCostPerLineage(t *testing.T) {
 	}()
 	for i := range n {
 		r, err := tokenrefresh.New(context.Background(), tokenrefresh.Config{Refresh: refresh,
-			Initial: &oauth2.Token{AccessToken: "tok-" + strconv.Itoa(i), Expiry: expiry}})
+			Initial: secret.New(&oauth2.Token{AccessToken: "tok-" + strconv.Itoa(i), Expiry: expiry})})
 		if err != nil {
 			t.Fatal(err)
 		}

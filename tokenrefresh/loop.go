@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
 )
 
@@ -160,7 +161,7 @@ func (r *Refresher) obtain(ctx context.Context) {
 		return
 	}
 	r.remember(tok)
-	e := &Entry{Token: tok, Obtained: now, Lineage: r.lineage}
+	e := &Entry{Token: secret.New(tok), Obtained: now, Lineage: r.lineage}
 	r.publish(old, e, r.saveDurably(e), start)
 }
 
@@ -202,7 +203,7 @@ func (r *Refresher) keepRefreshToken(old *state, tok *oauth2.Token, checkErr err
 		return false
 	}
 	r.remember(tok)
-	e := &Entry{Token: tok, Obtained: r.cfg.Clock.Now(), Lineage: r.lineage}
+	e := &Entry{Token: secret.New(tok), Obtained: r.cfg.Clock.Now(), Lineage: r.lineage}
 	if err := r.saveDurably(e); err != nil {
 		r.cfg.Logger.Error("tokenrefresh: could not save a new refresh token that came with an unusable access token", "error", r.redacted(err))
 	}
@@ -219,7 +220,7 @@ func (r *Refresher) saveDoubt(old *state) {
 	if old == nil || r.cfg.Store == nil {
 		return
 	}
-	e := &Entry{Token: old.tok, Obtained: old.obtained, Lineage: r.lineage, Due: old.agreed, InDoubt: true}
+	e := &Entry{Token: secret.New(old.tok), Obtained: old.obtained, Lineage: r.lineage, Due: old.agreed, InDoubt: true}
 	if err := r.saveDurably(e); err != nil {
 		r.cfg.Logger.Warn("tokenrefresh: could not record the refresh in doubt in the store", "error", r.redacted(err))
 	}
@@ -321,15 +322,15 @@ func (r *Refresher) publish(old *state, e *Entry, saveErr error, start time.Time
 		kind = Adopted
 		r.cfg.Logger.Info("tokenrefresh: adopted the token another process rotated")
 	} else {
-		r.cfg.Logger.Info("tokenrefresh: token refreshed", "expiry", e.Token.Expiry, "next_refresh", ns.refreshAt)
+		r.cfg.Logger.Info("tokenrefresh: token refreshed", "expiry", e.Token.Reveal().Expiry, "next_refresh", ns.refreshAt)
 	}
-	r.observe(Event{Kind: kind, At: now, Start: start, Duration: durationSince(start, now), Expiry: e.Token.Expiry})
+	r.observe(Event{Kind: kind, At: now, Start: start, Duration: durationSince(start, now), Expiry: e.Token.Reveal().Expiry})
 	if r.cfg.OnRotate != nil {
 		var prev *oauth2.Token
 		if old != nil {
 			prev = old.tok
 		}
-		r.cfg.OnRotate(prev, e.Token)
+		r.cfg.OnRotate(prev, e.Token.Reveal())
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -87,18 +88,18 @@ func TestUnusableAccessTokenKeepsTheNewRefreshToken(t *testing.T) {
 	store := &tokenrefresh.MemoryStore{}
 	obs, evs := events()
 	initial := &oauth2.Token{AccessToken: "a1", RefreshToken: "r1", Expiry: epoch.Add(-time.Second)}
-	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial, Store: store, Observer: obs}, src)
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Store: store, Observer: obs}, src)
 	ev := waitEvent(t, evs, tokenrefresh.Failed)
 	if !strings.Contains(ev.Err.Error(), "kept the new refresh token") {
 		t.Errorf("Failed event = %v; want it to say the refresh token was kept", ev.Err)
 	}
-	if e, err := store.Load(context.Background()); err != nil || e.Token.RefreshToken != "r2" {
+	if e, err := store.Load(context.Background()); err != nil || e.Token.Reveal().RefreshToken != "r2" {
 		t.Fatalf("store holds %v, %v after the unusable answer; want refresh token r2", e, err)
 	}
 	waiter := asyncToken(context.Background(), r)
 	clk.Advance(ev.Retry.Sub(clk.Now()))
 	got(t, waiter, "a3")
-	if e, err := store.Load(context.Background()); err != nil || e.Token.RefreshToken != "r3" {
+	if e, err := store.Load(context.Background()); err != nil || e.Token.Reveal().RefreshToken != "r3" {
 		t.Errorf("store holds %v, %v; want refresh token r3", e, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/rejectlimit"
+	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
 )
 
@@ -78,7 +79,7 @@ func New(ctx context.Context, cfg Config) (*Refresher, error) {
 	cfg = cfg.withDefaults()
 	r := &Refresher{
 		cfg:     cfg,
-		lineage: LineageOf(cfg.Initial),
+		lineage: LineageOf(cfg.Initial.Reveal()),
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
@@ -88,7 +89,7 @@ func New(ctx context.Context, cfg Config) (*Refresher, error) {
 		return nil, err
 	}
 	if start != nil {
-		r.remember(start.Token)
+		r.remember(start.Token.Reveal())
 		r.inDoubt = start.InDoubt
 		r.cur.CompareAndSwap(nil, r.newState(start))
 	}
@@ -108,9 +109,9 @@ func New(ctx context.Context, cfg Config) (*Refresher, error) {
 // cfg.Initial, else none.
 func (r *Refresher) initialEntry(ctx context.Context) (*Entry, error) {
 	var initial *Entry
-	if r.cfg.Initial != nil {
-		t := *r.cfg.Initial
-		initial = &Entry{Token: &t, Lineage: r.lineage}
+	if !r.cfg.Initial.IsZero() {
+		t := *r.cfg.Initial.Reveal()
+		initial = &Entry{Token: secret.New(&t), Lineage: r.lineage}
 	}
 	if r.cfg.Store == nil {
 		return initial, nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/syncbuf"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -24,7 +25,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"no refresh", tokenrefresh.Config{}, "Refresh is required"},
 		{"negative interval", tokenrefresh.Config{Refresh: ok, Interval: -time.Minute}, "Interval"},
 		{"jitter too big", tokenrefresh.Config{Refresh: ok, Jitter: 1}, "Jitter"},
-		{"empty initial", tokenrefresh.Config{Refresh: ok, Initial: &oauth2.Token{}}, "empty AccessToken"},
+		{"empty initial", tokenrefresh.Config{Refresh: ok, Initial: secret.New(&oauth2.Token{})}, "empty AccessToken"},
 		{"min above max", tokenrefresh.Config{Refresh: ok, RetryMin: time.Minute, RetryMax: time.Second}, "RetryMin"},
 		{"negative fence", tokenrefresh.Config{Refresh: ok, Fence: -time.Second}, "negative"},
 		{"fence too long", tokenrefresh.Config{Refresh: ok, Interval: time.Minute, Fence: 30 * time.Second}, "Fence"},
@@ -46,7 +47,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 func TestFreshTokenIsServedWithoutRefreshOrAllocation(t *testing.T) {
 	src := newSource(rotating)
 	initial := &oauth2.Token{AccessToken: "start", Expiry: epoch.Add(time.Hour)}
-	r, _ := setup(t, tokenrefresh.Config{Initial: initial}, src)
+	r, _ := setup(t, tokenrefresh.Config{Initial: secret.New(initial)}, src)
 	ctx := context.Background()
 	allocs := testing.AllocsPerRun(1000, func() {
 		if tok, err := r.Token(ctx); err != nil || tok.AccessToken != "start" {
@@ -72,7 +73,7 @@ func TestEarlyWindowScalesWithLifetime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.lifetime.String(), func(t *testing.T) {
 			src := newSource(rotating)
-			r, clk := setup(t, tokenrefresh.Config{Initial: &oauth2.Token{AccessToken: "a"}}, src)
+			r, clk := setup(t, tokenrefresh.Config{Initial: secret.New(&oauth2.Token{AccessToken: "a"})}, src)
 			_ = r
 			// The initial token has no expiry; give the refresher one with it.
 			r.Close()
@@ -107,7 +108,7 @@ func TestStaleTokenIsServedWhileOneRefreshRuns(t *testing.T) {
 	})
 	onRotate, rotated := rotations()
 	initial := &oauth2.Token{AccessToken: "old", Expiry: epoch.Add(10 * time.Minute)}
-	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial, OnRotate: onRotate}, src)
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), OnRotate: onRotate}, src)
 	parked(t, clk)
 	clk.Advance(8 * time.Minute) // inside the 2m30s early window
 	src.waitCall(t)              // the refresh is running and blocked
@@ -195,7 +196,7 @@ func TestFailedRefreshKeepsServingAndBacksOff(t *testing.T) {
 	})
 	onRotate, rotated := rotations()
 	initial := &oauth2.Token{AccessToken: "old", Expiry: epoch.Add(time.Hour)}
-	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial, OnRotate: onRotate,
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), OnRotate: onRotate,
 		RetryMin: time.Second, RetryMax: 8 * time.Second}, src)
 	at := parked(t, clk)
 	clk.Advance(at.Sub(clk.Now()))
@@ -243,7 +244,7 @@ func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
 			return nil, retryAfterErr{tt.asked}
 		})
 		initial := &oauth2.Token{AccessToken: "old", Expiry: epoch.Add(24 * time.Hour)}
-		r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial, EarlyWindow: time.Hour, RetryMax: 2 * time.Minute}, src)
+		r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), EarlyWindow: time.Hour, RetryMax: 2 * time.Minute}, src)
 		at := parked(t, clk)
 		clk.Advance(at.Sub(clk.Now()))
 		src.waitCall(t)
@@ -262,7 +263,7 @@ func TestPermanentErrorStopsRetries(t *testing.T) {
 		return nil, tokenrefresh.Permanent(errors.New("401: token revoked; issue a new one"))
 	})
 	initial := &oauth2.Token{AccessToken: "old", Expiry: epoch.Add(time.Hour)}
-	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial}, src)
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial)}, src)
 	at := parked(t, clk)
 	clk.Advance(at.Sub(clk.Now()))
 	src.waitCall(t)
@@ -325,7 +326,7 @@ func TestFixedIntervalRotatesHundredsOfTimes(t *testing.T) {
 		return &oauth2.Token{AccessToken: fmt.Sprintf("rot-%d", n)}, nil
 	})
 	onRotate, rotated := rotations()
-	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: &oauth2.Token{AccessToken: "initial"},
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(&oauth2.Token{AccessToken: "initial"}),
 		Interval: 55 * time.Minute, OnRotate: onRotate}, src)
 	waitRotation(t, rotated) // unknown age: rotated at once
 	const rotations = 300
@@ -364,7 +365,7 @@ func TestCloseIsIdempotentAndStopsRefreshing(t *testing.T) {
 }
 
 func TestSecretsNeverReachStatusOrLogs(t *testing.T) {
-	const secret = "canary-SECRET-0123456789"
+	const canaryToken = "canary-SECRET-0123456789"
 	clk := newClock()
 	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
 		return nil, fmt.Errorf("server said: bad token %s", cur.AccessToken)
@@ -372,21 +373,21 @@ func TestSecretsNeverReachStatusOrLogs(t *testing.T) {
 	var logs syncbuf.Buffer
 	logger := newTestLogger(&logs)
 	obs, evs := events()
-	initial := &oauth2.Token{AccessToken: secret, Expiry: epoch.Add(time.Hour)}
-	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial, Logger: logger, Observer: obs}, src)
+	initial := &oauth2.Token{AccessToken: canaryToken, Expiry: epoch.Add(time.Hour)}
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Logger: logger, Observer: obs}, src)
 	at := parked(t, clk)
 	clk.Advance(at.Sub(clk.Now()))
 	src.waitCall(t)
 	ev := waitEvent(t, evs, tokenrefresh.Failed)
 	st := r.Status()
 	r.Close()
-	if msg := fmt.Sprintf("%v %+v", ev, ev); strings.Contains(msg, secret) {
+	if msg := fmt.Sprintf("%v %+v", ev, ev); strings.Contains(msg, canaryToken) {
 		t.Errorf("the Failed event carries the token: %s", msg)
 	}
-	if strings.Contains(st.LastError, secret) || !strings.Contains(st.LastError, "REDACTED") {
+	if strings.Contains(st.LastError, canaryToken) || !strings.Contains(st.LastError, "REDACTED") {
 		t.Errorf("Status().LastError = %q; want the token redacted", st.LastError)
 	}
-	if strings.Contains(logs.String(), secret) {
+	if strings.Contains(logs.String(), canaryToken) {
 		t.Errorf("logs contain the token: %s", logs.String())
 	}
 }
@@ -397,7 +398,7 @@ func TestSecretsNeverReachStatusOrLogs(t *testing.T) {
 func BenchmarkTokenFresh(b *testing.B) {
 	r, err := tokenrefresh.New(context.Background(), tokenrefresh.Config{
 		Refresh: rotatingFunc,
-		Initial: &oauth2.Token{AccessToken: "start", Expiry: time.Now().Add(time.Hour)},
+		Initial: secret.New(&oauth2.Token{AccessToken: "start", Expiry: time.Now().Add(time.Hour)}),
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/syncbuf"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -40,7 +41,7 @@ func TestDeadTokenIsRetriedEverySecondWhileCallersWait(t *testing.T) {
 					t.Log(logs.String())
 				}
 			})
-			r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial, Observer: obs, Logger: newTestLogger(&logs),
+			r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Observer: obs, Logger: newTestLogger(&logs),
 				RetryMin: time.Minute, RetryMax: 10 * time.Minute}, src)
 			clk.Advance(time.Minute) // the token dies
 			waiter := asyncToken(context.Background(), r)
@@ -65,7 +66,7 @@ func TestDeadTokenWithoutCallersKeepsTheBackoff(t *testing.T) {
 	src := newSource(func(n int, _ *oauth2.Token) (*oauth2.Token, error) { return nil, errors.New("503") })
 	obs, evs := events()
 	initial := &oauth2.Token{AccessToken: "old", Expiry: epoch.Add(time.Minute)}
-	setup(t, tokenrefresh.Config{Clock: clk, Initial: initial, Observer: obs,
+	setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Observer: obs,
 		Backoff: func(int, time.Duration) time.Duration { return 7 * time.Minute }}, src)
 	clk.Advance(time.Minute)
 	ev := waitEvent(t, evs, tokenrefresh.Failed)
@@ -86,7 +87,7 @@ func TestBackoffPolicyIsAsked(t *testing.T) {
 	var asked []string
 	obs, evs := events()
 	initial := &oauth2.Token{AccessToken: "old", Expiry: epoch.Add(24 * time.Hour)}
-	setup(t, tokenrefresh.Config{Clock: clk, Initial: initial, Observer: obs, EarlyWindow: time.Hour,
+	setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Observer: obs, EarlyWindow: time.Hour,
 		Backoff: func(n int, server time.Duration) time.Duration {
 			asked = append(asked, fmt.Sprintf("%d/%v", n, server))
 			return time.Duration(n) * 10 * time.Second

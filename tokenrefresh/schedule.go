@@ -28,7 +28,8 @@ const (
 // newState computes the schedule of e's token.
 func (r *Refresher) newState(e *Entry) *state {
 	now := r.cfg.Clock.Now()
-	s := &state{tok: e.Token, obtained: e.Obtained, expiry: e.Token.Expiry, unsendable: checkSendable(e.Token) != nil}
+	tok := e.Token.Reveal()
+	s := &state{tok: tok, obtained: e.Obtained, expiry: tok.Expiry, unsendable: checkSendable(tok) != nil}
 	at := r.refreshTime(e, s.expiry, now)
 	// A token that is fresh by its own schedule need not be refreshed
 	// again within minRefreshGap of being obtained.
@@ -59,14 +60,14 @@ func (r *Refresher) refreshTime(e *Entry, expiry, now time.Time) time.Time {
 		if e.Obtained.IsZero() {
 			return now // unknown age: rotate at once to learn it
 		}
-		return e.Obtained.Add(r.cfg.Interval - r.jitter(e.Token, float64(r.cfg.Interval)))
+		return e.Obtained.Add(r.cfg.Interval - r.jitter(e.Token.Reveal(), float64(r.cfg.Interval)))
 	case !expiry.IsZero():
 		from := e.Obtained
 		if from.IsZero() || from.After(now) {
 			from = now
 		}
 		window := r.earlyWindow(expiry.Sub(from))
-		return expiry.Add(-window - r.jitter(e.Token, float64(window)))
+		return expiry.Add(-window - r.jitter(e.Token.Reveal(), float64(window)))
 	}
 	return time.Time{}
 }

@@ -10,14 +10,17 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
 )
 
 // An Entry is what a [Store] keeps: the current token of a lineage and when
-// it was obtained.
+// it was obtained. Its token is a [secret.Token], so an Entry prints it as
+// REDACTED however it is printed, json.Marshal included; a Store writes
+// the record that [Entry.MarshalBinary] returns.
 type Entry struct {
 	// Token is the current token. Required.
-	Token *oauth2.Token
+	Token secret.Token
 	// Obtained is when the token was issued. The fixed-interval schedule
 	// counts from it; the zero time means unknown, and such a token is due
 	// for rotation at once.
@@ -64,15 +67,18 @@ type entryJSON struct {
 	InDoubt      bool      `json:"in_doubt,omitempty"`
 }
 
-// errBadRecord is what UnmarshalJSON returns for any record it cannot use.
+// errBadRecord is what UnmarshalBinary returns for any record it cannot use.
 // It never quotes the input, which holds tokens.
 var errBadRecord = errors.New("tokenrefresh: not a token record")
 
-// MarshalJSON encodes e as the versioned record a [Store] keeps. The
-// record holds the token's secrets: store it where only its owner can read
-// it, and never log it.
-func (e Entry) MarshalJSON() ([]byte, error) {
-	if e.Token == nil || e.Token.AccessToken == "" {
+// MarshalBinary encodes e as the versioned JSON record a [Store] keeps,
+// the same in every store. The record holds the token's secrets: store it
+// where only its owner can read it, and never log it. (json.Marshal of an
+// Entry prints its token as REDACTED; this is the one way it is written
+// out.)
+func (e Entry) MarshalBinary() ([]byte, error) {
+	tok := e.Token.Reveal()
+	if tok == nil || tok.AccessToken == "" {
 		return nil, errors.New("tokenrefresh: cannot encode an entry without a token")
 	}
 	format := entryFormat
@@ -81,10 +87,10 @@ func (e Entry) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(entryJSON{
 		Format:       format,
-		AccessToken:  e.Token.AccessToken,
-		TokenType:    e.Token.TokenType,
-		RefreshToken: e.Token.RefreshToken,
-		Expiry:       e.Token.Expiry,
+		AccessToken:  tok.AccessToken,
+		TokenType:    tok.TokenType,
+		RefreshToken: tok.RefreshToken,
+		Expiry:       tok.Expiry,
 		Obtained:     e.Obtained,
 		Lineage:      e.Lineage,
 		Due:          e.Due,
@@ -92,10 +98,10 @@ func (e Entry) MarshalJSON() ([]byte, error) {
 	})
 }
 
-// UnmarshalJSON decodes a record written by MarshalJSON. A record without
-// an access token, or that is not one, gives an error that does not quote
-// the input.
-func (e *Entry) UnmarshalJSON(data []byte) error {
+// UnmarshalBinary decodes a record written by MarshalBinary. A record
+// without an access token, or that is not one, gives an error that does
+// not quote the input.
+func (e *Entry) UnmarshalBinary(data []byte) error {
 	var rec entryJSON
 	if json.Unmarshal(data, &rec) != nil || rec.AccessToken == "" {
 		return errBadRecord
@@ -104,12 +110,12 @@ func (e *Entry) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("tokenrefresh: the token record has format %d, written by a newer version of this package: upgrade it", rec.Format)
 	}
 	*e = Entry{
-		Token: &oauth2.Token{
+		Token: secret.New(&oauth2.Token{
 			AccessToken:  rec.AccessToken,
 			TokenType:    rec.TokenType,
 			RefreshToken: rec.RefreshToken,
 			Expiry:       rec.Expiry,
-		},
+		}),
 		Obtained: rec.Obtained,
 		Lineage:  rec.Lineage,
 		Due:      rec.Due,
@@ -220,9 +226,9 @@ func (m *MemoryStore) Save(ctx context.Context, e *Entry) error {
 
 func copyEntry(e *Entry) *Entry {
 	c := *e
-	if e.Token != nil {
-		t := *e.Token
-		c.Token = &t
+	if t := e.Token.Reveal(); t != nil {
+		cp := *t
+		c.Token = secret.New(&cp)
 	}
 	return &c
 }

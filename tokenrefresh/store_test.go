@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -27,7 +28,7 @@ func TestFileStoreRoundTripIsPrivateAndAtomic(t *testing.T) {
 		t.Fatalf("Load() of a missing file = %v; want ErrNoToken", err)
 	}
 	want := &tokenrefresh.Entry{
-		Token:    &oauth2.Token{AccessToken: "a", RefreshToken: "r", TokenType: "Bearer", Expiry: epoch.Add(time.Hour)},
+		Token:    secret.New(&oauth2.Token{AccessToken: "a", RefreshToken: "r", TokenType: "Bearer", Expiry: epoch.Add(time.Hour)}),
 		Obtained: epoch,
 		Lineage:  "L",
 	}
@@ -51,8 +52,8 @@ func TestFileStoreRoundTripIsPrivateAndAtomic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Token.AccessToken != "a" || got.Token.RefreshToken != "r" || !got.Token.Expiry.Equal(want.Token.Expiry) ||
-		!got.Obtained.Equal(epoch) || got.Lineage != "L" || got.Token.TokenType != "Bearer" {
+	if got.Token.Reveal().AccessToken != "a" || got.Token.Reveal().RefreshToken != "r" || !got.Token.Reveal().Expiry.Equal(want.Token.Reveal().Expiry) ||
+		!got.Obtained.Equal(epoch) || got.Lineage != "L" || got.Token.Reveal().TokenType != "Bearer" {
 		t.Errorf("Load() = %+v %+v; want %+v %+v", got, got.Token, want, want.Token)
 	}
 }
@@ -91,13 +92,13 @@ func TestRestartResumesTheLineage(t *testing.T) {
 	// First run: rotates once, then "crashes" (closes).
 	src := newSource(rotating)
 	onRotate, rotated := rotations()
-	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial, Interval: 55 * time.Minute, Store: store, OnRotate: onRotate}, src)
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Interval: 55 * time.Minute, Store: store, OnRotate: onRotate}, src)
 	waitRotation(t, rotated)
 	r.Close()
 
 	// Second run, same command line: resumes rot-1, does not reuse the dead initial token.
 	src2 := newSource(rotating)
-	r2, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: initial, Interval: 55 * time.Minute, Store: store}, src2)
+	r2, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Interval: 55 * time.Minute, Store: store}, src2)
 	if tok := mustToken(t, r2); tok.AccessToken != "rot-1" {
 		t.Errorf("after restart Token() = %q; want the rotated rot-1", tok.AccessToken)
 	}
@@ -114,7 +115,7 @@ func TestRestartResumesTheLineage(t *testing.T) {
 		return &oauth2.Token{AccessToken: "fresh-lineage"}, nil
 	})
 	onRotate3, rotated3 := rotations()
-	setup(t, tokenrefresh.Config{Clock: clk, Initial: &oauth2.Token{AccessToken: "new-from-web"}, Interval: 55 * time.Minute, Store: store, OnRotate: onRotate3}, src3)
+	setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(&oauth2.Token{AccessToken: "new-from-web"}), Interval: 55 * time.Minute, Store: store, OnRotate: onRotate3}, src3)
 	if tok := waitRotation(t, rotated3); tok.AccessToken != "fresh-lineage" {
 		t.Errorf("new lineage rotated to %q", tok.AccessToken)
 	}
@@ -151,7 +152,7 @@ func TestTokenIsSavedBeforeItIsPublished(t *testing.T) {
 	saved := make(chan bool, 1)
 	onRotate := func(_, n *oauth2.Token) {
 		e, err := store.MemoryStore.Load(context.Background())
-		saved <- err == nil && e.Token.AccessToken == n.AccessToken
+		saved <- err == nil && e.Token.Reveal().AccessToken == n.AccessToken
 	}
 	src := newSource(expiring(clk, time.Hour))
 	setup(t, tokenrefresh.Config{Clock: clk, Store: store, OnRotate: onRotate}, src)
@@ -186,7 +187,7 @@ func TestFailedSaveKeepsTokenAndRetries(t *testing.T) {
 		t.Errorf("Status() after the save = %+v; want healthy", st)
 	}
 	e, err := store.Load(context.Background())
-	if err != nil || e.Token.AccessToken != tok.AccessToken {
+	if err != nil || e.Token.Reveal().AccessToken != tok.AccessToken {
 		t.Errorf("store after recovery = %v, %v; want %q", e, err, tok.AccessToken)
 	}
 	if n := src.Calls(); n != 1 {
@@ -199,9 +200,9 @@ func TestInitialTokenIsSavedToAnEmptyStore(t *testing.T) {
 	store, _ := tokenrefresh.NewFileStore(path)
 	src := newSource(rotating)
 	initial := &oauth2.Token{AccessToken: "from-the-browser", Expiry: epoch.Add(time.Hour)}
-	setup(t, tokenrefresh.Config{Initial: initial, Store: store}, src)
+	setup(t, tokenrefresh.Config{Initial: secret.New(initial), Store: store}, src)
 	e, err := store.Load(context.Background())
-	if err != nil || e.Token.AccessToken != "from-the-browser" || e.Lineage != tokenrefresh.LineageOf(initial) {
+	if err != nil || e.Token.Reveal().AccessToken != "from-the-browser" || e.Lineage != tokenrefresh.LineageOf(initial) {
 		t.Fatalf("store after New = %+v, %v; want the initial token, saved before any refresh", e, err)
 	}
 	if n := src.Calls(); n != 0 {
@@ -209,32 +210,37 @@ func TestInitialTokenIsSavedToAnEmptyStore(t *testing.T) {
 	}
 }
 
-func TestEntryJSONRoundTripNeverQuotesBadInput(t *testing.T) {
+func TestEntryRecordRoundTripNeverQuotesBadInput(t *testing.T) {
 	in := tokenrefresh.Entry{
-		Token:    &oauth2.Token{AccessToken: "a", TokenType: "Bearer", RefreshToken: "r", Expiry: epoch.Add(time.Hour)},
+		Token:    secret.New(&oauth2.Token{AccessToken: "a", TokenType: "Bearer", RefreshToken: "r", Expiry: epoch.Add(time.Hour)}),
 		Obtained: epoch,
 		Lineage:  "L",
 	}
-	data, err := json.Marshal(in)
+	data, err := in.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out tokenrefresh.Entry
-	if err := json.Unmarshal(data, &out); err != nil {
+	if err := out.UnmarshalBinary(data); err != nil {
 		t.Fatal(err)
 	}
-	if out.Token.AccessToken != "a" || out.Token.RefreshToken != "r" || !out.Token.Expiry.Equal(in.Token.Expiry) ||
-		!out.Obtained.Equal(epoch) || out.Lineage != "L" || out.Token.TokenType != "Bearer" {
-		t.Errorf("round trip = %+v %+v; want %+v %+v", out, out.Token, in, in.Token)
+	got, want := out.Token.Reveal(), in.Token.Reveal()
+	if got.AccessToken != "a" || got.RefreshToken != "r" || !got.Expiry.Equal(want.Expiry) ||
+		!out.Obtained.Equal(epoch) || out.Lineage != "L" || got.TokenType != "Bearer" {
+		t.Errorf("round trip = %+v %+v; want %+v %+v", out, got, in, want)
 	}
-	const secret = "half-a-token-0123456789"
-	for _, bad := range []string{`{"access_token":"` + secret, `{"refresh_token":"` + secret + `"}`, `[]`} {
-		err := json.Unmarshal([]byte(bad), &out)
-		if err == nil || strings.Contains(err.Error(), secret) {
-			t.Errorf("Unmarshal(%q) = %v; want an error that does not quote the input", bad, err)
+	const canaryToken = "half-a-token-0123456789"
+	for _, bad := range []string{`{"access_token":"` + canaryToken, `{"refresh_token":"` + canaryToken + `"}`, `[]`} {
+		err := out.UnmarshalBinary([]byte(bad))
+		if err == nil || strings.Contains(err.Error(), canaryToken) {
+			t.Errorf("UnmarshalBinary(%q) = %v; want an error that does not quote the input", bad, err)
 		}
 	}
-	if _, err := json.Marshal(tokenrefresh.Entry{}); err == nil {
-		t.Error("Marshal of an entry without a token = nil error")
+	if _, err := (tokenrefresh.Entry{}).MarshalBinary(); err == nil {
+		t.Error("MarshalBinary of an entry without a token = nil error")
+	}
+	// json.Marshal is not the record: it prints the token as REDACTED.
+	if js, _ := json.Marshal(in); strings.Contains(string(js), `"a"`) || !strings.Contains(string(js), "REDACTED") {
+		t.Errorf("json.Marshal(Entry) = %s; want the token REDACTED", js)
 	}
 }

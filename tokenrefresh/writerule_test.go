@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -68,7 +69,7 @@ func TestInvalidateDuringASharedSaveIsNotUndone(t *testing.T) {
 	})
 	clk := newClock()
 	store := newGatedStore()
-	store.put(&tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "old"}, Obtained: epoch, Lineage: "l"})
+	store.put(&tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "old"}), Obtained: epoch, Lineage: "l"})
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: lockOnly{store}, Interval: fenceInterval, Fence: fence,
 		RetryMin: 30 * time.Second}, src)
 	at := epoch.Add(fenceInterval)

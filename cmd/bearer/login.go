@@ -9,6 +9,7 @@ import (
 	"github.com/bearer-go/bearer/cmd/bearer/internal/config"
 	"github.com/bearer-go/bearer/cmd/bearer/internal/keeper"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
@@ -67,7 +68,7 @@ func loginAuthCode(ctx context.Context, e env, name string, t *config.Token, noB
 	defer release()
 	sctx, cancel := context.WithTimeout(context.Background(), saveTimeout)
 	defer cancel()
-	if err := store.Save(sctx, &tokenrefresh.Entry{Token: tok, Obtained: time.Now()}); err != nil {
+	if err := store.Save(sctx, &tokenrefresh.Entry{Token: secret.New(tok), Obtained: time.Now()}); err != nil {
 		return fmt.Errorf("signed in, but saving the token failed (sign in again): %w", err)
 	}
 	fmt.Fprintf(e.stderr, "Signed in: the token of %s is saved in %s; a running serve takes it up.\n", name, keeper.DescribeStore(t))

@@ -77,7 +77,7 @@ func storedToken(ctx context.Context, t *config.Token, reg *redact.Registry) (*t
 		release()
 		return nil, nil, fmt.Errorf("load the token from %s: %w", keeper.DescribeStore(t), err)
 	}
-	reg.Add(e.Token.AccessToken, e.Token.RefreshToken)
+	reg.Add(e.Token.Reveal().AccessToken, e.Token.Reveal().RefreshToken)
 	return e, release, nil
 }
 
@@ -93,12 +93,12 @@ func revokeOAuth(ctx context.Context, t *config.Token, reg *redact.Registry) err
 	if err != nil {
 		return err
 	}
-	if rt := e.Token.RefreshToken; rt != "" {
+	if rt := e.Token.Reveal().RefreshToken; rt != "" {
 		if err := rev.Revoke(ctx, rt, oauth.HintRefreshToken); err != nil {
 			return err
 		}
 	}
-	return rev.Revoke(ctx, e.Token.AccessToken, oauth.HintAccessToken)
+	return rev.Revoke(ctx, e.Token.Reveal().AccessToken, oauth.HintAccessToken)
 }
 
 // logout sends the login API's logout request with the stored token.

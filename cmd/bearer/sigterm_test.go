@@ -70,5 +70,5 @@ func sigtermRun(t *testing.T, e *c2env, cfg, state string) bool {
 	}
 	entry, err := fs.Load(context.Background())
 	chain := e.chain()
-	return err == nil && entry.Token.AccessToken == chain[len(chain)-1] && e.fake.Valid(entry.Token.AccessToken)
+	return err == nil && entry.Token.Reveal().AccessToken == chain[len(chain)-1] && e.fake.Valid(entry.Token.Reveal().AccessToken)
 }

@@ -150,9 +150,9 @@ func session(ctx context.Context, s setup, w io.Writer) (*oauth2.Token, error) {
 		}
 		return nil, err
 	}
-	if stored != nil && tok.AccessToken != stored.Token.AccessToken {
+	if stored != nil && tok.AccessToken != stored.Token.Reveal().AccessToken {
 		fmt.Fprintf(w, "the stored token was due: refreshed it (refresh token rotated: %t) and saved it\n",
-			tok.RefreshToken != stored.Token.RefreshToken)
+			tok.RefreshToken != stored.Token.Reveal().RefreshToken)
 	}
 	fmt.Fprintf(w, "token valid until %s\n", tok.Expiry.Format("2006-01-02 15:04:05 MST"))
 	return tok, nil

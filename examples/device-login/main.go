@@ -150,7 +150,7 @@ func session(ctx context.Context, s setup, w io.Writer) (*oauth2.Token, error) {
 		}
 		return nil, err
 	}
-	if stored != nil && tok.AccessToken != stored.Token.AccessToken {
+	if stored != nil && tok.AccessToken != stored.Token.Reveal().AccessToken {
 		fmt.Fprintln(w, "the stored token was due: refreshed it with its refresh token and saved it")
 	}
 	fmt.Fprintf(w, "token valid until %s\n", tok.Expiry.Format("2006-01-02 15:04:05 MST"))

@@ -151,7 +151,7 @@ func TestRefresherPersistsRotation(t *testing.T) {
 	clk := fakeclock.New(time.Now())
 	store := &tokenrefresh.MemoryStore{}
 	rotated := make(chan *oauth2.Token, 4)
-	r, err := oauth.NewRefresher(context.Background(), rt, tokenrefresh.Config{Initial: first, Store: store, Clock: clk, Jitter: -1,
+	r, err := oauth.NewRefresher(context.Background(), rt, tokenrefresh.Config{Initial: secret.New(first), Store: store, Clock: clk, Jitter: -1,
 		OnRotate: func(_, n *oauth2.Token) { rotated <- n }})
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +169,7 @@ func TestRefresherPersistsRotation(t *testing.T) {
 		t.Fatal("no rotation")
 	}
 	e, err := store.Load(bounded(t))
-	if err != nil || e.Token.RefreshToken != next.RefreshToken || next.RefreshToken == first.RefreshToken {
+	if err != nil || e.Token.Reveal().RefreshToken != next.RefreshToken || next.RefreshToken == first.RefreshToken {
 		t.Errorf("store holds %v, %v; want the rotated refresh token", e, err)
 	}
 }

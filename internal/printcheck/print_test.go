@@ -81,11 +81,11 @@ func loginRequest() login.Request {
 func tokenConfig() login.TokenConfig {
 	return login.TokenConfig{Login: loginRequest(), Credentials: credentials(),
 		Refresh:   login.TokenRequest{Path: "/refresh"},
-		Refresher: tokenrefresh.Config{Initial: tok("login")}}
+		Refresher: tokenrefresh.Config{Initial: secret.New(tok("login"))}}
 }
 
 func refresherConfig() tokenrefresh.Config {
-	return tokenrefresh.Config{Initial: tok("initial"),
+	return tokenrefresh.Config{Initial: secret.New(tok("initial")),
 		Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) { return tok("next"), nil }}
 }
 
@@ -137,7 +137,7 @@ var samples = map[string]sample{
 	}},
 
 	"tokenrefresh.Config":      {config, func(*testing.T) any { return refresherConfig() }},
-	"tokenrefresh.Entry":       {config, func(*testing.T) any { return tokenrefresh.Entry{Token: tok("entry"), Lineage: "l"} }},
+	"tokenrefresh.Entry":       {config, func(*testing.T) any { return tokenrefresh.Entry{Token: secret.New(tok("entry")), Lineage: "l"} }},
 	"tokenrefresh.MemoryStore": {runtimeValue, newMemoryStore},
 	"tokenrefresh.Refresher":   {runtimeValue, newRefresher},
 
@@ -146,11 +146,6 @@ var samples = map[string]sample{
 
 	"c2.Client": {runtimeValue, newC2Client},
 }
-
-// pending are rows known to fail until tokenrefresh.Config.Initial and
-// Entry.Token become secret.Tokens, which waits for the Refresher's
-// rework to land (issue 10). They are skipped, loudly, until then.
-var pending = map[string]bool{"tokenrefresh.Config": true, "tokenrefresh.Entry": true, "login.TokenConfig": true}
 
 // verbs are every fmt verb a caller might use on a value.
 var verbs = []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%X"}
@@ -163,9 +158,6 @@ func TestNoRenderingShowsASecret(t *testing.T) {
 	for _, name := range sortedKeys(samples) {
 		s := samples[name]
 		t.Run(name, func(t *testing.T) {
-			if pending[name] {
-				t.Skip("pending: Config.Initial and Entry.Token are not yet secret.Tokens")
-			}
 			v := s.make(t)
 			renderings := render(v)
 			if s.kind == config {
@@ -299,7 +291,7 @@ func newBearerClient(t *testing.T) any {
 
 func newMemoryStore(t *testing.T) any {
 	var m tokenrefresh.MemoryStore
-	if err := m.Save(context.Background(), &tokenrefresh.Entry{Token: tok("stored")}); err != nil {
+	if err := m.Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(tok("stored"))}); err != nil {
 		t.Fatal(err)
 	}
 	return &m

@@ -36,7 +36,7 @@
 //	if err != nil { ... }
 //	r, err := tokenrefresh.New(ctx, tokenrefresh.Config{
 //		Refresh:  rotate,
-//		Initial:  &oauth2.Token{AccessToken: tok},
+//		Initial:  secret.New(&oauth2.Token{AccessToken: tok}),
 //		Interval: 55 * time.Minute,
 //		MaxAge:   time.Hour,
 //		Store:    store,

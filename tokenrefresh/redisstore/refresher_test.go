@@ -8,6 +8,7 @@ import (
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/redistest"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"github.com/bearer-go/bearer/tokenrefresh/redisstore"
 	"golang.org/x/oauth2"
@@ -17,7 +18,7 @@ import (
 // live an hour.
 func c2Config() tokenrefresh.Config {
 	return tokenrefresh.Config{
-		Initial:  &oauth2.Token{AccessToken: "issued"},
+		Initial:  secret.New(&oauth2.Token{AccessToken: "issued"}),
 		Interval: 55 * time.Minute,
 		MaxAge:   time.Hour,
 		RetryMax: 30 * time.Second,
@@ -32,7 +33,7 @@ func storedToken(s *redisstore.Store) string {
 	if err != nil {
 		return ""
 	}
-	return e.Token.AccessToken
+	return e.Token.Reveal().AccessToken
 }
 
 // parkAll waits until n Refreshers sleep on the fake clock.

@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -88,7 +87,7 @@ func (s *Store) Load(ctx context.Context) (*tokenrefresh.Entry, error) {
 		return nil, fmt.Errorf("redisstore: load %s: %w: check that Redis is reachable", s.key, err)
 	}
 	var e tokenrefresh.Entry
-	if len(data) > maxEntrySize || json.Unmarshal(data, &e) != nil {
+	if len(data) > maxEntrySize || e.UnmarshalBinary(data) != nil {
 		// The JSON error could quote the value, a token: do not wrap it.
 		return nil, fmt.Errorf("redisstore: %s does not hold a token record: delete the key to start a new lineage", s.key)
 	}
@@ -98,10 +97,10 @@ func (s *Store) Load(ctx context.Context) (*tokenrefresh.Entry, error) {
 // Save replaces the stored entry and, in the same transaction, publishes
 // on the channel so the other replicas reload it. The key has no expiry.
 func (s *Store) Save(ctx context.Context, e *tokenrefresh.Entry) error {
-	if e == nil || e.Token == nil || e.Token.AccessToken == "" {
+	if e == nil || e.Token.IsZero() || e.Token.Reveal().AccessToken == "" {
 		return errors.New("redisstore: cannot save an empty entry")
 	}
-	data, err := json.Marshal(e)
+	data, err := e.MarshalBinary()
 	if err != nil {
 		return errors.New("redisstore: the token's expiry or obtained time cannot be encoded")
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/redistest"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"github.com/bearer-go/bearer/tokenrefresh/redisstore"
 	"github.com/redis/go-redis/v9"
@@ -50,7 +51,7 @@ func TestSaveLoadRoundTripAndPublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &tokenrefresh.Entry{
-		Token:    &oauth2.Token{AccessToken: "a", RefreshToken: "r", TokenType: "Bearer", Expiry: epoch.Add(time.Hour)},
+		Token:    secret.New(&oauth2.Token{AccessToken: "a", RefreshToken: "r", TokenType: "Bearer", Expiry: epoch.Add(time.Hour)}),
 		Obtained: epoch,
 		Lineage:  "L",
 	}
@@ -66,8 +67,8 @@ func TestSaveLoadRoundTripAndPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Token.AccessToken != "a" || got.Token.RefreshToken != "r" || got.Token.TokenType != "Bearer" ||
-		!got.Token.Expiry.Equal(want.Token.Expiry) || !got.Obtained.Equal(epoch) || got.Lineage != "L" {
+	if got.Token.Reveal().AccessToken != "a" || got.Token.Reveal().RefreshToken != "r" || got.Token.Reveal().TokenType != "Bearer" ||
+		!got.Token.Reveal().Expiry.Equal(want.Token.Reveal().Expiry) || !got.Obtained.Equal(epoch) || got.Lineage != "L" {
 		t.Errorf("Load() = %+v %+v; want %+v %+v", got, got.Token, want, want.Token)
 	}
 	if ttl := c.PTTL(ctx, key).Val(); ttl != -1 {
@@ -102,7 +103,7 @@ func TestUnreachableRedisFailsFastWithAdvice(t *testing.T) {
 	if _, err := s.Load(ctx); err == nil || errors.Is(err, tokenrefresh.ErrNoToken) || !strings.Contains(err.Error(), "reachable") {
 		t.Errorf("Load() with Redis down = %v; want an error saying to check Redis", err)
 	}
-	e := &tokenrefresh.Entry{Token: &oauth2.Token{AccessToken: "secret-token-value"}}
+	e := &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "secret-token-value"})}
 	if err := s.Save(ctx, e); err == nil || strings.Contains(err.Error(), "secret-token-value") {
 		t.Errorf("Save() with Redis down = %v; want an error without the token", err)
 	}
