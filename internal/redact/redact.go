@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -35,22 +36,41 @@ func String(s string, secrets ...string) string {
 	return s
 }
 
-// sensitiveParams are query and form keys whose values are always secret.
+// sensitiveParams are query and form keys whose values are always
+// secret, written in lower case with '_' for '-' (see normalizeParam):
+// OAuth's (RFC 6749, RFC 7523, OpenID Connect), API keys, signed URLs'
+// (AWS SigV4, Google Cloud Storage), sessions and passwords.
 var sensitiveParams = []string{
 	"access_token", "refresh_token", "id_token", "token", "code",
 	"client_secret", "client_assertion", "password", "secret",
 	"api_key", "apikey", "key", "signature", "sig", "assertion",
+	"auth", "jwt", "x_amz_signature", "x_amz_credential", "x_goog_signature",
+	"sessionid", "session_id", "private_key", "pw", "passwd", "pwd", "credentials",
 }
 
+// sensitiveParts are parts of keys that make any key holding them secret:
+// x_api_key, db_password, session_token, x_amz_security_token.
+var sensitiveParts = []string{"secret", "password", "passwd", "token", "api_key", "apikey", "private_key", "signature", "credential"}
+
 // IsSensitiveParam reports whether a query or form key carries a secret.
+// Case does not matter, and '-' and '_' are alike: X-Amz-Signature is
+// x_amz_signature.
 func IsSensitiveParam(key string) bool {
-	k := strings.ToLower(key)
-	for _, p := range sensitiveParams {
-		if k == p {
+	k := normalizeParam(key)
+	if slices.Contains(sensitiveParams, k) {
+		return true
+	}
+	for _, p := range sensitiveParts {
+		if strings.Contains(k, p) {
 			return true
 		}
 	}
-	return strings.Contains(k, "secret") || strings.Contains(k, "password") || strings.Contains(k, "token")
+	return false
+}
+
+// normalizeParam returns key in lower case with every '-' made '_'.
+func normalizeParam(key string) string {
+	return strings.ReplaceAll(strings.ToLower(key), "-", "_")
 }
 
 // URL returns u as a string with user info, the values of sensitive query

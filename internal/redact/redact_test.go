@@ -41,3 +41,33 @@ func TestURL(t *testing.T) {
 		t.Error(`URL(nil) != ""`)
 	}
 }
+
+func TestIsSensitiveParam(t *testing.T) {
+	for _, k := range []string{
+		"access_token", "Refresh_Token", "api-key", "API_KEY", "x-api-key", "auth", "jwt", "X-Amz-Signature",
+		"X-Amz-Credential", "x-amz-security-token", "X-Goog-Signature", "sessionid", "SessionId", "session_id",
+		"private_key", "private-key", "pw", "passwd", "credentials", "client_secret", "db_password", "code",
+	} {
+		if !IsSensitiveParam(k) {
+			t.Errorf("IsSensitiveParam(%q) = false; want true", k)
+		}
+	}
+	for _, k := range []string{"platform", "author", "page", "limit", "X-Amz-Date", "region", "state", "scope"} {
+		if IsSensitiveParam(k) {
+			t.Errorf("IsSensitiveParam(%q) = true; want false", k)
+		}
+	}
+}
+
+func TestURLRedactsSignedURLs(t *testing.T) {
+	u, _ := url.Parse("https://bucket.s3.example/o?X-Amz-Credential=AKIA-cred&X-Amz-Signature=sig-value&X-Amz-Date=20240101&api-key=k-value&pw=p-value")
+	got := URL(u)
+	for _, leak := range []string{"AKIA-cred", "sig-value", "k-value", "p-value"} {
+		if strings.Contains(got, leak) {
+			t.Errorf("URL() = %q; leaks %q", got, leak)
+		}
+	}
+	if !strings.Contains(got, "X-Amz-Date=20240101") {
+		t.Errorf("URL() = %q; lost the harmless parameter", got)
+	}
+}
