@@ -11,8 +11,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/httpx"
 	"github.com/bearer-go/bearer/internal/redact"
 	"github.com/hashicorp/go-retryablehttp"
 )
@@ -22,15 +24,20 @@ import (
 // against a base URL, encodes and decodes JSON, turns error responses into
 // [*APIError], retries what is safe to retry (go-retryablehttp, outside the
 // authorization so each attempt reads the current token), and replays a
-// request once after a 401 when its token source can replace the token.
+// request once after a rejection when its token source can replace the
+// token (see [Transport] for the rules, which the Client shares).
 //
-// A Client is safe for concurrent use; create one per API and reuse it.
+// A Client is safe for concurrent use; create one per API with
+// [NewClient], reuse it, and Close it when done. The zero value is not
+// usable.
 type Client struct {
 	base   *url.URL
 	source TokenSource
 	hc     *http.Client // as given by WithHTTPClient; nil for the default
-	rc     *retryablehttp.Client
-	auth   *Transport // nil without a token source
+	x      *httpx.Exchange
+	rc     *retryablehttp.Client // retries what is safe to retry
+	once   *retryablehttp.Client // sends a streamed body, once
+	closed atomic.Bool
 
 	retryMax         int
 	waitMin, waitMax time.Duration
@@ -39,13 +46,22 @@ type Client struct {
 	logger           *slog.Logger
 	userAgent        string
 	insecure         bool
-	trusted          *trustedCerts // set by WithTrustedPEM; see tls.go
+	trusted          *httpx.Trust // set by WithTrustedPEM; see tls.go
 }
+
+// ErrClosed is returned by requests of a [Client] after Close.
+var ErrClosed = errors.New("bearer: the client is closed")
 
 // NewClient returns a client for the API at baseURL, an absolute http or
 // https URL. Request paths are resolved below it: with base
 // https://host/api/v1, the path "users/me" (or "/users/me") is
 // https://host/api/v1/users/me.
+//
+// With a token source, tokens go over https, or plain http to this
+// machine only (see [Transport]; [WithInsecureHTTP] lifts the rule). If
+// the source sends requests of its own (the login and refresh of package
+// login, the rotation of package c2), they go through this client's
+// transport, under the same rules.
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	base, err := parseBase(baseURL)
 	if err != nil {
@@ -65,17 +81,41 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	if err := c.applyTrust(); err != nil {
-		return nil, err
-	}
-	if c.source != nil && base.Scheme == "http" && !c.insecure && !isLoopback(base.Hostname()) {
-		return nil, fmt.Errorf("bearer: refusing to send tokens over plain http to %s: use https, or pass WithInsecureHTTP if the network is trusted", base.Host)
-	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
-	c.rc = c.newRetryClient()
+	if err := c.newExchange(); err != nil {
+		return nil, err
+	}
+	if c.source != nil {
+		if err := c.x.Destination().Check("bearer", base); err != nil {
+			c.x.Close()
+			return nil, err
+		}
+	}
+	c.rc, c.once = c.newRetryClients()
+	if b, ok := c.source.(httpx.Binder); ok {
+		b.BindExchange(c.x)
+	}
 	return c, nil
+}
+
+// newExchange builds the client's way to the network: its transport (its
+// own, or the one of WithHTTPClient, with the certificates of
+// WithTrustedPEM) and its registry of secrets. A client without a token
+// source sends no credential, so plain http may go anywhere.
+func (c *Client) newExchange() error {
+	x, err := httpx.NewExchange(httpx.ExchangeConfig{
+		Pkg:        "bearer",
+		HTTPClient: c.hc,
+		Insecure:   c.insecure || c.source == nil,
+		Trust:      c.trusted,
+	})
+	if err != nil {
+		return fmt.Errorf("bearer: WithTrustedPEM: %w", err)
+	}
+	c.x = x
+	return nil
 }
 
 func parseBase(baseURL string) (*url.URL, error) {
@@ -96,30 +136,27 @@ func parseBase(baseURL string) (*url.URL, error) {
 	return u, nil
 }
 
-// newRetryClient assembles retryablehttp > auth > base transport.
-func (c *Client) newRetryClient() *retryablehttp.Client {
-	var base http.RoundTripper
-	hc := &http.Client{}
-	if c.hc != nil {
-		base = c.hc.Transport
-		hc.Timeout, hc.Jar, hc.CheckRedirect = c.hc.Timeout, c.hc.Jar, c.hc.CheckRedirect
-	}
-	if base == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
-		base = t
-	}
+// newRetryClients assembles retryablehttp > the client's own authorizing
+// transport > the exchange's transport, with the API redirect rule: one
+// client that retries, one that sends once.
+func (c *Client) newRetryClients() (rc, once *retryablehttp.Client) {
+	hc := *c.x.HTTPClient()
+	base := hc.Transport
+	hc.CheckRedirect = httpx.SameOrigin(hc.CheckRedirect)
 	var rt http.RoundTripper = base
 	if c.source != nil {
-		c.auth = &Transport{Source: c.source, Base: base, AllowInsecureHTTP: c.insecure, Logger: c.logger, inPlace: true}
-		rt = c.auth
+		rt = &clientTransport{source: c.source, base: base, dest: c.x.Destination(), reg: c.x.Secrets, logger: c.logger}
 	}
 	hc.Transport = attemptTransport{rt}
+	return c.retryClient(&hc, c.retryMax), c.retryClient(&hc, 0)
+}
+
+func (c *Client) retryClient(hc *http.Client, retryMax int) *retryablehttp.Client {
 	return &retryablehttp.Client{
 		HTTPClient:     hc,
 		RetryWaitMin:   c.waitMin,
 		RetryWaitMax:   c.waitMax,
-		RetryMax:       c.retryMax,
+		RetryMax:       retryMax,
 		CheckRetry:     c.checkRetry,
 		Backoff:        c.backoff,
 		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
@@ -127,26 +164,22 @@ func (c *Client) newRetryClient() *retryablehttp.Client {
 	}
 }
 
+// Close releases the client's own transport: its idle connections are
+// closed, and later requests fail with [ErrClosed]. A transport given
+// with [WithHTTPClient] is left alone, and the token source is not
+// closed. Close is idempotent and returns nil.
+func (c *Client) Close() error {
+	c.closed.Store(true)
+	c.x.Close()
+	return nil
+}
+
 // logRetry logs each retry at debug level, with secrets redacted.
 func (c *Client) logRetry(_ retryablehttp.Logger, req *http.Request, attempt int) {
 	if attempt == 0 || !c.logger.Enabled(req.Context(), slog.LevelDebug) {
 		return
 	}
-	c.logger.Debug("bearer: retrying request", "method", req.Method, "url", c.redactedURL(req), "attempt", attempt+1)
-}
-
-// attemptTransport marks each failed attempt with what checkRetry needs.
-type attemptTransport struct{ next http.RoundTripper }
-
-func (t attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil {
-		var te *TokenError
-		if !errors.As(err, &te) {
-			err = &attemptError{err: err, retrySafe: retrySafe(req), neverSent: neverSent(err)}
-		}
-	}
-	return resp, err
+	c.logger.Debug("bearer: retrying request", "method", req.Method, "url", c.redactedURL(req.URL), "attempt", attempt+1)
 }
 
 // BaseURL returns the base URL paths are resolved against.
@@ -157,7 +190,10 @@ func (c *Client) BaseURL() *url.URL {
 
 // NewRequest builds a request for path, resolved below the base URL. A
 // non-nil body is sent as is if it is an io.Reader or []byte, and as JSON
-// otherwise. Requests are bound to ctx.
+// otherwise. A []byte, a JSON value, or a *bytes.Reader, *bytes.Buffer or
+// *strings.Reader can be sent again (after a failure or a rejection); any
+// other io.Reader is streamed, sent once (see [Client.Do]). Requests are
+// bound to ctx.
 func (c *Client) NewRequest(ctx context.Context, method, path string, body any) (*http.Request, error) {
 	u, err := c.resolve(path)
 	if err != nil {
@@ -182,14 +218,32 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, body any) 
 	if err != nil {
 		return nil, fmt.Errorf("bearer: new %s request: %w", method, err)
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	req.Header.Set("Accept", "application/json")
-	if c.userAgent != "" {
-		req.Header.Set("User-Agent", c.userAgent)
-	}
+	c.setHeaders(req.Header, contentType)
 	return req, nil
+}
+
+// setHeaders sets the headers of a new request, their value slices cut
+// from one array: Accept, User-Agent, Content-Type if given, and, for a
+// client with a token source, an empty Authorization slot the client's
+// transport fills in place. Each request has its own array.
+func (c *Client) setHeaders(h http.Header, contentType string) {
+	vals := new([4]string)
+	n := 0
+	set := func(k, v string) {
+		vals[n] = v
+		h[k] = vals[n : n+1 : n+1]
+		n++
+	}
+	set("Accept", "application/json")
+	if c.userAgent != "" {
+		set("User-Agent", c.userAgent)
+	}
+	if contentType != "" {
+		set("Content-Type", contentType)
+	}
+	if c.source != nil {
+		set("Authorization", "")
+	}
 }
 
 // resolve joins path below the base URL. An absolute URL is accepted only
@@ -202,7 +256,7 @@ func (c *Client) resolve(path string) (*url.URL, error) {
 	if ref.IsAbs() || ref.Host != "" {
 		if !strings.EqualFold(ref.Host, c.base.Host) || ref.Scheme != c.base.Scheme {
 			return nil, fmt.Errorf("bearer: %s is not on %s://%s: the token is sent only to the base URL's host",
-				redact.URL(ref), c.base.Scheme, c.base.Host)
+				c.redactedURL(ref), c.base.Scheme, c.base.Host)
 		}
 		return ref, nil
 	}
@@ -210,3 +264,5 @@ func (c *Client) resolve(path string) (*url.URL, error) {
 	ref.RawPath = strings.TrimPrefix(ref.RawPath, "/")
 	return c.base.ResolveReference(ref), nil
 }
+
+func (c *Client) redactedURL(u *url.URL) string { return httpx.RedactURL(u, c.x.Secrets) }

@@ -38,7 +38,7 @@ func TestNewClientRejectsBadInput(t *testing.T) {
 		{"api.example.com", nil, "not an absolute"},
 		{"ftp://api.example.com", nil, "not an absolute"},
 		{"https://user:pw@api.example.com", nil, "must not carry"},
-		{"http://api.example.com", []bearer.Option{bearer.WithTokenSource(bearer.StaticToken("k"))}, "refusing to send tokens over plain http"},
+		{"http://api.example.com", []bearer.Option{bearer.WithTokenSource(bearer.StaticToken("k"))}, "refusing to send credentials over plain http"},
 		{"https://api.example.com", []bearer.Option{bearer.WithTokenSource(nil)}, "WithTokenSource(nil)"},
 		{"https://api.example.com", []bearer.Option{bearer.WithRetryMax(-1)}, "WithRetryMax"},
 		{"https://api.example.com", []bearer.Option{bearer.WithRetryWait(time.Second, time.Millisecond)}, "WithRetryWait"},

@@ -6,26 +6,36 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
+	"time"
 
+	"github.com/bearer-go/bearer/internal/httpx"
 	"github.com/bearer-go/bearer/internal/redact"
 	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/oauth2"
 )
 
 // Do sends req, retrying it when that is safe, and handles the response:
 //
 //   - a status outside 2xx gives an [*APIError] (the body is read, bounded,
-//     and closed);
+//     and closed); a redirect to another scheme or host, which is not
+//     followed, gives a [*RedirectError];
 //   - with v an io.Writer, the body is copied into it, unbounded;
 //   - with v nil, the body is discarded;
 //   - otherwise the body is decoded as JSON into v, up to the client's
 //     maximum response size.
 //
+// A request body that can be read again (see [Client.NewRequest], or any
+// request with GetBody) is retried and replayed as the rules allow. Any
+// other body is streamed as it is read, never held in memory: such a
+// request is sent once, never retried, and not replayed after a
+// rejection (its 401 is returned).
+//
 // The response is returned with its body closed. Do takes ownership of
-// req: it sets the Authorization header on req itself (saving a copy per
-// request), so do not log req's headers, and do not reuse req.
+// req: it sets the Authorization header on req itself (in a value slice
+// req owns), so do not reuse req.
 func (c *Client) Do(req *http.Request, v any) (*http.Response, error) {
 	resp, err := c.send(req)
 	if err != nil {
@@ -34,14 +44,14 @@ func (c *Client) Do(req *http.Request, v any) (*http.Response, error) {
 	defer resp.Body.Close()
 	switch v := v.(type) {
 	case nil:
-		drainAndClose(resp.Body)
+		httpx.DrainAndClose(resp.Body)
 	case io.Writer:
 		if _, err := io.Copy(v, resp.Body); err != nil {
-			return resp, fmt.Errorf("bearer: %s %s: read response: %w", req.Method, c.redactedURL(req), err)
+			return resp, fmt.Errorf("bearer: %s %s: read response: %w", req.Method, c.redactedURL(req.URL), err)
 		}
 	default:
 		if err := c.decode(resp, v); err != nil {
-			return resp, fmt.Errorf("bearer: %s %s: %w", req.Method, c.redactedURL(req), err)
+			return resp, fmt.Errorf("bearer: %s %s: %w", req.Method, c.redactedURL(req.URL), err)
 		}
 	}
 	return resp, nil
@@ -57,95 +67,100 @@ func (c *Client) Stream(req *http.Request) (*http.Response, error) {
 // send runs the retrying round trip and turns failures into errors that
 // carry no secrets. On success resp.Body is open.
 func (c *Client) send(req *http.Request) (*http.Response, error) {
-	if req.URL == nil || !strings.EqualFold(req.URL.Host, c.base.Host) || req.URL.Scheme != c.base.Scheme {
+	if err := c.sendable(req); err != nil {
 		closeBody(req)
-		return nil, fmt.Errorf("bearer: request to %s is not on the client's base URL: build it with NewRequest", redact.URL(req.URL))
+		return nil, err
 	}
-	rr, err := retryableRequest(req)
+	rc, rr, err := c.retryable(req)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(rr)
+	resp, err := rc.Do(rr)
 	if err != nil {
 		if resp != nil {
-			drainAndClose(resp.Body)
+			httpx.DrainAndClose(resp.Body)
 		}
-		return nil, c.transportError(req, err, c.secrets(req)...)
+		return nil, c.transportError(req, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		apiErr := newAPIError(resp, c.secrets(req)...)
-		c.logger.Debug("bearer: request failed", "method", req.Method, "url", apiErr.URL, "status", resp.StatusCode, "code", apiErr.Code)
-		return resp, apiErr
+		return resp, c.answerError(resp)
 	}
 	return resp, nil
 }
 
-// retryableRequest wraps req without copying its body: a body that can be
-// replayed (GetBody) is re-read per attempt; any other body is read into
-// memory once by retryablehttp so it can be sent again.
-func retryableRequest(req *http.Request) (*retryablehttp.Request, error) {
+// sendable refuses a request after Close, or not on the base URL.
+func (c *Client) sendable(req *http.Request) error {
+	switch {
+	case c.closed.Load():
+		return ErrClosed
+	case req.URL == nil || !strings.EqualFold(req.URL.Host, c.base.Host) || req.URL.Scheme != c.base.Scheme:
+		return fmt.Errorf("bearer: request to %s is not on the client's base URL: build it with NewRequest", redact.URL(req.URL))
+	}
+	return nil
+}
+
+// answerError reads an answer outside 2xx, closes its body, and describes
+// it: a redirect that was not followed, or an API error.
+func (c *Client) answerError(resp *http.Response) error {
+	req := resp.Request
+	if httpx.IsRedirect(resp.StatusCode) {
+		httpx.DrainAndClose(resp.Body)
+		return httpx.NewRedirectError("bearer", req.Method, c.redactedURL(req.URL), resp.StatusCode,
+			c.x.Secrets.Redact(httpx.RedirectTarget(req.URL, resp.Header)))
+	}
+	a, _ := httpx.ReadAnswer(resp, MaxErrorBody)
+	apiErr := httpx.NewAPIError(a, c.x.Secrets, time.Now())
+	c.logger.Debug("bearer: request failed", "method", apiErr.Method, "url", apiErr.URL, "status", apiErr.StatusCode, "code", apiErr.Code)
+	return apiErr
+}
+
+// retryable wraps req without copying its body, and picks the client to
+// send it with: a body that can be read again (GetBody) is re-read per
+// attempt, through the retrying client; any other body is streamed once.
+func (c *Client) retryable(req *http.Request) (*retryablehttp.Client, *retryablehttp.Request, error) {
 	body, getBody := req.Body, req.GetBody
 	req.Body = nil
 	rr, err := retryablehttp.FromRequest(req)
 	if err != nil {
-		return nil, fmt.Errorf("bearer: prepare request: %w", err)
+		closeBody(&http.Request{Body: body})
+		return nil, nil, fmt.Errorf("bearer: prepare request: %w", err)
 	}
 	switch {
 	case body == nil || body == http.NoBody:
-	case getBody != nil:
-		body.Close()
-		err = rr.SetBody(retryablehttp.ReaderFunc(func() (io.Reader, error) { return getBody() }))
-		rr.GetBody = getBody
+	case getBody == nil:
+		req.Body = body // streamed: retryablehttp leaves a body it was not given alone
+		return c.once, rr, nil
 	default:
-		err = rr.SetBody(io.Reader(body))
 		body.Close()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("bearer: read request body: %w", err)
+		if err := rr.SetBody(retryablehttp.ReaderFunc(func() (io.Reader, error) { return getBody() })); err != nil {
+			return nil, nil, fmt.Errorf("bearer: read request body: %w", err)
+		}
+		rr.GetBody = getBody
 	}
 	rr.ContentLength = req.ContentLength
-	return rr, nil
+	return c.rc, rr, nil
 }
 
 // transportError makes err (which net/http wraps with the full URL) into
 // one that names the request with a redacted URL.
-func (c *Client) transportError(req *http.Request, err error, secrets ...string) error {
+func (c *Client) transportError(req *http.Request, err error) error {
 	var te *TokenError
 	if errors.As(err, &te) {
 		return te
 	}
-	if ctxErr := req.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-		return fmt.Errorf("bearer: %s %s: %w", req.Method, redact.URL(req.URL, secrets...), ctxErr)
+	var re *RedirectError
+	if errors.As(err, &re) {
+		return re
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
+	if ctxErr := req.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		return fmt.Errorf("bearer: %s %s: %w", req.Method, c.redactedURL(req.URL), ctxErr)
 	}
 	var ae *attemptError
 	if errors.As(err, &ae) {
 		err = ae.err
 	}
-	return &RequestError{
-		Method: req.Method,
-		URL:    redact.URL(req.URL, secrets...),
-		Err:    err,
-		msg:    redact.String(err.Error(), secrets...),
-	}
+	return httpx.NewRequestError("bearer", req.Method, req.URL, err, c.x.Secrets)
 }
-
-// RequestError is a request that got no response: the connection failed,
-// timed out, or was cut.
-type RequestError struct {
-	Method string // the request's method
-	URL    string // the request's URL, redacted
-	Err    error  // the underlying error
-	msg    string // Err's message with secrets removed
-}
-
-func (e *RequestError) Error() string {
-	return fmt.Sprintf("bearer: %s %s: %s", e.Method, e.URL, e.msg)
-}
-func (e *RequestError) Unwrap() error { return e.Err }
 
 // decode reads a JSON body of at most c.maxBody bytes into v.
 func (c *Client) decode(resp *http.Response, v any) error {
@@ -160,25 +175,6 @@ func (c *Client) decode(resp *http.Response, v any) error {
 		return fmt.Errorf("decode JSON response (%s): %w", resp.Header.Get("Content-Type"), err)
 	}
 	return nil
-}
-
-// secrets returns the tokens to redact from what is said about req: the
-// one it was sent with and the one last used by the client (a request
-// refused before sending has none of its own).
-func (c *Client) secrets(req *http.Request) []string {
-	var s []string
-	v := req.Header.Get("Authorization")
-	if i := strings.IndexByte(v, ' '); i >= 0 {
-		s = append(s, v[i+1:])
-	}
-	if c.auth != nil {
-		s = append(s, c.auth.lastTokens()...)
-	}
-	return s
-}
-
-func (c *Client) redactedURL(req *http.Request) string {
-	return redact.URL(req.URL, c.secrets(req)...)
 }
 
 // Get sends GET path and decodes the JSON response into out (nil to
@@ -216,4 +212,50 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 	}
 	_, err = c.Do(req, out)
 	return err
+}
+
+// clientTransport is the Client's own authorizing transport. The Client
+// owns each request it sends, so the token goes in place, into the
+// Authorization slot NewRequest made: no copy, no allocation. [Transport],
+// which must not modify a caller's request, sends a copy instead.
+type clientTransport struct {
+	source TokenSource
+	base   http.RoundTripper
+	dest   httpx.Destination
+	reg    *redact.Registry
+	logger *slog.Logger
+	cache  headerCache
+}
+
+func (t *clientTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := t.dest.Check("bearer", req.URL); err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	tok, err := fetchToken(req.Context(), t.source)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	t.authorize(req, tok)
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || resp.StatusCode < 400 {
+		return resp, err
+	}
+	return rejection{src: t.source, base: t.base, cache: &t.cache, reg: t.reg, logger: t.logger}.after(req, tok, resp)
+}
+
+// authorize puts tok on req itself: into its empty Authorization slot,
+// or a new value slice if it has none.
+func (t *clientTransport) authorize(req *http.Request, tok *oauth2.Token) {
+	if a, ok := t.source.(Authorizer); ok {
+		a.Authorize(req, tok)
+		return
+	}
+	v := t.cache.value(tok, t.reg)
+	if slot := req.Header["Authorization"]; len(slot) == 1 && slot[0] == "" {
+		slot[0] = v
+		return
+	}
+	req.Header["Authorization"] = []string{v}
 }

@@ -1,12 +1,10 @@
 package bearer
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/bearer-go/bearer/internal/httpx"
 )
 
 // Sentinel categories of API failures, for callers that branch on them:
@@ -15,133 +13,72 @@ import (
 var (
 	// ErrUnauthorized: 401. The token was rejected, and a new one (if the
 	// source could make one) was rejected too.
-	ErrUnauthorized = errors.New("bearer: unauthorized")
+	ErrUnauthorized = httpx.ErrUnauthorized
 	// ErrForbidden: 403. The token is valid but lacks a permission; a new
 	// token will not help.
-	ErrForbidden = errors.New("bearer: forbidden")
+	ErrForbidden = httpx.ErrForbidden
 	// ErrNotFound: 404.
-	ErrNotFound = errors.New("bearer: not found")
+	ErrNotFound = httpx.ErrNotFound
 	// ErrRateLimited: 429.
-	ErrRateLimited = errors.New("bearer: rate limited")
+	ErrRateLimited = httpx.ErrRateLimited
 )
 
-// APIError is a response with a status outside 2xx. Its fields are parsed
-// from the common error shapes: RFC 6749 JSON (error, error_description,
-// error_uri), an RFC 6750 WWW-Authenticate challenge, FastAPI's
-// {"detail": …}, {"message": …}, problem documents, and plain text.
-// Secrets it could carry (the request's token, sensitive query values) are
-// redacted from URL, Message and Body.
-type APIError struct {
-	Method     string // the request's method
-	URL        string // the request's URL, redacted
-	StatusCode int    // the HTTP status code
-	// Code is the server's machine-readable error code, such as
-	// "invalid_token" or "token-expired"; empty if it gave none.
-	Code string
-	// Message is the server's human-readable description; empty if none.
-	Message string
-	// URI is an RFC 6749 error_uri, if the server gave one.
-	URI string
-	// RequestID is the value of the first request-id header the server
-	// sent (X-Request-Id, X-Amzn-Trace-Id, …), to quote to its operators.
-	RequestID string
-	// RetryAfter is the delay the server asked for with Retry-After;
-	// zero if none.
-	RetryAfter time.Duration
-	// Body holds the start of the response body, at most MaxErrorBody
-	// bytes.
-	Body []byte
-}
+// APIError is a response with a status outside 2xx (a redirect the client
+// does not follow is a [*RedirectError]). Its fields are read by the SDK's
+// one parser of error answers: RFC 6749 JSON (error, error_description,
+// error_uri), every RFC 6750 WWW-Authenticate challenge (in Challenges;
+// the first with an error fills Code and Message when the body gave
+// none), FastAPI's {"detail": …}, {"message": …}, problem documents, plain
+// text (also when labelled text/html, as Flask sends it), HTML pages
+// (their title) and form-encoded answers (whose values are never kept).
+//
+// Fields: Method and URL (redacted) name the request; StatusCode; Code,
+// the server's machine-readable code ("invalid_token", "token-expired");
+// Message, its human-readable description; URI, an RFC 6749 error_uri;
+// RequestID, the first request-id header it sent (X-Request-Id,
+// X-Amzn-Trace-Id, …), to quote to its operators; RetryAfter, the delay it
+// asked for with Retry-After; Challenges; and Body, the start of the
+// response body, at most [MaxErrorBody] bytes.
+//
+// Every secret the client has seen (its tokens, in every encoding a server
+// might echo them in) and every value the answer itself labels secret is
+// removed from every field before anything is cut. Error never includes
+// Body. Permanent reports a 4xx other than 408 and 429; Temporary a 408,
+// 429 or 5xx other than 501.
+type APIError = httpx.APIError
 
 // MaxErrorBody bounds the bytes of an error response that are read and
 // kept in [APIError.Body]: enough for any error document, small enough to
 // log.
-const MaxErrorBody = 16 << 10
+const MaxErrorBody = httpx.MaxErrorBody
 
-// Error returns a one-line description without the body.
-func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "bearer: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
-	if e.Code != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Code)
-	}
-	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
-	}
-	if e.RequestID != "" {
-		b.WriteString(" (request id ")
-		b.WriteString(e.RequestID)
-		b.WriteString(")")
-	}
-	return b.String()
-}
+// RequestError is a request that got no response: the connection failed,
+// was refused (plain http that did not reach a loopback address), timed
+// out, or was cut. Method and URL (redacted) name the request; Err is the
+// cause. oauth.RequestError is the same type.
+type RequestError = httpx.RequestError
 
-// Is reports whether e belongs to the category target (ErrUnauthorized,
-// ErrForbidden, ErrNotFound, ErrRateLimited).
-func (e *APIError) Is(target error) bool {
-	switch target {
-	case ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized
-	case ErrForbidden:
-		return e.StatusCode == http.StatusForbidden
-	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
-	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests
-	}
-	return false
-}
+// RedirectError is a 3xx answer that is not followed: to a request that
+// carries credentials of its own, or to an API request sent to another
+// scheme or host. It names the status and the scheme and host the redirect
+// pointed to, never the full address, which may carry secrets.
+type RedirectError = httpx.RedirectError
 
-// Permanent reports whether repeating the request cannot succeed: a 4xx
-// other than 408 and 429. tokenrefresh stops retrying on such errors.
-func (e *APIError) Permanent() bool {
-	return e.StatusCode >= 400 && e.StatusCode < 500 &&
-		e.StatusCode != http.StatusRequestTimeout && e.StatusCode != http.StatusTooManyRequests
-}
+// InsecureURLError is a request refused before anything was sent, because
+// it would have carried a credential over plain http to an address that
+// may not be this machine: see [WithInsecureHTTP].
+type InsecureURLError = httpx.InsecureURLError
 
-// Temporary reports whether the failure may pass: 408, 429 and 5xx other
-// than 501.
-func (e *APIError) Temporary() bool {
-	return retryableStatus(e.StatusCode)
-}
-
-// retryableStatus reports whether a response status is worth retrying.
-func retryableStatus(code int) bool {
-	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests ||
-		(code >= 500 && code != http.StatusNotImplemented)
-}
-
-// requestIDHeaders are checked in order for [APIError.RequestID].
-var requestIDHeaders = []string{"X-Request-Id", "X-Correlation-Id", "Request-Id", "X-Amzn-Requestid", "X-Amzn-Trace-Id", "Cf-Ray"}
-
-func requestID(h http.Header) string {
-	for _, k := range requestIDHeaders {
-		if v := h.Get(k); v != "" {
-			return clean(v, 128)
-		}
-	}
-	return ""
-}
+// UntrustedCertificateError is a server certificate that failed
+// verification on a client configured with [WithTrustedPEM] or
+// [WithTrustedPEMFile]. It names the certificate (Host, Subject, Issuer,
+// SHA256 fingerprint as openssl prints it, NotBefore, NotAfter), so that
+// it can be compared with the one expected, and says what to do. Err holds
+// the *tls.CertificateVerificationError, whose chain has the x509 error.
+// Requests that fail this way are never retried.
+type UntrustedCertificateError = httpx.UntrustedCertificateError
 
 // ParseRetryAfter reads a Retry-After header, in seconds or as an HTTP
-// date relative to now. It returns zero if the header is absent or invalid.
-func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		return time.Duration(min(secs, int64(24*time.Hour/time.Second))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
-}
+// date relative to now (RFC 9110 10.2.3). It returns zero if the header is
+// absent, invalid or in the past, and at most a day.
+func ParseRetryAfter(h http.Header, now time.Time) time.Duration { return httpx.RetryAfter(h, now) }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/bearer-go/bearer/internal/httpx"
 )
 
 // Defaults of a [Client]; each can be changed with an [Option].
@@ -28,7 +30,7 @@ const (
 	// DefaultResponseHeaderTimeout bounds the wait for a response's headers
 	// with the default HTTP client, so a hung server cannot hang a
 	// request that has no deadline. Bodies may stream for longer.
-	DefaultResponseHeaderTimeout = time.Minute
+	DefaultResponseHeaderTimeout = httpx.ResponseHeaderTimeout
 )
 
 // An Option configures a [Client] in [NewClient].
@@ -47,7 +49,12 @@ func WithTokenSource(ts TokenSource) Option {
 }
 
 // WithHTTPClient sends requests through hc's Transport, and keeps its
-// Timeout, Jar and CheckRedirect. The client does not modify hc.
+// Timeout, Jar and CheckRedirect (consulted after the client's own
+// redirect rule). The client does not modify hc, and Close leaves its
+// transport alone. A transport of your own cannot be checked when it
+// connects: with it, tokens go over plain http only to loopback IP
+// literals such as 127.0.0.1 (see [Transport]). A nil Transport means
+// the client's own.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
@@ -124,7 +131,7 @@ func WithUserAgent(ua string) Option {
 }
 
 // WithInsecureHTTP lets the client send tokens over plain http to hosts
-// that are not loopback addresses. Anyone on the network path can then
+// that are not loopback addresses (and, with WithHTTPClient, to names). Anyone on the network path can then
 // read and reuse the token: use it only on networks you trust.
 func WithInsecureHTTP() Option {
 	return func(c *Client) error {

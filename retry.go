@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/bearer-go/bearer/internal/backoff"
+	"github.com/bearer-go/bearer/internal/httpx"
 )
 
 // idempotentMethods may be retried after they reached the server
@@ -40,6 +42,20 @@ type attemptError struct {
 func (e *attemptError) Error() string { return e.err.Error() }
 func (e *attemptError) Unwrap() error { return e.err }
 
+// attemptTransport marks each failed attempt with what checkRetry needs.
+type attemptTransport struct{ next http.RoundTripper }
+
+func (t attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		var te *TokenError
+		if !errors.As(err, &te) {
+			err = &attemptError{err: err, retrySafe: retrySafe(req), neverSent: neverSent(err)}
+		}
+	}
+	return resp, err
+}
+
 // neverSent reports whether err shows the request never left: the
 // connection could not be made.
 func neverSent(err error) bool {
@@ -68,20 +84,25 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 			return ae.neverSent || ae.retrySafe, err
 		}
 	}
-	if !retryableStatus(resp.StatusCode) || !retrySafe(resp.Request) {
+	if !httpx.RetryableStatus(resp.StatusCode) || !retrySafe(resp.Request) {
 		return false, nil
 	}
-	if ra := ParseRetryAfter(resp.Header, time.Now()); ra > c.maxRetryAfter {
+	if ra := httpx.RetryAfter(resp.Header, time.Now()); ra > c.maxRetryAfter {
 		return false, nil // longer than we will wait: let the caller decide
 	}
 	return true, nil
 }
 
 // retryableTransportError reports whether a transport error may pass:
-// not a bad URL, a redirect loop, or a certificate problem.
+// not a bad URL, a redirect loop, a refused destination, or a certificate
+// problem.
 func retryableTransportError(err error) bool {
 	var ue *url.Error
-	if errors.As(err, &ue) && errors.Is(ue.Err, http.ErrUseLastResponse) {
+	var insecure *httpx.InsecureURLError
+	var redirect *httpx.RedirectError
+	switch {
+	case errors.As(err, &ue) && errors.Is(ue.Err, http.ErrUseLastResponse),
+		httpx.IsNotLoopback(err), errors.As(err, &insecure), errors.As(err, &redirect):
 		return false
 	}
 	var unknownAuthority x509.UnknownAuthorityError
@@ -94,18 +115,13 @@ func retryableTransportError(err error) bool {
 }
 
 // backoff returns the wait before retry attempt (0-based): the server's
-// Retry-After if it sent one, else exponential from lo, capped at hi,
-// with equal jitter.
+// Retry-After if it sent one, up to the client's cap, else the SDK's one
+// backoff from lo, capped at hi.
 func (c *Client) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil {
-		if ra := ParseRetryAfter(resp.Header, time.Now()); ra > 0 {
+		if ra := httpx.RetryAfter(resp.Header, time.Now()); ra > 0 {
 			return min(ra, c.maxRetryAfter)
 		}
 	}
-	d := lo
-	for i := 0; i < attempt && d < hi; i++ {
-		d *= 2
-	}
-	d = min(d, hi)
-	return d/2 + rand.N(d/2+1)
+	return backoff.Exponential(lo, hi, attempt+1, nil)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/bearer-go/bearer"
@@ -42,17 +43,23 @@ func TestTransportRefusesPlainHTTPToRemoteHosts(t *testing.T) {
 	})}
 	req, _ := http.NewRequest("POST", "http://api.example.com/x", body)
 	_, err := tr.RoundTrip(req)
-	if err == nil || !strings.Contains(err.Error(), "refusing to send a token over http") {
+	var ie *bearer.InsecureURLError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "refusing to send credentials over plain http") {
 		t.Errorf("RoundTrip(http://api.example.com) = %v; want a refusal", err)
 	}
 	if !body.closed.Load() {
 		t.Error("the request body was not closed on the early error")
 	}
-	for _, u := range []string{"http://127.0.0.1:1/x", "http://localhost:1/x", "http://[::1]:1/x", "http://app.localhost/x"} {
+	// A Base of the caller's own cannot be checked when it connects: only
+	// loopback IP literals, not names, may receive a token over plain http.
+	for u, allowed := range map[string]bool{
+		"http://127.0.0.1:1/x": true, "http://[::1]:1/x": true,
+		"http://localhost:1/x": false, "http://app.localhost/x": false,
+	} {
 		tr := &bearer.Transport{Source: bearer.StaticToken("abc"), Base: okTripper}
 		req, _ := http.NewRequest("GET", u, nil)
-		if _, err := tr.RoundTrip(req); err != nil {
-			t.Errorf("RoundTrip(%s) = %v; loopback must be allowed", u, err)
+		if _, err := tr.RoundTrip(req); (err == nil) != allowed {
+			t.Errorf("RoundTrip(%s) through a Base of the caller's = %v; want allowed %v", u, err, allowed)
 		}
 	}
 	tr = &bearer.Transport{Source: bearer.StaticToken("abc"), Base: okTripper, AllowInsecureHTTP: true}
@@ -62,37 +69,54 @@ func TestTransportRefusesPlainHTTPToRemoteHosts(t *testing.T) {
 	}
 }
 
-func TestTransportDropsTokenOnRedirectToAnotherHost(t *testing.T) {
-	var gotAuth string
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gotAuth = r.Header.Get("Authorization")
-	}))
+func TestTransportWithoutBaseTrustsLocalhostForWhatItResolvesTo(t *testing.T) {
+	a := newAPI(t, "abc")
+	hc := &http.Client{Transport: &bearer.Transport{Source: bearer.StaticToken("abc")}}
+	resp, err := hc.Get(strings.Replace(a.srv.URL, "127.0.0.1", "localhost", 1) + "/x")
+	if err != nil {
+		t.Fatalf("GET http://localhost through a Transport with no Base = %v; localhost resolves to this machine", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("status = %d; want 200", resp.StatusCode)
+	}
+}
+
+func TestTransportRefusesARedirectToAnotherHost(t *testing.T) {
+	var reached atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached.Add(1) }))
 	defer other.Close()
 	a := newAPI(t, "abc")
+	var referers []string
 	a.handle(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/same" {
+		referers = append(referers, r.Header.Get("Referer"))
+		switch r.URL.Path {
+		case "/same":
 			http.Redirect(w, r, "/final", http.StatusFound)
-			return
+		case "/away":
+			http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
+		default:
+			w.Write([]byte("ok"))
 		}
-		if r.URL.Path == "/away" {
-			http.Redirect(w, r, other.URL+"/steal", http.StatusFound)
-			return
-		}
-		w.Write([]byte("ok"))
 	})
 	hc := &http.Client{Transport: &bearer.Transport{Source: bearer.StaticToken("abc")}}
-	resp, err := hc.Get(a.srv.URL + "/same")
+	resp, err := hc.Get(a.srv.URL + "/same?access_token=abc")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("same-host redirect: %v %v; want 200 (token kept)", resp, err)
 	}
 	resp.Body.Close()
-	resp, err = hc.Get(a.srv.URL + "/away")
-	if err != nil {
-		t.Fatal(err)
+	for _, r := range referers {
+		if r != "" {
+			t.Errorf("a redirected request carried Referer %q", r)
+		}
 	}
-	resp.Body.Close()
-	if gotAuth != "" {
-		t.Errorf("the other host received Authorization %q", gotAuth)
+	_, err = hc.Post(a.srv.URL+"/away", "text/plain", strings.NewReader("body"))
+	var re *bearer.RedirectError
+	if !errors.As(err, &re) || re.Target != other.URL {
+		t.Errorf("cross-host redirect = %v; want a RedirectError naming %s", err, other.URL)
+	}
+	if n := reached.Load(); n != 0 {
+		t.Errorf("the other host received %d requests; want 0", n)
 	}
 }
 

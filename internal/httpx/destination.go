@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strings"
 )
 
 // IsLoopbackIP reports whether host is an IP literal of this machine
@@ -20,28 +21,39 @@ func IsLoopbackIP(host string) bool {
 type Destination struct {
 	// Checked says the client's transport is a [Transport] of this
 	// package, which refuses at connect time any plain-http connection
-	// that does not reach a loopback address.
+	// that does not reach a loopback address; names that may be this
+	// machine's are then allowed here, and checked there.
 	Checked bool
 	// Insecure says the user allowed plain http anywhere.
 	Insecure bool
 }
 
 // Check returns nil if a request to u may carry a credential: u is https;
-// or it is plain http and either the user allowed it, or the transport
-// checks the address at connect time, or the host is a loopback IP
-// literal. Otherwise it returns an [*InsecureURLError]. pkg prefixes the
-// message.
+// or it is plain http and either the user allowed it, or the host is a
+// loopback IP literal, or the transport checks the address at connect
+// time and the host is a name that may be this machine's ("localhost",
+// "*.localhost", RFC 6761 6.3), which the transport then resolves and
+// checks. Otherwise it returns an [*InsecureURLError], before anything is
+// sent. pkg prefixes the message.
 func (d Destination) Check(pkg string, u *url.URL) error {
+	host := u.Hostname()
 	switch {
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme != "http":
 		return &InsecureURLError{pkg: pkg, Scheme: u.Scheme, Host: u.Host}
-	case d.Insecure || d.Checked || IsLoopbackIP(u.Hostname()):
+	case d.Insecure || IsLoopbackIP(host) || (d.Checked && localName(host)):
 		return nil
 	}
-	_, err := netip.ParseAddr(u.Hostname())
-	return &InsecureURLError{pkg: pkg, Scheme: u.Scheme, Host: u.Host, name: err != nil}
+	return &InsecureURLError{pkg: pkg, Scheme: u.Scheme, Host: u.Host, name: !d.Checked && localName(host)}
+}
+
+// localName reports whether host is a name reserved for this machine
+// (RFC 6761 6.3). It says what a name is meant to reach, not what it
+// reaches: only a connection shows that.
+func localName(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	return h == "localhost" || strings.HasSuffix(h, ".localhost")
 }
 
 // InsecureURLError is a request refused before anything was sent: it would
@@ -65,7 +77,8 @@ func (e *InsecureURLError) Error() string {
 			"and the HTTP client given cannot be checked when it connects: use https, use a loopback IP such as 127.0.0.1, "+
 			"leave out the custom HTTP client, or allow insecure http explicitly on a trusted network", e.pkg, e.Host)
 	}
-	return fmt.Sprintf("%s: refusing to send credentials over plain http to %s: use https, or allow insecure http explicitly on a trusted network", e.pkg, e.Host)
+	return fmt.Sprintf("%s: refusing to send credentials over plain http to %s: credentials go over https, or plain http to this machine only: "+
+		"use https, or allow insecure http explicitly on a trusted network", e.pkg, e.Host)
 }
 
 // NotLoopbackError is a plain-http connection a [Transport] refused before

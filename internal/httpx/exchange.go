@@ -125,10 +125,10 @@ func (x *Exchange) Send(req *http.Request, limit int64, extra ...string) (*Answe
 	if err != nil {
 		return nil, NewRequestError(x.pkg, req.Method, req.URL, err, x.Secrets, extra...)
 	}
-	if isRedirect(resp.StatusCode) {
+	if IsRedirect(resp.StatusCode) {
 		DrainAndClose(resp.Body)
-		return nil, &RedirectError{Method: req.Method, URL: RedactURL(req.URL, x.Secrets, extra...), StatusCode: resp.StatusCode,
-			Target: x.Secrets.Redact(redirectTarget(req.URL, resp.Header), extra...), pkg: x.pkg}
+		return nil, NewRedirectError(x.pkg, req.Method, RedactURL(req.URL, x.Secrets, extra...), resp.StatusCode,
+			x.Secrets.Redact(RedirectTarget(req.URL, resp.Header), extra...))
 	}
 	a, err := ReadAnswer(resp, limit)
 	if err != nil {

@@ -59,6 +59,12 @@ type RedirectError struct {
 	pkg string
 }
 
+// NewRedirectError describes a redirect that is not followed: method
+// url (redacted) answered status pointing to target (a scheme and host).
+func NewRedirectError(pkg, method, url string, status int, target string) *RedirectError {
+	return &RedirectError{Method: method, URL: url, StatusCode: status, Target: target, pkg: pkg}
+}
+
 // Error names the redirect and says what to do.
 func (e *RedirectError) Error() string {
 	where := "without a valid Location"
@@ -75,9 +81,9 @@ func (e *RedirectError) Permanent() bool {
 	return e.StatusCode == http.StatusMovedPermanently || e.StatusCode == http.StatusPermanentRedirect
 }
 
-// redirectTarget returns the scheme and host a 3xx answer to u points to,
+// RedirectTarget returns the scheme and host a 3xx answer to u points to,
 // or "" if its Location is missing or unreadable.
-func redirectTarget(u *url.URL, h http.Header) string {
+func RedirectTarget(u *url.URL, h http.Header) string {
 	loc := h.Get("Location")
 	if loc == "" {
 		return ""
@@ -93,8 +99,8 @@ func redirectTarget(u *url.URL, h http.Header) string {
 	return t.Scheme + "://" + t.Host
 }
 
-// isRedirect reports whether status is a redirect net/http would follow.
-func isRedirect(status int) bool {
+// IsRedirect reports whether status is a redirect net/http would follow.
+func IsRedirect(status int) bool {
 	switch status {
 	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
 		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:

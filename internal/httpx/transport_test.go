@@ -85,7 +85,9 @@ func TestDestination(t *testing.T) {
 		{"http://app.localhost", Destination{}, "a name may resolve to any address"},
 		{"http://10.0.0.1", Destination{}, "use https"},
 		{"http://localhost:8080", Destination{Checked: true}, ""},
-		{"http://api.example.com", Destination{Checked: true}, ""}, // refused when it connects, unless it is loopback
+		{"http://app.localhost.", Destination{Checked: true}, ""},
+		{"http://api.example.com", Destination{Checked: true}, "over https, or plain http to this machine only"},
+		{"http://10.0.0.1", Destination{Checked: true}, "use https"},
 		{"http://api.example.com", Destination{Insecure: true}, ""},
 		{"ftp://api.example.com", Destination{Insecure: true}, "over ftp"},
 	}
@@ -100,4 +102,3 @@ func TestDestination(t *testing.T) {
 		}
 	}
 }
-

@@ -143,6 +143,9 @@ var samples = map[string]sample{
 
 	"bearer.Transport": {config, func(*testing.T) any { return bearer.Transport{Source: bearer.StaticToken(canary + "-static")} }},
 	"bearer.Client":    {runtimeValue, newBearerClient},
+	"bearer.Rejection": {config, func(*testing.T) any {
+		return bearer.Rejection{Token: secret.New(tok("rejected")), StatusCode: 401, Code: "invalid_token"}
+	}},
 
 	"c2.Client": {runtimeValue, newC2Client},
 }
