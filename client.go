@@ -224,8 +224,8 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, body any) 
 
 // setHeaders sets the headers of a new request, their value slices cut
 // from one array: Accept, User-Agent, Content-Type if given, and, for a
-// client with a token source, an empty Authorization slot the client's
-// transport fills in place. Each request has its own array.
+// client with a token source (other than an Authorizer), an empty
+// Authorization slot the client's transport fills in place. Each request has its own array.
 func (c *Client) setHeaders(h http.Header, contentType string) {
 	vals := new([4]string)
 	n := 0
@@ -241,7 +241,7 @@ func (c *Client) setHeaders(h http.Header, contentType string) {
 	if contentType != "" {
 		set("Content-Type", contentType)
 	}
-	if c.source != nil {
+	if _, own := c.source.(Authorizer); c.source != nil && !own {
 		set("Authorization", "")
 	}
 }
