@@ -29,12 +29,23 @@ type Registry struct {
 }
 
 // Add remembers each secret of values that is at least minSecretLen
-// long, with every form of it to remove.
+// long, with every form of it to remove. A secret already remembered
+// becomes the newest again, so that a client which adds its long-lived
+// credentials with every request never has them pushed out by the
+// tokens it receives.
 func (r *Registry) Add(values ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, v := range values {
-		if len(v) < minSecretLen || r.hasLocked(v) {
+		if len(v) < minSecretLen {
+			continue
+		}
+		if i := r.indexLocked(v); i >= 0 {
+			if i < len(r.forms)-1 {
+				f := r.forms[i]
+				r.forms = append(r.forms[:i:i], r.forms[i+1:]...)
+				r.forms = append(r.forms, f)
+			}
 			continue
 		}
 		r.forms = append(r.forms, formsOf(v))
@@ -44,13 +55,13 @@ func (r *Registry) Add(values ...string) {
 	}
 }
 
-func (r *Registry) hasLocked(v string) bool {
-	for _, f := range r.forms {
+func (r *Registry) indexLocked(v string) int {
+	for i, f := range r.forms {
 		if *f[0] == v {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // Redact returns s with every form of every remembered secret, and of

@@ -99,3 +99,18 @@ func TestRegistryBounded(t *testing.T) {
 		t.Errorf("the newest secret is not redacted: %q", got)
 	}
 }
+
+func TestRegistryAddRefreshesASecret(t *testing.T) {
+	var r Registry
+	r.Add("client-secret")
+	for i := range maxRegistered * 2 {
+		r.Add(fmt.Sprintf("token-%03d", i))
+		r.Add("client-secret") // as a client does with every request
+	}
+	if got := r.Redact("client-secret"); got != Placeholder {
+		t.Errorf("a secret added again with every request was forgotten: %q", got)
+	}
+	if n := len(r.forms); n != maxRegistered {
+		t.Errorf("len(forms) = %d; want %d", n, maxRegistered)
+	}
+}
