@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/httpx"
 	"golang.org/x/oauth2"
 )
 
@@ -150,7 +151,7 @@ func (c *AuthCodeConfig) checkRedirect() error {
 		return errors.New("oauth: RedirectURL is not an absolute URI such as https://app.example/callback")
 	case u.Fragment != "":
 		return errors.New("oauth: RedirectURL must not have a fragment (RFC 6749 3.1.2)")
-	case u.Scheme == "http" && !c.AllowInsecureHTTP && !isLoopback(u.Hostname()):
+	case u.Scheme == "http" && httpx.Destination{Checked: true, Insecure: c.AllowInsecureHTTP}.Check("oauth", u) != nil:
 		return fmt.Errorf("oauth: RedirectURL %s is plain http: the code would cross the network in clear text (RFC 6749 3.1.2.1); use https, or set AllowInsecureHTTP on a trusted network", u.Redacted())
 	}
 	return nil

@@ -252,7 +252,7 @@ func (d *Device) parseDevice(a *answer, issued time.Time) (*DeviceAuthorization,
 	var j deviceJSON
 	if a.oversize || len(body) == 0 || body[0] != '{' || json.Unmarshal(body, &j) != nil {
 		return nil, fmt.Errorf("oauth: %s answered %d with %s instead of a device authorization response (RFC 8628 3.2): check DeviceAuthURL",
-			a.endpoint, a.status, describeBody(a.header, body))
+			a.endpoint, a.status, a.describe())
 	}
 	if j.VerificationURI == "" {
 		j.VerificationURI = j.VerificationURL

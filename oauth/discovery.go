@@ -135,7 +135,7 @@ func (e *endpoint) fetchMetadata(ctx context.Context, u *url.URL) (*Metadata, er
 	body := bytes.TrimSpace(a.body)
 	var md Metadata
 	if len(body) == 0 || body[0] != '{' || json.Unmarshal(body, &md) != nil {
-		return nil, fmt.Errorf("oauth: %s answered 200 with %s instead of a JSON metadata document", a.endpoint, describeBody(a.header, body))
+		return nil, fmt.Errorf("oauth: %s answered 200 with %s instead of a JSON metadata document", a.endpoint, a.describe())
 	}
 	return &md, nil
 }

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/httpx"
 	"github.com/bearer-go/bearer/internal/redact"
 	"golang.org/x/oauth2"
 )
@@ -21,11 +20,27 @@ type endpoint struct {
 	url    *url.URL
 	aud    string // the audience of client assertions
 	client ClientAuth
-	s      Settings // with defaults
+	s      Settings        // with defaults
+	x      *httpx.Exchange // the transport, the rules, and the secrets seen
 }
 
 func newEndpoint(u *url.URL, c ClientAuth, s Settings) *endpoint {
-	return &endpoint{url: u, aud: assertionAudience(u), client: c, s: s.withDefaults()}
+	s = s.withDefaults()
+	// Without certificates to add, building an exchange cannot fail.
+	x, _ := httpx.NewExchange(httpx.ExchangeConfig{Pkg: "oauth", HTTPClient: s.HTTPClient, Insecure: s.AllowInsecureHTTP,
+		OmitQuery: true})
+	e := &endpoint{url: u, aud: assertionAudience(u), client: c, s: s, x: x}
+	e.remember()
+	return e
+}
+
+// remember adds the client's credentials to the registry, again with
+// every request so that they stay among its newest secrets: the secret,
+// and the Basic header value it travels in.
+func (e *endpoint) remember() {
+	if sec := e.client.Secret.Reveal(); sec != "" {
+		e.x.Secrets.Add(sec, basicCredentials(e.client.ID, sec))
+	}
 }
 
 // name is the endpoint's URL for messages: without its query.
@@ -47,7 +62,7 @@ func (e *endpoint) token(ctx context.Context, grant string, form url.Values, sec
 	if err != nil {
 		return nil, err
 	}
-	secrets = append(secrets, e.client.Secret.Reveal(), a.assertion)
+	secrets = append(secrets, a.assertion)
 	a.get = e.s.TokenRequestGET
 	ans, err := e.post(ctx, a, secrets)
 	if err != nil {
@@ -55,6 +70,9 @@ func (e *endpoint) token(ctx context.Context, grant string, form url.Values, sec
 	}
 	tok, err := parseTokenResponse(ans, now, e.s.DefaultLifetime, secrets)
 	e.log(ctx, grant, ans, err)
+	if err == nil {
+		e.x.Secrets.Add(tok.AccessToken, tok.RefreshToken)
+	}
 	return tok, err
 }
 
@@ -86,10 +104,14 @@ type answer struct {
 	body     []byte
 	oversize bool // the body was longer than MaxResponseBytes
 	now      time.Time
+	raw      *httpx.Answer    // the same answer, for redaction
+	reg      *redact.Registry // the endpoint's secrets
 }
 
 // post sends r as a form-encoded POST (RFC 6749 3.2), or as the query of
-// a GET when r.get is set, and reads the answer.
+// a GET when r.get is set, and reads the answer. secrets are the
+// request's own (a password, a code, an assertion), kept out of errors
+// besides those of the registry.
 func (e *endpoint) post(ctx context.Context, r *request, secrets []string) (*answer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url.String(), strings.NewReader(r.form.Encode()))
 	if r.get {
@@ -113,51 +135,50 @@ func (e *endpoint) post(ctx context.Context, r *request, secrets []string) (*ans
 	return e.send(req, secrets)
 }
 
-// send sends req and reads the answer within MaxResponseBytes.
+// send sends req through the exchange layer, which never follows a
+// redirect (a 3xx is a *RedirectError), and reads the answer within
+// MaxResponseBytes.
 func (e *endpoint) send(req *http.Request, secrets []string) (*answer, error) {
-	name := endpointName(req.URL)
+	return e.exchange(req, e.x.Send, secrets)
+}
+
+// fetch is send for a request whose redirect the caller reads: a 3xx is
+// returned as the answer, never followed.
+func (e *endpoint) fetch(req *http.Request, secrets []string) (*answer, error) {
+	return e.exchange(req, e.x.Fetch, secrets)
+}
+
+func (e *endpoint) exchange(req *http.Request, do func(*http.Request, int64, ...string) (*httpx.Answer, error), secrets []string) (*answer, error) {
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "application/json")
 	}
-	resp, err := e.s.HTTPClient.Do(req)
+	e.remember()
+	a, err := do(req, MaxResponseBytes, secrets...)
 	if err != nil {
-		return nil, transportError(name, err, secrets)
+		return nil, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
-	if err != nil {
-		return nil, transportError(name, fmt.Errorf("read the answer: %w", err), secrets)
-	}
-	a := &answer{endpoint: name, status: resp.StatusCode, header: resp.Header, body: body, now: e.s.Now()}
-	if len(body) > MaxResponseBytes {
-		a.body, a.oversize = body[:MaxResponseBytes], true
-	}
-	return a, nil
+	return &answer{endpoint: endpointName(req.URL), status: a.StatusCode, header: a.Header, body: a.Body, oversize: a.Oversize,
+		now: e.s.Now(), raw: a, reg: e.x.Secrets}, nil
 }
 
-// transportError describes a request that got no answer, with the URL
-// the http package put in it replaced by the endpoint's name.
-func transportError(name string, err error, secrets []string) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return &RequestError{Endpoint: name, Err: err, msg: redact.String(err.Error(), secrets...)}
+// describe says what the answer's body is, with every secret removed.
+func (a *answer) describe(secrets ...string) string {
+	p, _ := a.raw.Redacted(a.reg, 0, secrets...)
+	return p.Describe()
 }
 
 // RequestError is a request to an OAuth server that got no answer: the
-// connection failed, timed out, or was cut. tokenrefresh retries it.
-type RequestError struct {
-	Endpoint string // the URL, without its query
-	Err      error  // the underlying error
-	msg      string // Err's message with secrets removed
-}
+// connection failed, was refused (plain http that did not reach a
+// loopback address), timed out, or was cut. Method and URL (redacted)
+// name the request; Err is the cause. tokenrefresh retries it. It is the
+// same type as bearer.RequestError.
+type RequestError = httpx.RequestError
 
-func (e *RequestError) Error() string {
-	return fmt.Sprintf("oauth: request to %s: %s", e.Endpoint, e.msg)
-}
-
-func (e *RequestError) Unwrap() error { return e.Err }
+// RedirectError is an answer of an OAuth server that redirected a request
+// carrying credentials: it is never followed (RFC 6749 defines no redirect
+// of the token endpoint). It is the same type as bearer.RedirectError;
+// a permanent redirect (301, 308) is permanent for tokenrefresh.
+type RedirectError = httpx.RedirectError
 
 // log records the outcome of a token request, without secrets.
 func (e *endpoint) log(ctx context.Context, grant string, a *answer, err error) {
@@ -169,23 +190,3 @@ func (e *endpoint) log(ctx context.Context, grant string, a *answer, err error) 
 	}
 	e.s.Logger.LogAttrs(ctx, slog.LevelDebug, "oauth: token request", attrs...)
 }
-
-// parseRetryAfter reads a Retry-After header, in seconds or as an HTTP date
-// relative to now (RFC 9110 10.2.3). It returns zero if absent or invalid.
-func parseRetryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return time.Duration(min(max(secs, 0), maxRetryAfterSeconds)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-// maxRetryAfterSeconds caps a Retry-After: a day, past which the header is
-// more likely a bug than a plan.
-const maxRetryAfterSeconds = 24 * 60 * 60

@@ -26,8 +26,13 @@ var (
 // Error is an error answer of an OAuth server: an RFC 6749 5.2 error
 // document (also when it arrives with status 200), a FastAPI
 // {"detail": …} answer, any other non-2xx answer, or the error= of an
-// authorization callback (RFC 6749 4.1.2.1). Secrets the request carried
-// are removed from every field.
+// authorization callback (RFC 6749 4.1.2.1). It is read by the SDK's one
+// parser of error answers, which bearer.APIError shares: JSON, every
+// WWW-Authenticate challenge, plain text, HTML pages, form-encoded
+// answers. Every secret the client has seen (its credentials, in every
+// encoding, a Basic header included; the tokens it received) and every
+// value the answer labels secret are removed from every field before
+// anything is cut.
 //
 // It implements Permanent() bool and RetryAfter() time.Duration, which
 // tokenrefresh uses to stop or pace its retries.
@@ -49,6 +54,7 @@ type Error struct {
 	Body string
 
 	retryAfter time.Duration
+	realm      string // the realm of the answer's WWW-Authenticate challenge, if any
 }
 
 // Error returns a one-line description, with advice when the user must
@@ -69,6 +75,9 @@ func (e *Error) Error() string {
 	}
 	if e.URI != "" {
 		fmt.Fprintf(&b, " (see %s)", e.URI)
+	}
+	if e.realm != "" && !strings.Contains(e.Description, e.realm) {
+		fmt.Fprintf(&b, " (realm %q)", e.realm)
 	}
 	if advice := e.advice(); advice != "" {
 		b.WriteString(": ")

@@ -4,14 +4,18 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/httpx"
+	"github.com/bearer-go/bearer/internal/redact"
 	"golang.org/x/oauth2"
 )
 
 // ParseTokenResponse exposes the token response parser to the fuzz target.
 func ParseTokenResponse(status int, header http.Header, body []byte, now time.Time) (*oauth2.Token, error) {
-	a := &answer{endpoint: "https://as.example/token", status: status, header: header, body: body, now: now}
+	raw := &httpx.Answer{Method: "POST", StatusCode: status, Header: header, Body: body}
 	if len(body) > MaxResponseBytes {
-		a.body, a.oversize = body[:MaxResponseBytes], true
+		raw.Body, raw.Oversize = body[:MaxResponseBytes], true
 	}
+	a := &answer{endpoint: "https://as.example/token", status: status, header: header, body: raw.Body, oversize: raw.Oversize,
+		now: now, raw: raw, reg: new(redact.Registry)}
 	return parseTokenResponse(a, now, DefaultTokenLifetime, nil)
 }

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/bearer-go/bearer/internal/redact"
 )
 
 // IntrospectionConfig configures token introspection (RFC 7662): a
@@ -127,7 +125,7 @@ func parseIntrospection(a *answer, secrets []string) (*Introspection, error) {
 	body := bytes.TrimSpace(a.body)
 	if a.oversize || len(body) == 0 || body[0] != '{' {
 		return nil, fmt.Errorf("oauth: %s answered %d with %s instead of an introspection response: check the introspection URL",
-			a.endpoint, a.status, describeBody(a.header, []byte(redact.String(string(body), secrets...))))
+			a.endpoint, a.status, a.describe(secrets...))
 	}
 	var raw map[string]json.RawMessage
 	var extra map[string]any

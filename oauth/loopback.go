@@ -83,7 +83,7 @@ func (a *AuthCode) preflight(ctx context.Context, authURL string, sess *AuthSess
 		return fmt.Errorf("oauth: build the authorization request: %w", err)
 	}
 	req.Header.Set("Accept", "text/html, application/json;q=0.9")
-	ans, err := a.ep.send(req, nil)
+	ans, err := a.ep.fetch(req, nil)
 	switch {
 	case err != nil:
 		return nil

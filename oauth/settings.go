@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"net/url"
-	"strings"
 	"time"
+
+	"github.com/bearer-go/bearer/internal/httpx"
 )
 
 const (
@@ -37,9 +37,14 @@ const (
 // value is ready to use.
 type Settings struct {
 	// HTTPClient sends the requests. Optional: nil means a client with
-	// DefaultRequestTimeout. The client is used through a copy that never
-	// follows redirects: a token request carries credentials, and RFC 6749
-	// defines no redirect of the token endpoint.
+	// DefaultRequestTimeout and the SDK's own transport. The client is used
+	// through a copy that never follows redirects: a token request carries
+	// credentials, and RFC 6749 defines no redirect of the token endpoint;
+	// a 3xx gives a [*RedirectError]. Plain http goes only to this
+	// machine: the SDK's transport checks, when it connects, that the
+	// address reached is a loopback address; a transport of your own
+	// cannot be checked so, and then plain http goes only to loopback IP
+	// literals such as 127.0.0.1 (not to names such as localhost).
 	HTTPClient *http.Client
 
 	// Now is the clock that turns expires_in into an expiry and stamps
@@ -86,16 +91,12 @@ func (s *Settings) validateFor(token *url.URL) error {
 	return s.validate()
 }
 
-// withDefaults returns a copy of s with the zero fields filled in and an
-// HTTP client that does not follow redirects.
+// withDefaults returns a copy of s with the zero fields filled in. The
+// exchange layer never follows a redirect with the HTTP client.
 func (s Settings) withDefaults() Settings {
-	hc := &http.Client{Timeout: DefaultRequestTimeout}
-	if s.HTTPClient != nil {
-		c := *s.HTTPClient
-		hc = &c
+	if s.HTTPClient == nil {
+		s.HTTPClient = &http.Client{Timeout: DefaultRequestTimeout}
 	}
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	s.HTTPClient = hc
 	if s.Now == nil {
 		s.Now = time.Now
 	}
@@ -126,19 +127,12 @@ func checkURL(name, raw string, insecure bool) (*url.URL, error) {
 		return nil, fmt.Errorf("oauth: %s must not have a fragment (RFC 6749 3.1)", name)
 	case u.Scheme == "https":
 		return u, nil
-	case u.Scheme == "http" && (insecure || isLoopback(u.Hostname())):
+	// The names of this machine pass here: the exchange layer checks at
+	// each request where they lead.
+	case u.Scheme == "http" && httpx.Destination{Checked: true, Insecure: insecure}.Check("oauth", u) == nil:
 		return u, nil
 	case u.Scheme == "http":
 		return nil, fmt.Errorf("oauth: %s %s is plain http: use https, or set AllowInsecureHTTP on a trusted network", name, u.Redacted())
 	}
 	return nil, fmt.Errorf("oauth: %s has scheme %q: use https", name, u.Scheme)
-}
-
-// isLoopback reports whether host names this machine.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }

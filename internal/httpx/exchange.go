@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/bearer-go/bearer/internal/redact"
@@ -26,6 +27,9 @@ type ExchangeConfig struct {
 	// Secrets is the client's registry of the secrets it has seen.
 	// Optional: nil means a new one.
 	Secrets *redact.Registry
+	// OmitQuery leaves the query out of the URLs errors name: oauth's, whose
+	// token requests may carry every parameter in it (TokenRequestGET).
+	OmitQuery bool
 }
 
 // An Exchange is one client's way to the network: the transport its
@@ -42,6 +46,7 @@ type Exchange struct {
 	send    *http.Client // api without redirects, for credential requests
 	dest    Destination
 	owned   *Transport // closed by Close; nil when the caller brought the transport
+	noQuery bool       // errors name URLs without their query
 	Secrets *redact.Registry
 }
 
@@ -59,7 +64,7 @@ func NewExchange(cfg ExchangeConfig) (*Exchange, error) {
 	if cfg.HTTPClient != nil {
 		*hc = *cfg.HTTPClient
 	}
-	x := &Exchange{pkg: cfg.Pkg, api: hc, Secrets: cfg.Secrets}
+	x := &Exchange{pkg: cfg.Pkg, api: hc, Secrets: cfg.Secrets, noQuery: cfg.OmitQuery}
 	if x.Secrets == nil {
 		x.Secrets = new(redact.Registry)
 	}
@@ -114,6 +119,22 @@ func (x *Exchange) Close() {
 // redirect ([*RedirectError]); a request that got no answer gives a
 // [*RequestError]. Every error is redacted with the registry and extra.
 func (x *Exchange) Send(req *http.Request, limit int64, extra ...string) (*Answer, error) {
+	a, err := x.Fetch(req, limit, extra...)
+	if err != nil {
+		return nil, err
+	}
+	if IsRedirect(a.StatusCode) {
+		return nil, NewRedirectError(x.pkg, req.Method, RedactURL(x.named(req.URL), x.Secrets, extra...), a.StatusCode,
+			x.Secrets.Redact(RedirectTarget(req.URL, a.Header), extra...))
+	}
+	return a, nil
+}
+
+// Fetch is [Exchange.Send] for a request whose redirect the caller reads
+// itself (an authorization request, whose redirect back says whether it
+// would be refused): a 3xx is returned as an Answer, its body not read,
+// and still never followed.
+func (x *Exchange) Fetch(req *http.Request, limit int64, extra ...string) (*Answer, error) {
 	x.registerAuthorization(req.Header)
 	if err := x.dest.Check(x.pkg, req.URL); err != nil {
 		if req.Body != nil {
@@ -123,18 +144,27 @@ func (x *Exchange) Send(req *http.Request, limit int64, extra ...string) (*Answe
 	}
 	resp, err := x.send.Do(req)
 	if err != nil {
-		return nil, NewRequestError(x.pkg, req.Method, req.URL, err, x.Secrets, extra...)
+		return nil, NewRequestError(x.pkg, req.Method, x.named(req.URL), err, x.Secrets, extra...)
 	}
 	if IsRedirect(resp.StatusCode) {
 		DrainAndClose(resp.Body)
-		return nil, NewRedirectError(x.pkg, req.Method, RedactURL(req.URL, x.Secrets, extra...), resp.StatusCode,
-			x.Secrets.Redact(RedirectTarget(req.URL, resp.Header), extra...))
+		return &Answer{Method: req.Method, URL: req.URL, StatusCode: resp.StatusCode, Header: resp.Header}, nil
 	}
 	a, err := ReadAnswer(resp, limit)
 	if err != nil {
-		return nil, NewRequestError(x.pkg, req.Method, req.URL, fmt.Errorf("read the answer: %w", err), x.Secrets, extra...)
+		return nil, NewRequestError(x.pkg, req.Method, x.named(req.URL), fmt.Errorf("read the answer: %w", err), x.Secrets, extra...)
 	}
 	return a, nil
+}
+
+// named returns u as errors name it: without its query if so configured.
+func (x *Exchange) named(u *url.URL) *url.URL {
+	if !x.noQuery || u.RawQuery == "" {
+		return u
+	}
+	c := *u
+	c.RawQuery = ""
+	return &c
 }
 
 // registerAuthorization adds the credentials of an Authorization header
