@@ -101,7 +101,9 @@ type rejection struct {
 
 // after handles an error answer resp to req, sent with tok: if the source
 // says the token is no good, it gets a new token and sends req once more,
-// when its body can be sent again. Otherwise resp is returned as it came.
+// when its body can be sent again; if the source fails to give one, its
+// *TokenError is returned instead of resp. Otherwise resp is returned as
+// it came.
 func (r rejection) after(req *http.Request, tok *oauth2.Token, resp *http.Response) (*http.Response, error) {
 	ctx := req.Context()
 	if !r.renew(ctx, tok, resp) {
@@ -112,7 +114,13 @@ func (r rejection) after(req *http.Request, tok *oauth2.Token, resp *http.Respon
 		return resp, nil
 	}
 	next, err := fetchToken(ctx, r.src)
-	if err != nil || next.AccessToken == tok.AccessToken {
+	switch {
+	case err != nil:
+		// The source says why there is no new token (a login is needed,
+		// the lineage was lost): that, not the rejection, is the news.
+		httpx.DrainAndClose(resp.Body)
+		return nil, err
+	case next.AccessToken == tok.AccessToken:
 		r.log(req, "token rejected and no new token is available")
 		return resp, nil
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"sync"
 
 	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/internal/httpx"
 	"github.com/bearer-go/bearer/internal/redact"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
@@ -18,42 +18,46 @@ import (
 // keeps the caller logged in: [NewSessionClient] for an API that keeps a
 // session in cookies, [NewTokenClient] for one that hands out access and
 // refresh tokens. Its methods are those of bearer.Client, so requests,
-// JSON and [*bearer.APIError] work the same; what it adds happens when the
-// server rejects the login:
+// JSON, retries and [*bearer.APIError] work the same. The login is the
+// bearer.Client's token source, and uses the root's seams: its rejection
+// policy says what an error answer means, and the bearer.Client replays:
 //
 //   - a request whose answer says the session ended, or the token expired
 //     or is invalid, is sent once more after logging in again or
-//     refreshing the token, if its body can be sent again (it came from
-//     NewRequest, or has GetBody);
+//     refreshing the token, if its body can be sent again (see
+//     bearer.Client.Do);
 //   - an answer that says the account lacks a permission is a
 //     [*PermissionError] (token clients), never retried.
+//
+// The logins, refreshes and logouts go through the bearer.Client's
+// transport too, under the SDK's rules for requests that carry
+// credentials: https, or plain http to this machine only; no redirect
+// followed.
 //
 // A Client is safe for concurrent use; create one per API and account, and
 // Close it when done. The zero value is not usable.
 type Client struct {
-	api    *bearer.Client
-	auth   authenticator
-	logger *slog.Logger
+	api  *bearer.Client
+	auth authenticator
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// authenticator is what a kind of login adds to the requests of a Client.
+// authenticator is a kind of login: the token source of the bearer.Client,
+// with the rules its API's answers follow.
 type authenticator interface {
-	// ready makes sure the client is logged in, logging in if needed, and
-	// returns what a request is about to be sent with.
-	ready(ctx context.Context) (ticket, error)
+	// Token logs in if needed, and returns what requests are sent with.
+	// Reject says what an error answer means.
+	bearer.RejectionPolicy
+	// BindExchange receives the bearer.Client's way to the network, which
+	// the logins, refreshes and logouts go through.
+	httpx.Binder
+	// bound reports whether BindExchange was called.
+	bound() bool
 	// deny returns the error to give for an answer that says the account
 	// lacks a permission, or nil.
 	deny(e *bearer.APIError) error
-	// recover reacts to a rejected answer to a request sent with t: it logs
-	// in again or renews the token, and reports whether to send the
-	// request once more.
-	recover(ctx context.Context, t ticket, e *bearer.APIError) (bool, error)
-	// secrets returns the credentials and recent tokens, to keep out of
-	// errors.
-	secrets() []string
 	// close logs out if configured, within ctx, stops any background
 	// work and forgets the secrets it can.
 	close(ctx context.Context) error
@@ -61,19 +65,41 @@ type authenticator interface {
 	refresher() *tokenrefresh.Refresher
 }
 
-// ticket is what a request was sent with: the session's login generation
-// or the token.
-type ticket struct {
-	gen   uint64
-	token string
+// newAPI builds the bearer.Client of a login at baseURL: auth is its
+// token source, hc its HTTP client (with the session's jar).
+func newAPI(baseURL string, auth authenticator, hc *http.Client, o *options) (*bearer.Client, error) {
+	// The login's options come first, so that a bearer.WithHTTPClient
+	// among the caller's (which drops the jar) shows up as a login that
+	// leaves no cookie, and a bearer.WithTokenSource as an error here.
+	opts := append([]bearer.Option{bearer.WithHTTPClient(hc), bearer.WithTokenSource(auth)}, o.bearer...)
+	api, err := bearer.NewClient(baseURL, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if !auth.bound() {
+		api.Close()
+		return nil, errors.New("login: WithBearerOptions must not include bearer.WithTokenSource: the login is the client's token source")
+	}
+	return api, nil
+}
+
+// httpClient returns a copy of the caller's client (or a new one) with
+// jar, which may be nil.
+func (o *options) httpClient(jar http.CookieJar) *http.Client {
+	hc := &http.Client{}
+	if o.hc != nil {
+		*hc = *o.hc
+	}
+	hc.Jar = jar
+	return hc
 }
 
 // BaseURL returns the base URL paths are resolved against.
 func (c *Client) BaseURL() *url.URL { return c.api.BaseURL() }
 
 // NewRequest builds a request like [bearer.Client.NewRequest]. A body
-// given as []byte, an io.Reader such as *bytes.Reader, or a value encoded
-// as JSON can be sent again after a new login.
+// given as []byte, a *bytes.Reader, or a value encoded as JSON can be sent
+// again after a new login; another io.Reader is streamed, sent once.
 func (c *Client) NewRequest(ctx context.Context, method, path string, body any) (*http.Request, error) {
 	return c.api.NewRequest(ctx, method, path, body)
 }
@@ -83,13 +109,36 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, body any) 
 // (or refreshes the token) and sends req once more. It takes ownership of
 // req.
 func (c *Client) Do(req *http.Request, v any) (*http.Response, error) {
-	return c.send(req, func(r *http.Request) (*http.Response, error) { return c.api.Do(r, v) })
+	resp, err := c.api.Do(req, v)
+	return resp, c.result(err)
 }
 
 // Stream sends req like [bearer.Client.Stream], logged in as [Client.Do]
 // is. On success the caller must close the response body.
 func (c *Client) Stream(req *http.Request) (*http.Response, error) {
-	return c.send(req, c.api.Stream)
+	resp, err := c.api.Stream(req)
+	return resp, c.result(err)
+}
+
+// result gives an answer that says the account lacks a permission as a
+// *PermissionError, and a login that failed as its own error rather than
+// as "no token for the request".
+func (c *Client) result(err error) error {
+	var ae *bearer.APIError
+	if errors.As(err, &ae) && err == error(ae) {
+		if perr := c.auth.deny(ae); perr != nil {
+			return perr
+		}
+		return err
+	}
+	var te *bearer.TokenError
+	switch _, session := c.auth.(*session); {
+	case errors.Is(err, bearer.ErrClosed):
+		return ErrClosed
+	case session && errors.As(err, &te) && err == error(te):
+		return te.Err
+	}
+	return err
 }
 
 // Get sends GET path and decodes the JSON response into out (nil to
@@ -133,11 +182,7 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 // could not. Requests log in on their own; call Login to learn at start-up
 // that the credentials are refused.
 func (c *Client) Login(ctx context.Context) error {
-	_, err := c.auth.ready(ctx)
-	var te *bearer.TokenError
-	if errors.As(err, &te) && err == error(te) {
-		return te.Err // not "no token for the request": there was none
-	}
+	_, err := c.auth.Token(ctx)
 	return err
 }
 
@@ -147,12 +192,15 @@ func (c *Client) Login(ctx context.Context) error {
 func (c *Client) Refresher() *tokenrefresh.Refresher { return c.auth.refresher() }
 
 // Logout ends the client: it sends the token client's Logout request, if
-// configured, within ctx; stops the token's background refresh; and
-// forgets the session's cookies. Requests made after it fail with
-// [ErrClosed]. Only the first call of Logout or Close does anything; each
-// returns the logout's error, if any.
+// configured, within ctx; stops the token's background refresh; forgets
+// the session's cookies; and closes the client's connections. Requests
+// made after it fail with [ErrClosed]. Only the first call of Logout or
+// Close does anything; each returns the logout's error, if any.
 func (c *Client) Logout(ctx context.Context) error {
-	c.closeOnce.Do(func() { c.closeErr = c.auth.close(ctx) })
+	c.closeOnce.Do(func() {
+		c.closeErr = c.auth.close(ctx)
+		c.api.Close()
+	})
 	return c.closeErr
 }
 
@@ -166,87 +214,3 @@ func (c *Client) Close() error {
 // Format prints the client as login.Client{REDACTED}, whatever the verb:
 // it holds credentials and state that other goroutines change.
 func (c *Client) Format(f fmt.State, _ rune) { redact.Opaque(f, "login.Client") }
-
-// send runs req through the login: ready, send, and on a rejected answer,
-// recover and send once more.
-func (c *Client) send(req *http.Request, send func(*http.Request) (*http.Response, error)) (*http.Response, error) {
-	ctx := req.Context()
-	t, err := c.auth.ready(ctx)
-	if err != nil {
-		if req.Body != nil {
-			req.Body.Close()
-		}
-		return nil, err
-	}
-	again := replayable(req)
-	resp, err := send(req)
-	var ae *bearer.APIError
-	if !errors.As(err, &ae) {
-		return resp, cleanError(err, c.auth.secrets())
-	}
-	if perr := c.auth.deny(ae); perr != nil {
-		return resp, perr
-	}
-	retry, rerr := c.auth.recover(ctx, t, ae)
-	switch {
-	case rerr != nil:
-		return resp, rerr
-	case !retry:
-		return resp, cleanError(err, c.auth.secrets())
-	case again == nil:
-		c.logger.Info("login: renewed the login, but the request's body cannot be sent again: returning the rejection",
-			"method", req.Method, "url", redact.URL(req.URL))
-		return resp, cleanError(err, c.auth.secrets())
-	}
-	r2, err := again()
-	if err != nil {
-		return resp, cleanError(ae, c.auth.secrets())
-	}
-	c.logger.Debug("login: sending the request again", "method", req.Method, "url", redact.URL(req.URL))
-	resp, err = send(r2)
-	if errors.As(err, &ae) {
-		if perr := c.auth.deny(ae); perr != nil {
-			return resp, perr
-		}
-	}
-	return resp, cleanError(err, c.auth.secrets())
-}
-
-// replayable returns a function that makes a fresh copy of req to send
-// again, or nil if its body cannot be read twice. It must be called before
-// req is sent: bearer.Client.Do changes req.
-func replayable(req *http.Request) func() (*http.Request, error) {
-	hasBody := req.Body != nil && req.Body != http.NoBody
-	if hasBody && req.GetBody == nil {
-		return nil
-	}
-	r2 := req.Clone(req.Context())
-	r2.Body = nil
-	getBody := req.GetBody
-	return func() (*http.Request, error) {
-		if hasBody {
-			body, err := getBody()
-			if err != nil {
-				return nil, err
-			}
-			r2.Body = body
-		}
-		return r2, nil
-	}
-}
-
-// checkSecure applies bearer's rule for sending a token over plain http
-// (https, a loopback host, or bearer.WithInsecureHTTP among opts) to the
-// credentials and session cookies of a login, by asking bearer.NewClient
-// whether a client that sends a token would be allowed. c is a client
-// already built from baseURL and opts, so any other error has shown.
-func checkSecure(c *bearer.Client, baseURL string, opts []bearer.Option) error {
-	if c.BaseURL().Scheme != "http" {
-		return nil
-	}
-	probe := append(opts[:len(opts):len(opts)], bearer.WithTokenSource(bearer.StaticToken("probe")))
-	if _, err := bearer.NewClient(baseURL, probe...); err != nil {
-		return fmt.Errorf("login: refusing to send credentials over plain http to %s: use https, or pass bearer.WithInsecureHTTP if the network is trusted", c.BaseURL().Host)
-	}
-	return nil
-}

@@ -26,7 +26,6 @@ func TestSessionConfigValidate(t *testing.T) {
 		{"same fields", func(c *login.SessionConfig) { c.Login.PasswordField = "username" }, "both \"username\""},
 		{"field clash", func(c *login.SessionConfig) { c.Login.Fields = map[string]string{"password": "x"} }, "must not set \"password\""},
 		{"user in path", func(c *login.SessionConfig) { c.Login.Path = "https://u:p@api.example.com/login" }, "must not carry a user name"},
-		{"jar", func(c *login.SessionConfig) { c.HTTPClient = &http.Client{Jar: &fakeJar{}} }, "Jar must be nil"},
 		{"status", func(c *login.SessionConfig) { c.ReloginStatuses = []int{200} }, "only error statuses"},
 		{"GET login", func(c *login.SessionConfig) { c.Login.Method = http.MethodGet }, "no body for the credentials"},
 	}
@@ -45,12 +44,27 @@ func TestSessionConfigValidate(t *testing.T) {
 	}
 }
 
+func TestOptionsRefuseBadInput(t *testing.T) {
+	for name, opt := range map[string]login.Option{
+		"Jar must be nil":                         login.WithHTTPClient(&http.Client{Jar: &fakeJar{}}),
+		"WithLogger(nil)":                         login.WithLogger(nil),
+		"WithClock(nil)":                          login.WithClock(nil),
+		"WithHTTPClient(nil)":                     login.WithHTTPClient(nil),
+		"must not include bearer.WithTokenSource": login.WithBearerOptions(bearer.WithTokenSource(bearer.StaticToken("x"))),
+	} {
+		c, err := login.NewSessionClient("https://api.example.com", seed002(alice, alicePW), opt)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("NewSessionClient with a bad option = %v, %v; want an error containing %q", c, err, name)
+		}
+	}
+}
+
 func TestSessionRefusesPlainHTTP(t *testing.T) {
 	cfg := seed002(alice, alicePW)
 	if _, err := login.NewSessionClient("http://api.example.com", cfg); err == nil || !strings.Contains(err.Error(), "plain http") {
 		t.Errorf("NewSessionClient(http://api.example.com) error = %v; want a refusal", err)
 	}
-	c, err := login.NewSessionClient("http://api.example.com", cfg, bearer.WithInsecureHTTP())
+	c, err := login.NewSessionClient("http://api.example.com", cfg, login.WithBearerOptions(bearer.WithInsecureHTTP()))
 	if err != nil {
 		t.Errorf("NewSessionClient(http://..., WithInsecureHTTP) = %v; want it allowed", err)
 	} else {

@@ -6,9 +6,12 @@
 //
 // A [Client] wraps a bearer.Client: it has the same NewRequest, Do,
 // Stream, Get, Post, Put, Patch and Delete, returns the same
-// *bearer.APIError, retries as it does, and takes the same options, such
-// as bearer.WithTrustedPEM to trust a server's own certificate. What it
-// adds is the login:
+// *bearer.APIError, and retries as it does; [WithBearerOptions] passes it
+// options, such as bearer.WithTrustedPEM to trust a server's own
+// certificate. The login is the bearer.Client's token source: it tells the
+// bearer.Client what an error answer means (a bearer.RejectionPolicy), and
+// the bearer.Client replays the request, so there is one replay path in
+// the SDK. What it adds is the login:
 //
 //   - [NewSessionClient] posts the credentials described by a [Request]
 //     (path, method, form or JSON, field names) and keeps the cookies the
@@ -36,19 +39,22 @@
 // retried with backoff (by the Refresher for tokens; from [LoginRetryMin]
 // to [LoginRetryMax] for sessions).
 //
-// Credentials are held in memory only. They, the tokens and the cookies
-// never appear in errors or logs: the config types print the password as
-// REDACTED, and a server that quotes them in an error answer has them
-// removed from the [*bearer.APIError]. Credentials are sent over https, or
-// plain http to a loopback address unless bearer.WithInsecureHTTP allows
-// more.
+// Credentials are held in memory only. They, the tokens and the session's
+// cookies never appear in errors or logs: the config types print the
+// password as REDACTED, and the client keeps one registry of every secret
+// it has sent or received, with which every error and log line is
+// redacted, also when a server quotes one in an error answer. Logins,
+// refreshes and logouts go through the bearer.Client's transport, over
+// https, or plain http to this machine only (checked where the connection
+// goes, not from the host's name) unless bearer.WithInsecureHTTP allows
+// more, and never follow a redirect.
 //
 // A session API (seed 002):
 //
 //	c, err := login.NewSessionClient("https://localhost:5001", login.SessionConfig{
 //		Login:       login.Request{Path: "/login"}, // form fields username, password
-//		Credentials: login.Credentials{Username: user, Password: password},
-//	}, bearer.WithTrustedPEMFile("pubkey.pem"))
+//		Credentials: login.Credentials{Username: user, Password: secret.New(password)},
+//	}, login.WithBearerOptions(bearer.WithTrustedPEMFile("pubkey.pem")))
 //	if err != nil { ... }
 //	defer c.Close()
 //	var info struct{ Secret int `json:"Secret-number"` }
@@ -58,7 +64,7 @@
 //
 //	c, err := login.NewTokenClient(ctx, "https://api.example.com", login.TokenConfig{
 //		Login:       login.Request{Path: "/users/v1/login", UsernameField: "email"},
-//		Credentials: login.Credentials{Username: email, Password: password},
+//		Credentials: login.Credentials{Username: email, Password: secret.New(password)},
 //		Refresh:     login.TokenRequest{Method: "GET", Path: "/users/v1/generate_tokens"},
 //		Logout:      login.TokenRequest{Method: "GET", Path: "/users/v1/logout"},
 //	})

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer"
-	"github.com/bearer-go/bearer/internal/redact"
 )
 
 // Sentinel categories of [*Error], for callers that branch on them:
@@ -27,7 +26,9 @@ var (
 
 // Error is a failed login, token refresh or logout. Err is the cause: a
 // [*bearer.APIError] (with the credentials and tokens redacted from every
-// field), a [*bearer.RequestError] when no answer came, or another error.
+// field), a [*bearer.RequestError] when no answer came, a
+// [*bearer.RedirectError] (a login is never redirected), or another
+// error.
 //
 // It implements Permanent() bool and RetryAfter() time.Duration, which
 // tokenrefresh uses to stop or pace its retries.
@@ -90,7 +91,8 @@ func (e *Error) RetryAfter() time.Duration {
 // or permission: a 403, or a code such as seed 004's
 // authorisation-required (which that server sends with a 401). A new token
 // would not help, so the client neither refreshes nor retries; it matches
-// [bearer.ErrForbidden] with errors.Is.
+// [bearer.ErrForbidden] with errors.Is. Response is redacted, as every
+// APIError is.
 //
 // The server's answer is in Response. It is not in the Unwrap chain, so
 // that an answer sent as 401 does not also match bearer.ErrUnauthorized.
@@ -118,67 +120,12 @@ func (e *PermissionError) Is(target error) bool { return target == bearer.ErrFor
 // Permanent reports true: retrying cannot grant a permission.
 func (e *PermissionError) Permanent() bool { return true }
 
-// redactAPIError returns e, or a copy of it with secrets removed from every
-// field if it holds any.
-func redactAPIError(e *bearer.APIError, secrets []string) *bearer.APIError {
-	fields := []string{e.URL, e.Code, e.Message, e.URI, e.RequestID, string(e.Body)}
-	dirty := false
-	for _, f := range fields {
-		if redact.String(f, secrets...) != f {
-			dirty = true
-			break
-		}
-	}
-	if !dirty {
-		return e
-	}
-	c := *e
-	c.URL = redact.String(c.URL, secrets...)
-	c.Code = redact.String(c.Code, secrets...)
-	c.Message = redact.String(c.Message, secrets...)
-	c.URI = redact.String(c.URI, secrets...)
-	c.RequestID = redact.String(c.RequestID, secrets...)
-	c.Body = []byte(redact.String(string(c.Body), secrets...))
-	return &c
-}
-
-// cleanError removes secrets from err: an APIError is replaced by a
-// redacted copy; another error whose message holds a secret is replaced by
-// one with the message redacted that still unwraps to it.
-func cleanError(err error, secrets []string) error {
-	if err == nil {
-		return nil
-	}
-	var ae *bearer.APIError
-	if errors.As(err, &ae) && err == error(ae) {
-		return redactAPIError(ae, secrets)
-	}
-	if msg := redact.String(err.Error(), secrets...); msg != err.Error() {
-		return &redactedError{msg: msg, err: err}
-	}
-	return err
-}
-
-// redactErr returns err's message with secrets removed.
-func redactErr(err error, secrets ...string) string {
-	return redact.String(err.Error(), secrets...)
-}
-
-// redactedError carries an error with secrets removed from its message;
-// errors.Is and errors.As still see err.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
 // failure wraps err from op into an [*Error], classifying an API answer
 // with refused (the category of a permanent 4xx) and advising as the
-// answer calls for. secrets are removed from the cause.
-func failure(op string, err error, refused error, refusedAdvice string, secrets []string) *Error {
-	e := &Error{Op: op, Err: cleanError(err, secrets)}
+// answer calls for. err is already redacted: the exchange layer redacts
+// every answer with the client's registry.
+func failure(op string, err error, refused error, refusedAdvice string) *Error {
+	e := &Error{Op: op, Err: err}
 	var ae *bearer.APIError
 	switch {
 	case errors.As(err, &ae) && ae.Permanent():

@@ -41,7 +41,7 @@ func ExampleNewSessionClient() {
 	c, err := login.NewSessionClient(ts.URL, login.SessionConfig{
 		Login:       login.Request{Path: "/login"},
 		Credentials: login.Credentials{Username: "Alice", Password: secret.New("alice_pw")},
-	}, bearer.WithTrustedPEM(certPEM))
+	}, login.WithBearerOptions(bearer.WithTrustedPEM(certPEM)))
 	if err != nil {
 		log.Fatal(err)
 	}

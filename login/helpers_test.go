@@ -100,9 +100,9 @@ func seed002(username, password string) login.SessionConfig {
 
 // client returns a session client for the fixture that trusts its
 // certificate.
-func (f *sessionFixture) client(t *testing.T, cfg login.SessionConfig, opts ...bearer.Option) *login.Client {
+func (f *sessionFixture) client(t *testing.T, cfg login.SessionConfig, opts ...login.Option) *login.Client {
 	t.Helper()
-	opts = append([]bearer.Option{bearer.WithTrustedPEM(f.certPEM), bearer.WithRetryWait(time.Millisecond, time.Millisecond)}, opts...)
+	opts = append([]login.Option{login.WithBearerOptions(bearer.WithTrustedPEM(f.certPEM), bearer.WithRetryWait(time.Millisecond, time.Millisecond))}, opts...)
 	c, err := login.NewSessionClient(f.ts.URL, cfg, opts...)
 	if err != nil {
 		t.Fatalf("NewSessionClient: %v", err)
@@ -189,18 +189,16 @@ func seed004(email, password string) login.TokenConfig {
 	}
 }
 
-// config returns cfg on the fixture's clock, without jitter, logging to
-// the fixture's buffer.
+// config returns cfg on the fixture's clock, without jitter.
 func (f *jwtFixture) config(cfg login.TokenConfig) login.TokenConfig {
 	cfg.Refresher.Clock = f.clk
 	cfg.Refresher.Jitter = -1
-	cfg.Logger = logTo(f.logs)
 	return cfg
 }
 
 // client returns a token client for the fixture, logged in, so that the
 // test's clock moves only after the login.
-func (f *jwtFixture) client(t *testing.T, cfg login.TokenConfig, opts ...bearer.Option) *login.Client {
+func (f *jwtFixture) client(t *testing.T, cfg login.TokenConfig, opts ...login.Option) *login.Client {
 	t.Helper()
 	c := f.clientNoLogin(t, cfg, opts...)
 	if err := c.Login(testContext(t)); err != nil {
@@ -209,11 +207,11 @@ func (f *jwtFixture) client(t *testing.T, cfg login.TokenConfig, opts ...bearer.
 	return c
 }
 
-// clientNoLogin returns a token client for the fixture, whose first login
-// may still be running.
-func (f *jwtFixture) clientNoLogin(t *testing.T, cfg login.TokenConfig, opts ...bearer.Option) *login.Client {
+// clientNoLogin returns a token client for the fixture, logging to the
+// fixture's buffer, whose first login may still be running.
+func (f *jwtFixture) clientNoLogin(t *testing.T, cfg login.TokenConfig, opts ...login.Option) *login.Client {
 	t.Helper()
-	opts = append([]bearer.Option{bearer.WithRetryWait(time.Millisecond, time.Millisecond)}, opts...)
+	opts = append([]login.Option{login.WithLogger(logTo(f.logs)), login.WithBearerOptions(bearer.WithRetryWait(time.Millisecond, time.Millisecond))}, opts...)
 	c, err := login.NewTokenClient(testContext(t), f.ts.URL, f.config(cfg), opts...)
 	if err != nil {
 		t.Fatalf("NewTokenClient: %v", err)

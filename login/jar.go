@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/bearer-go/bearer/internal/redact"
 )
 
 // hostJar is a cookie jar that keeps the cookies of one host only: the
@@ -17,12 +19,18 @@ import (
 //
 // It is safe for concurrent use.
 type hostJar struct {
-	host string // the API's host name, lower case, without a port
+	host    string           // the API's host name, lower case, without a port
+	secrets *redact.Registry // the client's, which the cookies' values join; set once, before use
 
 	mu       sync.Mutex     // guards jar, received
 	jar      *cookiejar.Jar // replaced by clear
 	received bool           // a cookie arrived since the last clear
 }
+
+// minSessionID is the length from which a cookie's value is taken for a
+// session id, kept out of errors whatever its cookie's name: random ids
+// are longer, and shorter values (a user name) are worth reading.
+const minSessionID = 16
 
 func newHostJar(host string) *hostJar {
 	j := &hostJar{host: strings.ToLower(host)}
@@ -50,6 +58,9 @@ func (j *hostJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 		cc := *c
 		cc.Domain = ""
 		hostOnly[i] = &cc
+		if j.secrets != nil && (len(c.Value) >= minSessionID || redact.IsSensitiveParam(c.Name)) {
+			j.secrets.Add(c.Value) // a session's cookies are its credentials
+		}
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()

@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/internal/httpx"
 	"github.com/bearer-go/bearer/internal/redact"
 	"github.com/bearer-go/bearer/secret"
 )
@@ -142,28 +144,34 @@ func hasBody(method string) bool {
 }
 
 // newRequest builds a request of c for path carrying fields in enc, or no
-// body if there are none.
+// body if there are none. It carries none of the client's tokens: the
+// requests of a login carry their own credentials.
 func newRequest(ctx context.Context, c *bearer.Client, method, path string, enc Encoding, fields map[string]string) (*http.Request, error) {
-	if len(fields) == 0 {
-		return c.NewRequest(ctx, method, path, nil)
+	var body any
+	switch {
+	case len(fields) == 0:
+	case enc == JSON:
+		body = fields // JSON, with its Content-Type
+	default:
+		form := url.Values{}
+		for k, v := range fields {
+			form.Set(k, v)
+		}
+		body = []byte(form.Encode())
 	}
-	if enc == JSON {
-		return c.NewRequest(ctx, method, path, fields) // JSON, with its Content-Type
-	}
-	form := url.Values{}
-	for k, v := range fields {
-		form.Set(k, v)
-	}
-	req, err := c.NewRequest(ctx, method, path, []byte(form.Encode()))
+	req, err := c.NewRequest(ctx, method, path, body)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if len(fields) > 0 && enc != JSON {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Del("Authorization")
 	return req, nil
 }
 
 // credentialRequest builds the login request r for creds.
-func credentialRequest(ctx context.Context, c *bearer.Client, r Request, creds Credentials) (*http.Request, error) {
+func credentialRequest(ctx context.Context, x *httpx.Exchange, c *bearer.Client, r Request, creds Credentials) (*http.Request, error) {
 	fields := make(map[string]string, len(r.Fields)+len(r.SecretFields)+2)
 	for k, v := range r.Fields {
 		fields[k] = v
@@ -175,14 +183,31 @@ func credentialRequest(ctx context.Context, c *bearer.Client, r Request, creds C
 	fields[r.PasswordField] = creds.Password.Reveal()
 	req, err := newRequest(ctx, c, r.Method, r.Path, r.Encoding, fields)
 	if err != nil {
-		return nil, errors.New("login: build the login request: " + redactErr(err, r.secrets(creds)...))
+		return nil, errors.New("login: build the login request: " + x.Secrets.Redact(err.Error()))
 	}
 	return req, nil
 }
 
+// send sends req, a request that carries credentials (a login, a refresh,
+// a logout), through x: no redirect followed, no retry, the answer read
+// within MaxResponseBytes. An answer outside 2xx is a *bearer.APIError,
+// redacted with x's registry.
+func send(x *httpx.Exchange, req *http.Request, now time.Time) (*httpx.Answer, error) {
+	a, err := x.Send(req, MaxResponseBytes)
+	if err != nil {
+		return nil, err
+	}
+	if a.StatusCode < 200 || a.StatusCode > 299 {
+		return nil, httpx.NewAPIError(a, x.Secrets, now)
+	}
+	return a, nil
+}
+
 // cleanURL returns req's URL for messages, with sensitive query values
-// removed.
-func cleanURL(req *http.Request) string { return redact.URL(req.URL) }
+// and every secret of x removed.
+func cleanURL(x *httpx.Exchange, req *http.Request) string {
+	return httpx.RedactURL(req.URL, x.Secrets)
+}
 
 // secrets returns the values of r's secret fields and creds' password.
 func (r Request) secrets(creds Credentials) []string {

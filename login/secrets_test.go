@@ -89,8 +89,7 @@ func sessionFlows(t *testing.T, c *canary, pw, wrongPW string) {
 	}
 	for _, creds := range [][2]string{{"Canary", pw}, {"Canary", wrongPW}, {"Nobody", wrongPW}} {
 		cfg := seed002(creds[0], creds[1])
-		cfg.Logger = logTo(c.logs)
-		cl := f.client(t, cfg, bearer.WithLogger(logTo(c.logs)))
+		cl := f.client(t, cfg, login.WithLogger(logTo(c.logs)), login.WithBearerOptions(bearer.WithLogger(logTo(c.logs))))
 		c.print(cfg, cfg.Credentials, cl, cl.Login(testContext(t)), getInfo(t, cl))
 		f.srv.ResetSessions()
 		c.print(getInfo(t, cl), cl.Close(), getInfo(t, cl))
@@ -105,7 +104,7 @@ func tokenFlows(t *testing.T, c *canary, pw, wrongPW string) {
 	}
 	cfg := seed004("canary@rebels.org", pw)
 	cfg.Refresher.OnRotate = c.rotations
-	cl := f.client(t, cfg, bearer.WithLogger(logTo(c.logs)))
+	cl := f.client(t, cfg, login.WithBearerOptions(bearer.WithLogger(logTo(c.logs))))
 	c.print(cfg, cl, films(t, cl))
 	f.clk.Advance(9 * time.Minute) // a refresh
 	c.print(films(t, cl))
@@ -119,7 +118,7 @@ func tokenFlows(t *testing.T, c *canary, pw, wrongPW string) {
 
 	initial := signup(t, f, "orphan@rebels.org")
 	c.secret(initial.AccessToken, initial.RefreshToken)
-	orphan := f.client(t, withoutCredentials(initial), bearer.WithLogger(logTo(c.logs)))
+	orphan := f.client(t, withoutCredentials(initial), login.WithBearerOptions(bearer.WithLogger(logTo(c.logs))))
 	f.api.Revoke(initial.AccessToken)
 	c.print(films(t, orphan))
 	initial2 := signup(t, f, "orphan2@rebels.org")
@@ -157,10 +156,10 @@ func echoingServer(t *testing.T, c *canary, pw string) {
 		cfg := login.TokenConfig{
 			Login:       login.Request{Path: "login", Encoding: login.Form},
 			Credentials: login.Credentials{Username: "u", Password: secret.New(password)},
-			Logger:      logTo(c.logs),
 		}
 		cfg.Refresher.OnRotate = c.rotations
-		cl, err := login.NewTokenClient(testContext(t), ts.URL, cfg, bearer.WithLogger(logTo(c.logs)))
+		cl, err := login.NewTokenClient(testContext(t), ts.URL, cfg, login.WithLogger(logTo(c.logs)),
+			login.WithBearerOptions(bearer.WithLogger(logTo(c.logs))))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,17 +2,24 @@ package login
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/internal/backoff"
+	"github.com/bearer-go/bearer/internal/httpx"
 	"github.com/bearer-go/bearer/tokenrefresh"
+	"golang.org/x/oauth2"
 )
 
 // Login retries after failures that may pass (5xx, no answer) are spaced
@@ -48,31 +55,14 @@ type SessionConfig struct {
 	// mean the same, whatever the status, such as "session_expired".
 	// Optional.
 	ReloginCodes []string
-
-	// HTTPClient sends the requests: its Transport, Timeout and
-	// CheckRedirect are used. Optional: nil means bearer's default. Its Jar
-	// must be nil: the session keeps its own, scoped to the API's host. Pass
-	// it here, not with bearer.WithHTTPClient, which would drop that jar.
-	HTTPClient *http.Client
-
-	// Logger receives logins and rejections, never a secret. Optional: nil
-	// logs nothing. Pass bearer.WithLogger to log requests too.
-	Logger *slog.Logger
-
-	// Now is the clock that spaces login retries. Optional: nil means
-	// time.Now.
-	Now func() time.Time
 }
 
 func (c *SessionConfig) validate() error {
 	if err := c.Login.validate("Login"); err != nil {
 		return err
 	}
-	switch {
-	case !c.Credentials.set():
+	if !c.Credentials.set() {
 		return errors.New("login: SessionConfig.Credentials needs a Username and a Password")
-	case c.HTTPClient != nil && c.HTTPClient.Jar != nil:
-		return errors.New("login: SessionConfig.HTTPClient.Jar must be nil: the session keeps its own jar, scoped to the API's host")
 	}
 	for _, s := range c.ReloginStatuses {
 		if s < 400 || s > 599 {
@@ -84,10 +74,7 @@ func (c *SessionConfig) validate() error {
 
 // NewSessionClient returns a client for the API at baseURL that logs in
 // with cfg and keeps the session's cookies, in a jar that sends them back
-// to the API's host only. opts configure the underlying [bearer.Client]
-// (bearer.WithTrustedPEM to trust the server's own certificate,
-// bearer.WithLogger, retries); they must not include bearer.WithHTTPClient
-// (use cfg.HTTPClient) or bearer.WithTokenSource.
+// to the API's host only.
 //
 // It does no I/O: the first request logs in. The login is sent once:
 // refused credentials (a 4xx) give an error matching
@@ -95,33 +82,30 @@ func (c *SessionConfig) validate() error {
 // retried no sooner than [LoginRetryMin] after, backing off to
 // [LoginRetryMax]. An answer with one of cfg's relogin statuses or codes
 // makes the client log in again, once for all the requests that saw it,
-// and send the request once more.
+// and send the request once more; a 403 to a request sent with a session
+// that another login has since replaced is sent once more, without a
+// login.
 //
-// Credentials go over https, or plain http to a loopback address; pass
-// bearer.WithInsecureHTTP to allow other plain http hosts.
-func NewSessionClient(baseURL string, cfg SessionConfig, opts ...bearer.Option) (*Client, error) {
+// Credentials go over https, or plain http to this machine only; pass
+// bearer.WithInsecureHTTP through [WithBearerOptions] to allow other plain
+// http hosts.
+func NewSessionClient(baseURL string, cfg SessionConfig, opts ...Option) (*Client, error) {
 	cfg.Login = cfg.Login.withDefaults(Form)
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	jar := newHostJar(hostname(baseURL)) // bearer.NewClient checks baseURL
-	hc := &http.Client{}
-	if cfg.HTTPClient != nil {
-		*hc = *cfg.HTTPClient
-	}
-	hc.Jar = jar
-	// The session's client comes first, so that a bearer.WithHTTPClient
-	// among opts (which would drop the jar) shows up as a login that
-	// leaves no cookie, instead of silently losing the caller's transport.
-	api, err := bearer.NewClient(baseURL, append([]bearer.Option{bearer.WithHTTPClient(hc)}, opts...)...)
+	o, err := newOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSecure(api, baseURL, opts); err != nil {
+	jar := newHostJar(hostname(baseURL)) // bearer.NewClient checks baseURL
+	s := newSession(cfg, jar, o)
+	api, err := newAPI(baseURL, s, o.httpClient(jar), o)
+	if err != nil {
 		return nil, err
 	}
-	s := newSession(cfg, api, jar)
-	return &Client{api: api, auth: s, logger: s.logger}, nil
+	s.api = api
+	return &Client{api: api, auth: s}, nil
 }
 
 // hostname returns the host name of rawURL, or "" if it has none.
@@ -133,16 +117,23 @@ func hostname(rawURL string) string {
 	return u.Hostname()
 }
 
-// session is the authenticator of a cookie session.
+// sessionTokenType marks the tokens of a session: they are never sent,
+// only compared; the session's cookies are what requests carry.
+const sessionTokenType = "Session"
+
+// session is the token source of a cookie session. Its tokens name the
+// logins: each successful login makes a new one, which requests are sent
+// with, so that a rejection says which login it rejected.
 type session struct {
 	cfg    SessionConfig
-	api    *bearer.Client
+	api    *bearer.Client  // set once, before any request
+	x      *httpx.Exchange // set once, by the api's NewClient
 	jar    *hostJar
 	logger *slog.Logger
 	now    func() time.Time
 
 	mu       sync.Mutex    // guards the fields below
-	gen      uint64        // counts successful logins; 0 before the first
+	current  *oauth2.Token // the token of the login in use; nil before the first and after a rejection
 	inflight chan struct{} // closed when the login in flight ends; nil if none
 	closed   bool          // Close was called
 	permErr  error         // a login failure retrying cannot fix; final
@@ -151,82 +142,82 @@ type session struct {
 	retryAt  time.Time     // no login before this
 }
 
-func newSession(cfg SessionConfig, api *bearer.Client, jar *hostJar) *session {
-	s := &session{cfg: cfg, api: api, jar: jar, logger: cfg.Logger, now: cfg.Now}
-	if s.logger == nil {
-		s.logger = slog.New(slog.DiscardHandler)
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
+func newSession(cfg SessionConfig, jar *hostJar, o *options) *session {
+	s := &session{cfg: cfg, jar: jar, logger: o.logger, now: o.now()}
 	if len(s.cfg.ReloginStatuses) == 0 {
 		s.cfg.ReloginStatuses = []int{http.StatusUnauthorized}
 	}
 	return s
 }
 
-func (s *session) ready(ctx context.Context) (ticket, error) {
-	gen, err := s.loggedIn(ctx, 0)
-	return ticket{gen: gen}, err
+// BindExchange takes the exchange the logins go through, whose registry
+// keeps the credentials and the cookies out of every error and log line.
+func (s *session) BindExchange(x *httpx.Exchange) {
+	s.x = x
+	s.jar.secrets = x.Secrets
+	x.Secrets.Add(s.cfg.Login.secrets(s.cfg.Credentials)...)
+}
+
+func (s *session) bound() bool { return s.x != nil }
+
+// Authorize puts the session's cookies on req, the current ones: a
+// request sent again after a new login carries the new cookies.
+func (s *session) Authorize(req *http.Request, _ *oauth2.Token) {
+	cookies := s.jar.Cookies(req.URL)
+	if len(cookies) == 0 {
+		delete(req.Header, "Cookie")
+		return
+	}
+	parts := make([]string, len(cookies))
+	for i, c := range cookies {
+		parts[i] = c.Name + "=" + c.Value
+	}
+	req.Header["Cookie"] = []string{strings.Join(parts, "; ")}
+}
+
+// Reject says what an error answer means for the session. One of the
+// relogin statuses or codes ends the login the request was sent with: the
+// next Token logs in again, once for all the requests that saw it. A 403
+// to a request sent with a login that another has since replaced (or is
+// replacing) is sent once more, without a login: the old cookies, not
+// the account, may be what was refused (seed 002 answers 403 to them).
+func (s *session) Reject(_ context.Context, r bearer.Rejection) bearer.Verdict {
+	tok := r.Token.Reveal()
+	relogin := slices.Contains(s.cfg.ReloginStatuses, r.StatusCode) || (r.Code != "" && slices.Contains(s.cfg.ReloginCodes, r.Code))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case relogin && s.current == tok:
+		s.logger.Info("login: the server ended the session; logging in again", rejection(r)...)
+		s.current = nil
+		return bearer.Renew
+	case relogin, r.StatusCode == http.StatusForbidden && s.current != tok:
+		return bearer.Renew // a login has replaced that session, or is replacing it
+	}
+	return bearer.Stand
 }
 
 // deny leaves permission answers to the caller: a session's rejections
 // are configured by status and code.
 func (s *session) deny(*bearer.APIError) error { return nil }
 
-// recover logs in again after an answer that says the session ended. A
-// 403 to a request sent with a session that another login has since
-// replaced is sent again too, without a login: the old cookies, not the
-// account, may be what was refused (seed 002 answers 403 to them).
-func (s *session) recover(ctx context.Context, t ticket, e *bearer.APIError) (bool, error) {
-	if !slices.Contains(s.cfg.ReloginStatuses, e.StatusCode) && (e.Code == "" || !slices.Contains(s.cfg.ReloginCodes, e.Code)) {
-		if e.StatusCode != http.StatusForbidden {
-			return false, nil
-		}
-		return s.replacedSince(ctx, t.gen)
-	}
-	s.logger.Info("login: the server ended the session; logging in again", rejection(e)...)
-	if _, err := s.loggedIn(ctx, t.gen); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
-// replacedSince reports whether a login has replaced the session of
-// generation gen, waiting for a login in flight to end.
-func (s *session) replacedSince(ctx context.Context, gen uint64) (bool, error) {
-	for {
-		s.mu.Lock()
-		ch, g := s.inflight, s.gen
-		s.mu.Unlock()
-		if ch == nil {
-			return g != gen, nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return false, fmt.Errorf("login: waiting for the login: %w", ctx.Err())
-		}
-	}
-}
-
-// loggedIn returns the current login generation, logging in first if
-// there has been no login since generation stale: one login for all the
-// callers that ask at once, each of which waits for it within its ctx.
-func (s *session) loggedIn(ctx context.Context, stale uint64) (uint64, error) {
+// Token returns the token of the login in use, logging in first if there
+// is none: one login for all the callers that ask at once, each of which
+// waits for it within its ctx.
+func (s *session) Token(ctx context.Context) (*oauth2.Token, error) {
 	for {
 		s.mu.Lock()
 		switch {
 		case s.closed:
 			s.mu.Unlock()
-			return 0, ErrClosed
+			return nil, ErrClosed
 		case s.permErr != nil:
 			s.mu.Unlock()
-			return 0, s.permErr
-		case s.gen != stale:
-			gen := s.gen
+			return nil, s.permErr
+		case s.current != nil:
+			tok := s.current
 			s.mu.Unlock()
-			return gen, nil
+			return tok, nil
 		case s.inflight != nil:
 			ch := s.inflight
 			s.mu.Unlock()
@@ -234,14 +225,14 @@ func (s *session) loggedIn(ctx context.Context, stale uint64) (uint64, error) {
 			case <-ch:
 				continue
 			case <-ctx.Done():
-				return 0, fmt.Errorf("login: waiting for the login: %w", ctx.Err())
+				return nil, fmt.Errorf("login: waiting for the login: %w", ctx.Err())
 			}
 		}
 		if now := s.now(); now.Before(s.retryAt) {
 			err := fmt.Errorf("login: not logged in: %d logins failed, the next may start in %v: %w",
 				s.failures, s.retryAt.Sub(now).Round(time.Millisecond), s.lastErr)
 			s.mu.Unlock()
-			return 0, err
+			return nil, err
 		}
 		ch := make(chan struct{})
 		s.inflight = ch
@@ -253,19 +244,19 @@ func (s *session) loggedIn(ctx context.Context, stale uint64) (uint64, error) {
 }
 
 // finish records the outcome of the login that ch announces.
-func (s *session) finish(ctx context.Context, ch chan struct{}, err error) (uint64, error) {
+func (s *session) finish(ctx context.Context, ch chan struct{}, err error) (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.inflight = nil
 	close(ch)
 	switch {
 	case err == nil:
-		s.gen++
+		s.current = &oauth2.Token{AccessToken: "login-" + crand.Text(), TokenType: sessionTokenType}
 		s.failures, s.lastErr, s.retryAt = 0, nil, time.Time{}
-		return s.gen, nil
+		return s.current, nil
 	case ctx.Err() != nil:
 		// The caller gave up; that says nothing about the server.
-		return 0, err
+		return nil, err
 	case isPermanent(err):
 		s.permErr = err
 		s.logger.Error("login: login refused; not trying again", "error", err.Error())
@@ -275,23 +266,29 @@ func (s *session) finish(ctx context.Context, ch chan struct{}, err error) (uint
 		s.retryAt = s.now().Add(loginBackoff(s.failures))
 		s.logger.Warn("login: login failed", "error", err.Error(), "failures", s.failures, "retry_at", s.retryAt)
 	}
-	return 0, err
+	return nil, err
 }
 
-// loginBackoff is the wait after n consecutive failed logins.
+// loginBackoff is the wait after n consecutive failed logins: the SDK's
+// one backoff, at the top of its range, so that a login is never retried
+// sooner than documented.
 func loginBackoff(n int) time.Duration {
-	d := LoginRetryMin
-	for i := 1; i < n && d < LoginRetryMax; i++ {
-		d *= 2
-	}
-	return min(d, LoginRetryMax)
+	return backoff.Exponential(LoginRetryMin, LoginRetryMax, n, fullWait)
 }
+
+// fullWait draws the top of the jitter range every time. Its source has
+// no state, so it is safe for concurrent use.
+var fullWait = rand.New(topSource{})
+
+type topSource struct{}
+
+func (topSource) Uint64() uint64 { return math.MaxUint64 }
 
 // rejection returns the log attributes that describe a rejected answer.
-func rejection(e *bearer.APIError) []any {
-	attrs := []any{"status", e.StatusCode}
-	if e.Code != "" {
-		attrs = append(attrs, "code", e.Code)
+func rejection(r bearer.Rejection) []any {
+	attrs := []any{"status", r.StatusCode}
+	if r.Code != "" {
+		attrs = append(attrs, "code", r.Code)
 	}
 	return attrs
 }
@@ -301,30 +298,27 @@ func isPermanent(err error) bool { return tokenrefresh.IsPermanent(err) }
 // login sends the login request with a fresh jar.
 func (s *session) login(ctx context.Context) error {
 	s.jar.clear()
-	req, err := credentialRequest(ctx, s.api, s.cfg.Login, s.cfg.Credentials)
+	s.x.Secrets.Add(s.cfg.Login.secrets(s.cfg.Credentials)...)
+	req, err := credentialRequest(ctx, s.x, s.api, s.cfg.Login, s.cfg.Credentials)
 	if err != nil {
 		return &Error{Op: "login", Err: err, final: true, advice: "check SessionConfig.Login"}
 	}
-	if _, err := s.api.Do(req, nil); err != nil {
-		return failure("login", err, ErrCredentialsRefused,
-			"check the username and password (and Login.Path); they are not sent again", s.secrets())
+	if _, err := send(s.x, req, s.now()); err != nil {
+		return failure("login", err, ErrCredentialsRefused, "check the username and password (and Login.Path); they are not sent again")
 	}
 	if !s.jar.gotCookies() {
 		return &Error{Op: "login", final: true,
-			Err:    fmt.Errorf("%s %s answered with success but set no cookie for %s", req.Method, cleanURL(req), s.jar.host),
-			advice: "check Login.Path; if you passed bearer.WithHTTPClient, pass that client as SessionConfig.HTTPClient instead, so the session's cookie jar is kept"}
+			Err:    fmt.Errorf("%s %s answered with success but set no cookie for %s", req.Method, cleanURL(s.x, req), s.jar.host),
+			advice: "check Login.Path; if you passed bearer.WithHTTPClient through WithBearerOptions, pass that client with login.WithHTTPClient instead, so the session's cookie jar is kept"}
 	}
-	s.logger.Info("login: logged in", "url", cleanURL(req))
+	s.logger.Info("login: logged in", "url", cleanURL(s.x, req))
 	return nil
-}
-
-func (s *session) secrets() []string {
-	return s.cfg.Login.secrets(s.cfg.Credentials)
 }
 
 func (s *session) close(context.Context) error {
 	s.mu.Lock()
 	s.closed = true
+	s.current = nil
 	s.mu.Unlock()
 	s.jar.clear()
 	return nil

@@ -178,8 +178,7 @@ func TestSessionLoginFailureBacksOff(t *testing.T) {
 	t.Cleanup(ts.Close)
 	clk := fakeclock.New(start)
 	cfg := seed002(alice, alicePW)
-	cfg.Now = clk.Now
-	c, err := login.NewSessionClient(ts.URL, cfg, bearer.WithRetryMax(0))
+	c, err := login.NewSessionClient(ts.URL, cfg, login.WithClock(clk), login.WithBearerOptions(bearer.WithRetryMax(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +386,7 @@ func TestSessionLoginWithoutCookies(t *testing.T) {
 	t.Cleanup(ts.Close)
 	for _, tt := range []struct {
 		name string
-		opts []bearer.Option
+		opts []login.Option
 	}{
 		{"no cookie set", nil},
 	} {
@@ -411,25 +410,24 @@ func TestSessionWithHTTPClientOptionIsCaught(t *testing.T) {
 	// the login works but no cookie reaches the jar, and the error says so.
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
-	c := f.client(t, seed002(alice, alicePW), bearer.WithHTTPClient(&http.Client{Transport: tr}))
+	c := f.client(t, seed002(alice, alicePW), login.WithBearerOptions(bearer.WithHTTPClient(&http.Client{Transport: tr})))
 	err := c.Login(testContext(t))
-	if err == nil || !strings.Contains(err.Error(), "SessionConfig.HTTPClient") {
-		t.Errorf("Login = %v; want an error pointing to SessionConfig.HTTPClient", err)
+	if err == nil || !strings.Contains(err.Error(), "login.WithHTTPClient") {
+		t.Errorf("Login = %v; want an error pointing to login.WithHTTPClient", err)
 	}
 }
 
-func TestSessionHTTPClientConfig(t *testing.T) {
+func TestSessionWithHTTPClient(t *testing.T) {
 	f := setupSession(t)
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
-	cfg := seed002(alice, alicePW)
-	cfg.HTTPClient = &http.Client{Transport: tr, Timeout: waitLimit}
-	c := f.client(t, cfg)
+	hc := &http.Client{Transport: tr, Timeout: waitLimit}
+	c := f.client(t, seed002(alice, alicePW), login.WithHTTPClient(hc))
 	if err := getInfo(t, c); err != nil {
-		t.Errorf("GET /get-info with SessionConfig.HTTPClient: %v", err)
+		t.Errorf("GET /get-info with WithHTTPClient: %v", err)
 	}
-	if cfg.HTTPClient.Jar != nil {
-		t.Error("SessionConfig.HTTPClient was modified; want it left as it was")
+	if hc.Jar != nil {
+		t.Error("the client given with WithHTTPClient was modified; want it left as it was")
 	}
 }
 
@@ -439,7 +437,7 @@ func TestSessionTLSTrust(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := login.NewSessionClient(f.ts.URL, seed002(alice, alicePW), bearer.WithTrustedPEM(otherPEM))
+	c, err := login.NewSessionClient(f.ts.URL, seed002(alice, alicePW), login.WithBearerOptions(bearer.WithTrustedPEM(otherPEM)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/expiry"
+	"github.com/bearer-go/bearer/internal/httpx"
 	"github.com/bearer-go/bearer/secret"
 
 	"github.com/bearer-go/bearer"
@@ -24,10 +25,7 @@ import (
 // cfg and keeps the access token alive with a tokenrefresh.Refresher: it
 // refreshes it before it expires, in the background, without making
 // callers wait while it is valid. ctx bounds only the initial load from
-// cfg.Refresher.Store. opts configure the underlying [bearer.Client]s (one
-// for the API, one without retries for the login, refresh and logout
-// requests, since a refresh that reached the server has used up its
-// refresh token); they must not include bearer.WithTokenSource.
+// cfg.Refresher.Store.
 //
 // The first login starts at once in the background; [Client.Login] waits
 // for it. Answers from the API are handled by their error code (see
@@ -36,45 +34,57 @@ import (
 // permission error is a [*PermissionError], never retried. A refresh token
 // that has expired or was revoked makes the client log in again with
 // cfg.Credentials, or fail with [ErrLoginRequired] without them. Refused
-// credentials are sent once, and fail with [ErrCredentialsRefused].
+// credentials are sent once, and fail with [ErrCredentialsRefused]. The
+// login, refresh and logout requests are never retried by the client (a
+// refresh that reached the server has used up its refresh token: the
+// Refresher decides) and never follow a redirect.
 //
-// Credentials and tokens go over https, or plain http to a loopback
-// address; pass bearer.WithInsecureHTTP to allow other plain http hosts.
-// Close the client when done: it logs out if cfg.Logout is set.
-func NewTokenClient(ctx context.Context, baseURL string, cfg TokenConfig, opts ...bearer.Option) (*Client, error) {
+// Credentials and tokens go over https, or plain http to this machine
+// only; pass bearer.WithInsecureHTTP through [WithBearerOptions] to allow
+// other plain http hosts. Close the client when done: it logs out if
+// cfg.Logout is set.
+func NewTokenClient(ctx context.Context, baseURL string, cfg TokenConfig, opts ...Option) (*Client, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	own := opts[:len(opts):len(opts)]
-	plain, err := bearer.NewClient(baseURL, append(own, bearer.WithRetryMax(0), bearer.WithMaxResponseBytes(MaxResponseBytes))...)
+	o, err := newOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSecure(plain, baseURL, opts); err != nil {
+	t := newTokens(cfg, o)
+	api, err := newAPI(baseURL, t, o.httpClient(nil), o)
+	if err != nil {
 		return nil, err
 	}
-	t := &tokens{cfg: cfg, plain: plain, logger: cfg.Logger, now: time.Now}
-	if cfg.Refresher.Clock != nil {
-		t.now = cfg.Refresher.Clock.Now
-	}
-	rcfg := cfg.Refresher
+	t.api = api
+	rcfg := t.cfg.Refresher
 	if !rcfg.Initial.IsZero() {
 		t.remember(rcfg.Initial.Reveal())
 		rcfg.Initial = secret.New(withJWTExpiry(rcfg.Initial.Reveal()))
 	}
 	rcfg.Refresh = t.refresh
-	r, err := tokenrefresh.New(ctx, rcfg)
-	if err != nil {
+	if t.r, err = tokenrefresh.New(ctx, rcfg); err != nil {
+		api.Close()
 		return nil, err
 	}
-	t.r = r
-	api, err := bearer.NewClient(baseURL, append(own, bearer.WithTokenSource(source{r}))...)
-	if err != nil {
-		r.Close()
-		return nil, err
+	return &Client{api: api, auth: t}, nil
+}
+
+// newTokens returns the token source of cfg, on the options' clock and
+// logger unless cfg.Refresher has its own.
+func newTokens(cfg TokenConfig, o *options) *tokens {
+	if cfg.Refresher.Clock == nil {
+		cfg.Refresher.Clock = o.clock
 	}
-	return &Client{api: api, auth: t, logger: t.logger}, nil
+	if cfg.Refresher.Logger == nil {
+		cfg.Refresher.Logger = o.logger
+	}
+	t := &tokens{cfg: cfg, logger: o.logger, now: time.Now}
+	if cfg.Refresher.Clock != nil {
+		t.now = cfg.Refresher.Clock.Now
+	}
+	return t
 }
 
 // withJWTExpiry returns tok, or a copy of it with the exp of its JWT
@@ -93,62 +103,69 @@ func withJWTExpiry(tok *oauth2.Token) *oauth2.Token {
 	return &c
 }
 
-// source gives the API client its tokens without the Refresher's
-// Invalidate, so that bearer.Transport does not refresh after every 401:
-// the Client decides by the server's error code.
-type source struct{ r *tokenrefresh.Refresher }
-
-func (s source) Token(ctx context.Context) (*oauth2.Token, error) { return s.r.Token(ctx) }
-
-// maxSecrets bounds how many recent token values are kept for redaction.
-const maxSecrets = 8
-
-// tokens is the authenticator of a login API with tokens.
+// tokens is the token source of a login API with tokens: its Refresher's
+// tokens, with the API's rules for error answers.
 type tokens struct {
 	cfg    TokenConfig
-	plain  *bearer.Client // for login, refresh and logout: no token source, no retries
-	r      *tokenrefresh.Refresher
+	api    *bearer.Client          // set once, before the Refresher starts
+	x      *httpx.Exchange         // set once, by the api's NewClient
+	r      *tokenrefresh.Refresher // set once, before any request
 	logger *slog.Logger
 	now    func() time.Time
 	closed atomic.Bool
 
-	mu      sync.Mutex // guards relogin, recent
+	mu      sync.Mutex // guards relogin
 	relogin string     // an access token the server called invalid: Refresh logs in instead of refreshing it
-	recent  []string   // recent token values, kept out of errors
 }
 
-func (t *tokens) ready(ctx context.Context) (ticket, error) {
+// BindExchange takes the exchange the logins, refreshes and logouts go
+// through, whose registry keeps the credentials and tokens out of every
+// error and log line.
+func (t *tokens) BindExchange(x *httpx.Exchange) {
+	t.x = x
+	x.Secrets.Add(t.cfg.Login.secrets(t.cfg.Credentials)...)
+}
+
+func (t *tokens) bound() bool { return t.x != nil }
+
+// Token returns the Refresher's token.
+func (t *tokens) Token(ctx context.Context) (*oauth2.Token, error) {
 	if t.closed.Load() {
-		return ticket{}, ErrClosed
+		return nil, ErrClosed
 	}
-	tok, err := t.r.Token(ctx)
-	if err != nil {
-		return ticket{}, &bearer.TokenError{Err: err}
-	}
-	return ticket{token: tok.AccessToken}, nil
+	return t.r.Token(ctx)
 }
 
 func (t *tokens) deny(e *bearer.APIError) error {
 	if e.StatusCode == http.StatusForbidden || (e.Code != "" && slices.Contains(t.cfg.PermissionCodes, e.Code)) {
-		return &PermissionError{Response: redactAPIError(e, t.secrets())}
+		return &PermissionError{Response: e}
 	}
 	return nil
 }
 
-func (t *tokens) recover(ctx context.Context, tk ticket, e *bearer.APIError) (bool, error) {
+// Reject says what an error answer means, by the API's codes: a
+// permission the account lacks stands (the Client makes it a
+// *PermissionError); a token the server calls invalid is replaced by a new
+// login; an expired one, or any other 401, by a refresh. Either way the
+// request is sent once more.
+func (t *tokens) Reject(_ context.Context, r bearer.Rejection) bearer.Verdict {
+	tok := r.Token.Reveal()
+	code := r.Code
 	switch {
-	case e.Code != "" && slices.Contains(t.cfg.ReloginCodes, e.Code):
-		t.logger.Info("login: the server called the access token invalid; logging in again", rejection(e)...)
+	case r.StatusCode == http.StatusForbidden || (code != "" && slices.Contains(t.cfg.PermissionCodes, code)):
+		return bearer.Stand
+	case code != "" && slices.Contains(t.cfg.ReloginCodes, code):
+		t.logger.Info("login: the server called the access token invalid; logging in again", rejection(r)...)
 		t.mu.Lock()
-		t.relogin = tk.token
+		t.relogin = tok.AccessToken
 		t.mu.Unlock()
-	case e.StatusCode == http.StatusUnauthorized || (e.Code != "" && slices.Contains(t.cfg.RefreshCodes, e.Code)):
-		t.logger.Info("login: the server rejected the access token; refreshing it", rejection(e)...)
+	case r.StatusCode == http.StatusUnauthorized || (code != "" && slices.Contains(t.cfg.RefreshCodes, code)):
+		t.logger.Info("login: the server rejected the access token; refreshing it", rejection(r)...)
 	default:
-		return false, nil
+		return bearer.Stand
 	}
-	t.r.Invalidate(&oauth2.Token{AccessToken: tk.token})
-	return true, nil
+	t.r.Invalidate(tok)
+	return bearer.Renew
 }
 
 // reloginDue reports whether the server called access invalid. A mark
@@ -188,11 +205,11 @@ func (t *tokens) refresh(ctx context.Context, current *oauth2.Token) (*oauth2.To
 		return nil, &Error{Op: "refresh", Err: perr}
 	}
 	if !t.refused(ae) {
-		return nil, failure("refresh", err, nil, "check TokenConfig.Refresh (path, method, how the token is sent)", t.secrets())
+		return nil, failure("refresh", err, nil, "check TokenConfig.Refresh (path, method, how the token is sent)")
 	}
 	why := "the server refused the refresh token (" + codeOrStatus(ae) + "): it has expired or was revoked"
 	if !t.cfg.Credentials.set() {
-		return nil, &Error{Op: "refresh", Err: cleanError(err, t.secrets()), kind: ErrLoginRequired,
+		return nil, &Error{Op: "refresh", Err: err, kind: ErrLoginRequired,
 			advice: "the refresh token has expired or was revoked, and no credentials are held to log in again: log in and start from the new tokens"}
 	}
 	return t.login(ctx, why)
@@ -229,14 +246,15 @@ func (t *tokens) login(ctx context.Context, why string) (*oauth2.Token, error) {
 		t.logger.Info("login: logging in again", "reason", why)
 	}
 	issued := t.now()
-	req, err := credentialRequest(ctx, t.plain, t.cfg.Login, t.cfg.Credentials)
+	t.x.Secrets.Add(t.cfg.Login.secrets(t.cfg.Credentials)...)
+	req, err := credentialRequest(ctx, t.x, t.api, t.cfg.Login, t.cfg.Credentials)
 	if err != nil {
 		return nil, &Error{Op: "login", Err: err, final: true, advice: "check TokenConfig.Login"}
 	}
-	var raw map[string]json.RawMessage
-	if _, err := t.plain.Do(req, &raw); err != nil {
+	raw, err := t.exchange("login", req)
+	if err != nil {
 		return nil, failure("login", err, ErrCredentialsRefused,
-			"check the username and password (and Login.Path); they are not sent again", t.secrets())
+			"check the username and password (and Login.Path); they are not sent again")
 	}
 	tok, err := t.parse("login", raw, issued, nil)
 	if err != nil {
@@ -253,8 +271,8 @@ func (t *tokens) refreshWith(ctx context.Context, current *oauth2.Token) (*oauth
 	if err != nil {
 		return nil, &Error{Op: "refresh", Err: err, final: true, advice: "check TokenConfig.Refresh"}
 	}
-	var raw map[string]json.RawMessage
-	if _, err := t.plain.Do(req, &raw); err != nil {
+	raw, err := t.exchange("refresh", req)
+	if err != nil {
 		return nil, err
 	}
 	tok, err := t.parse("refresh", raw, issued, current)
@@ -272,14 +290,14 @@ func (t *tokens) tokenRequest(ctx context.Context, r TokenRequest, tok *oauth2.T
 		value = tok.RefreshToken
 	}
 	if r.Encoding == "" {
-		req, err := newRequest(ctx, t.plain, r.Method, r.Path, JSON, nil)
+		req, err := newRequest(ctx, t.api, r.Method, r.Path, JSON, nil)
 		if err != nil {
 			return nil, err
 		}
 		req.Header.Set("Authorization", "Bearer "+value)
 		return req, nil
 	}
-	return newRequest(ctx, t.plain, r.Method, r.Path, r.Encoding, map[string]string{r.Field: value})
+	return newRequest(ctx, t.api, r.Method, r.Path, r.Encoding, map[string]string{r.Field: value})
 }
 
 // logout sends the Logout request with tok.
@@ -288,8 +306,8 @@ func (t *tokens) logout(ctx context.Context, tok *oauth2.Token) error {
 	if err != nil {
 		return &Error{Op: "logout", Err: err, final: true, advice: "check TokenConfig.Logout"}
 	}
-	if _, err := t.plain.Do(req, nil); err != nil {
-		return failure("logout", err, nil, "the tokens may still be valid on the server until they expire", t.secrets())
+	if _, err := send(t.x, req, t.now()); err != nil {
+		return failure("logout", err, nil, "the tokens may still be valid on the server until they expire")
 	}
 	t.logger.Info("login: logged out")
 	return nil
@@ -310,24 +328,35 @@ func (t *tokens) parse(op string, raw map[string]json.RawMessage, issued time.Ti
 	return tok, nil
 }
 
-// remember records tok's values so they are kept out of errors.
-func (t *tokens) remember(tok *oauth2.Token) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, v := range []string{tok.AccessToken, tok.RefreshToken} {
-		if v != "" && !slices.Contains(t.recent, v) {
-			t.recent = append(t.recent, v)
-		}
+// exchange sends req, a login or a refresh, and reads its JSON answer.
+func (t *tokens) exchange(op string, req *http.Request) (map[string]json.RawMessage, error) {
+	a, err := send(t.x, req, t.now())
+	if err != nil {
+		return nil, err
 	}
-	if n := len(t.recent); n > maxSecrets {
-		t.recent = slices.Clone(t.recent[n-maxSecrets:])
+	var raw map[string]json.RawMessage
+	if a.Oversize || json.Unmarshal(a.Body, &raw) != nil {
+		// The decoder's message could quote the body: it is not wrapped.
+		return nil, &Error{Op: op, final: true,
+			Err:    fmt.Errorf("%s %s answered %d with %s, not a JSON object of tokens", req.Method, cleanURL(t.x, req), a.StatusCode, t.describe(a)),
+			advice: "check the path of the request"}
 	}
+	return raw, nil
 }
 
-func (t *tokens) secrets() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append(t.cfg.Login.secrets(t.cfg.Credentials), t.recent...)
+// describe says what an answer's body is, without a secret.
+func (t *tokens) describe(a *httpx.Answer) string {
+	if a.Oversize {
+		return fmt.Sprintf("more than %d bytes", MaxResponseBytes)
+	}
+	p, _ := a.Redacted(t.x.Secrets, 0)
+	return p.Describe()
+}
+
+// remember adds tok's values to the registry, so they are kept out of
+// errors and logs.
+func (t *tokens) remember(tok *oauth2.Token) {
+	t.x.Secrets.Add(tok.AccessToken, tok.RefreshToken)
 }
 
 // close logs out with the current token if configured, and stops the

@@ -78,12 +78,17 @@ func startServer() (*server, error) {
 }
 
 // session is the login of seed 002: form fields username and password.
-func session(user, password string, logger *slog.Logger) login.SessionConfig {
+func session(user, password string) login.SessionConfig {
 	return login.SessionConfig{
 		Login:       login.Request{Path: "/login"},
 		Credentials: login.Credentials{Username: user, Password: secret.New(password)},
-		Logger:      logger,
 	}
+}
+
+// trusting returns the option that trusts the certificate in pem: the
+// server's own, self-signed, as the seed's verify='pubkey.pem' does.
+func trusting(pem []byte) login.Option {
+	return login.WithBearerOptions(bearer.WithTrustedPEM(pem))
 }
 
 func run(ctx context.Context, w io.Writer) error {
@@ -110,7 +115,7 @@ func untrusted(ctx context.Context, w io.Writer, s *server) error {
 	if err != nil {
 		return err
 	}
-	c, err := login.NewSessionClient(s.ts.URL, session("Alice", "alice_pw", nil), bearer.WithTrustedPEM(otherPEM))
+	c, err := login.NewSessionClient(s.ts.URL, session("Alice", "alice_pw"), trusting(otherPEM))
 	if err != nil {
 		return err
 	}
@@ -126,7 +131,7 @@ func untrusted(ctx context.Context, w io.Writer, s *server) error {
 // wrongPassword shows that refused credentials are sent once.
 func wrongPassword(ctx context.Context, w io.Writer, s *server) error {
 	before := s.logins()
-	c, err := login.NewSessionClient(s.ts.URL, session("Alice", "wrong_pw", nil), bearer.WithTrustedPEM(s.certPEM))
+	c, err := login.NewSessionClient(s.ts.URL, session("Alice", "wrong_pw"), trusting(s.certPEM))
 	if err != nil {
 		return err
 	}
@@ -142,7 +147,7 @@ func wrongPassword(ctx context.Context, w io.Writer, s *server) error {
 // loggedIn logs in, calls, and survives the server losing its sessions.
 func loggedIn(ctx context.Context, w io.Writer, s *server) error {
 	logger := slog.New(slog.NewTextHandler(&indent{w: w}, &slog.HandlerOptions{ReplaceAttr: dropTime}))
-	c, err := login.NewSessionClient(s.ts.URL, session("Alice", "alice_pw", logger), bearer.WithTrustedPEM(s.certPEM))
+	c, err := login.NewSessionClient(s.ts.URL, session("Alice", "alice_pw"), trusting(s.certPEM), login.WithLogger(logger))
 	if err != nil {
 		return err
 	}
