@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/internal/httpx"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -76,15 +77,20 @@ func (c *Credentials) validate() error {
 // minutes in); a 401 from the service makes it log in again and replay the
 // request once.
 //
-// A Client is safe for concurrent use. Create one per account, reuse it,
-// and Close it when done.
+// Its logins and its requests to both servers share one transport, the
+// SDK's own unless [WithHTTPClient] gives one, which Close releases.
+//
+// A Client is safe for concurrent use. Create one per account with
+// [NewClient], reuse it, and Close it when done; the zero value is not
+// usable.
 type Client struct {
 	Users   *UsersService
 	Clients *ClientsService
 
-	auth *bearer.Client // the auth server
-	api  *bearer.Client // the data API
-	r    *tokenrefresh.Refresher
+	auth  *bearer.Client // the auth server
+	api   *bearer.Client // the data API
+	r     *tokenrefresh.Refresher
+	owned *httpx.Transport // closed by Close; nil when the caller gave the HTTP client
 }
 
 // NewClient returns a client that logs in with creds. ctx bounds only the
@@ -98,6 +104,7 @@ func NewClient(ctx context.Context, creds Credentials, opts ...Option) (*Client,
 	if err != nil {
 		return nil, err
 	}
+	owned := o.transport()
 	src, err := o.source(creds)
 	if err != nil {
 		return nil, err
@@ -111,12 +118,31 @@ func NewClient(ctx context.Context, creds Credentials, opts ...Option) (*Client,
 		r.Close()
 		return nil, err
 	}
+	c.owned = owned
 	return c, nil
+}
+
+// transport gives the options the SDK's transport, shared by the logins
+// and both servers' clients, unless WithHTTPClient gave a client; it
+// returns the transport it made, if any.
+func (o *options) transport() *httpx.Transport {
+	if o.hc != nil {
+		return nil
+	}
+	t := httpx.NewTransport(httpx.TransportOptions{})
+	o.hc = &http.Client{Transport: t}
+	// Token requests keep oauth's bound on a whole request; API requests
+	// may stream for longer, bounded by the transport's header timeout.
+	o.loginHC = &http.Client{Transport: t, Timeout: oauth.DefaultRequestTimeout}
+	return t
 }
 
 // source builds the token source of creds.
 func (o *options) source(creds Credentials) (oauth.Source, error) {
 	settings := oauth.Settings{HTTPClient: o.hc, Logger: o.logger}
+	if o.loginHC != nil {
+		settings.HTTPClient = o.loginHC
+	}
 	if o.clock != nil {
 		settings.Now = o.clock.Now
 	}
@@ -137,10 +163,7 @@ func (o *options) source(creds Credentials) (oauth.Source, error) {
 
 // clients builds the two bearer clients that share the Refresher.
 func (o *options) clients(r *tokenrefresh.Refresher) (*Client, error) {
-	common := []bearer.Option{bearer.WithTokenSource(r), bearer.WithUserAgent("bearer-go/climateengine")}
-	if o.hc != nil {
-		common = append(common, bearer.WithHTTPClient(o.hc))
-	}
+	common := []bearer.Option{bearer.WithTokenSource(r), bearer.WithUserAgent("bearer-go/climateengine"), bearer.WithHTTPClient(o.hc)}
 	if o.logger != nil {
 		common = append(common, bearer.WithLogger(o.logger))
 	}
@@ -178,5 +201,14 @@ func (c *Client) Do(req *http.Request, v any) (*http.Response, error) {
 // Status reports whether the client's token is being kept alive.
 func (c *Client) Status() tokenrefresh.Status { return c.r.Status() }
 
-// Close stops the background token refresh. It is idempotent.
-func (c *Client) Close() error { return c.r.Close() }
+// Close stops the background token refresh and releases the client's
+// connections. It is idempotent.
+func (c *Client) Close() error {
+	err := c.r.Close()
+	c.auth.Close()
+	c.api.Close()
+	if c.owned != nil {
+		c.owned.CloseIdleConnections()
+	}
+	return err
+}

@@ -18,6 +18,7 @@ type Option func(*options) error
 type options struct {
 	authURL, apiURL string
 	hc              *http.Client
+	loginHC         *http.Client // for token requests, on hc's transport; nil: hc
 	logger          *slog.Logger
 	store           tokenrefresh.Store
 	clock           tokenrefresh.Clock
@@ -61,7 +62,10 @@ func baseURL(opt, raw string) (string, error) {
 	return strings.TrimSuffix(u.String(), "/"), nil
 }
 
-// WithHTTPClient sends every request, logins included, through hc.
+// WithHTTPClient sends every request, logins included, through hc. A
+// transport of your own is not checked when it connects, so plain http
+// then goes only to loopback IP literals such as 127.0.0.1; the default
+// transport checks where each plain-http connection goes.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) error {
 		if hc == nil {
@@ -108,7 +112,9 @@ func WithClock(c tokenrefresh.Clock) Option {
 }
 
 // WithBearerOptions passes options to the underlying bearer.Clients, such
-// as bearer.WithRetryMax.
+// as bearer.WithRetryMax. Options about the transport
+// (bearer.WithHTTPClient, WithTrustedPEM, WithInsecureHTTP) would not
+// reach the logins: give a client of your own with [WithHTTPClient].
 func WithBearerOptions(opts ...bearer.Option) Option {
 	return func(o *options) error {
 		o.bearerOpts = append(o.bearerOpts, opts...)
