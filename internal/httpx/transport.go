@@ -59,6 +59,13 @@ func NewTransport(o TransportOptions) *Transport {
 	return newTransport(o, nil)
 }
 
+// NewTransportResolving is [NewTransport] with the resolver of plain-http
+// host names: for tests that show what a name's address makes the
+// transport do, without a DNS server. The SDK uses NewTransport.
+func NewTransportResolving(o TransportOptions, lookup func(ctx context.Context, host string) ([]netip.Addr, error)) *Transport {
+	return newTransport(o, lookup)
+}
+
 // newTransport is NewTransport with the resolver of plain-http hosts;
 // nil means the system's.
 func newTransport(o TransportOptions, lookup func(ctx context.Context, host string) ([]netip.Addr, error)) *Transport {
