@@ -3,12 +3,12 @@ package c2
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
 
+	"github.com/bearer-go/bearer/internal/httpx"
 	"github.com/bearer-go/bearer/internal/redact"
 )
 
@@ -36,7 +36,9 @@ func parseRoot(apiRoot, token string) (string, error) {
 		return "", errors.New("c2: the API root must not carry a user name or password: C2 authenticates with the token alone")
 	case u.RawQuery != "" || u.Fragment != "":
 		return "", fmt.Errorf("c2: API root %s must not have a query or fragment", redact.URL(u, token))
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+	// Names of this machine pass here; where they lead is checked when
+	// each connection is made (internal/httpx).
+	case u.Scheme == "http" && httpx.Destination{Checked: true}.Check("c2", u) != nil:
 		return "", fmt.Errorf("c2: API root %s is plain http: tokens are sent only over https, or over http to this machine", redact.URL(u, token))
 	}
 	return strings.TrimRight(u.String(), "/"), nil
@@ -54,15 +56,6 @@ func describeRoot(u *url.URL, err error) string {
 		return "scheme " + strconv.Quote(u.Scheme)
 	}
 	return "no host"
-}
-
-// isLoopback reports whether host names this machine.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }
 
 // checkToken refuses what cannot be a C2 token, before anything is sent.
