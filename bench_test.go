@@ -111,6 +111,45 @@ func BenchmarkTransport(b *testing.B) {
 	}
 }
 
+// interleavedBatch is how many requests each transport sends per turn in
+// BenchmarkTransportInterleaved: enough that reading the clock costs
+// under 1% of a turn, few enough that turns follow the machine's load.
+const interleavedBatch = 64
+
+// BenchmarkTransportInterleaved sends the same requests through the bare
+// transport, the floor, bearer's Transport and x/oauth2's in turns of
+// interleavedBatch requests each, rotating which goes first, and reports
+// each one's time per request and their ratios. On a shared machine the
+// load drifts between the sub-benchmarks of BenchmarkTransport, which run
+// one after the other; within one turn it moves all four alike, so the
+// ratios here are what the code costs, not when it ran.
+func BenchmarkTransportInterleaved(b *testing.B) {
+	rts := transports(b)
+	names := []string{"bare", "floor", "bearer", "x-oauth2"}
+	req, _ := http.NewRequest("GET", "https://api.example.com/apf/drivers", nil)
+	req.Header.Set("Accept", "application/json")
+	spent := make([]time.Duration, len(names))
+	turn := 0
+	for b.Loop() {
+		for k := range names {
+			i := (k + turn) % len(names)
+			start := time.Now()
+			for range interleavedBatch {
+				roundTrip(b, rts[names[i]], req)
+			}
+			spent[i] += time.Since(start)
+		}
+		turn++
+	}
+	per := func(i int) float64 { return float64(spent[i]) / float64(turn*interleavedBatch) }
+	for i, n := range names {
+		b.ReportMetric(per(i), n+"-ns/req")
+	}
+	b.ReportMetric(per(2)/per(1), "bearer/floor")
+	b.ReportMetric(per(3)/per(2), "x-oauth2/bearer")
+	b.ReportMetric(0, "ns/op") // an op is a turn of four batches: not a figure to read
+}
+
 // clients are the Clients compared per request: with no token at all, and
 // with a kept-alive token.
 func clients(tb testing.TB) map[string]*bearer.Client {

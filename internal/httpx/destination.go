@@ -36,10 +36,11 @@ type Destination struct {
 // checks. Otherwise it returns an [*InsecureURLError], before anything is
 // sent. pkg prefixes the message.
 func (d Destination) Check(pkg string, u *url.URL) error {
+	if u.Scheme == "https" {
+		return nil
+	}
 	host := u.Hostname()
 	switch {
-	case u.Scheme == "https":
-		return nil
 	case u.Scheme != "http":
 		return &InsecureURLError{pkg: pkg, Scheme: u.Scheme, Host: u.Host}
 	case d.Insecure || IsLoopbackIP(host) || (d.Checked && localName(host)):
