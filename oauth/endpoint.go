@@ -43,9 +43,6 @@ func (e *endpoint) remember() {
 	}
 }
 
-// name is the endpoint's URL for messages: without its query.
-func (e *endpoint) name() string { return endpointName(e.url) }
-
 func endpointName(u *url.URL) string {
 	c := *u
 	c.RawQuery = ""
