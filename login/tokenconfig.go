@@ -3,7 +3,6 @@ package login
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 	"time"
@@ -167,15 +166,11 @@ type TokenConfig struct {
 	PermissionCodes []string
 
 	// Refresher configures the Refresher that keeps the token alive:
-	// its schedule, Store, Clock and Logger. Its Refresh must be nil (the
-	// client sets it); its Initial may hold tokens to start from, such as
-	// a sign-up's (without an Expiry, the JWT's exp is used).
+	// its schedule, Store, Clock and Logger (when nil, the client's: see
+	// [WithClock], [WithLogger]). Its Refresh must be nil (the client sets
+	// it); its Initial may hold tokens to start from, such as a sign-up's
+	// (without an Expiry, the JWT's exp is used).
 	Refresher tokenrefresh.Config
-
-	// Logger receives logins, refreshes and rejections, never a secret;
-	// it is also the Refresher's when Refresher.Logger is nil. Optional:
-	// nil logs nothing. Pass bearer.WithLogger to log requests too.
-	Logger *slog.Logger
 }
 
 func (c TokenConfig) withDefaults() TokenConfig {
@@ -200,12 +195,6 @@ func (c TokenConfig) withDefaults() TokenConfig {
 	}
 	if c.DefaultLifetime == 0 {
 		c.DefaultLifetime = DefaultTokenLifetime
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	if c.Refresher.Logger == nil {
-		c.Refresher.Logger = c.Logger
 	}
 	return c
 }

@@ -35,7 +35,6 @@ func NewLoginClient(ctx context.Context, t *config.Token, store tokenrefresh.Sto
 		Credentials: login.Credentials{Username: t.Username, Password: t.Password.Value},
 		Refresh:     login.TokenRequest{Path: t.RefreshPath, Method: strings.ToUpper(t.RefreshMethod)},
 		Refresher:   tokenrefresh.Config{Store: store, OnRotate: onRotate, Logger: log},
-		Logger:      log,
 	}
 	if t.LoginPath != "" {
 		cfg.Login = login.Request{Path: t.LoginPath, UsernameField: t.UsernameField, PasswordField: t.PasswordField,
@@ -44,5 +43,5 @@ func NewLoginClient(ctx context.Context, t *config.Token, store tokenrefresh.Sto
 	if logout {
 		cfg.Logout = login.TokenRequest{Path: t.LogoutPath, Method: strings.ToUpper(t.LogoutMethod)}
 	}
-	return login.NewTokenClient(ctx, t.BaseURL, cfg)
+	return login.NewTokenClient(ctx, t.BaseURL, cfg, login.WithLogger(log))
 }
