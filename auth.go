@@ -72,7 +72,8 @@ type sentRequest struct {
 // authorizedCopy returns a copy of req, with a header map of its own,
 // authorized with tok. A redirected request loses its Referer.
 func authorizedCopy(req *http.Request, tok *oauth2.Token, src TokenSource, c *headerCache, reg *redact.Registry) *http.Request {
-	s := &sentRequest{req: *req}
+	s := new(sentRequest)
+	s.req = *req
 	r2 := &s.req
 	r2.Header = make(http.Header, len(req.Header)+1)
 	for k, vv := range req.Header {
