@@ -1,7 +1,7 @@
 package bearer_test
 
 // Per-request cost of authorization, side by side with golang.org/x/oauth2.
-// Run: go test -run '^$' -bench . -benchmem -cpu 2 -count 5 .
+// Run: go test -run '^$' -bench . -benchmem -cpu 2 -count 10 .
 // Figures and their reading: docs/benchmarks.md.
 
 import (
