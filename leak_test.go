@@ -219,6 +219,17 @@ func credentialRedirects(status int) []leakCase {
 			err = rv.Revoke(leakCtx(t), leakToken, oauth.HintRefreshToken)
 			return leakResult{err: err, reached: n.Load()}
 		}},
+		{"introspection redirected " + s, true, func(t *testing.T, l *slog.Logger) leakResult {
+			other, n := elsewhere(t)
+			srv := redirecting(t, status, other.URL+"/introspect")
+			in, err := oauth.NewIntrospector(oauth.IntrospectionConfig{IntrospectionURL: srv.URL + "/introspect", Client: basicClient(),
+				Settings: oauth.Settings{Logger: l}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = in.Introspect(leakCtx(t), leakToken, oauth.HintAccessToken)
+			return leakResult{err: err, reached: n.Load()}
+		}},
 		{"session login redirected " + s, true, func(t *testing.T, l *slog.Logger) leakResult {
 			other, n := elsewhere(t)
 			srv := redirecting(t, status, other.URL+"/login")
