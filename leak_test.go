@@ -28,6 +28,7 @@ import (
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/httpx"
+	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/login"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
@@ -91,7 +92,7 @@ func TestLeakMatrix(t *testing.T) {
 	forms := leakForms()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			l := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			res := c.run(t, l)
 			if c.wantErr && res.err == nil {
@@ -133,24 +134,6 @@ func describeErr(err error) string {
 		fmt.Fprintf(&b, "%s %s %s\n", pe.Response.URL, pe.Response.Message, pe.Response.Body)
 	}
 	return b.String()
-}
-
-// syncBuffer is a log sink that goroutines may share.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // elsewhere starts another host (another loopback port is another host)
