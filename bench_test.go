@@ -150,6 +150,52 @@ func BenchmarkTransportInterleaved(b *testing.B) {
 	b.ReportMetric(0, "ns/op") // an op is a turn of four batches: not a figure to read
 }
 
+// nopTransport answers every request with the same response at once: it
+// leaves only the authorizing transport's own work to measure.
+type nopTransport struct{}
+
+var nopResponse = &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Header: http.Header{}}
+
+func (nopTransport) RoundTrip(*http.Request) (*http.Response, error) { return nopResponse, nil }
+
+// BenchmarkTransportOverhead measures what the authorizing transports
+// themselves cost, over a base that does nothing: the floor's copy, bearer
+// with a static token (the copy and the checks), and bearer with a
+// Refresher (and its Token).
+func BenchmarkTransportOverhead(b *testing.B) {
+	rts := map[string]http.RoundTripper{
+		"floor":            copyFloor{nopTransport{}},
+		"bearer-static":    &bearer.Transport{Source: bearer.StaticToken("bench-token"), Base: nopTransport{}},
+		"bearer-refresher": &bearer.Transport{Source: freshRefresher(b), Base: nopTransport{}},
+	}
+	for _, name := range []string{"floor", "bearer-static", "bearer-refresher"} {
+		rt := rts[name]
+		b.Run(name, func(b *testing.B) {
+			req, _ := http.NewRequest("GET", "https://api.example.com/apf/drivers", nil)
+			req.Header.Set("Accept", "application/json")
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := rt.RoundTrip(req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRefresherToken is the token source's share of a request: a
+// Refresher answering from memory.
+func BenchmarkRefresherToken(b *testing.B) {
+	r := freshRefresher(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Token(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // clients are the Clients compared per request: with no token at all, and
 // with a kept-alive token.
 func clients(tb testing.TB) map[string]*bearer.Client {
