@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/c2"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/httpx"
 	"github.com/bearer-go/bearer/internal/syncbuf"
@@ -45,6 +46,8 @@ const (
 	leakPassword = "CANARYpwd/0b9e&44c1+d7a2=8f03"
 	leakQuery    = "CANARYqry-6d2e90a4b1c7f385"
 	leakClientID = "leak-client"
+	// leakCharon is a C2 token: 32 printable characters.
+	leakCharon = "CANARYc2-0f1e2d3c4b5a69788796a5b"
 )
 
 // leakForms returns every form in which a canary could leak: raw, escaped
@@ -53,7 +56,7 @@ const (
 // of it at least 8 bytes long, as a cut could leave.
 func leakForms() []string {
 	var forms []string
-	for _, v := range []string{leakToken, leakSecret, leakPassword, leakQuery} {
+	for _, v := range []string{leakToken, leakSecret, leakPassword, leakQuery, leakCharon} {
 		j, _ := json.Marshal(v)
 		js := string(j[1 : len(j)-1])
 		forms = append(forms, url.QueryEscape(v), url.PathEscape(v), js, strings.ReplaceAll(js, "/", `\/`),
@@ -212,6 +215,35 @@ func credentialRedirects(status int) []leakCase {
 			}
 			_, err = in.Introspect(leakCtx(t), leakToken, oauth.HintAccessToken)
 			return leakResult{err: err, reached: n.Load()}
+		}},
+		{"Charon rotation redirected " + s, true, func(t *testing.T, l *slog.Logger) leakResult {
+			other, n := elsewhere(t)
+			srv := redirecting(t, status, other.URL+"/charon/tokens/x")
+			events := make(chan tokenrefresh.Event, 16)
+			c, err := c2.New(leakCtx(t), srv.URL, leakCharon, c2.WithLogger(l), c2.WithObserver(tokenrefresh.ObserverFunc(func(e tokenrefresh.Event) {
+				if e.Kind == tokenrefresh.Failed || e.Kind == tokenrefresh.Lost || e.Kind == tokenrefresh.Refreshed {
+					events <- e
+				}
+			})))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var e tokenrefresh.Event
+			select {
+			case e = <-events:
+			case <-leakCtx(t).Done():
+				t.Fatal("no rotation attempt ended")
+			}
+			if e.Kind == tokenrefresh.Refreshed {
+				t.Error("the redirect's answer was adopted as the new token")
+			}
+			tok, err := c.Token(leakCtx(t))
+			if err == nil && tok.AccessToken != leakCharon {
+				t.Errorf("the token was replaced by %q", tok.AccessToken)
+			}
+			st := c.Status()
+			return leakResult{err: e.Err, texts: []string{st.LastError}, reached: n.Load()}
 		}},
 		{"session login redirected " + s, true, func(t *testing.T, l *slog.Logger) leakResult {
 			other, n := elsewhere(t)

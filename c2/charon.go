@@ -2,17 +2,17 @@ package c2
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/internal/backoff"
-	"github.com/bearer-go/bearer/internal/redact"
+	"github.com/bearer-go/bearer/internal/httpx"
 	"github.com/bearer-go/bearer/internal/sendtrace"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
@@ -24,48 +24,37 @@ const (
 	issuePath  = "/charon/tokens/issue"
 )
 
+// maxAnswer bounds the answer to a rotation read: Charon's is a few
+// dozen bytes of JSON; 1 MiB is the module's limit.
+const maxAnswer = 1 << 20
+
 // rotator is the Charon rotation as a tokenrefresh.RefreshFunc: PUT
 // {root}/charon/tokens/{token}, with the same token as bearer, answers
-// {"payload": "<new token>"} and kills the old token.
+// {"payload": "<new token>"} and kills the old token. It goes through the
+// exchange of the client's bearer.Client: its transport, the rules for a
+// request that carries credentials (no redirect followed, plain http only
+// to this machine), and its registry of secrets.
 type rotator struct {
-	api      *bearer.Client // no retries; its source is current, which cannot be invalidated
-	current  atomic.Pointer[oauth2.Token]
+	root     string
 	issueURL string
+	x        *httpx.Exchange
+	now      func() time.Time
 
 	retryInterval time.Duration
 	retryAttempts int
 	maxWait       time.Duration
 }
 
-func newRotator(root string, hc *http.Client, cfg *config) (*rotator, error) {
-	r := &rotator{
+func newRotator(root string, x *httpx.Exchange, now func() time.Time, cfg *config) *rotator {
+	return &rotator{
+		root:          root,
 		issueURL:      root + issuePath,
+		x:             x,
+		now:           now,
 		retryInterval: cfg.retryInterval,
 		retryAttempts: cfg.retryAttempts,
 		maxWait:       max(MaxRetryWait, cfg.retryInterval),
 	}
-	// One attempt per call: the Refresher owns retries, and a PUT that
-	// reached Charon must never be sent again blindly. The source is a
-	// plain function, not an Invalidator, so a 401 is never replayed.
-	api, err := bearer.NewClient(root,
-		bearer.WithTokenSource(bearer.TokenSourceFunc(r.token)),
-		bearer.WithRetryMax(0),
-		bearer.WithHTTPClient(hc),
-		bearer.WithLogger(cfg.logger),
-		bearer.WithUserAgent(userAgent))
-	if err != nil {
-		return nil, fmt.Errorf("c2: %w", err)
-	}
-	r.api = api
-	return r, nil
-}
-
-// token is the source of r.api: the token being rotated.
-func (r *rotator) token(context.Context) (*oauth2.Token, error) {
-	if t := r.current.Load(); t != nil {
-		return t, nil
-	}
-	return nil, errors.New("c2: no token to rotate")
 }
 
 // refresh is the RefreshFunc: it rotates current and returns its
@@ -88,35 +77,53 @@ func (r *rotator) refresh(ctx context.Context, current *oauth2.Token) (*oauth2.T
 	return next, nil
 }
 
-// rotate sends one PUT, and reports whether a failure leaves the rotation
-// in doubt: Charon may have applied it (the request may have been sent,
-// and then the connection dropped or timed out, or an answer came back
-// 5xx, or a 2xx without a usable token).
+// rotate sends one PUT, once (the Refresher owns retries, and a PUT that
+// reached Charon must never be sent again blindly), and reports whether a
+// failure leaves the rotation in doubt: Charon may have applied it (the
+// request may have been sent, and then the connection dropped or timed
+// out, or an answer came back 5xx, or a 2xx without a usable token). A
+// redirect is never followed, so no other host sees the token nor has its
+// answer taken for the new one.
 func (r *rotator) rotate(ctx context.Context, token string) (tok *oauth2.Token, inDoubt bool, err error) {
-	r.current.Store(&oauth2.Token{AccessToken: token, TokenType: "Bearer"})
-	defer r.current.Store(nil)
 	ctx, sent := sendtrace.Track(ctx)
-	req, err := r.api.NewRequest(ctx, http.MethodPut, tokensPath+url.PathEscape(token), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, r.root+"/"+tokensPath+url.PathEscape(token), nil)
 	if err != nil {
-		return nil, false, err
+		return nil, false, fmt.Errorf("c2: build the rotation request: %s", r.x.Secrets.Redact(err.Error(), token))
 	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	a, err := r.x.Send(req, maxAnswer)
+	var re *httpx.RedirectError
+	switch {
+	case errors.As(err, &re):
+		return nil, false, err // a redirect is answered before Charon acts
+	case err != nil:
+		return nil, sent.MaybeSent(), err
+	case a.StatusCode < 200 || a.StatusCode > 299:
+		// A 500 may come after Charon applied the rotation; a gateway's
+		// 502 or 504 may hide one.
+		return nil, a.StatusCode >= 500, httpx.NewAPIError(a, r.x.Secrets, r.now())
+	}
+	return r.payload(a)
+}
+
+// payload reads the new token from a 2xx answer. One that cannot be read
+// leaves the rotation in doubt: Charon rotated, but the new token is not
+// to be had.
+func (r *rotator) payload(a *httpx.Answer) (*oauth2.Token, bool, error) {
 	var answer struct {
 		Payload string `json:"payload"`
 	}
-	_, err = r.api.Do(req, &answer)
-	var ae *bearer.APIError
-	switch {
-	case err == nil && checkPayload(answer.Payload) == nil:
-		return &oauth2.Token{AccessToken: answer.Payload, TokenType: "Bearer"}, false, nil
-	case err == nil:
-		// Charon rotated, but we cannot read the new token.
-		return nil, true, fmt.Errorf("c2: Charon answered the rotation without a usable token: %w", checkPayload(answer.Payload))
-	case errors.As(err, &ae):
-		// A 500 may come after Charon applied the rotation; a gateway's
-		// 502 or 504 may hide one.
-		return nil, ae.StatusCode >= 500, err
+	err := errors.New("the answer is not JSON")
+	if !a.Oversize && json.Unmarshal(a.Body, &answer) == nil {
+		err = checkPayload(answer.Payload)
 	}
-	return nil, sent.MaybeSent(), err
+	if err != nil {
+		return nil, true, fmt.Errorf("c2: Charon answered the rotation without a usable token: %w", err)
+	}
+	r.x.Secrets.Add(answer.Payload)
+	return &oauth2.Token{AccessToken: answer.Payload, TokenType: "Bearer"}, false, nil
 }
 
 // checkPayload refuses what cannot be the new token.
@@ -134,7 +141,7 @@ func checkPayload(p string) error {
 // 401 is permanent; anything else is retried on r.backoff's schedule, at
 // least as late as a Retry-After asks.
 func (r *rotator) failed(err error, token string) error {
-	msg := redact.String(err.Error(), token)
+	msg := r.x.Secrets.Redact(err.Error(), token)
 	var ae *bearer.APIError
 	if errors.As(err, &ae) && ae.StatusCode == http.StatusUnauthorized {
 		return tokenrefresh.Permanent(&rotationError{sentinel: ErrTokenRejected, err: err, msg: fmt.Sprintf(

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/internal/httpx"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
@@ -23,12 +24,11 @@ const userAgent = "bearer-go-c2"
 // A Client is safe for concurrent use. Create one per token lineage, reuse
 // it, and Close it when done; its zero value is not usable.
 type Client struct {
-	api      *bearer.Client
+	api      *bearer.Client // its exchange sends the rotations too
 	tokens   *tokenrefresh.Refresher
 	rot      *rotator
 	now      func() time.Time
 	issueURL string
-	owned    *http.Transport // closed by Close; nil when the caller gave the HTTP client
 
 	firstOnce sync.Once
 	first     chan struct{} // closed when the Refresher reports its first new token
@@ -73,24 +73,16 @@ func New(ctx context.Context, apiRoot, token string, opts ...Option) (*Client, e
 	if cfg.clock != nil {
 		c.now = cfg.clock.Now
 	}
-	hc := cfg.hc
-	if hc == nil {
-		c.owned = http.DefaultTransport.(*http.Transport).Clone()
-		c.owned.ResponseHeaderTimeout = bearer.DefaultResponseHeaderTimeout
-		hc = &http.Client{Transport: c.owned}
-	}
-	if c.rot, err = newRotator(root, hc, cfg); err != nil {
+	lin := &lineage{}
+	if c.api, err = newAPI(root, lin, cfg); err != nil {
 		return nil, err
 	}
+	c.rot = newRotator(root, lin.x, c.now, cfg)
 	if c.tokens, err = c.newRefresher(ctx, token, cfg); err != nil {
+		c.api.Close()
 		return nil, fmt.Errorf("c2: %w", err)
 	}
-	c.api, err = bearer.NewClient(root, bearer.WithTokenSource(c.tokens), bearer.WithHTTPClient(hc),
-		bearer.WithLogger(cfg.logger), bearer.WithUserAgent(userAgent))
-	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("c2: %w", err)
-	}
+	lin.r = c.tokens
 	c.Drivers = (*DriversService)(&service{c})
 	c.Positions = (*PositionsService)(&service{c})
 	c.Observations = (*ObservationsService)(&service{c})
@@ -98,6 +90,38 @@ func New(ctx context.Context, apiRoot, token string, opts ...Option) (*Client, e
 	c.Logs = (*LogsService)(&service{c})
 	return c, nil
 }
+
+// newAPI builds the bearer.Client of the C2 APIs, whose token source is
+// lin; building it binds its exchange to lin, for the rotations. Without
+// WithHTTPClient it sends through a transport of its own, which Close
+// releases.
+func newAPI(root string, lin *lineage, cfg *config) (*bearer.Client, error) {
+	opts := []bearer.Option{bearer.WithTokenSource(lin), bearer.WithLogger(cfg.logger), bearer.WithUserAgent(userAgent)}
+	if cfg.hc != nil {
+		opts = append(opts, bearer.WithHTTPClient(cfg.hc))
+	}
+	api, err := bearer.NewClient(root, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("c2: %w", err)
+	}
+	return api, nil
+}
+
+// lineage is the token source of the client's bearer.Client: the
+// Refresher's tokens. The bearer.Client binds its exchange to it when it
+// is built, before the Refresher starts, so that the rotations go through
+// the client's transport, rules and registry of secrets.
+type lineage struct {
+	x *httpx.Exchange         // set once, by bearer.NewClient
+	r *tokenrefresh.Refresher // set once, before any request
+}
+
+func (l *lineage) BindExchange(x *httpx.Exchange) { l.x = x }
+
+func (l *lineage) Token(ctx context.Context) (*oauth2.Token, error) { return l.r.Token(ctx) }
+
+// Invalidate passes a 401 to the Refresher, so the bearer.Client replays.
+func (l *lineage) Invalidate(rejected *oauth2.Token) { l.r.Invalidate(rejected) }
 
 // newRefresher starts the Refresher that runs c.rot on cfg's schedule.
 func (c *Client) newRefresher(ctx context.Context, token string, cfg *config) (*tokenrefresh.Refresher, error) {
@@ -205,9 +229,7 @@ func (c *Client) Status() tokenrefresh.Status { return c.tokens.Status() }
 // is left alive on the server, and in the store, for the next run.
 func (c *Client) Close() error {
 	err := c.tokens.Close()
-	if c.owned != nil {
-		c.owned.CloseIdleConnections()
-	}
+	c.api.Close()
 	return err
 }
 

@@ -170,7 +170,10 @@ func WithRetry(interval time.Duration, attempts int) Option {
 
 // WithHTTPClient sends every request, rotations included, through hc's
 // Transport, keeping its Timeout. The client does not modify hc, and
-// [Client.Close] does not close its connections.
+// [Client.Close] does not close its connections. A transport of your own
+// is not checked when it connects, so plain http then goes only to
+// loopback IP literals such as 127.0.0.1; the client's own transport
+// checks where each plain-http connection goes.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
