@@ -18,6 +18,7 @@ import (
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/internal/backoff"
 	"github.com/bearer-go/bearer/internal/httpx"
+	"github.com/bearer-go/bearer/internal/rejectlimit"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -132,8 +133,11 @@ type session struct {
 	logger *slog.Logger
 	now    func() time.Time
 
+	limit *rejectlimit.Limiter // new logins after a rejection
+
 	mu       sync.Mutex    // guards the fields below
 	current  *oauth2.Token // the token of the login in use; nil before the first and after a rejection
+	issued   time.Time     // when the login in use was made
 	inflight chan struct{} // closed when the login in flight ends; nil if none
 	closed   bool          // Close was called
 	permErr  error         // a login failure retrying cannot fix; final
@@ -143,7 +147,8 @@ type session struct {
 }
 
 func newSession(cfg SessionConfig, jar *hostJar, o *options) *session {
-	s := &session{cfg: cfg, jar: jar, logger: o.logger, now: o.now()}
+	s := &session{cfg: cfg, jar: jar, logger: o.logger, now: o.now(),
+		limit: rejectlimit.New(rejectlimit.DefaultMin, rejectlimit.DefaultMax)}
 	if len(s.cfg.ReloginStatuses) == 0 {
 		s.cfg.ReloginStatuses = []int{http.StatusUnauthorized}
 	}
@@ -177,10 +182,14 @@ func (s *session) Authorize(req *http.Request, _ *oauth2.Token) {
 
 // Reject says what an error answer means for the session. One of the
 // relogin statuses or codes ends the login the request was sent with: the
-// next Token logs in again, once for all the requests that saw it. A 403
-// to a request sent with a login that another has since replaced (or is
-// replacing) is sent once more, without a login: the old cookies, not
-// the account, may be what was refused (seed 002 answers 403 to them).
+// next Token logs in again, once for all the requests that saw it. New
+// logins after rejections are bounded as a Refresher's replacements are
+// (internal/rejectlimit): a server that rejects every session gets a few
+// logins, not one per request; the rejection then goes back to the
+// caller. A 403 to a request sent with a login that another has since
+// replaced (or is replacing) is sent once more, without a login: the old
+// cookies, not the account, may be what was refused (seed 002 answers
+// 403 to them).
 func (s *session) Reject(_ context.Context, r bearer.Rejection) bearer.Verdict {
 	tok := r.Token.Reveal()
 	relogin := slices.Contains(s.cfg.ReloginStatuses, r.StatusCode) || (r.Code != "" && slices.Contains(s.cfg.ReloginCodes, r.Code))
@@ -188,6 +197,10 @@ func (s *session) Reject(_ context.Context, r bearer.Rejection) bearer.Verdict {
 	defer s.mu.Unlock()
 	switch {
 	case relogin && s.current == tok:
+		if !s.limit.Allow(s.now(), s.issued) {
+			s.logger.Warn("login: the server ended the session again soon after a new login; not logging in again yet", rejection(r)...)
+			return bearer.Stand
+		}
 		s.logger.Info("login: the server ended the session; logging in again", rejection(r)...)
 		s.current = nil
 		return bearer.Renew
@@ -252,6 +265,7 @@ func (s *session) finish(ctx context.Context, ch chan struct{}, err error) (*oau
 	switch {
 	case err == nil:
 		s.current = &oauth2.Token{AccessToken: "login-" + crand.Text(), TokenType: sessionTokenType}
+		s.issued = s.now()
 		s.failures, s.lastErr, s.retryAt = 0, nil, time.Time{}
 		return s.current, nil
 	case ctx.Err() != nil:

@@ -381,6 +381,50 @@ func TestSessionRejectedTwiceIsReturned(t *testing.T) {
 	}
 }
 
+// TestSessionReloginsAreLimited: a server that rejects every session gets
+// a few logins, not one per request, as a Refresher's replacements are
+// limited.
+func TestSessionReloginsAreLimited(t *testing.T) {
+	var logins, calls atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			logins.Add(1)
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: "x"})
+			return
+		}
+		calls.Add(1)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(ts.Close)
+	clk := fakeclock.New(start)
+	c, err := login.NewSessionClient(ts.URL, seed002(alice, alicePW), login.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	steps := []struct {
+		advance    time.Duration
+		requests   int
+		wantLogins int64
+	}{
+		{0, 10, 2},           // the first login, and one new login after the first rejection
+		{time.Second, 1, 3},  // a second later, one more
+		{time.Second, 10, 3}, // the interval has doubled: none
+		{time.Second, 1, 4},  // two seconds after the last
+	}
+	for i, st := range steps {
+		clk.Advance(st.advance)
+		for range st.requests {
+			if err := c.Get(testContext(t), "/data", nil); !errors.Is(err, bearer.ErrUnauthorized) {
+				t.Fatalf("step %d: GET /data = %v; want the 401", i, err)
+			}
+		}
+		if n := logins.Load(); n != st.wantLogins {
+			t.Errorf("step %d: %d logins; want %d", i, n, st.wantLogins)
+		}
+	}
+}
+
 func TestSessionLoginWithoutCookies(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(ts.Close)
