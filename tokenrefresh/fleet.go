@@ -252,7 +252,7 @@ func (c *shared) adoptStored(ctx context.Context) (bool, error) {
 	ns := r.newState(e)
 	if ns.due(now) {
 		// Rotate the stored token, not our older one that it replaced.
-		r.fence().plan(ns, now)
+		r.plan(ns, now)
 		r.swapIn(old, ns)
 		return false, nil
 	}

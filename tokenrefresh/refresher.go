@@ -19,6 +19,10 @@ type Refresher struct {
 	cfg     Config
 	lineage string
 	coord   coordinator // solo, or shared with the processes of a fleet
+	// sysClock is set when cfg.Clock is the system clock: every
+	// serveUntil then carries a monotonic reading, and Token decides
+	// freshness from the monotonic clock alone (see freshNow).
+	sysClock bool
 
 	// cur is the published state. Token reads it without a lock. It
 	// changes only by CompareAndSwap from the state its writer read (the
@@ -83,6 +87,7 @@ func New(ctx context.Context, cfg Config) (*Refresher, error) {
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
+	_, r.sysClock = cfg.Clock.(systemClock)
 	r.coord = newCoordinator(r)
 	start, err := r.initialEntry(ctx)
 	if err != nil {

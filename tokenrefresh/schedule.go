@@ -44,7 +44,7 @@ func (r *Refresher) newState(e *Entry) *state {
 	if r.fence().agreed(e) {
 		s.agreed = e.Due
 	}
-	r.fence().plan(s, at)
+	r.plan(s, at)
 	r.setDeadline(s, e.Obtained, now)
 	return s
 }

@@ -100,6 +100,28 @@ func (r *Refresher) tokenState(s *state, now time.Time) tokenState {
 	return stale
 }
 
+// freshNow reports, with the system clock, whether s is fresh, from one
+// read of the monotonic clock: every serveUntil carries a monotonic
+// reading then (see plan), and time.Until needs no wall-clock read for
+// it. It is Token's fast path, and agrees with tokenState: a false
+// answer only sends Token the long way.
+func (r *Refresher) freshNow(s *state) bool {
+	return r.sysClock && s != nil && !s.invalid && !s.unsendable &&
+		(s.serveUntil.IsZero() || time.Until(s.serveUntil) > 0)
+}
+
+// plan schedules s to be refreshed at at (see fence.plan). With the
+// system clock, serveUntil is rebased onto the monotonic clock, so that
+// freshNow can compare it with one cheap clock read, and a step of the
+// wall clock does not change how long the token is served.
+func (r *Refresher) plan(s *state, at time.Time) {
+	r.fence().plan(s, at)
+	if r.sysClock && !s.serveUntil.IsZero() {
+		now := time.Now()
+		s.serveUntil = now.Add(s.serveUntil.Sub(now))
+	}
+}
+
 // retryAtHint reads the lock-free mirror of retryAt.
 func (r *Refresher) retryAtHint() time.Time {
 	if n := r.backoffUntil.Load(); n != 0 {
@@ -116,6 +138,9 @@ func (r *Refresher) retryAtHint() time.Time {
 // the token is held back for its rotation.
 func (r *Refresher) Token(ctx context.Context) (*oauth2.Token, error) {
 	s := r.cur.Load()
+	if r.freshNow(s) {
+		return s.tok, nil
+	}
 	now := r.cfg.Clock.Now()
 	switch r.tokenState(s, now) {
 	case fresh:
