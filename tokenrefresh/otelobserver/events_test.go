@@ -1,6 +1,7 @@
 package otelobserver_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -10,9 +11,10 @@ import (
 // The events a single process does not make by itself (a fleet's Held
 // and Adopted, the store's) are counted too: a plan adopted (Adopted
 // with Retry) is no adoption of a token; the store gauge follows
-// StoreUnavailable and StoreRecovered; a published token ends a loss;
-// Started gives the expiry of the token the Refresher started with,
-// unless an event gave one first.
+// StoreUnavailable and StoreRecovered; a published token ends a loss,
+// and a permanent failure is one even without Lost; Started gives the
+// expiry of the token the Refresher started with, unless an event gave
+// one first.
 func TestEventsOfFleetsAndStores(t *testing.T) {
 	now := epoch
 	otel := newSDK(t)
@@ -35,18 +37,22 @@ func TestEventsOfFleetsAndStores(t *testing.T) {
 	b.Started(tokenrefresh.Status{Expiry: epoch.Add(time.Minute)}) // too late: the adopted token's expiry stands
 	b.Observe(tokenrefresh.Event{Kind: tokenrefresh.Lost})
 	b.Observe(tokenrefresh.Event{Kind: tokenrefresh.Adopted, Expiry: epoch.Add(2 * time.Hour)}) // a person signed in again
+	// Lost comes once per Refresher: the next permanent failure is a loss
+	// all the same.
+	a.Observe(tokenrefresh.Event{Kind: tokenrefresh.Failed, Err: tokenrefresh.Permanent(errors.New("revoked"))})
 	now = epoch.Add(10 * time.Minute)
 
 	points, _ := otel.collect(t)
 	want := map[string]float64{
-		"bearer.token.holds{bearer.token.name=b}":             2,
-		"bearer.token.adoptions{bearer.token.name=b}":         2,
-		"bearer.token.time_to_expiry{bearer.token.name=a}":    (20 * time.Minute).Seconds(),
-		"bearer.token.time_to_expiry{bearer.token.name=b}":    (110 * time.Minute).Seconds(),
-		"bearer.token.store.unavailable{bearer.token.name=a}": 1,
-		"bearer.token.store.unavailable{bearer.token.name=b}": 0,
-		"bearer.token.lost{bearer.token.name=a}":              0,
-		"bearer.token.lost{bearer.token.name=b}":              0,
+		"bearer.token.holds{bearer.token.name=b}":                                        2,
+		"bearer.token.adoptions{bearer.token.name=b}":                                    2,
+		"bearer.token.time_to_expiry{bearer.token.name=a}":                               (20 * time.Minute).Seconds(),
+		"bearer.token.time_to_expiry{bearer.token.name=b}":                               (110 * time.Minute).Seconds(),
+		"bearer.token.store.unavailable{bearer.token.name=a}":                            1,
+		"bearer.token.store.unavailable{bearer.token.name=b}":                            0,
+		"bearer.token.lost{bearer.token.name=a}":                                         1,
+		"bearer.token.lost{bearer.token.name=b}":                                         0,
+		"bearer.token.failures{bearer.token.failure.kind=permanent,bearer.token.name=a}": 1,
 	}
 	for k, v := range want {
 		if got, ok := points[k]; !ok || got != v {
@@ -57,7 +63,7 @@ func TestEventsOfFleetsAndStores(t *testing.T) {
 		t.Errorf("%d data points; want %d: %v", len(points), len(want), points)
 	}
 	if n := len(otel.spans.Ended()); n != 0 {
-		t.Errorf("%d spans; want none: no event here timed an attempt", n)
+		t.Errorf("%d spans; want none: no event here has a Start", n)
 	}
 }
 

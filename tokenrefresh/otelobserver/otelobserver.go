@@ -243,7 +243,13 @@ func (l *Lineage) Observe(e tokenrefresh.Event) {
 		}
 		l.published(e.Expiry)
 	case tokenrefresh.Failed:
-		t.failures.Add(ctx, 1, l.failureKind[failureKind(e.Err)])
+		kind := failureKind(e.Err)
+		t.failures.Add(ctx, 1, l.failureKind[kind])
+		if kind == Permanent {
+			// Lost comes once per Refresher: a permanent failure after
+			// a token was adopted since is a loss all the same.
+			l.set(func() { l.lost = true })
+		}
 		l.span(e)
 	case tokenrefresh.Lost:
 		l.set(func() { l.lost = true })
