@@ -108,7 +108,7 @@ func logout(ctx context.Context, t *config.Token, log *slog.Logger) error {
 		return err
 	}
 	defer release()
-	c, err := keeper.NewLoginClient(ctx, t, store, log, nil, true)
+	c, err := keeper.NewLoginClient(ctx, t, store, log, nil, nil, true)
 	if err != nil {
 		return err
 	}

@@ -220,8 +220,8 @@ func watch(ctx context.Context, keepers []*keeper.Keeper, exitOnLost bool, rotat
 			}
 			log.Error(msg + "; serve goes on, and /healthz reports it")
 		case <-refreshed:
-			if keepers[0].Refreshes() >= int64(rotations) {
-				log.Info("done", "refreshes", keepers[0].Refreshes())
+			if keepers[0].Published() >= int64(rotations) {
+				log.Info("done", "refreshes", keepers[0].Published())
 				return nil
 			}
 		}

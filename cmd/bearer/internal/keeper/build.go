@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"sync"
 
 	"github.com/bearer-go/bearer/cmd/bearer/internal/config"
 	"github.com/bearer-go/bearer/internal/redact"
@@ -20,6 +19,9 @@ type Options struct {
 	// Secrets is the registry of every secret the command has seen: the
 	// configured ones and each token. Required.
 	Secrets *redact.Registry
+	// Observer, if not nil, receives every event of the token's source
+	// once the Keeper has counted it.
+	Observer tokenrefresh.Observer
 }
 
 // Build starts keeping the token name alive as t configures it. ctx bounds
@@ -35,7 +37,7 @@ func Build(ctx context.Context, name string, t *config.Token, o Options) (*Keepe
 		o.Secrets.Add(base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(t.ClientID) + ":" + url.QueryEscape(t.ClientSecret.Value.Reveal()))))
 	}
 	k := &Keeper{name: name, kind: t.Source, secrets: o.Secrets, log: o.Logger.With("token", name),
-		refreshed: make(chan struct{}, 1)}
+		refreshed: make(chan struct{}, 1), ev: events{next: o.Observer}}
 	if t.Out != "" {
 		k.out = &tokenFile{path: t.Out, log: k.log}
 	}
@@ -123,23 +125,4 @@ func (k *Keeper) setUpstream(t *config.Token, def string) error {
 // stop before its store is released.
 func (k *Keeper) closeFirst(c func() error) {
 	k.closers = append([]func() error{c}, k.closers...)
-}
-
-// lostSignal is a channel closed once, when a source fails for good.
-type lostSignal struct {
-	once sync.Once
-	ch   chan struct{}
-}
-
-func newLostSignal() *lostSignal { return &lostSignal{ch: make(chan struct{})} }
-
-// watch wraps f so that a permanent failure closes the channel.
-func (l *lostSignal) watch(f tokenrefresh.RefreshFunc) tokenrefresh.RefreshFunc {
-	return func(ctx context.Context, cur *oauth2Token) (*oauth2Token, error) {
-		tok, err := f(ctx, cur)
-		if err != nil && tokenrefresh.IsPermanent(err) {
-			l.once.Do(func() { close(l.ch) })
-		}
-		return tok, err
-	}
 }

@@ -45,7 +45,7 @@ func (k *Keeper) startC2(ctx context.Context, t *config.Token, store tokenrefres
 		interval = c2.DefaultRefreshInterval
 	}
 	opts := []c2.Option{c2.WithRefreshInterval(interval), c2.WithFence(fenceFor(t, interval)),
-		c2.WithLogger(k.log), c2.WithOnRotate(k.rotated)}
+		c2.WithLogger(k.log), c2.WithOnRotate(k.rotated), c2.WithObserver(&k.ev)}
 	if store != nil {
 		opts = append(opts, c2.WithStore(store))
 	}
@@ -53,7 +53,7 @@ func (k *Keeper) startC2(ctx context.Context, t *config.Token, store tokenrefres
 	if err != nil {
 		return err
 	}
-	k.src, k.inv, k.lost = c, c, c.Lost()
+	k.src, k.inv = c, c
 	k.killsOld, k.deny = true, []string{charonPath}
 	k.closeFirst(c.Close)
 	return k.setUpstream(t, root)

@@ -23,10 +23,12 @@ import (
 )
 
 // source is what every kind of source gives a Keeper: a c2.Client, a
-// tokenrefresh.Refresher, or a login client's Refresher.
+// tokenrefresh.Refresher, or a login client's Refresher. Each sends its
+// events to the Keeper's Observer.
 type source interface {
 	Token(ctx context.Context) (*oauth2.Token, error)
 	Status() tokenrefresh.Status
+	Lost() <-chan struct{}
 }
 
 // A Keeper keeps one named token alive. It is a bearer.TokenSource and,
@@ -46,12 +48,12 @@ type Keeper struct {
 
 	src     source
 	inv     bearer.Invalidator // nil when the source decides by itself
-	lost    <-chan struct{}    // closed when the token is lost for good; nil if the source cannot tell
 	closers []func() error     // run by Close, in order
 	secrets *redact.Registry
 	log     *slog.Logger
 
-	refreshes atomic.Int64  // new tokens published, here or adopted from the store
+	ev        events        // the source's events, counted
+	published atomic.Int64  // new tokens published, here or adopted from the store
 	refreshed chan struct{} // signalled (capacity 1, never blocks) on each new token
 	out       *tokenFile    // nil without Out
 
@@ -99,17 +101,18 @@ func (k *Keeper) Invalidate(rejected *oauth2.Token) {
 	}
 }
 
-// Lost returns a channel closed when the token is lost for good (revoked,
-// refused credentials): only a person can fix it, and Status().Lost says
-// so until a token is adopted from the store (a bearer login). It is nil,
-// never closed, for a source that cannot tell; Status().Lost then says it.
-func (k *Keeper) Lost() <-chan struct{} { return k.lost }
+// Lost returns the source's channel that is closed when the token is
+// lost for good (revoked, refused credentials): only a person can fix it.
+// It closes once; Status().Lost says whether the token is lost now,
+// which a token adopted from the store (a bearer login) ends.
+func (k *Keeper) Lost() <-chan struct{} { return k.src.Lost() }
 
-// Refreshes counts the new tokens published since the Keeper started.
-func (k *Keeper) Refreshes() int64 { return k.refreshes.Load() }
+// Published counts the new tokens published since the Keeper started,
+// obtained here or adopted from the store.
+func (k *Keeper) Published() int64 { return k.published.Load() }
 
 // Refreshed returns a channel signalled after each new token; signals
-// coalesce, so read [Keeper.Refreshes] for the count.
+// coalesce, so read [Keeper.Published] for the count.
 func (k *Keeper) Refreshed() <-chan struct{} { return k.refreshed }
 
 // rotated is the source's OnRotate: it remembers the token for redaction,
@@ -119,7 +122,7 @@ func (k *Keeper) rotated(_, tok *oauth2.Token) {
 	if k.out != nil {
 		k.out.rotated(tok.AccessToken)
 	}
-	n := k.refreshes.Add(1)
+	n := k.published.Add(1)
 	k.log.Info("token refreshed", "refreshes", n, "fingerprint", Fingerprint(tok.AccessToken))
 	select {
 	case k.refreshed <- struct{}{}:
@@ -157,7 +160,8 @@ func (k *Keeper) Close() error {
 
 // Status is a Keeper's health, for /healthz, bearer status and /metrics.
 // It holds no secret: LastError and StoreError have every token value and
-// configured secret removed.
+// configured secret removed. Lost and the counts come from the source's
+// events; the rest from its Status.
 type Status struct {
 	Name                string    `json:"name"`
 	Source              string    `json:"source"`
@@ -172,13 +176,13 @@ type Status struct {
 	StoreUnavailable    bool      `json:"store_unavailable,omitempty"`
 	StoreError          string    `json:"store_error,omitempty"`
 	Unsaved             bool      `json:"unsaved,omitempty"`
-	Refreshes           int64     `json:"refreshes"`
+	Counts
 }
 
 // Status reports the token's health.
 func (k *Keeper) Status() Status {
 	st := k.src.Status()
-	lost := st.Permanent // a token adopted from the store after a loss clears it
+	lost := k.ev.lost.Load() // a token adopted from the store after a loss clears it
 	return Status{
 		Name: k.name, Source: k.kind,
 		Healthy: st.Healthy && !lost, Valid: st.Valid, Lost: lost,
@@ -188,7 +192,7 @@ func (k *Keeper) Status() Status {
 		StoreUnavailable:    st.StoreUnavailable,
 		StoreError:          k.secrets.Redact(st.StoreError),
 		Unsaved:             st.Unsaved,
-		Refreshes:           k.Refreshes(),
+		Counts:              k.ev.counts(),
 	}
 }
 

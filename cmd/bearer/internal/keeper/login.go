@@ -17,7 +17,7 @@ import (
 // logs out: the token may be shared with other serve processes; bearer
 // revoke does.
 func (k *Keeper) startLogin(ctx context.Context, t *config.Token, store tokenrefresh.Store) error {
-	c, err := NewLoginClient(ctx, t, store, k.log, k.rotated, false)
+	c, err := NewLoginClient(ctx, t, store, k.log, k.rotated, &k.ev, false)
 	if err != nil {
 		return err
 	}
@@ -27,14 +27,15 @@ func (k *Keeper) startLogin(ctx context.Context, t *config.Token, store tokenref
 	return k.setUpstream(t, t.BaseURL)
 }
 
-// NewLoginClient builds the login client of t. With logout, Close (or
-// Logout) sends t's logout request.
+// NewLoginClient builds the login client of t; onRotate and obs, if not
+// nil, receive its Refresher's new tokens and events. With logout, Close
+// (or Logout) sends t's logout request.
 func NewLoginClient(ctx context.Context, t *config.Token, store tokenrefresh.Store, log *slog.Logger,
-	onRotate func(old, new *oauth2Token), logout bool) (*login.Client, error) {
+	onRotate func(old, new *oauth2Token), obs tokenrefresh.Observer, logout bool) (*login.Client, error) {
 	cfg := login.TokenConfig{
 		Credentials: login.Credentials{Username: t.Username, Password: t.Password.Value},
 		Refresh:     login.TokenRequest{Path: t.RefreshPath, Method: strings.ToUpper(t.RefreshMethod)},
-		Refresher:   tokenrefresh.Config{Store: store, OnRotate: onRotate, Logger: log},
+		Refresher:   tokenrefresh.Config{Store: store, OnRotate: onRotate, Observer: obs, Logger: log},
 	}
 	if t.LoginPath != "" {
 		cfg.Login = login.Request{Path: t.LoginPath, UsernameField: t.UsernameField, PasswordField: t.PasswordField,

@@ -19,17 +19,20 @@ func (k *Keeper) startOAuth(ctx context.Context, t *config.Token, store tokenref
 	if err != nil {
 		return err
 	}
-	lost := newLostSignal()
+	// A source a person signs in to (authcode, device) does not log in
+	// here: with no token in the store, its refresh fails for good, and
+	// the loss says to run bearer login.
 	r, err := tokenrefresh.New(ctx, tokenrefresh.Config{
-		Refresh:  lost.watch(src.Refresh),
+		Refresh:  src.Refresh,
 		Store:    store,
 		OnRotate: k.rotated,
+		Observer: &k.ev,
 		Logger:   k.log,
 	})
 	if err != nil {
 		return err
 	}
-	k.src, k.inv, k.lost = r, r, lost.ch
+	k.src, k.inv = r, r
 	k.closeFirst(r.Close)
 	return k.setUpstream(t, upstream)
 }

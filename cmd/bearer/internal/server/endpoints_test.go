@@ -9,9 +9,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bearer-go/bearer/cmd/bearer/internal/keeper"
+	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
 // Every route needs the key on a guarded handler; /healthz and /metrics
@@ -74,9 +75,11 @@ func TestTokenEndpoint(t *testing.T) {
 }
 
 // /healthz is 200 while every token is healthy, and 503 with the detail
-// once one is lost.
+// once one is lost; /metrics then counts the rejection and the permanent
+// failure, and says the token is lost.
 func TestHealth(t *testing.T) {
-	e := setup(t, nil)
+	obs, evs := events()
+	e := setupObserved(t, nil, obs)
 	resp, body := e.do(t, http.MethodGet, "/healthz", nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"healthy":true`) {
 		t.Fatalf("GET /healthz = %d %s; want 200", resp.StatusCode, body)
@@ -84,36 +87,75 @@ func TestHealth(t *testing.T) {
 	tok, _ := e.k.Token(context.Background())
 	e.fake.Revoke(tok.AccessToken)
 	e.k.Invalidate(tok) // Charon now answers 401: the token is lost
+	waitEvent(t, evs, tokenrefresh.Lost)
 	select {
 	case <-e.k.Lost():
-	case <-time.After(waitLimit):
-		t.Fatal("the token was not reported lost")
+	default:
+		t.Error("Lost() is open after the Lost event")
 	}
 	resp, body = e.do(t, http.MethodGet, "/healthz", nil)
 	var h healthJSON
 	json.Unmarshal([]byte(body), &h)
 	if resp.StatusCode != http.StatusServiceUnavailable || h.Healthy || len(h.Tokens) != 1 || !h.Tokens[0].Lost ||
-		!strings.Contains(h.Tokens[0].LastError, "issue a new token") {
-		t.Errorf("GET /healthz after the token was lost = %d %s; want 503 with the token lost and what to do", resp.StatusCode, body)
+		!strings.Contains(h.Tokens[0].LastError, "issue a new token") || h.Tokens[0].Failures["permanent"] != 1 {
+		t.Errorf("GET /healthz after the token was lost = %d %s; want 503 with the token lost, one permanent failure, and what to do",
+			resp.StatusCode, body)
 	}
 	if strings.Contains(body, tok.AccessToken) {
 		t.Error("/healthz shows the token")
 	}
+	e.wantMetrics(t, map[string]string{
+		`bearer_token_lost{token="c2"}`:                                "1",
+		`bearer_token_healthy{token="c2"}`:                             "0",
+		`bearer_token_failures_total{token="c2",kind="permanent"}`:     "1",
+		`bearer_token_failures_total{token="c2",kind="temporary"}`:     "0",
+		`bearer_token_rejections_total{token="c2",outcome="replaced"}`: "1",
+		`bearer_token_rejections_total{token="c2",outcome="limited"}`:  "0",
+		`bearer_token_refreshes_total{token="c2"}`:                     "1",
+	})
+}
+
+// /metrics follows the token's events: a rejected token whose rotation
+// fails with a 503 (which Charon may have applied: in doubt) and then
+// succeeds counts one rejection, one failure in doubt and a second
+// refresh.
+func TestMetricsFollowTheEvents(t *testing.T) {
+	obs, evs := events()
+	e := setupObserved(t, nil, obs)
+	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Path: fakec2.TokensPathPrefix, Status: http.StatusServiceUnavailable})
+	tok, _ := e.k.Token(context.Background())
+	e.k.Invalidate(tok)
+	waitEvent(t, evs, tokenrefresh.Rejected)
+	waitEvent(t, evs, tokenrefresh.Failed)
+	e.fake.ClearFaults()
+	// A caller waits for the dead token's replacement: the retry comes
+	// within a second.
+	if _, body := e.do(t, http.MethodGet, "/v1/tokens/c2", nil); !strings.Contains(body, "access_token") {
+		t.Fatalf("GET /v1/tokens/c2 after the failure = %s", body)
+	}
+	waitEvent(t, evs, tokenrefresh.Refreshed)
+	e.wantMetrics(t, map[string]string{
+		`bearer_token_refreshes_total{token="c2"}`:                     "2",
+		`bearer_token_failures_total{token="c2",kind="in_doubt"}`:      "1",
+		`bearer_token_failures_total{token="c2",kind="temporary"}`:     "0",
+		`bearer_token_failures_total{token="c2",kind="permanent"}`:     "0",
+		`bearer_token_rejections_total{token="c2",outcome="replaced"}`: "1",
+		`bearer_token_adoptions_total{token="c2"}`:                     "0",
+		`bearer_token_holds_total{token="c2"}`:                         "0",
+		`bearer_token_lost{token="c2"}`:                                "0",
+		`bearer_token_consecutive_failures{token="c2"}`:                "0",
+	})
 }
 
 // sampleLine is a sample of the text exposition format with our labels.
-var sampleLine = regexp.MustCompile(`^([a-z_]+)\{token="[a-z0-9_.-]+"(,code="(none|[1-5]xx)")?\} (-?[0-9.e+]+)$`)
+var sampleLine = regexp.MustCompile(`^([a-z_]+)\{token="[a-z0-9_.-]+"(,(code="(none|[1-5]xx)"|kind="[a-z_]+"|outcome="[a-z]+"))?\} (-?[0-9.e+]+)$`)
 
-// /metrics is valid Prometheus text: each family's HELP and TYPE come
-// before its samples, each sample is well formed, and the counters count.
-func TestMetricsFormat(t *testing.T) {
-	e := setup(t, nil)
-	e.do(t, http.MethodGet, "/v1/tokens/c2", nil)
-	e.do(t, http.MethodGet, "/c2/apf/drivers", nil)
+// metrics gets /metrics and returns its samples by name and labels. It
+// checks that the text is valid Prometheus text: each family's HELP and
+// TYPE come before its samples, and each sample is well formed.
+func (e *env) metrics(t *testing.T) (*http.Response, map[string]string) {
+	t.Helper()
 	resp, body := e.do(t, http.MethodGet, "/metrics", nil)
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
-		t.Errorf("Content-Type = %q", ct)
-	}
 	typed := map[string]string{}
 	values := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSuffix(body, "\n"), "\n") {
@@ -133,7 +175,31 @@ func TestMetricsFormat(t *testing.T) {
 		if typed[m[1]] == "" {
 			t.Errorf("sample of %s before its TYPE", m[1])
 		}
-		values[strings.Fields(line)[0]] = m[4]
+		values[strings.Fields(line)[0]] = m[len(m)-1]
+	}
+	return resp, values
+}
+
+// wantMetrics checks samples of /metrics.
+func (e *env) wantMetrics(t *testing.T, want map[string]string) {
+	t.Helper()
+	_, values := e.metrics(t)
+	for k, v := range want {
+		if values[k] != v {
+			t.Errorf("%s = %q; want %s", k, values[k], v)
+		}
+	}
+}
+
+// /metrics is valid Prometheus text, and the counters count; the time to
+// expiry of a C2 token, which has no expiry, is not reported.
+func TestMetricsFormat(t *testing.T) {
+	e := setup(t, nil)
+	e.do(t, http.MethodGet, "/v1/tokens/c2", nil)
+	e.do(t, http.MethodGet, "/c2/apf/drivers", nil)
+	resp, values := e.metrics(t)
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("Content-Type = %q", ct)
 	}
 	want := map[string]string{
 		`bearer_token_healthy{token="c2"}`:                    "1",
@@ -145,6 +211,9 @@ func TestMetricsFormat(t *testing.T) {
 		if values[k] != v {
 			t.Errorf("%s = %q; want %s", k, values[k], v)
 		}
+	}
+	if v, ok := values[`bearer_token_time_to_expiry_seconds{token="c2"}`]; ok {
+		t.Errorf("time to expiry of a token without expiry = %s; want none", v)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/bearer-go/bearer/internal/fakec2"
 	"github.com/bearer-go/bearer/internal/redact"
 	"github.com/bearer-go/bearer/secret"
+	"github.com/bearer-go/bearer/tokenrefresh"
 	"go.uber.org/goleak"
 )
 
@@ -40,6 +41,12 @@ type env struct {
 // (the fake itself when nil).
 func setup(t *testing.T, upstream http.Handler) *env {
 	t.Helper()
+	return setupObserved(t, upstream, nil)
+}
+
+// setupObserved is setup with obs receiving the keeper's events.
+func setupObserved(t *testing.T, upstream http.Handler, obs tokenrefresh.Observer) *env {
+	t.Helper()
 	e := &env{fake: fakec2.New(fakec2.Options{})}
 	e.c2 = httptest.NewServer(e.fake)
 	t.Cleanup(e.c2.Close)
@@ -51,7 +58,7 @@ func setup(t *testing.T, upstream http.Handler) *env {
 		t.Cleanup(up.Close)
 		tok.Upstream = up.URL + "/base/"
 	}
-	k, err := keeper.Build(context.Background(), "c2", tok, keeper.Options{Logger: slog.New(slog.DiscardHandler), Secrets: &redact.Registry{}})
+	k, err := keeper.Build(context.Background(), "c2", tok, keeper.Options{Logger: slog.New(slog.DiscardHandler), Secrets: &redact.Registry{}, Observer: obs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +98,30 @@ func (e *env) do(t *testing.T, method, path string, body io.Reader, header ...st
 func bearerOf(h http.Header) string {
 	v, _ := strings.CutPrefix(h.Get("Authorization"), "Bearer ")
 	return v
+}
+
+// events returns an Observer that sends every event to the returned
+// channel.
+func events() (tokenrefresh.Observer, chan tokenrefresh.Event) {
+	ch := make(chan tokenrefresh.Event, 1000)
+	return tokenrefresh.ObserverFunc(func(e tokenrefresh.Event) { ch <- e }), ch
+}
+
+// waitEvent waits for the next event of kind, skipping others.
+func waitEvent(t *testing.T, ch <-chan tokenrefresh.Event, kind tokenrefresh.EventKind) tokenrefresh.Event {
+	t.Helper()
+	deadline := time.After(waitLimit)
+	for {
+		select {
+		case e := <-ch:
+			if e.Kind == kind {
+				return e
+			}
+		case <-deadline:
+			t.Fatalf("no %v event within %v", kind, waitLimit)
+			return tokenrefresh.Event{}
+		}
+	}
 }
 
 // ours reports whether tok is the issued token or one rotated from it.
