@@ -158,14 +158,20 @@ func cleanEnv() []string {
 	return out
 }
 
-// waitLog waits for a log line matching pattern (written at any time) and
-// returns it.
+// waitLog waits for a log line matching pattern (written at any time, also
+// before the process ended) and returns it.
 func (p *proc) waitLog(pattern string) string {
 	p.t.Helper()
+	ch := p.logs.next(pattern, true)
 	select {
-	case line := <-p.logs.next(pattern, true):
+	case line := <-ch:
 		return line
 	case <-p.done:
+		select { // everything it wrote is in: did it write the line?
+		case line := <-ch:
+			return line
+		default:
+		}
 		p.t.Fatalf("bearer ended (%v) before logging %q; logs:\n%s", p.err, pattern, p.logs.String())
 	case <-time.After(waitLimit):
 		p.t.Fatalf("bearer did not log %q within %v; logs:\n%s", pattern, waitLimit, p.logs.String())

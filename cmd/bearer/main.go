@@ -19,7 +19,7 @@ Usage:
   bearer serve  -out FILE [-token-file FILE] ...   one C2 token, as examples/c2-keepalive did
   bearer token  [-config FILE] NAME                print a live token
   bearer status [-config FILE]                     each token's health, as a table
-  bearer login  [-config FILE] NAME                sign a person in (authorization code)
+  bearer login  [-config FILE] NAME                sign a person in (authorization code or device code)
   bearer revoke [-config FILE] NAME                revoke a token at its server
 
 The configuration is -config, else $BEARER_CONFIG, else

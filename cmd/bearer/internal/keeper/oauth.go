@@ -54,16 +54,13 @@ func OAuthSource(t *config.Token, log *slog.Logger) (oauth.Source, string, error
 		src, err := NewAuthCode(t, nil, nil)
 		return src, "", err
 	case config.Device:
-		return nil, "", errDeviceGrant
+		src, err := NewDevice(t, nil)
+		return src, "", err
 	case config.ClimateEngine:
 		return climateEngineSource(t, settings)
 	}
 	return nil, "", fmt.Errorf("source %q is not an OAuth 2 grant", t.Source)
 }
-
-// errDeviceGrant is the device source's error until package oauth has the
-// grant.
-var errDeviceGrant = fmt.Errorf("the device grant (RFC 8628) is not in this version of package oauth: use an authcode source, or a refresh_token source with a refresh token got elsewhere")
 
 // NewAuthCode builds the authorization code flow of t; openBrowser, if not
 // nil, replaces the platform's opener, and output receives the address to
@@ -71,6 +68,14 @@ var errDeviceGrant = fmt.Errorf("the device grant (RFC 8628) is not in this vers
 func NewAuthCode(t *config.Token, openBrowser func(ctx context.Context, u string) error, output io.Writer) (*oauth.AuthCode, error) {
 	return oauth.NewAuthCode(oauth.AuthCodeConfig{AuthURL: t.AuthURL, TokenURL: t.TokenURL, Client: ClientAuth(t),
 		Scopes: t.Scopes, Port: t.RedirectPort, OpenBrowser: openOrPrint(openBrowser, output)})
+}
+
+// NewDevice builds the device authorization grant of t (RFC 8628); its
+// Login writes the prompt (where to go, the code to enter) to output,
+// nil meaning stderr.
+func NewDevice(t *config.Token, output io.Writer) (*oauth.Device, error) {
+	return oauth.NewDevice(oauth.DeviceConfig{DeviceAuthURL: t.DeviceURL, TokenURL: t.TokenURL, Client: ClientAuth(t),
+		Scopes: t.Scopes, Output: output})
 }
 
 // openOrPrint opens the browser with open (nil: the platform's opener),
