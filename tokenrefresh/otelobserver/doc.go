@@ -32,8 +32,8 @@
 //	                                                    replaced (Rejected) or limited (RejectionLimited)
 //	bearer.token.holds              counter {hold}      planned rotations that held callers back (Held)
 //	bearer.token.time_to_expiry     gauge   s           the current token's expiry less now; none while unknown
-//	bearer.token.lost               gauge   1           1 from Lost (or a permanent failure) until a token is published
-//	bearer.token.store.unavailable  gauge   1           1 from StoreUnavailable until StoreRecovered
+//	bearer.token.lost               gauge               1 from Lost (or a permanent failure) until a token is published
+//	bearer.token.store.unavailable  gauge               1 from StoreUnavailable until StoreRecovered
 //
 // A failure is permanent when retrying cannot help ([tokenrefresh.IsPermanent]:
 // a person must act), in doubt when the server may have applied the request

@@ -2,6 +2,8 @@ package otelobserver
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -94,35 +96,39 @@ func New(cfg Config) (*Telemetry, error) {
 }
 
 // instruments makes the counters and gauges, and registers the gauges'
-// callback.
+// callback. The gauges of states (lost, store unavailable) have no unit:
+// OpenTelemetry's Prometheus exporter would add _ratio to the names of
+// a unit "1".
 func (t *Telemetry) instruments(m metric.Meter) error {
+	var errs []error
 	counter := func(name, unit, desc string) metric.Int64Counter {
 		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
-		if err != nil {
-			otel.Handle(err) // the SDK returns a working instrument along with the error
-		}
+		errs = append(errs, err)
 		return c
+	}
+	state := func(name, desc string) metric.Int64ObservableGauge {
+		g, err := m.Int64ObservableGauge(name, metric.WithDescription(desc))
+		errs = append(errs, err)
+		return g
 	}
 	t.refreshes = counter("bearer.token.refreshes", "{refresh}", "Tokens this process obtained.")
 	t.adoptions = counter("bearer.token.adoptions", "{adoption}", "Tokens another process saved in the shared store, taken up.")
 	t.failures = counter("bearer.token.failures", "{failure}", "Failed attempts to obtain a token, by kind: permanent, in_doubt, temporary.")
 	t.rejections = counter("bearer.token.rejections", "{rejection}", "Tokens the server rejected, by outcome: replaced, or limited (kept).")
 	t.holds = counter("bearer.token.holds", "{hold}", "Planned rotations that held callers back from the token about to be rotated.")
+	t.lost = state("bearer.token.lost", "1 when the token is lost for good: a person must issue a new one or sign in.")
+	t.storeDown = state("bearer.token.store.unavailable", "1 when the token's store could not be used last time.")
 	var err error
-	if t.timeToExpiry, err = m.Float64ObservableGauge("bearer.token.time_to_expiry", metric.WithUnit("s"),
-		metric.WithDescription("How long the current token has left; negative once expired.")); err != nil {
-		return err
-	}
-	if t.lost, err = m.Int64ObservableGauge("bearer.token.lost", metric.WithUnit("1"),
-		metric.WithDescription("1 when the token is lost for good: a person must issue a new one or sign in.")); err != nil {
-		return err
-	}
-	if t.storeDown, err = m.Int64ObservableGauge("bearer.token.store.unavailable", metric.WithUnit("1"),
-		metric.WithDescription("1 when the token's store could not be used last time.")); err != nil {
-		return err
+	t.timeToExpiry, err = m.Float64ObservableGauge("bearer.token.time_to_expiry", metric.WithUnit("s"),
+		metric.WithDescription("How long the current token has left; negative once expired."))
+	if err := errors.Join(append(errs, err)...); err != nil {
+		return fmt.Errorf("otelobserver: make the instruments: %w", err)
 	}
 	t.reg, err = m.RegisterCallback(t.observeGauges, t.timeToExpiry, t.lost, t.storeDown)
-	return err
+	if err != nil {
+		return fmt.Errorf("otelobserver: register the gauges: %w", err)
+	}
+	return nil
 }
 
 // observeGauges reports the gauges of every lineage.
