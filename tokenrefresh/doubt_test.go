@@ -3,6 +3,7 @@ package tokenrefresh_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,19 @@ func TestEntryRecordKeepsTheDoubt(t *testing.T) {
 	if err := back.UnmarshalBinary([]byte(`{"format":99,"access_token":"secret-value"}`)); err == nil ||
 		strings.Contains(err.Error(), "secret-value") {
 		t.Errorf("format 99 decoded with error %v; want a refusal that quotes nothing", err)
+	}
+}
+
+func TestFailureKindOf(t *testing.T) {
+	cause := errors.New("503")
+	for err, want := range map[error]tokenrefresh.FailureKind{
+		cause:                         tokenrefresh.FailureTemporary,
+		tokenrefresh.Permanent(cause): tokenrefresh.FailurePermanent,
+		tokenrefresh.InDoubt(cause):   tokenrefresh.FailureInDoubt,
+		fmt.Errorf("w: %w", tokenrefresh.InDoubt(cause)): tokenrefresh.FailureInDoubt,
+	} {
+		if got := tokenrefresh.FailureKindOf(err); got != want {
+			t.Errorf("FailureKindOf(%v) = %q; want %q", err, got, want)
+		}
 	}
 }

@@ -120,3 +120,35 @@ func (r *Refresher) observe(e Event) {
 	}
 	r.cfg.Observer.Observe(e)
 }
+
+// A FailureKind says what a failed attempt means for the lineage, for
+// metrics and logs: the names are those the observability adapters and
+// bearer serve's /metrics use.
+type FailureKind string
+
+// The kinds of failure.
+const (
+	// FailurePermanent: retrying cannot help ([IsPermanent]); a person
+	// must act (a new token, new credentials).
+	FailurePermanent FailureKind = "permanent"
+	// FailureInDoubt: the server may have applied the request without
+	// its answer arriving ([IsInDoubt]).
+	FailureInDoubt FailureKind = "in_doubt"
+	// FailureTemporary: anything else; it is retried.
+	FailureTemporary FailureKind = "temporary"
+)
+
+// FailureKinds lists every FailureKind, in a fixed order.
+var FailureKinds = []FailureKind{FailurePermanent, FailureInDoubt, FailureTemporary}
+
+// FailureKindOf classifies the error of a failed attempt (an [Event]'s
+// Err).
+func FailureKindOf(err error) FailureKind {
+	switch {
+	case IsPermanent(err):
+		return FailurePermanent
+	case IsInDoubt(err):
+		return FailureInDoubt
+	}
+	return FailureTemporary
+}

@@ -34,9 +34,9 @@ const (
 
 // The values of [FailureKindKey] and [RejectionOutcomeKey].
 const (
-	Permanent = "permanent"
-	InDoubt   = "in_doubt"
-	Temporary = "temporary"
+	Permanent = string(tokenrefresh.FailurePermanent)
+	InDoubt   = string(tokenrefresh.FailureInDoubt)
+	Temporary = string(tokenrefresh.FailureTemporary)
 	Replaced  = "replaced"
 	Limited   = "limited"
 )
@@ -314,12 +314,4 @@ func redactedText(err error) string {
 }
 
 // failureKind classifies a failed attempt's error.
-func failureKind(err error) string {
-	switch {
-	case tokenrefresh.IsPermanent(err):
-		return Permanent
-	case tokenrefresh.IsInDoubt(err):
-		return InDoubt
-	}
-	return Temporary
-}
+func failureKind(err error) string { return string(tokenrefresh.FailureKindOf(err)) }

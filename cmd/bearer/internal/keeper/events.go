@@ -6,14 +6,12 @@ import (
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
-// The kinds of failure, as the OpenTelemetry adapter
-// (tokenrefresh/otelobserver) names them: a permanent one needs a
-// person, one in doubt may have been applied by the server, a temporary
-// one is retried.
+// The kinds of failure (see [tokenrefresh.FailureKind]), as /metrics
+// and the OpenTelemetry adapter name them.
 const (
-	FailurePermanent = "permanent"
-	FailureInDoubt   = "in_doubt"
-	FailureTemporary = "temporary"
+	FailurePermanent = string(tokenrefresh.FailurePermanent)
+	FailureInDoubt   = string(tokenrefresh.FailureInDoubt)
+	FailureTemporary = string(tokenrefresh.FailureTemporary)
 )
 
 // FailureKinds lists the kinds of failure in the order /metrics writes
@@ -21,15 +19,7 @@ const (
 var FailureKinds = []string{FailurePermanent, FailureInDoubt, FailureTemporary}
 
 // failureKind classifies a failed attempt's error.
-func failureKind(err error) string {
-	switch {
-	case tokenrefresh.IsPermanent(err):
-		return FailurePermanent
-	case tokenrefresh.IsInDoubt(err):
-		return FailureInDoubt
-	}
-	return FailureTemporary
-}
+func failureKind(err error) string { return string(tokenrefresh.FailureKindOf(err)) }
 
 // Counts are what a Keeper has learnt from its source's events since it
 // started, for /metrics, /healthz and bearer status.
