@@ -48,11 +48,26 @@ type Entry struct {
 // Versions of the JSON record of an Entry. A record with InDoubt set is
 // written as version 2, so that a reader that does not know the doubt
 // refuses it rather than drop it; others stay version 1, readable by
-// every version.
+// every version. A record of a newer format than these is refused with a
+// [FormatError], so that an old version never misreads, and then
+// overwrites, what a newer one wrote.
 const (
 	entryFormat        = 1
 	entryFormatInDoubt = 2
 )
+
+// A FormatError reports a stored record in a format newer than the one
+// this version of the package reads: it was written by a newer version of
+// bearer. Upgrade to read it; do not delete it, since it holds the
+// lineage's current token.
+type FormatError struct {
+	Format int // the record's format
+}
+
+func (e *FormatError) Error() string {
+	return fmt.Sprintf("tokenrefresh: the token record has format %d, and this version of bearer reads formats %d to %d: upgrade github.com/bearer-go/bearer to read it",
+		e.Format, entryFormat, entryFormatInDoubt)
+}
 
 // entryJSON is the JSON record of an [Entry], the same in every store.
 type entryJSON struct {
@@ -98,16 +113,20 @@ func (e Entry) MarshalBinary() ([]byte, error) {
 	})
 }
 
-// UnmarshalBinary decodes a record written by MarshalBinary. A record
-// without an access token, or that is not one, gives an error that does
-// not quote the input.
+// UnmarshalBinary decodes a record written by MarshalBinary. A record of
+// a newer format gives a [*FormatError]; one without an access token or a
+// format, or that is not one, gives an error. No error quotes the input.
 func (e *Entry) UnmarshalBinary(data []byte) error {
-	var rec entryJSON
-	if json.Unmarshal(data, &rec) != nil || rec.AccessToken == "" {
-		return errBadRecord
+	// The format first: a newer record may be shaped differently.
+	var head struct {
+		Format int `json:"format"`
 	}
-	if rec.Format > entryFormatInDoubt {
-		return fmt.Errorf("tokenrefresh: the token record has format %d, written by a newer version of this package: upgrade it", rec.Format)
+	if json.Unmarshal(data, &head) == nil && head.Format > entryFormatInDoubt {
+		return &FormatError{Format: head.Format}
+	}
+	var rec entryJSON
+	if json.Unmarshal(data, &rec) != nil || rec.AccessToken == "" || rec.Format < entryFormat {
+		return errBadRecord
 	}
 	*e = Entry{
 		Token: secret.New(&oauth2.Token{

@@ -23,6 +23,9 @@ const DefaultLockTTL = time.Minute
 // anything near this size is not one of ours.
 const maxEntrySize = 1 << 20
 
+// errTooLarge stands for a value larger than maxEntrySize.
+var errTooLarge = errors.New("redisstore: value too large for a token record")
+
 // Store keeps one lineage's entry in Redis and implements
 // [tokenrefresh.Store], [tokenrefresh.Locker] and [tokenrefresh.Watcher].
 // Create it with [New]; it is safe for concurrent use. Give each lineage
@@ -77,7 +80,8 @@ func New(client redis.UniversalClient, key string, opts ...Option) (*Store, erro
 func (s *Store) Key() string { return s.key }
 
 // Load returns the stored entry, or tokenrefresh.ErrNoToken if the key
-// does not exist.
+// does not exist, or a [*tokenrefresh.FormatError] (wrapped) if a newer
+// version of bearer wrote it.
 func (s *Store) Load(ctx context.Context) (*tokenrefresh.Entry, error) {
 	data, err := s.client.Get(ctx, s.key).Bytes()
 	if errors.Is(err, redis.Nil) {
@@ -87,7 +91,14 @@ func (s *Store) Load(ctx context.Context) (*tokenrefresh.Entry, error) {
 		return nil, fmt.Errorf("redisstore: load %s: %w: check that Redis is reachable", s.key, err)
 	}
 	var e tokenrefresh.Entry
-	if len(data) > maxEntrySize || e.UnmarshalBinary(data) != nil {
+	err = errTooLarge
+	if len(data) <= maxEntrySize {
+		err = e.UnmarshalBinary(data)
+	}
+	if fe := (*tokenrefresh.FormatError)(nil); errors.As(err, &fe) {
+		return nil, fmt.Errorf("redisstore: %s: %w", s.key, fe)
+	}
+	if err != nil {
 		// The JSON error could quote the value, a token: do not wrap it.
 		return nil, fmt.Errorf("redisstore: %s does not hold a token record: delete the key to start a new lineage", s.key)
 	}

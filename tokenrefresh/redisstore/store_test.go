@@ -94,6 +94,29 @@ func TestLoadRefusesAForeignValueWithoutQuotingIt(t *testing.T) {
 	}
 }
 
+func TestLoadRefusesANewerFormatAndSaysToUpgrade(t *testing.T) {
+	addr := redistest.Shared(t)
+	c := newClient(t, addr)
+	key := redistest.Key(t, addr)
+	const secret = "do-not-print-me-0123456789"
+	ctx := context.Background()
+	c.Set(ctx, key, `{"format":99,"access_token":"`+secret+`"}`, 0)
+	_, err := mustStore(t, c, key).Load(ctx)
+	var fe *tokenrefresh.FormatError
+	if !errors.As(err, &fe) || fe.Format != 99 {
+		t.Fatalf("Load() of a format 99 record = %v; want a *tokenrefresh.FormatError for format 99", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{key, "format 99", "formats 1 to 2", "upgrade"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Load() of a format 99 record = %q; want it to say %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, secret) || strings.Contains(msg, "delete the key") {
+		t.Errorf("Load() of a format 99 record = %q; want neither the token nor advice to delete the key", msg)
+	}
+}
+
 func TestUnreachableRedisFailsFastWithAdvice(t *testing.T) {
 	c := newClient(t, redistest.FreeAddr(t))
 	s := mustStore(t, c, "bearer-test:unreachable")
