@@ -52,6 +52,13 @@ func TestHelperProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 		unlock()
+	case "save":
+		rounds, _ := strconv.Atoi(os.Getenv(helperRoundsEnv))
+		if err := saveLoop(store, os.Getenv(helperTokenEnv), rounds); err != nil {
+			t.Fatal(err)
+		}
+	case "hold-temp":
+		holdTemp(t, store.Path())
 	default:
 		t.Fatalf("unknown helper %q", mode)
 	}
@@ -141,4 +148,26 @@ func TestFileStoreLockHonoursContext(t *testing.T) {
 		t.Errorf("Lock(cancelled ctx) = %v; want context.Canceled", err)
 	}
 	locktest.WaitHonoursContext(t, s, waitLimit)
+}
+
+// A symbolic link at the lock file's path is refused, never followed:
+// a dangling one does not make Lock create the file it points to.
+func TestFileStoreLockNeverFollowsASymlink(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := tokenrefresh.NewFileStore(filepath.Join(dir, "token.json"))
+	nowhere := filepath.Join(dir, "nowhere")
+	symlink(t, nowhere, s.LockPath())
+	_, err := s.Lock(context.Background())
+	wantSymlinkError(t, "Lock() through a dangling link", err, s.LockPath())
+	if _, err := os.Lstat(nowhere); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Lock() created the file the dangling link points to: %v", err)
+	}
+
+	os.WriteFile(nowhere, nil, 0o600)
+	if unlock, err := s.Lock(context.Background()); err == nil {
+		unlock()
+		t.Error("Lock() through a link to an existing file succeeded")
+	} else {
+		wantSymlinkError(t, "Lock() through a link", err, s.LockPath())
+	}
 }

@@ -52,10 +52,10 @@ func (f *FileStore) Watch(ctx context.Context, notify func(err error)) error {
 	}
 }
 
-// stat returns the token file's information: nil and no error if it does
-// not exist.
+// stat returns the token file's information, not following a symbolic
+// link (Load refuses one): nil and no error if it does not exist.
 func (f *FileStore) stat() (fs.FileInfo, error) {
-	fi, err := os.Stat(f.path)
+	fi, err := os.Lstat(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
