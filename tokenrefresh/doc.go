@@ -96,8 +96,8 @@
 //
 // Several processes, or machines, may share one lineage through one store,
 // and a rotation kills the token it replaces, so they must not both rotate
-// it. When the store is a [Locker] ([FileStore] on Linux, macOS and the
-// BSDs; redisstore.Store), a refresh runs as "lock, reload, adopt the
+// it. When the store is a [Locker] ([FileStore] on Linux, macOS, the
+// BSDs and Windows; redisstore.Store), a refresh runs as "lock, reload, adopt the
 // stored token if another process rotated it and it is not due, else
 // rotate, save, unlock": the fleet rotates once per interval. A process
 // whose token the server rejects ([Refresher.Invalidate]) also reloads
