@@ -3,6 +3,10 @@
 // and restart. A test that cannot have one skips with a message that says
 // how to provide it.
 //
+// It speaks to Redis itself, in a few lines of its protocol (RESP), rather
+// than through go-redis: it serves tests in the main module and in the
+// nested ones, and the main module must not require go-redis.
+//
 // Usage:
 //
 //	addr := redistest.Shared(t)
@@ -14,16 +18,15 @@
 package redistest
 
 import (
-	"context"
+	"bufio"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // AddrEnv names the Redis server the tests share, as host:port.
@@ -50,11 +53,40 @@ func Shared(t testing.TB) string {
 
 // Ping asks the Redis at addr for a PONG within limit, without retries.
 func Ping(addr string, limit time.Duration) error {
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1, DialTimeout: limit})
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	return c.Ping(ctx).Err()
+	reply, err := do(addr, limit, "PING")
+	if err == nil && reply != "+PONG" {
+		err = fmt.Errorf("redistest: PING answered %q", reply)
+	}
+	return err
+}
+
+// do sends one command to the Redis at addr on a connection of its own,
+// all within limit, and returns the first line of the reply: "+PONG" for
+// a PING, ":2" for a DEL of two keys. An error reply is an error.
+func do(addr string, limit time.Duration, args ...string) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, limit)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(limit))
+	var cmd strings.Builder
+	fmt.Fprintf(&cmd, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&cmd, "$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := conn.Write([]byte(cmd.String())); err != nil {
+		return "", err
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if msg, ok := strings.CutPrefix(line, "-"); ok {
+		return "", fmt.Errorf("redistest: %s: %s", args[0], msg)
+	}
+	return line, nil
 }
 
 // Key returns a key on the Redis at addr that no other test, or run,
@@ -64,13 +96,7 @@ func Key(t testing.TB, addr string) string {
 	var b [6]byte
 	rand.Read(b[:])
 	key := "bearer-test:" + strings.ReplaceAll(t.Name(), "/", ":") + ":" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: pingLimit})
-		defer c.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), pingLimit)
-		defer cancel()
-		c.Del(ctx, key, key+":lock")
-	})
+	t.Cleanup(func() { do(addr, pingLimit, "DEL", key, key+":lock") })
 	return key
 }
 
