@@ -9,13 +9,8 @@ require (
 
 require (
 	github.com/hashicorp/go-retryablehttp v0.7.8
-	github.com/redis/go-redis/v9 v9.23.0
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sys v0.48.0
 )
 
-require (
-	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
-	go.uber.org/atomic v1.12.0 // indirect
-)
+require github.com/hashicorp/go-cleanhttp v0.5.2 // indirect

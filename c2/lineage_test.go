@@ -11,42 +11,22 @@ import (
 	"github.com/bearer-go/bearer/c2"
 	"github.com/bearer-go/bearer/internal/closetest"
 	"github.com/bearer-go/bearer/internal/fakec2"
-	"github.com/bearer-go/bearer/internal/redistest"
 	"github.com/bearer-go/bearer/tokenrefresh"
-	"github.com/bearer-go/bearer/tokenrefresh/redisstore"
-	"github.com/redis/go-redis/v9"
 )
 
 // Close while a rotation is in flight: Charon has applied it and answers
-// 400 ms later. Close waits for the answer and saves the new token, with
-// a FileStore and with a store that honours its context (Redis): the next
-// start resumes the lineage (see closetest.CloseDuringRotation).
+// 400 ms later. Close waits for the answer and saves the new token: the
+// next start resumes the lineage (see closetest.CloseDuringRotation). The
+// redisstore module runs the same scenario with Redis, a store that
+// honours its context.
 func TestCloseDuringARotationLosesNoLineage(t *testing.T) {
-	stores := map[string]closetest.NewStore{
-		"file": func(t *testing.T) tokenrefresh.Store {
-			s, err := tokenrefresh.NewFileStore(filepath.Join(t.TempDir(), "token.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
-		"redis": func(t *testing.T) tokenrefresh.Store {
-			addr := redistest.Shared(t)
-			rdb := redis.NewClient(&redis.Options{Addr: addr})
-			t.Cleanup(func() { rdb.Close() })
-			s, err := redisstore.New(rdb, redistest.Key(t, addr))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
-	}
-	for name, newStore := range stores {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel() // each waits for its answers: 20 s in a row
-			closetest.CloseDuringRotation(t, newStore)
-		})
-	}
+	closetest.CloseDuringRotation(t, func(t *testing.T) tokenrefresh.Store {
+		s, err := tokenrefresh.NewFileStore(filepath.Join(t.TempDir(), "token.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
 }
 
 // A 500 from Charon may come after it applied the rotation: the attempt is

@@ -7,12 +7,9 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/closetest"
-	"github.com/bearer-go/bearer/internal/redistest"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
-	"github.com/bearer-go/bearer/tokenrefresh/redisstore"
-	"github.com/redis/go-redis/v9"
 )
 
 // A rotating server answers a new refresh token with an access token
@@ -53,33 +50,15 @@ func TestExpiredAccessTokenWithANewRefreshTokenKeepsTheGrant(t *testing.T) {
 
 // Close while a refresh is in flight: the server has rotated the refresh
 // token and answers 400 ms later. Close waits for the answer and saves
-// it, with a FileStore and with Redis: the stored refresh token is the
-// live one, and the next start does not meet invalid_grant (see
-// closetest.CloseDuringRefresh).
+// it: the stored refresh token is the live one, and the next start does
+// not meet invalid_grant (see closetest.CloseDuringRefresh). The
+// redisstore module runs the same scenario with Redis.
 func TestCloseDuringARefreshLosesNoGrant(t *testing.T) {
-	stores := map[string]closetest.NewStore{
-		"file": func(t *testing.T) tokenrefresh.Store {
-			s, err := tokenrefresh.NewFileStore(filepath.Join(t.TempDir(), "token.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
-		"redis": func(t *testing.T) tokenrefresh.Store {
-			addr := redistest.Shared(t)
-			rdb := redis.NewClient(&redis.Options{Addr: addr})
-			t.Cleanup(func() { rdb.Close() })
-			s, err := redisstore.New(rdb, redistest.Key(t, addr))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
-	}
-	for name, newStore := range stores {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			closetest.CloseDuringRefresh(t, newStore)
-		})
-	}
+	closetest.CloseDuringRefresh(t, func(t *testing.T) tokenrefresh.Store {
+		s, err := tokenrefresh.NewFileStore(filepath.Join(t.TempDir(), "token.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
 }

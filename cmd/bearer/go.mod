@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/bearer-go/bearer v0.0.0-00010101000000-000000000000
+	github.com/bearer-go/bearer/tokenrefresh/redisstore v0.0.0-00010101000000-000000000000
 	github.com/redis/go-redis/v9 v9.23.0
 )
 
@@ -22,4 +23,10 @@ require (
 	golang.org/x/oauth2 v0.37.0
 )
 
-replace github.com/bearer-go/bearer => ../..
+// While developing, both bearer modules come from this checkout. A release
+// requires their tagged versions in place of the zero versions and drops
+// these replaces: go install cmd@version refuses a go.mod that has any.
+replace (
+	github.com/bearer-go/bearer => ../..
+	github.com/bearer-go/bearer/tokenrefresh/redisstore => ../../tokenrefresh/redisstore
+)

@@ -1,27 +1,17 @@
 package fleettest_test
 
 import (
-	"context"
-	"os"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/bearer-go/bearer/internal/fleettest"
 	"go.uber.org/goleak"
 )
 
-// TestMain fails the package if any goroutine outlives its test: every
-// child's reader, every Redis client and the fake's server must be gone.
-// Re-executed as a fleet child (see child_test.go), the binary runs one
-// member of the fleet instead of the tests. go-redis's own log of failed
-// dials, which the Redis restart provokes by the hundred, is silenced.
+// TestMain runs a fleet member when a scenario re-executes the binary as
+// one (the members here share a file: they need no StoreOpener), and
+// otherwise the tests, failing the package if any goroutine outlives its
+// test: every member's reader and the fake's server must be gone.
 func TestMain(m *testing.M) {
-	redis.SetLogger(quiet{})
-	if isChild() {
-		os.Exit(runChild())
-	}
+	fleettest.RunIfMember(nil)
 	goleak.VerifyTestMain(m)
 }
-
-type quiet struct{}
-
-func (quiet) Printf(context.Context, string, ...any) {}

@@ -1,4 +1,4 @@
-package fleettest_test
+package fleettest
 
 import (
 	"bufio"
@@ -34,8 +34,8 @@ type fleet struct {
 	t        *testing.T
 	fake     *fakec2.Server
 	root     string
-	initial  string   // the lineage's first token
-	storeEnv []string // the environment entries naming the store
+	initial  string // the lineage's first token
+	store    string // the store's spec
 	interval time.Duration
 	fence    time.Duration // the children's c2.WithFence; zero: none
 	rot      *rotationLog
@@ -47,13 +47,13 @@ type fleet struct {
 }
 
 // newFleet serves a fake C2 and issues the lineage's first token. The
-// children, started by start, will share it through the store that
-// storeEnv names.
-func newFleet(t *testing.T, interval time.Duration, storeEnv ...string) *fleet {
+// children, started by start, will share it through the store that the
+// spec names.
+func newFleet(t *testing.T, interval time.Duration, spec string) *fleet {
 	t.Helper()
 	f := &fleet{
 		t:        t,
-		storeEnv: storeEnv,
+		store:    spec,
 		interval: interval,
 		frozen:   make(chan struct{}),
 		changed:  make(chan struct{}, 1),
@@ -85,8 +85,8 @@ func (f *fleet) start(n int) {
 		envChild+"=1",
 		envRoot+"="+f.root,
 		envToken+"="+f.initial,
-		envInterval+"="+f.interval.String())
-	env = append(env, f.storeEnv...)
+		envInterval+"="+f.interval.String(),
+		envStore+"="+f.store)
 	if f.fence > 0 {
 		env = append(env, envFence+"="+f.fence.String())
 	}

@@ -1,4 +1,4 @@
-package fleettest_test
+package fleettest
 
 import (
 	"fmt"
@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakec2"
-	"github.com/bearer-go/bearer/internal/redistest"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
@@ -17,33 +16,24 @@ import (
 // margin; a file lock is released by the kernel at once.
 const takeoverLimit = tokenrefresh.DefaultAttemptTimeout + 10*time.Second
 
-// A member of a fleet sharing Redis is killed with SIGKILL while it holds
-// the lock, in the middle of a rotation: the fake holds its PUT before
-// applying it. Every other member comes due meanwhile and waits for the
-// lock. The dead holder's lock expires when the attempt it guarded would
-// have timed out, plus a second: a c2 client's attempts last at most
+// KillLockHolder runs the scenario named name: a member of a fenced
+// fleet sharing the store spec names is killed with SIGKILL while it
+// holds the lock, in the middle of a rotation: the fake holds its PUT
+// before applying it. Every other member comes due meanwhile and waits
+// for the lock. The kernel releases a dead holder's file lock at once; a
+// Redis lock expires when the attempt it guarded would have timed out,
+// plus a second: a c2 client's attempts last at most
 // DefaultAttemptTimeout (30 s), and c2 offers no option to shorten them.
 // Then another member takes the lock, finds the rotation overdue, and
 // plans it 2*fence ahead in the store; every member holds its requests
 // for that moment, and one rotates the same token: nothing is lost, and
-// no request is answered 401. The kill cannot land between Charon's rotation and the save,
-// the one window that loses a lineage (see the c2 crash test), since the
-// fault holds the rotation before it is applied.
-func TestKillingTheRedisLockHolderLosesNothing(t *testing.T) {
-	scenario(t)
-	addr := redistest.Shared(t)
-	testKillLockHolder(t, "redis, holder killed", redisEnv(addr, redistest.Key(t, addr))...)
-}
-
-// The same through a file: the kernel releases a dead holder's flock.
-func TestKillingTheFileLockHolderLosesNothing(t *testing.T) {
-	scenario(t)
-	testKillLockHolder(t, "file, holder killed", fileEnv(t))
-}
-
-func testKillLockHolder(t *testing.T, name string, storeEnv ...string) {
-	f := newFleet(t, interval, storeEnv...)
-	f.fence = fleetFence
+// no request is answered 401. The kill cannot land between Charon's
+// rotation and the save, the one window that loses a lineage (see the c2
+// crash test), since the fault holds the rotation before it is applied.
+func KillLockHolder(t *testing.T, name, spec string) {
+	t.Helper()
+	f := newFleet(t, interval, spec)
+	f.fence = Fence
 	f.start(fleetSize)
 	f.awaitRotations(2, maxGap(interval))
 	f.awaitConverged()

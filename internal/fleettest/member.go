@@ -1,4 +1,4 @@
-package fleettest_test
+package fleettest
 
 import (
 	"context"
@@ -19,8 +19,6 @@ import (
 	"github.com/bearer-go/bearer/c2"
 	"github.com/bearer-go/bearer/internal/fakec2"
 	"github.com/bearer-go/bearer/tokenrefresh"
-	"github.com/bearer-go/bearer/tokenrefresh/redisstore"
-	"github.com/redis/go-redis/v9"
 	"golang.org/x/oauth2"
 )
 
@@ -31,14 +29,12 @@ import (
 
 // Environment variables that configure a child.
 const (
-	envChild     = "FLEETTEST_CHILD"     // "1" in a child
-	envRoot      = "FLEETTEST_ROOT"      // the fake C2's URL
-	envToken     = "FLEETTEST_TOKEN"     // the lineage's first token
-	envInterval  = "FLEETTEST_INTERVAL"  // the rotation interval, as a Go duration
-	envFile      = "FLEETTEST_FILE"      // the FileStore's path, or
-	envRedisAddr = "FLEETTEST_REDIS"     // the Redis address, with
-	envRedisKey  = "FLEETTEST_REDIS_KEY" // the redisstore key
-	envFence     = "FLEETTEST_FENCE"     // c2.WithFence's length, as a Go duration; unset: no fence
+	envChild    = "FLEETTEST_CHILD"    // "1" in a child
+	envRoot     = "FLEETTEST_ROOT"     // the fake C2's URL
+	envToken    = "FLEETTEST_TOKEN"    // the lineage's first token
+	envInterval = "FLEETTEST_INTERVAL" // the rotation interval, as a Go duration
+	envStore    = "FLEETTEST_STORE"    // the store's spec (see StoreOpener)
+	envFence    = "FLEETTEST_FENCE"    // c2.WithFence's length, as a Go duration; unset: no fence
 )
 
 // requestPeriod is how often a child calls the API: often enough that a
@@ -54,13 +50,6 @@ const requestTimeout = 10 * time.Second
 // childMaxLife bounds a child whose parent failed to stop it: it stops by
 // itself, so no test leaves a process behind.
 const childMaxLife = 2 * time.Minute
-
-// childLockTTL is the Redis lock's TTL in children. A Refresher's attempt
-// takes the lock with a deadline (its AttemptTimeout, 30 s in a c2 client)
-// and redisstore stretches the lock to that deadline plus a second, so
-// this only sets the floor: the default minute would keep a dead holder's
-// lock for a minute rather than 31 s.
-const childLockTTL = time.Second
 
 // Exit codes of a child.
 const (
@@ -106,19 +95,16 @@ func hashOf(token string) string {
 
 // childConfig is what the environment says.
 type childConfig struct {
-	root, token         string
-	interval, fence     time.Duration
-	file                string
-	redisAddr, redisKey string
+	root, token     string
+	interval, fence time.Duration
+	store           string // the store's spec
 }
 
 func readChildConfig() (*childConfig, error) {
 	cfg := &childConfig{
-		root:      os.Getenv(envRoot),
-		token:     os.Getenv(envToken),
-		file:      os.Getenv(envFile),
-		redisAddr: os.Getenv(envRedisAddr),
-		redisKey:  os.Getenv(envRedisKey),
+		root:  os.Getenv(envRoot),
+		token: os.Getenv(envToken),
+		store: os.Getenv(envStore),
 	}
 	var err error
 	if cfg.interval, err = time.ParseDuration(os.Getenv(envInterval)); err != nil {
@@ -129,40 +115,28 @@ func readChildConfig() (*childConfig, error) {
 			return nil, fmt.Errorf("bad %s: %v", envFence, err)
 		}
 	}
-	if (cfg.file == "") == (cfg.redisAddr == "") {
-		return nil, fmt.Errorf("set one of %s and %s", envFile, envRedisAddr)
+	if cfg.store == "" {
+		return nil, fmt.Errorf("%s is not set", envStore)
 	}
 	return cfg, nil
 }
 
-// openStore returns the store the environment names, and the function
-// that releases it.
-func (cfg *childConfig) openStore() (tokenrefresh.Store, func(), error) {
-	if cfg.file != "" {
-		fs, err := tokenrefresh.NewFileStore(cfg.file)
+// openStore returns the store the spec names, opened by open unless it
+// is a file spec, and the function that releases it.
+func (cfg *childConfig) openStore(open StoreOpener) (tokenrefresh.Store, func(), error) {
+	if path, ok := strings.CutPrefix(cfg.store, fileSpecPrefix); ok {
+		fs, err := tokenrefresh.NewFileStore(path)
 		return fs, func() {}, err
 	}
-	// Fail fast while Redis is down, as the redisstore tests do: the
-	// Refresher retries by itself.
-	rdb := redis.NewClient(&redis.Options{
-		Addr:               cfg.redisAddr,
-		MaxRetries:         -1,
-		DialerRetries:      1,
-		DialerRetryTimeout: 10 * time.Millisecond,
-		DialTimeout:        time.Second,
-		ReadTimeout:        2 * time.Second,
-	})
-	s, err := redisstore.New(rdb, cfg.redisKey, redisstore.WithLockTTL(childLockTTL))
-	if err != nil {
-		rdb.Close()
-		return nil, nil, err
+	if open == nil {
+		return nil, nil, fmt.Errorf("no StoreOpener was given to fleettest.RunIfMember for the store %q", cfg.store)
 	}
-	return s, func() { rdb.Close() }, nil
+	return open(cfg.store)
 }
 
 // runChild runs one member of the fleet until its stdin closes, SIGTERM
 // arrives, or childMaxLife passes, then reports, and returns the exit code.
-func runChild() int {
+func runChild(open StoreOpener) int {
 	cfg, err := readChildConfig()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fleettest child:", err)
@@ -176,7 +150,7 @@ func runChild() int {
 		io.Copy(io.Discard, os.Stdin)
 		cancel()
 	}()
-	store, closeStore, err := cfg.openStore()
+	store, closeStore, err := cfg.openStore(open)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fleettest child:", err)
 		return exitSetup

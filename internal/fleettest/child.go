@@ -1,4 +1,4 @@
-package fleettest_test
+package fleettest
 
 import (
 	"io"
