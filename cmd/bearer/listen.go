@@ -13,7 +13,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/bearer-go/bearer/cmd/bearer/internal/config"
@@ -92,9 +91,7 @@ func listenUnix(path string, mode fs.FileMode) (net.Listener, error) {
 		}
 		os.Remove(path)
 	}
-	old := syscall.Umask(0o177)
-	l, err := net.Listen("unix", path)
-	syscall.Umask(old)
+	l, err := listenUnixPrivate(path)
 	if err != nil {
 		return nil, err
 	}
