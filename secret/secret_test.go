@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -19,7 +20,7 @@ const canary = "canary-7b1f0c2e9d"
 
 var (
 	testKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	keyD       = testKey.D.String() // the private scalar, in the decimal fmt prints
+	keyD       = privateScalar(testKey) // the private scalar, in the decimal fmt prints
 )
 
 // holder keeps its secrets in unexported fields, where fmt may call no
@@ -141,4 +142,14 @@ func TestUnmarshal(t *testing.T) {
 	if err := tok.UnmarshalText([]byte(canary)); err == nil {
 		t.Error("Token.UnmarshalText succeeded; want a refusal")
 	}
+}
+
+// privateScalar returns k's private scalar in decimal, as fmt prints the
+// big.Int inside an *ecdsa.PrivateKey.
+func privateScalar(k *ecdsa.PrivateKey) string {
+	b, err := k.Bytes()
+	if err != nil {
+		panic(err)
+	}
+	return new(big.Int).SetBytes(b).String()
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
@@ -36,7 +37,7 @@ const canary = "CANARY"
 var (
 	key, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	// keyD is the private scalar as fmt prints a big.Int.
-	keyD = key.D.String()
+	keyD = privateScalar(key)
 )
 
 // kind says what a sample is: a configuration (data a caller builds and
@@ -340,4 +341,14 @@ func newC2Client(t *testing.T) any {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// privateScalar returns k's private scalar in decimal, as fmt prints the
+// big.Int inside an *ecdsa.PrivateKey.
+func privateScalar(k *ecdsa.PrivateKey) string {
+	b, err := k.Bytes()
+	if err != nil {
+		panic(err)
+	}
+	return new(big.Int).SetBytes(b).String()
 }
