@@ -102,16 +102,14 @@ type rejection struct {
 
 // after handles an error answer resp to req, sent with tok: if the source
 // says the token is no good, it gets a new token and sends req once more,
-// when its body can be sent again; if the source fails to give one, its
-// *TokenError is returned instead of resp. Otherwise resp is returned as
-// it came.
+// when its body can be sent again. If the source fails to give one, its
+// *TokenError is returned instead of resp, whether or not the body could
+// be sent again: the first request after a revoked grant says so (the
+// refresh's invalid_grant), not just 401. Otherwise resp is returned as it
+// came.
 func (r rejection) after(req *http.Request, tok *oauth2.Token, resp *http.Response) (*http.Response, error) {
 	ctx := req.Context()
 	if !r.renew(ctx, tok, resp) {
-		return resp, nil
-	}
-	if !rewindable(req) {
-		r.log(req, "token rejected; its body cannot be sent again, so the rejection is returned")
 		return resp, nil
 	}
 	next, err := fetchToken(ctx, r.src)
@@ -121,6 +119,9 @@ func (r rejection) after(req *http.Request, tok *oauth2.Token, resp *http.Respon
 		// the lineage was lost): that, not the rejection, is the news.
 		httpx.DrainAndClose(resp.Body)
 		return nil, err
+	case !rewindable(req):
+		r.log(req, "token rejected; its body cannot be sent again, so the rejection is returned")
+		return resp, nil
 	case next.AccessToken == tok.AccessToken:
 		r.log(req, "token rejected and no new token is available")
 		return resp, nil

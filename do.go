@@ -31,7 +31,8 @@ import (
 // request with GetBody) is retried and replayed as the rules allow. Any
 // other body is streamed as it is read, never held in memory: such a
 // request is sent once, never retried, and not replayed after a
-// rejection (its 401 is returned).
+// rejection (its 401 is returned, or the source's [*TokenError] when it
+// has no new token: after a revoked grant, the refresh's invalid_grant).
 //
 // The response is returned with its body closed. Do takes ownership of
 // req: it sets the Authorization header on req itself (in a value slice

@@ -32,10 +32,11 @@ import (
 //     means: a [RejectionPolicy] decides; an [Invalidator] answered 401
 //     is told the token was rejected. Either way, when the token must be
 //     replaced and the body can be sent again (no body, or GetBody set),
-//     it gets a new token and sends the request once more (if Source
+//     it gets a new token and sends the request once more. If Source
 //     fails to give one, RoundTrip returns its [*TokenError], which says
-//     why). A body that cannot be read twice is sent once: its 401 is
-//     returned as it came.
+//     why (after a revoked grant, the refresh's invalid_grant), for a
+//     body that cannot be read twice too. Such a body is sent once: when
+//     a new token comes, its 401 is returned as it came.
 //     A 403 is returned as is: a new token would not grant a missing
 //     permission.
 //
