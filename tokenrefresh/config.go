@@ -29,8 +29,8 @@ import (
 //
 // The token it returns is checked before it is used: an access token or
 // token type that cannot go into an Authorization header (control
-// characters), a type other than Bearer (or empty), or an expiry already
-// past is a failed attempt. If such an answer carries a new refresh token,
+// characters), a type other than Bearer (or empty) or, with [Config.DPoP],
+// DPoP, or an expiry already past is a failed attempt. If such an answer carries a new refresh token,
 // it is saved, and the next attempt, a second later, uses it.
 type RefreshFunc func(ctx context.Context, current *oauth2.Token) (*oauth2.Token, error)
 
@@ -177,6 +177,15 @@ type Config struct {
 	// flight finish before it cancels its context; what it returns is
 	// then saved and published. Zero means DefaultCloseGrace.
 	CloseGrace time.Duration
+
+	// DPoP says the source is configured for DPoP (RFC 9449): its token
+	// requests carry proofs of a key, and the tokens it returns may be
+	// bound to that key (token_type DPoP). Such tokens are accepted only
+	// when it is set, since they are useless without the key: the client
+	// that sends them needs it too (bearer.WithDPoP). oauth.NewRefresher
+	// sets it for a grant whose Settings.DPoP is set. A Bearer token is
+	// accepted either way: a server may decline to bind a token.
+	DPoP bool
 
 	// Store persists each new token before it is used. Optional: nil keeps
 	// the token in memory only.

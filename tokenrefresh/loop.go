@@ -148,7 +148,7 @@ func (r *Refresher) obtain(ctx context.Context) {
 	tok, err := r.call(ctx, old)
 	now := r.cfg.Clock.Now()
 	if err == nil {
-		err = checkToken(tok, now)
+		err = checkToken(tok, now, r.cfg.DPoP)
 		if err != nil && r.keepRefreshToken(old, tok, err, start) {
 			return
 		}
@@ -228,12 +228,13 @@ func (r *Refresher) saveDoubt(old *state) {
 
 // checkToken rejects what a RefreshFunc must not return: no token, one
 // that cannot go into an Authorization header, one of a type this package
-// cannot send, or one already expired.
-func checkToken(tok *oauth2.Token, now time.Time) error {
+// cannot send, or one already expired. dpop says the source is configured
+// for DPoP ([Config.DPoP]).
+func checkToken(tok *oauth2.Token, now time.Time, dpop bool) error {
 	if tok == nil || tok.AccessToken == "" {
 		return errors.New("tokenrefresh: refresh returned no token")
 	}
-	if err := checkSendable(tok); err != nil {
+	if err := checkSendable(tok, dpop); err != nil {
 		return err
 	}
 	if !tok.Expiry.IsZero() && !now.Before(tok.Expiry) {
@@ -242,19 +243,22 @@ func checkToken(tok *oauth2.Token, now time.Time) error {
 	return nil
 }
 
-// checkSendable reports why tok cannot be sent as a bearer token (RFC
-// 6750 2.1), or nil: its value or type holds a control character, which no
-// header may carry (RFC 9110 5.5), or its type is not Bearer.
-func checkSendable(tok *oauth2.Token) error {
+// checkSendable reports why tok cannot be sent (RFC 6750 2.1, RFC 9449
+// 7.1), or nil: its value or type holds a control character, which no
+// header may carry (RFC 9110 5.5), or its type is neither Bearer nor, for
+// a source configured for DPoP (dpop), DPoP.
+func checkSendable(tok *oauth2.Token, dpop bool) error {
 	switch {
 	case strings.IndexFunc(tok.AccessToken, isControl) >= 0:
 		return errors.New("tokenrefresh: refresh returned an access token with control characters (CR, LF, NUL or others), which cannot be sent in a header: the token server is broken; report it to its operators")
 	case strings.IndexFunc(tok.TokenType, isControl) >= 0:
 		return errors.New("tokenrefresh: refresh returned a token_type with control characters, which cannot be sent in a header: the token server is broken; report it to its operators")
+	case strings.EqualFold(tok.TokenType, "DPoP") && !dpop:
+		return errors.New(`tokenrefresh: refresh returned a DPoP-bound token (token_type "DPoP"), which needs a proof with each request, but the source is not configured for DPoP: give the grant a DPoP key (oauth.Settings.DPoP) and set Config.DPoP, or ask the server for Bearer tokens`)
 	case strings.EqualFold(tok.TokenType, "DPoP"):
-		return errors.New(`tokenrefresh: refresh returned a DPoP-bound token (token_type "DPoP"), which needs a proof with each request that this version cannot make: ask the server for Bearer tokens`)
+		return nil
 	case tok.TokenType != "" && !strings.EqualFold(tok.TokenType, "Bearer"):
-		return fmt.Errorf("tokenrefresh: refresh returned a token of type %q, which this package cannot send: only Bearer tokens (RFC 6750) are supported", tok.TokenType)
+		return fmt.Errorf("tokenrefresh: refresh returned a token of type %q, which this package cannot send: only Bearer tokens (RFC 6750), and DPoP tokens (RFC 9449) when Config.DPoP is set, are supported", tok.TokenType)
 	}
 	return nil
 }

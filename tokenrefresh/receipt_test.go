@@ -103,3 +103,40 @@ func TestUnusableAccessTokenKeepsTheNewRefreshToken(t *testing.T) {
 		t.Errorf("store holds %v, %v; want refresh token r3", e, err)
 	}
 }
+
+// A DPoP-bound token is accepted, from a refresh and from the store, by a
+// Refresher whose source is configured for DPoP (Config.DPoP), and only
+// by one: TestTokenThatCannotBeSentIsAFailedAttempt refuses it otherwise.
+func TestDPoPTokensAreAcceptedWhenConfigured(t *testing.T) {
+	for _, typ := range []string{"DPoP", "dpop"} {
+		src := newSource(func(n int, _ *oauth2.Token) (*oauth2.Token, error) {
+			return &oauth2.Token{AccessToken: "abc", TokenType: typ}, nil
+		})
+		r, _ := setup(t, tokenrefresh.Config{DPoP: true}, src)
+		if tok := mustToken(t, r); tok.AccessToken != "abc" || tok.TokenType != typ {
+			t.Errorf("type %q: Token() = %q of type %q; want abc of type %q", typ, tok.AccessToken, tok.TokenType, typ)
+		}
+		r.Close()
+	}
+	stored := &tokenrefresh.MemoryStore{}
+	dpopTok := &oauth2.Token{AccessToken: "stored", TokenType: "DPoP", Expiry: epoch.Add(time.Hour)}
+	if err := stored.Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(dpopTok), Obtained: epoch}); err != nil {
+		t.Fatal(err)
+	}
+	for _, dpop := range []bool{true, false} {
+		src := newSource(func(n int, _ *oauth2.Token) (*oauth2.Token, error) {
+			return nil, tokenrefresh.Permanent(errors.New("no refresh in this test"))
+		})
+		r, _ := setup(t, tokenrefresh.Config{DPoP: dpop, Store: stored, Clock: newClock()}, src)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		tok, err := r.Token(ctx)
+		if dpop && (err != nil || tok.AccessToken != "stored") {
+			t.Errorf("Config.DPoP: the stored DPoP token gives %v, %v; want it served", tok, err)
+		}
+		if !dpop && err == nil {
+			t.Errorf("no Config.DPoP: the stored DPoP token was served; want it refused")
+		}
+		r.Close()
+	}
+}

@@ -29,7 +29,7 @@ const (
 func (r *Refresher) newState(e *Entry) *state {
 	now := r.cfg.Clock.Now()
 	tok := e.Token.Reveal()
-	s := &state{tok: tok, obtained: e.Obtained, expiry: tok.Expiry, unsendable: checkSendable(tok) != nil}
+	s := &state{tok: tok, obtained: e.Obtained, expiry: tok.Expiry, unsendable: checkSendable(tok, r.cfg.DPoP) != nil}
 	at := r.refreshTime(e, s.expiry, now)
 	// A token that is fresh by its own schedule need not be refreshed
 	// again within minRefreshGap of being obtained.
