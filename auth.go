@@ -70,8 +70,9 @@ type sentRequest struct {
 }
 
 // authorizedCopy returns a copy of req, with a header map of its own,
-// authorized with tok. A redirected request loses its Referer.
-func authorizedCopy(req *http.Request, tok *oauth2.Token, src TokenSource, c *headerCache, reg *redact.Registry) *http.Request {
+// authorized with tok: with a new proof of p's key for a DPoP-bound
+// token. A redirected request loses its Referer.
+func authorizedCopy(req *http.Request, tok *oauth2.Token, src TokenSource, c *headerCache, reg *redact.Registry, p Prover) (*http.Request, error) {
 	s := new(sentRequest)
 	s.req = *req
 	r2 := &s.req
@@ -82,13 +83,16 @@ func authorizedCopy(req *http.Request, tok *oauth2.Token, src TokenSource, c *he
 	if req.Response != nil {
 		delete(r2.Header, "Referer")
 	}
-	if a, ok := src.(Authorizer); ok {
+	switch a, ok := src.(Authorizer); {
+	case ok:
 		a.Authorize(r2, tok)
-		return r2
+	case isDPoP(tok):
+		return r2, setDPoP(r2, tok, p, reg)
+	default:
+		s.auth[0] = c.value(tok, reg)
+		r2.Header["Authorization"] = s.auth[:]
 	}
-	s.auth[0] = c.value(tok, reg)
-	r2.Header["Authorization"] = s.auth[:]
-	return r2
+	return r2, nil
 }
 
 // rejection carries what the transports need after an error answer.
@@ -98,6 +102,21 @@ type rejection struct {
 	cache  *headerCache
 	reg    *redact.Registry
 	logger *slog.Logger // nil logs nothing
+	dpop   Prover       // nil: DPoP-bound tokens are not sent
+}
+
+// send authorizes a copy of req with tok and sends it.
+func (r rejection) send(req *http.Request, tok *oauth2.Token) (*http.Response, error) {
+	out, err := authorizedCopy(req, tok, r.src, r.cache, r.reg, r.dpop)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	resp, err := r.base.RoundTrip(out)
+	if err == nil {
+		noteNonce(r.dpop, req, tok, resp)
+	}
+	return resp, err
 }
 
 // after handles an error answer resp to req, sent with tok: if the source
@@ -109,6 +128,19 @@ type rejection struct {
 // came.
 func (r rejection) after(req *http.Request, tok *oauth2.Token, resp *http.Response) (*http.Response, error) {
 	ctx := req.Context()
+	if asksNonce(tok, resp) && rewindable(req) {
+		// The one retry RFC 9449 9 allows, with a proof that carries the
+		// nonce the answer gave.
+		again, err := rewound(req)
+		if err != nil {
+			return resp, nil
+		}
+		httpx.DrainAndClose(resp.Body)
+		r.log(req, "the server asked for a DPoP nonce; sending the request once more with it")
+		if resp, err = r.send(again, tok); err != nil || resp.StatusCode < 400 {
+			return resp, err
+		}
+	}
 	if !r.renew(ctx, tok, resp) {
 		return resp, nil
 	}
@@ -133,7 +165,7 @@ func (r rejection) after(req *http.Request, tok *oauth2.Token, resp *http.Respon
 	}
 	httpx.DrainAndClose(resp.Body)
 	r.log(req, "token rejected; sending the request once more with a new token")
-	return r.base.RoundTrip(authorizedCopy(again, next, r.src, r.cache, r.reg))
+	return r.send(again, next)
 }
 
 // renew reports whether resp says tok must be replaced, by the source's

@@ -47,6 +47,7 @@ type Client struct {
 	userAgent        string
 	insecure         bool
 	trusted          *httpx.Trust // set by WithTrustedPEM; see tls.go
+	dpop             Prover       // set by WithDPoP; see dpop.go
 }
 
 // ErrClosed is returned by requests of a [Client] after Close.
@@ -145,7 +146,7 @@ func (c *Client) newRetryClients() (rc, once *retryablehttp.Client) {
 	hc.CheckRedirect = httpx.SameOrigin(hc.CheckRedirect)
 	var rt http.RoundTripper = base
 	if c.source != nil {
-		rt = &clientTransport{source: c.source, base: base, dest: c.x.Destination(), reg: c.x.Secrets, logger: c.logger}
+		rt = &clientTransport{source: c.source, base: base, dest: c.x.Destination(), reg: c.x.Secrets, logger: c.logger, dpop: c.dpop}
 	}
 	hc.Transport = attemptTransport{rt}
 	return c.retryClient(&hc, c.retryMax), c.retryClient(&hc, 0)

@@ -225,6 +225,7 @@ type clientTransport struct {
 	dest   httpx.Destination
 	reg    *redact.Registry
 	logger *slog.Logger
+	dpop   Prover // nil: DPoP-bound tokens are not sent
 	cache  headerCache
 }
 
@@ -238,25 +239,37 @@ func (t *clientTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	t.authorize(req, tok)
+	if err := t.authorize(req, tok); err != nil {
+		closeBody(req)
+		return nil, err
+	}
 	resp, err := t.base.RoundTrip(req)
-	if err != nil || resp.StatusCode < 400 {
+	if err != nil {
 		return resp, err
 	}
-	return rejection{src: t.source, base: t.base, cache: &t.cache, reg: t.reg, logger: t.logger}.after(req, tok, resp)
+	noteNonce(t.dpop, req, tok, resp)
+	if resp.StatusCode < 400 {
+		return resp, nil
+	}
+	return rejection{src: t.source, base: t.base, cache: &t.cache, reg: t.reg, logger: t.logger, dpop: t.dpop}.after(req, tok, resp)
 }
 
 // authorize puts tok on req itself: into its empty Authorization slot,
-// or a new value slice if it has none.
-func (t *clientTransport) authorize(req *http.Request, tok *oauth2.Token) {
+// or a new value slice if it has none; a DPoP-bound token with a new
+// proof.
+func (t *clientTransport) authorize(req *http.Request, tok *oauth2.Token) error {
 	if a, ok := t.source.(Authorizer); ok {
 		a.Authorize(req, tok)
-		return
+		return nil
+	}
+	if isDPoP(tok) {
+		return setDPoP(req, tok, t.dpop, t.reg)
 	}
 	v := t.cache.value(tok, t.reg)
 	if slot := req.Header["Authorization"]; len(slot) == 1 && slot[0] == "" {
 		slot[0] = v
-		return
+		return nil
 	}
 	req.Header["Authorization"] = []string{v}
+	return nil
 }

@@ -57,6 +57,11 @@ type Transport struct {
 	// networks: anyone on the path can read and reuse the token.
 	AllowInsecureHTTP bool
 
+	// DPoP proves possession of the key that Source's DPoP-bound tokens
+	// are bound to (RFC 9449): the oauth.DPoP of the grant. Optional: nil
+	// refuses to send a DPoP-bound token. See [Prover].
+	DPoP Prover
+
 	// Logger receives replays after a rejection, with no secrets.
 	// Optional: nil logs nothing.
 	Logger *slog.Logger
@@ -84,11 +89,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	resp, err := base.RoundTrip(authorizedCopy(req, tok, t.Source, &t.cache, &t.secrets))
+	r := rejection{src: t.Source, base: base, cache: &t.cache, reg: &t.secrets, logger: t.Logger, dpop: t.DPoP}
+	resp, err := r.send(req, tok)
 	if err != nil || resp.StatusCode < 400 {
 		return resp, err
 	}
-	return rejection{src: t.Source, base: base, cache: &t.cache, reg: &t.secrets, logger: t.Logger}.after(req, tok, resp)
+	return r.after(req, tok, resp)
 }
 
 // base returns the transport to send through, and whether it checks

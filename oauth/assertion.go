@@ -97,13 +97,24 @@ func signingAlg(key crypto.Signer, want, prefix string) (string, error) {
 // key's default), so keys held in an HSM or a KMS work as well as
 // in-memory ones.
 func signWithKey(key crypto.Signer, alg, kid string, claims jwt.MapClaims) (string, error) {
+	var header map[string]any
+	if kid != "" {
+		header = map[string]any{"kid": kid}
+	}
+	return signJWT(key, alg, header, claims)
+}
+
+// signJWT signs claims with key under alg (empty: the key's default),
+// with the header fields of header besides alg and typ (JWT unless header
+// sets it).
+func signJWT(key crypto.Signer, alg string, header map[string]any, claims jwt.MapClaims) (string, error) {
 	alg, err := signingAlg(key, alg, "")
 	if err != nil {
 		return "", err
 	}
 	t := jwt.NewWithClaims(jwt.GetSigningMethod(alg), claims)
-	if kid != "" {
-		t.Header["kid"] = kid
+	for k, v := range header {
+		t.Header[k] = v
 	}
 	input, err := t.SigningString()
 	if err != nil {

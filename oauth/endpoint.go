@@ -55,13 +55,7 @@ func endpointName(u *url.URL) string {
 func (e *endpoint) token(ctx context.Context, grant string, form url.Values, secrets ...string) (*oauth2.Token, error) {
 	form.Set("grant_type", grant)
 	now := e.s.Now()
-	a, err := e.authorized(form, now)
-	if err != nil {
-		return nil, err
-	}
-	secrets = append(secrets, a.assertion)
-	a.get = e.s.TokenRequestGET
-	ans, err := e.post(ctx, a, secrets)
+	ans, secrets, err := e.tokenAnswer(ctx, form, now, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -73,13 +67,34 @@ func (e *endpoint) token(ctx context.Context, grant string, form url.Values, sec
 	return tok, err
 }
 
+// tokenAnswer sends the token request of form, authenticated, with a
+// DPoP proof when [Settings.DPoP] is set. An answer that asks for a DPoP
+// nonce (use_dpop_nonce) is followed by the one retry RFC 9449 8 allows,
+// with a new proof (and a new client assertion) carrying the server's
+// nonce. It returns the answer and the secrets to keep out of errors.
+func (e *endpoint) tokenAnswer(ctx context.Context, form url.Values, now time.Time, secrets []string) (*answer, []string, error) {
+	for retried := false; ; retried = true {
+		a, err := e.authorized(form, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		secrets = append(secrets, a.assertion)
+		a.get, a.dpop = e.s.TokenRequestGET, e.s.DPoP
+		ans, err := e.post(ctx, a, secrets)
+		if err != nil || retried || !asksDPoPNonce(ans, a.dpop) {
+			return ans, secrets, err
+		}
+	}
+}
+
 // request is a form ready to post, with its headers.
 type request struct {
 	url       *url.URL
 	form      url.Values
 	header    http.Header
 	assertion string
-	get       bool // send the form as the query of a GET ([Settings.TokenRequestGET])
+	get       bool  // send the form as the query of a GET ([Settings.TokenRequestGET])
+	dpop      *DPoP // proves possession of its key ([Settings.DPoP]); nil: no proof
 }
 
 // authorized adds the client's authentication to form.
@@ -129,7 +144,19 @@ func (e *endpoint) post(ctx context.Context, r *request, secrets []string) (*ans
 	if !r.get {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	return e.send(req, secrets)
+	if r.dpop == nil {
+		return e.send(req, secrets)
+	}
+	proof, err := r.dpop.Proof(req.Method, req.URL, "")
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("DPoP", proof)
+	a, err := e.send(req, secrets)
+	if err == nil {
+		r.dpop.UseNonce(r.url, a.header.Get("DPoP-Nonce"))
+	}
+	return a, err
 }
 
 // send sends req through the exchange layer, which never follows a

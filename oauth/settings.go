@@ -65,6 +65,15 @@ type Settings struct {
 	// text: use it only on networks you trust.
 	AllowInsecureHTTP bool
 
+	// DPoP, when set, proves possession of its key with every token
+	// request (RFC 9449 5), so that the server binds the tokens to the
+	// key: their token_type is then DPoP, and every request that sends
+	// one must carry a proof of the same key (bearer.WithDPoP). A server
+	// nonce is followed as RFC 9449 8 says. Optional: nil sends no proof.
+	// [NewRefresher] sets tokenrefresh.Config.DPoP for a grant that has
+	// it. Revocation and introspection requests carry no proof.
+	DPoP *DPoP
+
 	// TokenRequestGET sends token requests as a GET with the parameters
 	// in the query string, for servers that take nothing else, as
 	// Jawbone's token endpoint did. It is not OAuth (RFC 6749 3.2 requires

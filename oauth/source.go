@@ -36,7 +36,10 @@ type Loginer interface {
 // cfg.Refresh must be nil: NewRefresher sets it to src.Refresh. When src
 // is a [Loginer], cfg.Initial is nil and cfg.Store holds no token (or
 // there is no Store), NewRefresher logs in first, with src.Login, and
-// starts from that token. ctx bounds the initial load from cfg.Store and
+// starts from that token. For a grant with [Settings.DPoP], it sets
+// cfg.DPoP, so that DPoP-bound tokens are accepted; it refuses a DPoP key
+// that NewDPoP generated when cfg.Store is set, since the stored tokens
+// would die with the key. ctx bounds the initial load from cfg.Store and
 // that login, which waits for the user. Close the Refresher when done.
 func NewRefresher(ctx context.Context, src Source, cfg tokenrefresh.Config) (*tokenrefresh.Refresher, error) {
 	if src == nil {
@@ -44,6 +47,9 @@ func NewRefresher(ctx context.Context, src Source, cfg tokenrefresh.Config) (*to
 	}
 	if cfg.Refresh != nil {
 		return nil, errors.New("oauth: NewRefresher sets Config.Refresh from the Source: leave it nil")
+	}
+	if err := withDPoP(src, &cfg); err != nil {
+		return nil, err
 	}
 	if l, ok := src.(Loginer); ok && cfg.Initial.IsZero() {
 		tok, err := loginIfEmpty(ctx, l, cfg.Store)
