@@ -128,16 +128,10 @@ func (r rejection) send(req *http.Request, tok *oauth2.Token) (*http.Response, e
 // came.
 func (r rejection) after(req *http.Request, tok *oauth2.Token, resp *http.Response) (*http.Response, error) {
 	ctx := req.Context()
-	if asksNonce(tok, resp) && rewindable(req) {
-		// The one retry RFC 9449 9 allows, with a proof that carries the
-		// nonce the answer gave.
-		again, err := rewound(req)
-		if err != nil {
-			return resp, nil
-		}
-		httpx.DrainAndClose(resp.Body)
-		r.log(req, "the server asked for a DPoP nonce; sending the request once more with it")
-		if resp, err = r.send(again, tok); err != nil || resp.StatusCode < 400 {
+	if asksNonce(tok, resp) {
+		// The token is good: the proof lacked the server's nonce.
+		var err error
+		if resp, err = r.withNonce(req, tok, resp); err != nil || resp.StatusCode < 400 || asksNonce(tok, resp) {
 			return resp, err
 		}
 	}
@@ -166,6 +160,23 @@ func (r rejection) after(req *http.Request, tok *oauth2.Token, resp *http.Respon
 	httpx.DrainAndClose(resp.Body)
 	r.log(req, "token rejected; sending the request once more with a new token")
 	return r.send(again, next)
+}
+
+// withNonce sends req once more with tok and a proof that carries the
+// nonce resp gave: the one retry RFC 9449 9 allows. A body that cannot be
+// sent again is not: resp is returned, and the next request carries the
+// nonce.
+func (r rejection) withNonce(req *http.Request, tok *oauth2.Token, resp *http.Response) (*http.Response, error) {
+	if !rewindable(req) {
+		return resp, nil
+	}
+	again, err := rewound(req)
+	if err != nil {
+		return resp, nil
+	}
+	httpx.DrainAndClose(resp.Body)
+	r.log(req, "the server asked for a DPoP nonce; sending the request once more with it")
+	return r.send(again, tok)
 }
 
 // renew reports whether resp says tok must be replaced, by the source's
