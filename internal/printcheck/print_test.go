@@ -85,6 +85,10 @@ func tokenConfig() login.TokenConfig {
 		Refresher: tokenrefresh.Config{Initial: secret.New(tok("login"))}}
 }
 
+func dpopConfig() oauth.DPoPConfig {
+	return oauth.DPoPConfig{Key: secret.NewSigner(crypto.Signer(key))}
+}
+
 func refresherConfig() tokenrefresh.Config {
 	return tokenrefresh.Config{Initial: secret.New(tok("initial")),
 		Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) { return tok("next"), nil }}
@@ -110,6 +114,11 @@ var samples = map[string]sample{
 	"oauth.JWTBearer":               {runtimeValue, func(t *testing.T) any { return must(t)(oauth.NewJWTBearer(jwtBearerConfig())) }},
 	"oauth.AuthSession": {config, func(*testing.T) any {
 		return oauth.AuthSession{State: "st", Verifier: secret.New(canary + "-verifier"), RedirectURI: "https://app/cb"}
+	}},
+	"oauth.DPoPConfig": {config, func(*testing.T) any { return dpopConfig() }},
+	"oauth.DPoP":       {runtimeValue, func(t *testing.T) any { return must(t)(oauth.NewDPoP(dpopConfig())) }},
+	"oauth.Settings": {config, func(t *testing.T) any {
+		return oauth.Settings{DPoP: must(t)(oauth.NewDPoP(dpopConfig())).(*oauth.DPoP)}
 	}},
 	"oauth.DeviceConfig": {config, func(*testing.T) any { return deviceConfig() }},
 	"oauth.Device":       {runtimeValue, func(t *testing.T) any { return must(t)(oauth.NewDevice(deviceConfig())) }},
