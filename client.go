@@ -3,6 +3,7 @@ package bearer
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/bearer-go/bearer/internal/httpx"
 	"github.com/bearer-go/bearer/internal/redact"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
@@ -46,8 +48,10 @@ type Client struct {
 	logger           *slog.Logger
 	userAgent        string
 	insecure         bool
-	trusted          *httpx.Trust // set by WithTrustedPEM; see tls.go
-	dpop             Prover       // set by WithDPoP; see dpop.go
+	trusted          *httpx.Trust                   // set by WithTrustedPEM; see tls.go
+	dpop             Prover                         // set by WithDPoP; see dpop.go
+	cert             secret.Value[*tls.Certificate] // set by WithClientCertificate; see mtls.go
+	binding          *certBinding                   // checks tokens bound to a certificate
 }
 
 // ErrClosed is returned by requests of a [Client] after Close.
@@ -76,6 +80,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		maxRetryAfter: DefaultMaxRetryAfter,
 		maxBody:       DefaultMaxResponseBytes,
 		userAgent:     "bearer-go",
+		binding:       &certBinding{},
 	}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {
@@ -107,13 +112,14 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 // source sends no credential, so plain http may go anywhere.
 func (c *Client) newExchange() error {
 	x, err := httpx.NewExchange(httpx.ExchangeConfig{
-		Pkg:        "bearer",
-		HTTPClient: c.hc,
-		Insecure:   c.insecure || c.source == nil,
-		Trust:      c.trusted,
+		Pkg:         "bearer",
+		HTTPClient:  c.hc,
+		Insecure:    c.insecure || c.source == nil,
+		Trust:       c.trusted,
+		Certificate: c.cert.Reveal(),
 	})
 	if err != nil {
-		return fmt.Errorf("bearer: WithTrustedPEM: %w", err)
+		return fmt.Errorf("bearer: WithTrustedPEM or WithClientCertificate: %w", err)
 	}
 	c.x = x
 	return nil
@@ -146,7 +152,7 @@ func (c *Client) newRetryClients() (rc, once *retryablehttp.Client) {
 	hc.CheckRedirect = httpx.SameOrigin(hc.CheckRedirect)
 	var rt http.RoundTripper = base
 	if c.source != nil {
-		rt = &clientTransport{source: c.source, base: base, dest: c.x.Destination(), reg: c.x.Secrets, logger: c.logger, dpop: c.dpop}
+		rt = &clientTransport{source: c.source, base: base, dest: c.x.Destination(), reg: c.x.Secrets, logger: c.logger, dpop: c.dpop, binding: c.binding}
 	}
 	hc.Transport = attemptTransport{rt}
 	return c.retryClient(&hc, c.retryMax), c.retryClient(&hc, 0)

@@ -220,13 +220,14 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 // Authorization slot NewRequest made: no copy, no allocation. [Transport],
 // which must not modify a caller's request, sends a copy instead.
 type clientTransport struct {
-	source TokenSource
-	base   http.RoundTripper
-	dest   httpx.Destination
-	reg    *redact.Registry
-	logger *slog.Logger
-	dpop   Prover // nil: DPoP-bound tokens are not sent
-	cache  headerCache
+	source  TokenSource
+	base    http.RoundTripper
+	dest    httpx.Destination
+	reg     *redact.Registry
+	logger  *slog.Logger
+	dpop    Prover       // nil: DPoP-bound tokens are not sent
+	binding *certBinding // the certificate tokens may be bound to
+	cache   headerCache
 }
 
 func (t *clientTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -235,6 +236,9 @@ func (t *clientTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	tok, err := fetchToken(req.Context(), t.source)
+	if err == nil {
+		err = t.binding.check(tok)
+	}
 	if err != nil {
 		closeBody(req)
 		return nil, err

@@ -107,10 +107,10 @@ type AuthCodeConfig struct {
 var authorizeParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "nonce"}
 
 func (c *AuthCodeConfig) validate() (auth, token *url.URL, err error) {
-	if auth, err = c.Metadata.url("AuthURL", c.AuthURL, "authorization_endpoint", c.AllowInsecureHTTP); err != nil {
+	if auth, err = c.Metadata.url("AuthURL", c.AuthURL, "authorization_endpoint", c.AllowInsecureHTTP, ClientAuth{}); err != nil {
 		return nil, nil, err
 	}
-	if token, err = c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP); err != nil {
+	if token, err = c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP, c.Client); err != nil {
 		return nil, nil, err
 	}
 	if err := c.Client.validate(false); err != nil {

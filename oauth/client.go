@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -35,6 +36,16 @@ const (
 	// AuthNone identifies a public client, such as a native app, by its
 	// client_id alone (RFC 7591 2, RFC 8252 8.4).
 	AuthNone AuthMethod = "none"
+	// TLSClientAuth authenticates the client by the certificate it
+	// presents in the TLS handshake, issued by a CA the server trusts, and
+	// its client_id (RFC 8705 2.1). Needs Client.Certificate and an https
+	// token endpoint; no secret is sent.
+	TLSClientAuth AuthMethod = "tls_client_auth"
+	// SelfSignedTLSClientAuth authenticates the client by a self-signed
+	// certificate it registered with the server, presented in the TLS
+	// handshake, and its client_id (RFC 8705 2.2). Needs
+	// Client.Certificate and an https token endpoint; no secret is sent.
+	SelfSignedTLSClientAuth AuthMethod = "self_signed_tls_client_auth"
 )
 
 // JWTBearerAssertionType is the client_assertion_type of the JWT methods
@@ -81,6 +92,25 @@ type ClientAuth struct {
 	// Audience is the aud claim of assertions. Optional: empty means the
 	// token endpoint's URL, as RFC 7523 3 and OpenID Connect Core 9 advise.
 	Audience string
+
+	// Certificate is the client's TLS certificate, with its private key,
+	// presented to the server's endpoints when they ask for one (RFC
+	// 8705): required for TLSClientAuth and SelfSignedTLSClientAuth, and
+	// optional with the other methods, where it makes the server bind the
+	// tokens to it (RFC 8705 3): an API then takes them only from a
+	// client that presents it too (bearer.WithClientCertificate). With a
+	// certificate, endpoints are taken from the metadata's
+	// mtls_endpoint_aliases when it has them (RFC 8705 5). It is added to
+	// the SDK's transport, or to a clone of Settings.HTTPClient's
+	// *http.Transport; a transport of another type must present it
+	// itself. Load it with tls.LoadX509KeyPair and wrap it:
+	// secret.New(&cert).
+	Certificate secret.Value[*tls.Certificate]
+}
+
+// usesTLS reports whether the client authenticates with its certificate.
+func (c *ClientAuth) usesTLS() bool {
+	return c.Method == TLSClientAuth || c.Method == SelfSignedTLSClientAuth
 }
 
 // validate checks c. optional says the flow accepts no authentication.
@@ -118,11 +148,27 @@ func (c *ClientAuth) validate(optional bool) error {
 		if !c.Secret.IsZero() || !c.Key.IsZero() || c.Algorithm != "" {
 			return errors.New("oauth: AuthNone is for public clients: leave Client.Secret, Client.Key and Client.Algorithm empty")
 		}
+	case TLSClientAuth, SelfSignedTLSClientAuth:
+		if !c.Secret.IsZero() || !c.Key.IsZero() || c.Algorithm != "" {
+			return fmt.Errorf("oauth: %s authenticates with Client.Certificate alone: leave Client.Secret, Client.Key and Client.Algorithm empty", c.Method)
+		}
+		if c.Certificate.IsZero() {
+			return fmt.Errorf("oauth: %s needs Client.Certificate: load it with tls.LoadX509KeyPair and set secret.New(&cert)", c.Method)
+		}
 	default:
-		return fmt.Errorf("oauth: unknown Client.Method %q: use ClientSecretBasic, ClientSecretPost, ClientSecretJWT, PrivateKeyJWT or AuthNone", c.Method)
+		return fmt.Errorf("oauth: unknown Client.Method %q: use ClientSecretBasic, ClientSecretPost, ClientSecretJWT, PrivateKeyJWT, AuthNone, TLSClientAuth or SelfSignedTLSClientAuth", c.Method)
 	}
 	if c.ID == "" {
 		return fmt.Errorf("oauth: %s needs Client.ID", c.Method)
+	}
+	return checkCertificate(c.Certificate)
+}
+
+// checkCertificate refuses a client certificate that cannot be presented:
+// no certificate, or no private key.
+func checkCertificate(v secret.Value[*tls.Certificate]) error {
+	if cert := v.Reveal(); cert != nil && (len(cert.Certificate) == 0 || cert.PrivateKey == nil) {
+		return errors.New("oauth: Client.Certificate needs the certificate and its private key: load both with tls.LoadX509KeyPair")
 	}
 	return nil
 }
@@ -149,7 +195,7 @@ func (c *ClientAuth) authenticate(form url.Values, h http.Header, now time.Time,
 		form.Set("client_assertion_type", JWTBearerAssertionType)
 		form.Set("client_assertion", a)
 		return a, nil
-	case AuthNone:
+	case AuthNone, TLSClientAuth, SelfSignedTLSClientAuth:
 		form.Set("client_id", c.ID)
 	}
 	return "", nil

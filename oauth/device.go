@@ -85,10 +85,10 @@ type DeviceConfig struct {
 }
 
 func (c *DeviceConfig) validate() (dev, token *url.URL, err error) {
-	if dev, err = c.Metadata.url("DeviceAuthURL", c.DeviceAuthURL, "device_authorization_endpoint", c.AllowInsecureHTTP); err != nil {
+	if dev, err = c.Metadata.url("DeviceAuthURL", c.DeviceAuthURL, "device_authorization_endpoint", c.AllowInsecureHTTP, c.Client); err != nil {
 		return nil, nil, err
 	}
-	if token, err = c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP); err != nil {
+	if token, err = c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP, c.Client); err != nil {
 		return nil, nil, err
 	}
 	if err := c.Client.validate(false); err != nil {

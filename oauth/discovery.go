@@ -47,6 +47,18 @@ type Metadata struct {
 	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
 
 	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported"` // OpenID Connect
+
+	// MTLSEndpointAliases are the endpoints, by metadata name (such as
+	// token_endpoint), that a client using mutual TLS calls instead of
+	// the conventional ones (RFC 8705 5): a flow whose Client has a
+	// Certificate takes its endpoint URLs from here first.
+	MTLSEndpointAliases map[string]string `json:"mtls_endpoint_aliases"`
+	// TLSClientCertificateBoundAccessTokens says the server binds access
+	// tokens to the client's certificate (RFC 8705 3.3).
+	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens"`
+	// DPoPSigningAlgValuesSupported are the JWS algorithms of the DPoP
+	// proofs the server takes (RFC 9449 5.1).
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
 }
 
 // The well-known paths of server metadata.
@@ -153,10 +165,15 @@ func (m *Metadata) checkIssuer(want string, from *url.URL) error {
 }
 
 // url returns the endpoint URL of the Config field name: explicit if set,
-// else the metadata's field metaName. A nil m has no endpoints.
-func (m *Metadata) url(name, explicit, metaName string, insecure bool) (*url.URL, error) {
+// else the metadata's field metaName: its mtls_endpoint_aliases entry
+// for a client c with a certificate (RFC 8705 5), if any. A nil m has no
+// endpoints.
+func (m *Metadata) url(name, explicit, metaName string, insecure bool, c ClientAuth) (*url.URL, error) {
 	if explicit != "" || m == nil {
 		return checkURL(name, explicit, insecure)
+	}
+	if alias := m.MTLSEndpointAliases[metaName]; alias != "" && !c.Certificate.IsZero() {
+		return checkURL("the metadata's mtls_endpoint_aliases."+metaName, alias, insecure)
 	}
 	v := m.endpoint(metaName)
 	if v == "" {

@@ -26,9 +26,10 @@ type endpoint struct {
 
 func newEndpoint(u *url.URL, c ClientAuth, s Settings) *endpoint {
 	s = s.withDefaults()
-	// Without certificates to add, building an exchange cannot fail.
+	// Without certificates to trust, and with a client certificate only
+	// for a transport that can take it, building an exchange cannot fail.
 	x, _ := httpx.NewExchange(httpx.ExchangeConfig{Pkg: "oauth", HTTPClient: s.HTTPClient, Insecure: s.AllowInsecureHTTP,
-		OmitQuery: true})
+		OmitQuery: true, Certificate: presentable(c.Certificate.Reveal(), s.HTTPClient)})
 	e := &endpoint{url: u, aud: assertionAudience(u), client: c, s: s, x: x}
 	e.remember()
 	return e
@@ -99,6 +100,9 @@ type request struct {
 
 // authorized adds the client's authentication to form.
 func (e *endpoint) authorized(form url.Values, now time.Time) (*request, error) {
+	if e.client.usesTLS() && e.url.Scheme != "https" {
+		return nil, permanentError{fmt.Errorf("oauth: %s presents the client certificate in the TLS handshake, so %s must be https", e.client.Method, endpointName(e.url))}
+	}
 	r := &request{url: e.url, form: form, header: http.Header{}}
 	a, err := e.client.authenticate(form, r.header, now, e.aud)
 	if err != nil {

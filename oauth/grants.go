@@ -41,7 +41,7 @@ type ClientCredentialsConfig struct {
 }
 
 func (c *ClientCredentialsConfig) validate() (*url.URL, error) {
-	u, err := c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP)
+	u, err := c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP, c.Client)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ type PasswordConfig struct {
 }
 
 func (c *PasswordConfig) validate() (*url.URL, error) {
-	u, err := c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP)
+	u, err := c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP, c.Client)
 	if err != nil {
 		return nil, err
 	}

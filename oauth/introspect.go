@@ -40,7 +40,7 @@ type IntrospectionConfig struct {
 }
 
 func (c *IntrospectionConfig) validate() (u *url.URL, aud string, err error) {
-	if u, err = c.Metadata.url("IntrospectionURL", c.IntrospectionURL, "introspection_endpoint", c.AllowInsecureHTTP); err != nil {
+	if u, err = c.Metadata.url("IntrospectionURL", c.IntrospectionURL, "introspection_endpoint", c.AllowInsecureHTTP, c.Client); err != nil {
 		return nil, "", err
 	}
 	if err := c.Client.validate(false); err != nil {

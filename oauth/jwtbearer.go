@@ -91,7 +91,7 @@ type JWTBearerConfig struct {
 var reservedClaims = []string{"iss", "sub", "aud", "exp", "iat", "jti"}
 
 func (c *JWTBearerConfig) validate() (*url.URL, error) {
-	u, err := c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP)
+	u, err := c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP, c.Client)
 	if err != nil {
 		return nil, err
 	}

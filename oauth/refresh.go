@@ -44,7 +44,7 @@ type RefreshTokenConfig struct {
 }
 
 func (c *RefreshTokenConfig) validate() (*url.URL, error) {
-	u, err := c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP)
+	u, err := c.Metadata.url("TokenURL", c.TokenURL, "token_endpoint", c.AllowInsecureHTTP, c.Client)
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ type RevocationConfig struct {
 }
 
 func (c *RevocationConfig) validate() (rev *url.URL, aud string, err error) {
-	if rev, err = c.Metadata.url("RevocationURL", c.RevocationURL, "revocation_endpoint", c.AllowInsecureHTTP); err != nil {
+	if rev, err = c.Metadata.url("RevocationURL", c.RevocationURL, "revocation_endpoint", c.AllowInsecureHTTP, c.Client); err != nil {
 		return nil, "", err
 	}
 	if err := c.Client.validate(true); err != nil {

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,6 +25,11 @@ type ExchangeConfig struct {
 	// Exchange's own, or a clone of the caller's *http.Transport. A
 	// caller's transport of another type cannot take them.
 	Trust *Trust
+	// Certificate is presented to servers that ask for a client
+	// certificate (RFC 8705): by the Exchange's own transport, or a clone
+	// of the caller's *http.Transport. A caller's transport of another
+	// type cannot present it.
+	Certificate *tls.Certificate
 	// Secrets is the client's registry of the secrets it has seen.
 	// Optional: nil means a new one.
 	Secrets *redact.Registry
@@ -70,9 +76,14 @@ func NewExchange(cfg ExchangeConfig) (*Exchange, error) {
 	}
 	switch base := hc.Transport.(type) {
 	case nil:
-		x.owned = NewTransport(TransportOptions{AllowInsecureHTTP: cfg.Insecure, Trust: cfg.Trust})
+		x.owned = NewTransport(TransportOptions{AllowInsecureHTTP: cfg.Insecure, Trust: cfg.Trust, Certificate: cfg.Certificate})
 		hc.Transport = x.owned
 	case *http.Transport:
+		if cfg.Certificate != nil {
+			base = base.Clone()
+			base.TLSClientConfig = withCertificate(base.TLSClientConfig, cfg.Certificate)
+			hc.Transport = base
+		}
 		if cfg.Trust != nil {
 			rt, err := WithTrust(base, cfg.Trust)
 			if err != nil {
@@ -83,6 +94,9 @@ func NewExchange(cfg ExchangeConfig) (*Exchange, error) {
 	default:
 		if cfg.Trust != nil {
 			return nil, fmt.Errorf("the HTTP client given has a %T transport, not an *http.Transport, so the certificates cannot be added to it: add them to its tls.Config.RootCAs yourself, or give a client whose Transport is an *http.Transport", base)
+		}
+		if cfg.Certificate != nil {
+			return nil, fmt.Errorf("the HTTP client given has a %T transport, not an *http.Transport, so the client certificate cannot be added to it: set it in its tls.Config.Certificates yourself, or give a client whose Transport is an *http.Transport", base)
 		}
 	}
 	_, checked := hc.Transport.(*Transport)

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -32,6 +33,10 @@ type TransportOptions struct {
 	// Trust holds certificates to verify servers against, in place of the
 	// system's roots. Optional.
 	Trust *Trust
+
+	// Certificate is presented to servers that ask for a client
+	// certificate (RFC 8705). Optional.
+	Certificate *tls.Certificate
 }
 
 // Transport is the SDK's own [http.RoundTripper], the one place a
@@ -74,6 +79,9 @@ func newTransport(o TransportOptions, lookup func(ctx context.Context, host stri
 	plain := secure.Clone()
 	if o.Trust != nil {
 		secure.TLSClientConfig = o.Trust.tlsConfig(secure.TLSClientConfig)
+	}
+	if o.Certificate != nil {
+		secure.TLSClientConfig = withCertificate(secure.TLSClientConfig, o.Certificate)
 	}
 	if !o.AllowInsecureHTTP {
 		d := &loopbackDialer{lookup: lookup}
@@ -164,4 +172,15 @@ func (d *loopbackDialer) resolve(ctx context.Context, host string) ([]netip.Addr
 		return d.lookup(ctx, host)
 	}
 	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+}
+
+// withCertificate returns a copy of base (nil: a TLS 1.2 minimum) that
+// presents cert to servers that ask for a client certificate.
+func withCertificate(base *tls.Config, cert *tls.Certificate) *tls.Config {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if base != nil {
+		cfg = base.Clone()
+	}
+	cfg.Certificates = []tls.Certificate{*cert}
+	return cfg
 }

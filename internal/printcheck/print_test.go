@@ -7,6 +7,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -67,7 +68,8 @@ func clientAuth() oauth.ClientAuth {
 }
 
 func keyAuth() oauth.ClientAuth {
-	return oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "client-id", Key: secret.NewSigner(crypto.Signer(key))}
+	return oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "client-id", Key: secret.NewSigner(crypto.Signer(key)),
+		Certificate: secret.New(&tls.Certificate{Certificate: [][]byte{[]byte(canary + "-cert")}, PrivateKey: key})}
 }
 
 func credentials() login.Credentials {
@@ -295,7 +297,9 @@ func newLoginClient(t *testing.T) any {
 }
 
 func newBearerClient(t *testing.T) any {
-	c, err := bearer.NewClient("https://api.example.com", bearer.WithTokenSource(bearer.StaticToken(canary+"-static")))
+	c, err := bearer.NewClient("https://api.example.com", bearer.WithTokenSource(bearer.StaticToken(canary+"-static")),
+		bearer.WithDPoP(must(t)(oauth.NewDPoP(dpopConfig())).(*oauth.DPoP)),
+		bearer.WithClientCertificate(secret.New(&tls.Certificate{Certificate: [][]byte{[]byte(canary + "-cert")}, PrivateKey: key})))
 	if err != nil {
 		t.Fatal(err)
 	}
