@@ -103,11 +103,21 @@ type rejection struct {
 	reg    *redact.Registry
 	logger *slog.Logger // nil logs nothing
 	dpop   Prover       // nil: DPoP-bound tokens are not sent
+	// binding checks the certificate a token is bound to; nil for a
+	// Transport, whose Base's certificate is its own business.
+	binding *certBinding
 }
 
 // send authorizes a copy of req with tok and sends it.
 func (r rejection) send(req *http.Request, tok *oauth2.Token) (*http.Response, error) {
-	out, err := authorizedCopy(req, tok, r.src, r.cache, r.reg, r.dpop)
+	var err error
+	if r.binding != nil {
+		err = r.binding.check(tok)
+	}
+	out := req
+	if err == nil {
+		out, err = authorizedCopy(req, tok, r.src, r.cache, r.reg, r.dpop)
+	}
 	if err != nil {
 		closeBody(req)
 		return nil, err

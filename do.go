@@ -255,7 +255,7 @@ func (t *clientTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode < 400 {
 		return resp, nil
 	}
-	return rejection{src: t.source, base: t.base, cache: &t.cache, reg: t.reg, logger: t.logger, dpop: t.dpop}.after(req, tok, resp)
+	return rejection{src: t.source, base: t.base, cache: &t.cache, reg: t.reg, logger: t.logger, dpop: t.dpop, binding: t.binding}.after(req, tok, resp)
 }
 
 // authorize puts tok on req itself: into its empty Authorization slot,

@@ -49,7 +49,10 @@ type Transport struct {
 
 	// Base sends the authorized requests. Optional: nil means a transport
 	// of the SDK shared by every Transport without a Base: the settings of
-	// http.DefaultTransport, plus the address check above.
+	// http.DefaultTransport, plus the address check above. For tokens
+	// bound to a client certificate (RFC 8705), Base must present it (its
+	// tls.Config.Certificates), or use a [Client] with
+	// [WithClientCertificate], which also checks the binding.
 	Base http.RoundTripper
 
 	// AllowInsecureHTTP permits sending tokens over plain http to hosts

@@ -27,6 +27,12 @@
 //   - [NewRevoker]: token revocation (RFC 7009); [NewIntrospector]: token
 //     introspection (RFC 7662).
 //
+// [NewDPoP] binds tokens to a key (RFC 9449): set it as [Settings.DPoP]
+// of a grant, and give the same one to the bearer.Client that sends the
+// tokens. [TLSClientAuth] and [SelfSignedTLSClientAuth] authenticate the
+// client by its TLS certificate ([ClientAuth.Certificate], RFC 8705),
+// whose tokens the server binds to the certificate.
+//
 // [Discover] reads a server's metadata from its issuer (RFC 8414, OpenID
 // Connect Discovery); set it as a Config's Metadata to fill the endpoint
 // URLs and to check the Config against what the server supports. Every
