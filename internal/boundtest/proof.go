@@ -173,7 +173,11 @@ func publicKey(jwk map[string]any) (crypto.PublicKey, string, error) {
 		if m("crv") != "P-256" || len(b("x")) != 32 || len(b("y")) != 32 {
 			return nil, "", errors.New("EC jwk is not P-256")
 		}
-		key = &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(b("x")), Y: new(big.Int).SetBytes(b("y"))}
+		k, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, b("x")...), b("y")...))
+		if err != nil {
+			return nil, "", fmt.Errorf("EC jwk is no point on P-256: %w", err)
+		}
+		key = k
 		canon = fmt.Sprintf(`{"crv":"P-256","kty":"EC","x":"%s","y":"%s"}`, m("x"), m("y"))
 	case "RSA":
 		key = &rsa.PublicKey{N: new(big.Int).SetBytes(b("n")), E: int(new(big.Int).SetBytes(b("e")).Int64())}
