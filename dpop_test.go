@@ -28,11 +28,18 @@ func dpopSetup(t *testing.T) (*boundtest.DPoP, *oauth.DPoP, *tokenrefresh.Refres
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{
+	return srv, d, startRefresher(t, oauth.ClientCredentialsConfig{
 		TokenURL: srv.URL + "/token",
 		Client:   oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: boundtest.ClientID, Secret: secret.New(boundtest.ClientSecret)},
 		Settings: oauth.Settings{DPoP: d},
 	})
+}
+
+// startRefresher starts a Refresher of the client_credentials grant cfg,
+// closed when t ends.
+func startRefresher(t *testing.T, cfg oauth.ClientCredentialsConfig) *tokenrefresh.Refresher {
+	t.Helper()
+	cc, err := oauth.NewClientCredentials(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +48,7 @@ func dpopSetup(t *testing.T) (*boundtest.DPoP, *oauth.DPoP, *tokenrefresh.Refres
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	return srv, d, r
+	return r
 }
 
 // dpopCallers are the two ways to send API requests with DPoP: the

@@ -24,19 +24,11 @@ func mtlsSetup(t *testing.T) (*boundtest.MTLS, *boundtest.CA, tls.Certificate, *
 	srv := boundtest.NewMTLS(t, ca)
 	cert := ca.Issue(t, "pki-client")
 	srv.AddPKIClient("pki-client", "CN=pki-client")
-	cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{
+	r := startRefresher(t, oauth.ClientCredentialsConfig{
 		TokenURL: srv.URL + "/token",
 		Client:   oauth.ClientAuth{Method: oauth.TLSClientAuth, ID: "pki-client", Certificate: secret.New(&cert)},
 		Settings: oauth.Settings{HTTPClient: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: srv.Roots}}}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := oauth.NewRefresher(context.Background(), cc, tokenrefresh.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
 	return srv, ca, cert, r
 }
 
