@@ -176,7 +176,7 @@ func TestClientAuthValidation(t *testing.T) {
 	}{
 		{"zero", oauth.ClientAuth{}, "Client is required"},
 		{"no method", oauth.ClientAuth{ID: "a", Secret: secret.New("b")}, "never guessed"},
-		{"unknown method", oauth.ClientAuth{Method: "tls_client_auth", ID: "a"}, "unknown Client.Method"},
+		{"unknown method", oauth.ClientAuth{Method: "tls_client_auth_v2", ID: "a"}, "unknown Client.Method"},
 		{"basic without secret", oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: "a"}, "needs Client.Secret"},
 		{"post without id", oauth.ClientAuth{Method: oauth.ClientSecretPost, Secret: secret.New("s")}, "needs Client.ID"},
 		{"jwt with key", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: "a", Secret: secret.New("s"), Key: secret.NewSigner(testECKey())}, "not Client.Key"},
