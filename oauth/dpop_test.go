@@ -7,10 +7,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -244,5 +246,32 @@ func TestNewDPoPRefuses(t *testing.T) {
 		if _, err := oauth.NewDPoP(cfg); err == nil {
 			t.Errorf("NewDPoP(%s) succeeded; want an error", name)
 		}
+	}
+}
+
+// A proof carries no secret: not the access token (only its hash), not
+// the private key (the jwk is the public key's members alone).
+func TestDPoPProofHoldsNoSecret(t *testing.T) {
+	key := testECKey()
+	d := newDPoP(t, oauth.DPoPConfig{Key: secret.NewSigner(key)})
+	u, _ := url.Parse("https://api.example.com/items?secret-query=1")
+	const access = "access-token-canary-91c2"
+	proof, err := d.Proof("GET", u, access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, c := decodeJWT(t, proof)
+	all := fmt.Sprint(h, c)
+	priv, err := key.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{access, base64.RawURLEncoding.EncodeToString(priv), "secret-query"} {
+		if strings.Contains(all, s) || strings.Contains(proof, s) {
+			t.Errorf("the proof holds %q: %s", s, all)
+		}
+	}
+	if c["ath"] != oauth.AccessTokenHash(access) {
+		t.Errorf("ath = %v; want the token's hash", c["ath"])
 	}
 }
