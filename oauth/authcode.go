@@ -169,7 +169,7 @@ func (c *AuthCodeConfig) checkMetadata() error {
 	if err := c.Metadata.supportsPKCE(); err != nil {
 		return err
 	}
-	return c.Metadata.supports("authorization_code", c.Client)
+	return c.Metadata.supports("authorization_code", c.Client, c.DPoP)
 }
 
 // AuthCode runs the authorization code flow with PKCE and refreshes the

@@ -97,7 +97,7 @@ func (c *DeviceConfig) validate() (dev, token *url.URL, err error) {
 	if err := checkParams(c.Params); err != nil {
 		return nil, nil, err
 	}
-	if err := c.Metadata.supports(DeviceCodeGrantType, c.Client); err != nil {
+	if err := c.Metadata.supports(DeviceCodeGrantType, c.Client, c.DPoP); err != nil {
 		return nil, nil, err
 	}
 	return dev, token, c.Settings.validateFor(token)

@@ -275,3 +275,21 @@ func TestDPoPProofHoldsNoSecret(t *testing.T) {
 		t.Errorf("ath = %v; want the token's hash", c["ath"])
 	}
 }
+
+// A server whose metadata lists the DPoP algorithms it takes refuses a
+// key of another, before any I/O (RFC 9449 5.1).
+func TestDPoPAlgorithmCheckedAgainstMetadata(t *testing.T) {
+	md := &oauth.Metadata{Issuer: "https://as.example", TokenEndpoint: "https://as.example/token",
+		DPoPSigningAlgValuesSupported: []string{"ES256", "PS256"}}
+	cfg := func(d oauth.DPoPConfig) oauth.ClientCredentialsConfig {
+		return oauth.ClientCredentialsConfig{Metadata: md, Client: basicAuth(), Settings: oauth.Settings{DPoP: newDPoP(t, d)}}
+	}
+	if _, err := oauth.NewClientCredentials(cfg(oauth.DPoPConfig{Key: secret.NewSigner(testEdKey())})); err == nil || !strings.Contains(err.Error(), "not EdDSA") {
+		t.Errorf("NewClientCredentials(EdDSA key, server takes ES256 PS256) = %v; want an error", err)
+	}
+	for _, d := range []oauth.DPoPConfig{{}, {Key: secret.NewSigner(testRSAKey()), Algorithm: "PS256"}} {
+		if _, err := oauth.NewClientCredentials(cfg(d)); err != nil {
+			t.Errorf("NewClientCredentials(%s key) = %v", newDPoP(t, d).Algorithm(), err)
+		}
+	}
+}

@@ -54,7 +54,7 @@ func (c *ClientCredentialsConfig) validate() (*url.URL, error) {
 	if err := checkParams(c.Params); err != nil {
 		return nil, err
 	}
-	if err := c.Metadata.supports("client_credentials", c.Client); err != nil {
+	if err := c.Metadata.supports("client_credentials", c.Client, c.DPoP); err != nil {
 		return nil, err
 	}
 	return u, c.Settings.validateFor(u)
@@ -137,7 +137,7 @@ func (c *PasswordConfig) validate() (*url.URL, error) {
 	if err := checkParams(c.Params); err != nil {
 		return nil, err
 	}
-	if err := c.Metadata.supports("password", c.Client); err != nil {
+	if err := c.Metadata.supports("password", c.Client, c.DPoP); err != nil {
 		return nil, err
 	}
 	return u, c.Settings.validateFor(u)

@@ -104,7 +104,7 @@ func (c *JWTBearerConfig) validate() (*url.URL, error) {
 	if err := checkParams(c.Params); err != nil {
 		return nil, err
 	}
-	if err := c.Metadata.supports(JWTBearerGrantType, c.Client); err != nil {
+	if err := c.Metadata.supports(JWTBearerGrantType, c.Client, c.DPoP); err != nil {
 		return nil, err
 	}
 	return u, c.Settings.validateFor(u)

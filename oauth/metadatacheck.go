@@ -12,14 +12,18 @@ import (
 // RFC 8414 2 gives defaults for, yet support more than the defaults.
 
 // supports checks that the server offers grant at its token endpoint, with
-// the client's authentication.
-func (m *Metadata) supports(grant string, c ClientAuth) error {
+// the client's authentication, and the DPoP key d's algorithm if d is set.
+func (m *Metadata) supports(grant string, c ClientAuth, d *DPoP) error {
 	if m == nil {
 		return nil
 	}
 	if len(m.GrantTypesSupported) > 0 && !slices.Contains(m.GrantTypesSupported, grant) {
 		return fmt.Errorf("oauth: the server %s does not offer the %s grant (grant_types_supported: %s): enable it on the server, or use a grant it offers",
 			m.Issuer, grant, listed(m.GrantTypesSupported))
+	}
+	if d != nil && len(m.DPoPSigningAlgValuesSupported) > 0 && !slices.Contains(m.DPoPSigningAlgValuesSupported, d.alg) {
+		return fmt.Errorf("oauth: the server %s takes DPoP proofs signed with %s, not %s (RFC 9449 5.1): give DPoPConfig a key and Algorithm for one of those",
+			m.Issuer, listed(m.DPoPSigningAlgValuesSupported), d.alg)
 	}
 	return m.supportsAuth("token", m.TokenEndpointAuthMethodsSupported, m.TokenEndpointAuthSigningAlgValuesSupported, c)
 }

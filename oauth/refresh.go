@@ -54,7 +54,7 @@ func (c *RefreshTokenConfig) validate() (*url.URL, error) {
 	if err := checkParams(c.Params); err != nil {
 		return nil, err
 	}
-	if err := c.Metadata.supports("refresh_token", c.Client); err != nil {
+	if err := c.Metadata.supports("refresh_token", c.Client, c.DPoP); err != nil {
 		return nil, err
 	}
 	return u, c.Settings.validateFor(u)

@@ -71,7 +71,9 @@ type Settings struct {
 	// one must carry a proof of the same key (bearer.WithDPoP). A server
 	// nonce is followed as RFC 9449 8 says. Optional: nil sends no proof.
 	// [NewRefresher] sets tokenrefresh.Config.DPoP for a grant that has
-	// it. Revocation and introspection requests carry no proof.
+	// it. With Metadata, its algorithm must be one the server lists in
+	// dpop_signing_alg_values_supported. Revocation and introspection
+	// requests carry no proof.
 	DPoP *DPoP
 
 	// TokenRequestGET sends token requests as a GET with the parameters
