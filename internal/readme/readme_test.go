@@ -39,6 +39,7 @@ var packages = map[string]string{
 	"http":          "net/http",
 	"os":            "os",
 	"time":          "time",
+	"tls":           "crypto/tls",
 }
 
 // preamble declares what the snippets take as given, as the README's
