@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/c2/c2test"
 	"github.com/bearer-go/bearer/internal/c2crash"
-	"github.com/bearer-go/bearer/internal/fakec2"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -67,7 +67,7 @@ func TestCrashLosesTheLineageOnlyBetweenRotationAndSave(t *testing.T) {
 	t.Logf("C2_CRASH_SEED=%d", seed)
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
 
-	fake := fakec2.New(fakec2.Options{})
+	fake := c2test.New(c2test.Options{})
 	var srvState server
 	srv := httptest.NewServer(srvState.wrap(fake))
 	defer srv.Close()
@@ -132,10 +132,10 @@ type crashChild struct {
 // killDuringRotation starts the child, waits until its rotation reaches
 // the server, kills it at a random moment after, and waits until the
 // server has finished with it.
-func (c crashChild) killDuringRotation(t *testing.T, fake *fakec2.Server, srv *server, rng *rand.Rand) {
+func (c crashChild) killDuringRotation(t *testing.T, fake *c2test.Server, srv *server, rng *rand.Rand) {
 	t.Helper()
 	arrived := make(chan struct{}, 1)
-	fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Path: fakec2.TokensPathPrefix, Count: 1,
+	fake.InjectFault(c2test.Fault{Method: http.MethodPut, Path: c2test.TokensPathPrefix, Count: 1,
 		Delay:   time.Duration(rng.Int64N(int64(maxFaultDelay))),
 		OnMatch: func() { arrived <- struct{}{} }})
 	defer fake.ClearFaults()
@@ -175,7 +175,7 @@ func (s *server) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.n++
-		if tok, ok := strings.CutPrefix(r.URL.Path, fakec2.TokensPathPrefix); ok && r.Method == http.MethodPut {
+		if tok, ok := strings.CutPrefix(r.URL.Path, c2test.TokensPathPrefix); ok && r.Method == http.MethodPut {
 			s.rotated = tok
 		}
 		s.mu.Unlock()

@@ -12,14 +12,14 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/c2"
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 	"golang.org/x/oauth2"
 )
 
 // Keep a token alive and list the piloting drivers. The fake C2 stands in
 // for https://api.c2.noc.ac.uk.
 func Example() {
-	fake := fakec2.New(fakec2.Options{})
+	fake := c2test.New(c2test.Options{})
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	token := fake.IssueToken() // as copied from /charon/tokens/issue
@@ -49,7 +49,7 @@ func Example() {
 // A store keeps the lineage across restarts: the second run resumes from
 // the token the first one rotated to, though it is given the original.
 func ExampleWithStoreFile() {
-	fake := fakec2.New(fakec2.Options{})
+	fake := c2test.New(c2test.Options{})
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	token := fake.IssueToken()
@@ -77,7 +77,7 @@ func ExampleWithStoreFile() {
 
 // Watch rotations happen, on an accelerated interval.
 func ExampleWithOnRotate() {
-	fake := fakec2.New(fakec2.Options{})
+	fake := c2test.New(c2test.Options{})
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 
@@ -101,7 +101,7 @@ func ExampleWithOnRotate() {
 // Read observations as CSV, a line at a time, without holding the whole
 // answer.
 func ExampleObservationsService_CSV() {
-	fake := fakec2.New(fakec2.Options{ObservationRows: 3})
+	fake := c2test.New(c2test.Options{ObservationRows: 3})
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	ctx := context.Background()
@@ -136,7 +136,7 @@ func ExampleObservationsService_CSV() {
 // A platform the account may not see answers 403, which names the missing
 // permission.
 func ExamplePermissionError() {
-	fake := fakec2.New(fakec2.Options{})
+	fake := c2test.New(c2test.Options{})
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	ctx := context.Background()
@@ -158,7 +158,7 @@ func ExamplePermissionError() {
 // A revoked token cannot be rotated: the error says so, and where to issue
 // a new one.
 func ExampleAuthenticate_revoked() {
-	fake := fakec2.New(fakec2.Options{})
+	fake := c2test.New(c2test.Options{})
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	token := fake.IssueToken()

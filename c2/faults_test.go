@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/c2"
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 )
 
 func TestRecoversAfter503s(t *testing.T) {
-	e := setup(t, fakec2.Options{})
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 2})
+	e := setup(t, c2test.Options{})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 2})
 	c := e.newClient(t)
 	e.retryAfter(t, c2.DefaultRetryInterval)
 	e.expectRetry(t, c2.DefaultRetryInterval)
@@ -36,12 +36,12 @@ func TestRecoversAfter503s(t *testing.T) {
 // A server's Retry-After is honoured when it asks for longer than the
 // retry interval, up to MaxRetryWait.
 func TestHonoursRetryAfter(t *testing.T) {
-	e := setup(t, fakec2.Options{})
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable,
+	e := setup(t, c2test.Options{})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable,
 		RetryAfter: 150 * time.Second, Count: 1})
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusTooManyRequests,
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusTooManyRequests,
 		RetryAfter: time.Hour, Count: 1})
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable,
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable,
 		RetryAfter: time.Second, Count: 1})
 	e.newClient(t)
 	e.retryAfter(t, 150*time.Second)
@@ -55,8 +55,8 @@ func TestHonoursRetryAfter(t *testing.T) {
 // ErrRotationLost (which also matches ErrTokenRejected: Charon did reject
 // the token), reported once and never retried.
 func TestLostRotationIsReportedOnceNotLooped(t *testing.T) {
-	e := setup(t, fakec2.Options{})
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, DropAfterApply: true, Count: 1})
+	e := setup(t, c2test.Options{})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, DropAfterApply: true, Count: 1})
 	c := e.newClient(t)
 	e.retryAfter(t, c2.DefaultRetryInterval)
 	err := waitLost(t, c)
@@ -98,7 +98,7 @@ func applyThenHang(h http.Handler) http.Handler {
 
 // A rotation that timed out after the server applied it is lost too.
 func TestTimedOutRotationThen401IsLost(t *testing.T) {
-	e := setup(t, fakec2.Options{}, applyThenHang)
+	e := setup(t, c2test.Options{}, applyThenHang)
 	c := e.newClient(t, c2.WithHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}))
 	e.retryAfter(t, c2.DefaultRetryInterval)
 	if err := waitLost(t, c); !errors.Is(err, c2.ErrRotationLost) {
@@ -110,10 +110,10 @@ func TestTimedOutRotationThen401IsLost(t *testing.T) {
 // next attempt succeeds, and clears the doubt, so a later revocation is
 // reported as such.
 func TestTimedOutRotationThenSuccessIsNotLost(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	block := make(chan struct{})
 	defer close(block)
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Block: block, Count: 1})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Block: block, Count: 1})
 	c := e.newClient(t, c2.WithHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}))
 	e.retryAfter(t, c2.DefaultRetryInterval)
 	tok := e.waitRotation(t)
@@ -129,7 +129,7 @@ func TestTimedOutRotationThenSuccessIsNotLost(t *testing.T) {
 // A rotation that never left (the connection could not be made) cannot
 // have been applied: a 401 after it is a plain rejection.
 func TestUnsentRotationThen401IsRejected(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	var dials atomic.Int32
 	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if dials.Add(1) == 1 {
@@ -153,7 +153,7 @@ func TestUnsentRotationThen401IsRejected(t *testing.T) {
 // A 401 is final: one attempt, a message that says what happened and
 // where to issue a new token, and API calls that say the same.
 func Test401IsPermanentAndSaysWhereToIssue(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	e.fake.Revoke(e.token)
 	c := e.newClient(t)
 	err := waitLost(t, c)
@@ -196,7 +196,7 @@ func TestUnusableAnswerThen401IsLost(t *testing.T) {
 			w.Write([]byte(`{"payload": null}`))
 		})
 	}
-	e := setup(t, fakec2.Options{}, applyThenGarble)
+	e := setup(t, c2test.Options{}, applyThenGarble)
 	c := e.newClient(t)
 	e.retryAfter(t, c2.DefaultRetryInterval)
 	if err := waitLost(t, c); !errors.Is(err, c2.ErrRotationLost) {
@@ -209,8 +209,8 @@ func TestUnusableAnswerThen401IsLost(t *testing.T) {
 func TestBadPayloadIsRetried(t *testing.T) {
 	for _, body := range []string{`{}`, `{"payload": ""}`, `{"payload": "two words"}`, `not json`} {
 		t.Run(body, func(t *testing.T) {
-			e := setup(t, fakec2.Options{})
-			e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusOK, Body: body, Count: 1})
+			e := setup(t, c2test.Options{})
+			e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusOK, Body: body, Count: 1})
 			c := e.newClient(t)
 			e.retryAfter(t, c2.DefaultRetryInterval)
 			e.waitRotation(t)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/c2"
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 	"golang.org/x/oauth2"
 )
 
@@ -33,7 +33,7 @@ type fenceRun struct {
 // goroutines across fenceRotations rotations, and counts.
 func runRotationsUnderLoad(t *testing.T, opts ...c2.Option) fenceRun {
 	t.Helper()
-	fake := fakec2.New(fakec2.Options{})
+	fake := c2test.New(c2test.Options{})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	rotated := make(chan struct{}, 100)
@@ -116,7 +116,7 @@ func TestFenceKeepsRequestsOffTheDyingToken(t *testing.T) {
 }
 
 func TestWithFenceRejectsBadLengths(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	for _, opts := range [][]c2.Option{
 		{c2.WithFence(-time.Second)},
 		{c2.WithFence(30 * time.Minute)},

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/c2"
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"golang.org/x/oauth2"
@@ -30,7 +30,7 @@ const rotatePattern = "PUT /charon/tokens/{token}"
 // env is a fake C2 on a fake clock, served over loopback, and what a test
 // learns from a client of it.
 type env struct {
-	fake      *fakec2.Server
+	fake      *c2test.Server
 	srv       *httptest.Server
 	clk       *fakeclock.Clock
 	token     string             // the token issued for the test
@@ -41,12 +41,12 @@ type env struct {
 // setup serves a fake C2 whose clock is the test's fake clock, and issues
 // a token. opts.Now and opts.Logger are set by setup. wrap, if not nil,
 // wraps the fake's handler.
-func setup(t *testing.T, opts fakec2.Options, wrap ...func(http.Handler) http.Handler) *env {
+func setup(t *testing.T, opts c2test.Options, wrap ...func(http.Handler) http.Handler) *env {
 	t.Helper()
 	e := &env{clk: fakeclock.New(epoch), rotations: make(chan *oauth2.Token, 1000), logs: &syncbuf.Buffer{}}
 	opts.Now = e.clk.Now
 	opts.Logger = e.logger()
-	e.fake = fakec2.New(opts)
+	e.fake = c2test.New(opts)
 	var h http.Handler = e.fake
 	for _, w := range wrap {
 		h = w(h)

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/bearer-go/bearer"
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 )
 
 // A Client is a bearer.Invalidator: a Transport that meets a 401 with the
@@ -13,7 +13,7 @@ import (
 // with the new token. A stale rejection (of a token already replaced)
 // does nothing.
 func TestInvalidateReplacesTheCurrentToken(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	c := e.newClient(t)
 	first := e.waitRotation(t) // the issued token's age is unknown: rotated at once
 	var _ bearer.Invalidator = c

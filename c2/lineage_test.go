@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/bearer-go/bearer/c2"
+	"github.com/bearer-go/bearer/c2/c2test"
 	"github.com/bearer-go/bearer/internal/closetest"
-	"github.com/bearer-go/bearer/internal/fakec2"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
@@ -44,7 +44,7 @@ func TestCharon500IsInDoubtNotRevoked(t *testing.T) {
 			http.Error(w, `{"detail":"Internal Server Error"}`, http.StatusInternalServerError)
 		})
 	}
-	e := setup(t, fakec2.Options{}, apply500)
+	e := setup(t, c2test.Options{}, apply500)
 	c := e.newClient(t)
 	e.expectRetry(t, c2.DefaultRetryInterval)
 	if st := c.Status(); !st.InDoubt || st.Permanent {
@@ -62,10 +62,10 @@ func TestCharon500IsInDoubtNotRevoked(t *testing.T) {
 // one each, and every request gets the 401 at once.
 func TestAPIRejectingEveryTokenCostsFewRotations(t *testing.T) {
 	const requests = 40
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	c := e.newClient(t)
 	e.waitRotation(t) // the issued token, of unknown age, is rotated at once
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodGet, Path: "/apf/drivers", Status: http.StatusUnauthorized})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodGet, Path: "/apf/drivers", Status: http.StatusUnauthorized})
 	before := e.putCount()
 	failed := 0
 	for range requests {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/c2"
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 )
 
 // Days of rotations on the fake clock, with the fake expiring tokens an
@@ -17,7 +17,7 @@ func TestLongRunRotatesHundredsOfTimesWithoutAFailedRequest(t *testing.T) {
 	if testing.Short() {
 		rotations = 60
 	}
-	e := setup(t, fakec2.Options{ObservationRows: 10})
+	e := setup(t, c2test.Options{ObservationRows: 10})
 	c := e.newClient(t)
 	e.waitRotation(t)
 	requests := 0

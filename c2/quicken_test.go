@@ -6,18 +6,18 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/c2"
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 )
 
 // An idle token dies an hour after it was issued. When its rotation keeps
 // failing, the retries crowd into the minutes it has left rather than
 // slowing down, and the token lives to see the server recover.
 func TestRetriesCrowdIntoTheLastMinutesOfAnIdleToken(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	c := e.newClient(t)
 	e.waitRotation(t)
 	issued := e.clk.Now()
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable})
 	e.clk.Advance(e.nextWake(t).Sub(e.clk.Now()))
 	death := issued.Add(c2.TokenLifetime)
 	var attempts []time.Duration

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/c2"
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 )
 
 // canary is a token-shaped secret for the input checks: it must never
@@ -28,7 +28,7 @@ func TestTokensNeverInErrorsOrLogs(t *testing.T) {
 			texts = append(texts, fmt.Sprintf("%s: %v", what, v))
 		}
 	}
-	scenario := func(name string, opts fakec2.Options, run func(t *testing.T, e *env), wrap ...func(http.Handler) http.Handler) {
+	scenario := func(name string, opts c2test.Options, run func(t *testing.T, e *env), wrap ...func(http.Handler) http.Handler) {
 		t.Run(name, func(t *testing.T) {
 			e := setup(t, opts, wrap...)
 			envs = append(envs, e)
@@ -36,9 +36,9 @@ func TestTokensNeverInErrorsOrLogs(t *testing.T) {
 		})
 	}
 
-	scenario("503 then Retry-After", fakec2.Options{}, func(t *testing.T, e *env) {
-		e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 1})
-		e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusTooManyRequests, RetryAfter: 90 * time.Second, Count: 1})
+	scenario("503 then Retry-After", c2test.Options{}, func(t *testing.T, e *env) {
+		e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 1})
+		e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusTooManyRequests, RetryAfter: 90 * time.Second, Count: 1})
 		c := e.newClient(t)
 		e.expectRetry(t, c2.DefaultRetryInterval)
 		note("status", c.Status())
@@ -47,8 +47,8 @@ func TestTokensNeverInErrorsOrLogs(t *testing.T) {
 		note("status", c.Status())
 		note("client", fmt.Sprintf("%+v %#v", c, c))
 	})
-	scenario("rotation lost", fakec2.Options{}, func(t *testing.T, e *env) {
-		e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, DropAfterApply: true, Count: 1})
+	scenario("rotation lost", c2test.Options{}, func(t *testing.T, e *env) {
+		e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, DropAfterApply: true, Count: 1})
 		c := e.newClient(t)
 		e.expectRetry(t, c2.DefaultRetryInterval)
 		note("status", c.Status())
@@ -62,14 +62,14 @@ func TestTokensNeverInErrorsOrLogs(t *testing.T) {
 		_, err = c.Token(ctx(t))
 		note("token", err)
 	})
-	scenario("timeout after apply", fakec2.Options{}, func(t *testing.T, e *env) {
+	scenario("timeout after apply", c2test.Options{}, func(t *testing.T, e *env) {
 		c := e.newClient(t, c2.WithHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}))
 		e.expectRetry(t, c2.DefaultRetryInterval)
 		note("status", c.Status())
 		e.clk.Advance(c2.DefaultRetryInterval)
 		note("err", waitLost(t, c))
 	}, applyThenHang)
-	scenario("revoked", fakec2.Options{}, func(t *testing.T, e *env) {
+	scenario("revoked", c2test.Options{}, func(t *testing.T, e *env) {
 		e.fake.Revoke(e.token)
 		c, err := c2.Authenticate(ctx(t), e.srv.URL, e.token, e.options()...)
 		note("authenticate", err)
@@ -77,7 +77,7 @@ func TestTokensNeverInErrorsOrLogs(t *testing.T) {
 			c.Close()
 		}
 	})
-	scenario("api errors", fakec2.Options{}, func(t *testing.T, e *env) {
+	scenario("api errors", c2test.Options{}, func(t *testing.T, e *env) {
 		e.token = e.fake.IssueToken("slocum/*")
 		c := e.newClient(t)
 		e.waitRotation(t)
@@ -85,9 +85,9 @@ func TestTokensNeverInErrorsOrLogs(t *testing.T) {
 		note("403", err)
 		_, err = c.Plans.Patch(ctx(t), 404, map[string]int{"x": 1})
 		note("404", err)
-		e.fake.InjectFault(fakec2.Fault{Method: http.MethodPost, DropAfterApply: true, Count: 1})
+		e.fake.InjectFault(c2test.Fault{Method: http.MethodPost, DropAfterApply: true, Count: 1})
 		note("dropped post", c.Logs.Post(ctx(t), map[string]string{"m": "x"}))
-		e.fake.InjectFault(fakec2.Fault{Method: http.MethodGet, Status: http.StatusNotImplemented})
+		e.fake.InjectFault(c2test.Fault{Method: http.MethodGet, Status: http.StatusNotImplemented})
 		_, err = c.Drivers.List(ctx(t))
 		note("501", err)
 		e.fake.ClearFaults()
@@ -96,7 +96,7 @@ func TestTokensNeverInErrorsOrLogs(t *testing.T) {
 		_, err = c.Drivers.List(cctx)
 		note("cancelled", err)
 	})
-	scenario("bad input", fakec2.Options{}, func(t *testing.T, e *env) {
+	scenario("bad input", c2test.Options{}, func(t *testing.T, e *env) {
 		for _, tc := range []struct{ root, token string }{
 			{canary, e.srv.URL}, // arguments swapped
 			{e.srv.URL, canary + " "},
@@ -124,7 +124,7 @@ func TestTokensNeverInErrorsOrLogs(t *testing.T) {
 		tokens = append(tokens, e.chain(e.token)...)
 	}
 	tokens = append(tokens, canary)
-	mustContain(t, "logs", logs, "token refreshed", "token refresh failed", "fakec2: request")
+	mustContain(t, "logs", logs, "token refreshed", "token refresh failed", "c2test: request")
 	for _, tok := range tokens {
 		for _, s := range append(texts, strings.Split(logs, "\n")...) {
 			if strings.Contains(s, tok) || strings.Contains(s, url.PathEscape(tok)) {

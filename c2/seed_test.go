@@ -13,13 +13,13 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/c2"
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 )
 
 // "Once this thread starts, the TOKEN defined above will become invalid as
 // the C2 API will refresh it straight away."
 func TestStartRotatesAtOnceAndKillsTheOriginal(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	c := e.newClient(t)
 	next := e.waitRotation(t)
 	if next.AccessToken == e.token {
@@ -43,7 +43,7 @@ func TestStartRotatesAtOnceAndKillsTheOriginal(t *testing.T) {
 // each rotation, brought forward by at most a tenth at random so a fleet
 // does not rotate in step.
 func TestRotatesEveryRefreshInterval(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	e.newClient(t)
 	prev := e.waitRotation(t).AccessToken
 	for i := range 5 {
@@ -67,8 +67,8 @@ func TestRotatesEveryRefreshInterval(t *testing.T) {
 // Seed bug: the retry sent PUT {root}/tokens/{token}, which does not
 // exist. Every attempt must go to /charon/tokens/{token}.
 func TestRetryUsesTheCharonPath(t *testing.T) {
-	e := setup(t, fakec2.Options{})
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 2})
+	e := setup(t, c2test.Options{})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 2})
 	e.newClient(t)
 	e.retryAfter(t, c2.DefaultRetryInterval)
 	e.retryAfter(t, c2.DefaultRetryInterval)
@@ -88,8 +88,8 @@ func TestRetryUsesTheCharonPath(t *testing.T) {
 // each in the upper half of its double) up to MaxRetryWait, and never
 // gives up on an error that may pass.
 func TestRetriesSixtySecondsApartThenBackOffWithoutGivingUp(t *testing.T) {
-	e := setup(t, fakec2.Options{})
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusBadGateway})
+	e := setup(t, c2test.Options{})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusBadGateway})
 	c := e.newClient(t)
 	for range 3 {
 		e.retryAfter(t, time.Minute)
@@ -117,8 +117,8 @@ func TestRetriesSixtySecondsApartThenBackOffWithoutGivingUp(t *testing.T) {
 // some failure paths, so later outages got fewer retries. Each rotation
 // starts with the full count, at the short interval.
 func TestRetryCountStartsAfreshAfterSuccess(t *testing.T) {
-	e := setup(t, fakec2.Options{})
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 5})
+	e := setup(t, c2test.Options{})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 5})
 	e.newClient(t, c2.WithRetry(30*time.Second, 2))
 	e.retryAfter(t, 30*time.Second)
 	e.retryAfter(t, 30*time.Second)
@@ -127,7 +127,7 @@ func TestRetryCountStartsAfreshAfterSuccess(t *testing.T) {
 	}
 	e.waitRotation(t)
 
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 1})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 1})
 	e.clk.Advance(e.nextWake(t).Sub(e.clk.Now())) // the next scheduled rotation fails once
 	e.retryAfter(t, 30*time.Second)
 	e.waitRotation(t)
@@ -139,14 +139,14 @@ func TestRetryCountStartsAfreshAfterSuccess(t *testing.T) {
 // it (TestMain checks).
 func TestCloseIsImmediate(t *testing.T) {
 	t.Run("waiting", func(t *testing.T) {
-		e := setup(t, fakec2.Options{})
+		e := setup(t, c2test.Options{})
 		c := e.newClient(t)
 		e.waitRotation(t)
 		e.nextWake(t)
 		closeWithin(t, c)
 	})
 	t.Run("connecting", func(t *testing.T) {
-		e := setup(t, fakec2.Options{})
+		e := setup(t, c2test.Options{})
 		dialing, release := make(chan struct{}), make(chan struct{})
 		defer close(release) // net/http may finish a dial after its request is gone
 		stuck := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -174,11 +174,11 @@ func TestCloseIsImmediate(t *testing.T) {
 // been applied: Close waits for its answer, which holds the only copy of
 // the new token, and the token is stored for the next run.
 func TestCloseKeepsTheAnswerOfASentRotation(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	file := filepath.Join(t.TempDir(), "c2-token.json")
 	release := make(chan struct{})
 	arrived := make(chan struct{})
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Block: release, Count: 1,
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Block: release, Count: 1,
 		OnMatch: func() { close(arrived) }})
 	c := e.newClient(t, c2.WithStoreFile(file))
 	select {
@@ -232,7 +232,7 @@ func closeWithin(t *testing.T, c *c2.Client) {
 // which its first rotation had killed, so the user had to issue a new one.
 // With a store, a restart resumes from the latest token.
 func TestRestartKeepsTheRotatedToken(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	file := filepath.Join(t.TempDir(), "c2-token.json")
 	first, err := c2.New(context.Background(), e.srv.URL, e.token, append(e.options(), c2.WithStoreFile(file))...)
 	if err != nil {
@@ -266,7 +266,7 @@ func TestRestartKeepsTheRotatedToken(t *testing.T) {
 // to show the new token. Authenticate returns once the first rotation has
 // succeeded.
 func TestAuthenticateWaitsForTheFirstRotation(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	c, err := c2.Authenticate(ctx(t), e.srv.URL, e.token, e.options()...)
 	if err != nil {
 		t.Fatalf("Authenticate() = %v", err)
@@ -283,8 +283,8 @@ func TestAuthenticateWaitsForTheFirstRotation(t *testing.T) {
 // A first rotation that fails for a while keeps Authenticate waiting
 // until it succeeds.
 func TestAuthenticateWaitsThroughFailures(t *testing.T) {
-	e := setup(t, fakec2.Options{})
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 1})
+	e := setup(t, c2test.Options{})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 1})
 	type result struct {
 		c   *c2.Client
 		err error
@@ -313,7 +313,7 @@ func TestAuthenticateWaitsThroughFailures(t *testing.T) {
 
 // A revoked token fails Authenticate itself, with the way out.
 func TestAuthenticateWithRevokedToken(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	e.fake.Revoke(e.token)
 	c, err := c2.Authenticate(ctx(t), e.srv.URL, e.token, e.options()...)
 	if err == nil {
@@ -332,7 +332,7 @@ func TestAuthenticateWithRevokedToken(t *testing.T) {
 // The seed asserted only that the token was not its placeholder; the
 // client refuses every input that cannot work, before sending anything.
 func TestNewRejectsBadInput(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	tests := []struct {
 		name        string
 		root, token string

@@ -14,7 +14,7 @@ import (
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/c2"
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 )
 
 // queries records the query of every request to a path, by path.
@@ -46,7 +46,7 @@ func (q *queries) last(path string) url.Values {
 }
 
 func TestDriversList(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	c := e.newClient(t)
 	drivers, err := c.Drivers.List(ctx(t))
 	if err != nil {
@@ -70,7 +70,7 @@ func TestDriversList(t *testing.T) {
 
 func TestPositionsList(t *testing.T) {
 	var q queries
-	e := setup(t, fakec2.Options{}, q.wrap)
+	e := setup(t, c2test.Options{}, q.wrap)
 	c := e.newClient(t)
 	from := epoch.Add(-2 * time.Hour)
 	fixes, err := c.Positions.List(ctx(t), c2.PositionsQuery{PlatformType: "slocum", PlatformSerial: "unit_398", From: from})
@@ -105,7 +105,7 @@ func TestPositionsList(t *testing.T) {
 // "If you don't have permission to view any of the deployments or
 // platforms you are interested in, you may receive an empty list."
 func TestEmptyListIsNotAnError(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	c := e.newClient(t)
 	fixes, err := c.Positions.List(ctx(t), c2.PositionsQuery{PlatformType: "slocum", PlatformSerial: "no_data"})
 	if err != nil || fixes == nil || len(fixes) != 0 {
@@ -116,7 +116,7 @@ func TestEmptyListIsNotAnError(t *testing.T) {
 // "You may receive a 403 Forbidden HTTP response which will describe which
 // permission(s) you are missing."
 func TestForbiddenIsAPermissionError(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	e.token = e.fake.IssueToken("slocum/*")
 	c := e.newClient(t)
 	e.waitRotation(t) // no 401 replay from racing the first rotation
@@ -155,7 +155,7 @@ func TestForbiddenIsAPermissionError(t *testing.T) {
 }
 
 func TestQueriesAreCheckedBeforeSending(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	c := e.newClient(t)
 	e.waitRotation(t)
 	before := e.fake.Stats().Requests
@@ -185,7 +185,7 @@ func TestQueriesAreCheckedBeforeSending(t *testing.T) {
 
 func TestObservationsCSV(t *testing.T) {
 	var q queries
-	e := setup(t, fakec2.Options{ObservationRows: 5000}, q.wrap)
+	e := setup(t, c2test.Options{ObservationRows: 5000}, q.wrap)
 	c := e.newClient(t)
 	body, err := c.Observations.CSV(ctx(t), c2.ObservationsQuery{
 		Variables:    []string{"sea_water_temperature", "sea_water_practical_salinity"},
@@ -236,7 +236,7 @@ func TestObservationsCSVStreams(t *testing.T) {
 			io.WriteString(w, "2026-03-02T09:00:00Z,slocum,unit_398,12.0\n")
 		})
 	}
-	e := setup(t, fakec2.Options{}, slowCSV)
+	e := setup(t, c2test.Options{}, slowCSV)
 	c := e.newClient(t)
 	body, err := c.Observations.CSV(ctx(t), c2.ObservationsQuery{Variables: []string{"t"},
 		PlatformType: "slocum", PlatformSerial: "unit_398"})
@@ -255,7 +255,7 @@ func TestObservationsCSVStreams(t *testing.T) {
 }
 
 func TestPlansPatch(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	c := e.newClient(t)
 	plan, err := c.Plans.Patch(ctx(t), 2, map[string]any{"status": "active",
 		"waypoints": []c2.Waypoint{{Latitude: 50.2, Longitude: -4.1}}})
@@ -280,7 +280,7 @@ func TestPlansPatch(t *testing.T) {
 }
 
 func TestLogsPost(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	c := e.newClient(t)
 	e.waitRotation(t) // no 401 replay from racing the first rotation
 	entry := map[string]any{"level": "info", "message": "surfaced", "platform_serial": "unit_398"}
@@ -296,8 +296,8 @@ func TestLogsPost(t *testing.T) {
 // A log entry that reached the server is never sent again, even though
 // the connection dropped before the answer: C2 holds it once.
 func TestLogsPostIsNotDuplicated(t *testing.T) {
-	e := setup(t, fakec2.Options{})
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPost, Path: "/logging/log", DropAfterApply: true, Count: 1})
+	e := setup(t, c2test.Options{})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPost, Path: "/logging/log", DropAfterApply: true, Count: 1})
 	c := e.newClient(t)
 	e.waitRotation(t) // no 401 replay from racing the first rotation
 	err := c.Logs.Post(ctx(t), map[string]string{"message": "once"})
@@ -316,8 +316,8 @@ func TestLogsPostIsNotDuplicated(t *testing.T) {
 // A GET that fails with a 503 is retried by the API client; the caller
 // sees the answer.
 func TestGetIsRetried(t *testing.T) {
-	e := setup(t, fakec2.Options{})
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodGet, Path: "/apf/", Status: http.StatusServiceUnavailable, Count: 1})
+	e := setup(t, c2test.Options{})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodGet, Path: "/apf/", Status: http.StatusServiceUnavailable, Count: 1})
 	c := e.newClient(t)
 	e.waitRotation(t) // no 401 replay from racing the first rotation
 	if _, err := c.Drivers.List(ctx(t)); err != nil {
@@ -330,7 +330,7 @@ func TestGetIsRetried(t *testing.T) {
 
 // NewRequest and Do reach any endpoint, with the same error handling.
 func TestGenericDo(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	c := e.newClient(t)
 	req, err := c.NewRequest(ctx(t), http.MethodGet, "/apf/drivers", nil)
 	if err != nil {
@@ -349,7 +349,7 @@ func TestGenericDo(t *testing.T) {
 // An API call racing the first rotation may send the old token; the 401
 // is answered by replaying with the new one, so the caller never sees it.
 func TestRequestsSurviveRotation(t *testing.T) {
-	e := setup(t, fakec2.Options{})
+	e := setup(t, c2test.Options{})
 	c := e.newClient(t)
 	for range 20 {
 		if _, err := c.Drivers.List(ctx(t)); err != nil {

@@ -18,10 +18,10 @@ import (
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/climateengine"
-	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
 )
 
@@ -43,24 +43,24 @@ var testKey = sync.OnceValue(func() *rsa.PrivateKey {
 
 // fixture is a fake Climate Engine (auth and API hosts) on a fake clock.
 type fixture struct {
-	srv       *fakeauth.Server
+	srv       *oauthtest.Server
 	auth, api *httptest.Server
 	clk       *fakeclock.Clock
-	user      fakeauth.User
-	client    fakeauth.Client
+	user      oauthtest.User
+	client    oauthtest.Client
 	logs      *syncbuf.Buffer
 }
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{clk: fakeclock.New(epoch), logs: &syncbuf.Buffer{}}
-	srv, err := fakeauth.New(fakeauth.Config{Key: testKey(), Now: f.clk.Now})
+	srv, err := oauthtest.New(oauthtest.Config{Key: testKey(), Now: f.clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.srv = srv
 	f.user = srv.AddUser(testEmail, testPassword)
-	if f.client, err = srv.AddClient(fakeauth.Client{UserID: f.user.ID}); err != nil {
+	if f.client, err = srv.AddClient(oauthtest.Client{UserID: f.user.ID}); err != nil {
 		t.Fatal(err)
 	}
 	f.auth = httptest.NewServer(srv)
@@ -102,12 +102,12 @@ func TestLoginWithEitherCredentials(t *testing.T) {
 	tests := []struct {
 		name   string
 		creds  climateengine.Credentials
-		method fakeauth.AuthMethod
+		method oauthtest.AuthMethod
 	}{
 		{"password", f.password(), ""},
-		{"client default (jwt)", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: secret.New(f.client.ClientSecret)}, fakeauth.ClientSecretJWT},
-		{"client basic", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: secret.New(f.client.ClientSecret), Method: oauth.ClientSecretBasic}, fakeauth.ClientSecretBasic},
-		{"client post", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: secret.New(f.client.ClientSecret), Method: oauth.ClientSecretPost}, fakeauth.ClientSecretPost},
+		{"client default (jwt)", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: secret.New(f.client.ClientSecret)}, oauthtest.ClientSecretJWT},
+		{"client basic", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: secret.New(f.client.ClientSecret), Method: oauth.ClientSecretBasic}, oauthtest.ClientSecretBasic},
+		{"client post", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: secret.New(f.client.ClientSecret), Method: oauth.ClientSecretPost}, oauthtest.ClientSecretPost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,7 +121,7 @@ func TestLoginWithEitherCredentials(t *testing.T) {
 				t.Errorf("Users.Me() = %+v; want %+v", *me, want)
 			}
 			if tt.method != "" && f.srv.Stats().AuthMethods[tt.method] != before.AuthMethods[tt.method]+1 {
-				t.Errorf("fakeauth saw methods %v; want one more %s login", f.srv.Stats().AuthMethods, tt.method)
+				t.Errorf("oauthtest saw methods %v; want one more %s login", f.srv.Stats().AuthMethods, tt.method)
 			}
 		})
 	}
@@ -156,7 +156,7 @@ func TestCreateClientRevealsSecretOnlyOnRequest(t *testing.T) {
 func TestDataAPI(t *testing.T) {
 	f := setup(t)
 	c := f.newClient(t, f.password())
-	req, err := c.NewRequest(bounded(t), http.MethodPost, fakeauth.EchoPath+"?dataset=GRIDMET", map[string]int{"n": 1})
+	req, err := c.NewRequest(bounded(t), http.MethodPost, oauthtest.EchoPath+"?dataset=GRIDMET", map[string]int{"n": 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestUnauthorizedLogsInAgainAndReplaysOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.srv.RevokeAll() // the service forgets every token
-	req, _ := c.NewRequest(bounded(t), http.MethodGet, fakeauth.EchoPath, nil)
+	req, _ := c.NewRequest(bounded(t), http.MethodGet, oauthtest.EchoPath, nil)
 	if _, err := c.Do(req, nil); err != nil {
 		t.Fatalf("Do() after revocation = %v; want a new login and a replay", err)
 	}

@@ -7,7 +7,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/bearer-go/bearer/climateengine"
-	"github.com/bearer-go/bearer/internal/fakeauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
 )
 
@@ -15,7 +15,7 @@ import (
 // client, and log in with it. The fake server stands in for
 // auth.climateengine.com; drop the URL options to use the real service.
 func Example() {
-	srv, err := fakeauth.New(fakeauth.Config{Key: testKey()})
+	srv, err := oauthtest.New(oauthtest.Config{Key: testKey()})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"github.com/golang-jwt/jwt/v5"
@@ -93,7 +93,7 @@ func newAuthCode(t *testing.T, f *fixture, now func() time.Time, open func(conte
 		open = (&browser{}).open
 	}
 	ac, err := oauth.NewAuthCode(oauth.AuthCodeConfig{
-		AuthURL:     f.auth.URL + fakeauth.AuthorizePath,
+		AuthURL:     f.auth.URL + oauthtest.AuthorizePath,
 		TokenURL:    f.tokenURL(),
 		Client:      oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: f.client.ClientID, Secret: secret.New(f.client.ClientSecret)},
 		Scopes:      []string{"offline_access"},
@@ -270,7 +270,7 @@ func TestLoginReportsAnImmediateRefusalWithoutABrowser(t *testing.T) {
 	if !errors.As(err, &oe) || oe.Code != "invalid_scope" || oe.Description != "The scope <b>admin</b> is not allowed" || !oe.Permanent() {
 		t.Fatalf("Login() when refused = %v; want a permanent *Error invalid_scope with the description", err)
 	}
-	if !strings.Contains(err.Error(), f.auth.URL+fakeauth.AuthorizePath) {
+	if !strings.Contains(err.Error(), f.auth.URL+oauthtest.AuthorizePath) {
 		t.Errorf("Error() = %q; want it to name the authorization endpoint", err)
 	}
 	b.mu.Lock()

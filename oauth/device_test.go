@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
@@ -72,7 +72,7 @@ func TestDeviceLoginAgainstFakeauth(t *testing.T) {
 	f := setupFake(t, clk.Now)
 	f.srv.ApproveDevicesAfter(2) // the user approves while the device polls
 	var prompt strings.Builder
-	d, err := oauth.NewDevice(oauth.DeviceConfig{DeviceAuthURL: f.auth.URL + fakeauth.DeviceAuthorizationPath, TokenURL: f.tokenURL(),
+	d, err := oauth.NewDevice(oauth.DeviceConfig{DeviceAuthURL: f.auth.URL + oauthtest.DeviceAuthorizationPath, TokenURL: f.tokenURL(),
 		Client: oauth.ClientAuth{Method: oauth.AuthNone, ID: f.client.ClientID}, Scopes: []string{"offline_access"},
 		Output: &prompt, Clock: clk})
 	if err != nil {
@@ -88,7 +88,7 @@ func TestDeviceLoginAgainstFakeauth(t *testing.T) {
 	if st := f.srv.Stats().TokenCalls; st["device_code"] != 3 {
 		t.Errorf("TokenCalls = %v; want 3 polls and no slow_down", st)
 	}
-	for _, want := range []string{fakeauth.DefaultIssuer + fakeauth.DeviceVerificationPath, "enter the code", "user_code=", "valid for 30 minutes"} {
+	for _, want := range []string{oauthtest.DefaultIssuer + oauthtest.DeviceVerificationPath, "enter the code", "user_code=", "valid for 30 minutes"} {
 		if !strings.Contains(prompt.String(), want) {
 			t.Errorf("prompt lacks %q:\n%s", want, prompt.String())
 		}
@@ -284,7 +284,7 @@ func TestNewRefresherRunsTheDeviceLogin(t *testing.T) {
 	clk := fakeclock.New(epoch)
 	f := setupFake(t, clk.Now)
 	f.srv.ApproveDevicesAfter(1)
-	d, err := oauth.NewDevice(oauth.DeviceConfig{DeviceAuthURL: f.auth.URL + fakeauth.DeviceAuthorizationPath, TokenURL: f.tokenURL(),
+	d, err := oauth.NewDevice(oauth.DeviceConfig{DeviceAuthURL: f.auth.URL + oauthtest.DeviceAuthorizationPath, TokenURL: f.tokenURL(),
 		Client: oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: f.client.ClientID, Secret: secret.New(f.client.ClientSecret)},
 		Output: &strings.Builder{}, Clock: clk})
 	if err != nil {

@@ -10,21 +10,21 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
 // startFake runs a Climate-Engine-like auth server for the examples, with
 // one user and one API client, on the clock now.
-func startFake(now func() time.Time) (*httptest.Server, fakeauth.Client) {
-	srv, err := fakeauth.New(fakeauth.Config{Key: fakeKey(), Now: now})
+func startFake(now func() time.Time) (*httptest.Server, oauthtest.Client) {
+	srv, err := oauthtest.New(oauthtest.Config{Key: fakeKey(), Now: now})
 	if err != nil {
 		log.Fatal(err)
 	}
 	u := srv.AddUser(testEmail, testPassword)
-	c, err := srv.AddClient(fakeauth.Client{UserID: u.ID})
+	c, err := srv.AddClient(oauthtest.Client{UserID: u.ID})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func ExampleNewClientCredentials() {
 	defer ts.Close()
 
 	cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{
-		TokenURL: ts.URL + fakeauth.TokenPath,
+		TokenURL: ts.URL + oauthtest.TokenPath,
 		Client: oauth.ClientAuth{
 			Method: oauth.ClientSecretJWT,
 			ID:     client.ClientID,
@@ -63,7 +63,7 @@ func ExampleNewRefresher() {
 	defer ts.Close()
 
 	p, err := oauth.NewPassword(oauth.PasswordConfig{
-		TokenURL: ts.URL + fakeauth.TokenPath,
+		TokenURL: ts.URL + oauthtest.TokenPath,
 		Username: testEmail,
 		Password: secret.New(testPassword),
 	})
@@ -89,7 +89,7 @@ func ExampleError() {
 	defer ts.Close()
 
 	p, err := oauth.NewPassword(oauth.PasswordConfig{
-		TokenURL: ts.URL + fakeauth.TokenPath,
+		TokenURL: ts.URL + oauthtest.TokenPath,
 		Username: testEmail,
 		Password: secret.New("wrong"),
 	})
@@ -112,8 +112,8 @@ func ExampleAuthCode_Login() {
 	defer ts.Close()
 
 	ac, err := oauth.NewAuthCode(oauth.AuthCodeConfig{
-		AuthURL:  ts.URL + fakeauth.AuthorizePath,
-		TokenURL: ts.URL + fakeauth.TokenPath,
+		AuthURL:  ts.URL + oauthtest.AuthorizePath,
+		TokenURL: ts.URL + oauthtest.TokenPath,
 		Client:   oauth.ClientAuth{Method: oauth.AuthNone, ID: client.ClientID},
 		Timeout:  time.Minute,
 		OpenBrowser: func(ctx context.Context, authURL string) error {

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
@@ -32,8 +32,8 @@ func TestClientCredentialsAgainstFakeauth(t *testing.T) {
 			if !tok.Expiry.Equal(epoch.Add(14 * time.Minute)) {
 				t.Errorf("Expiry = %v; want expires_in 840 s after %v", tok.Expiry, epoch)
 			}
-			if f.srv.Stats().AuthMethods[fakeauth.AuthMethod(m)] != 1 {
-				t.Errorf("fakeauth saw %v; want one %s request", f.srv.Stats().AuthMethods, m)
+			if f.srv.Stats().AuthMethods[oauthtest.AuthMethod(m)] != 1 {
+				t.Errorf("oauthtest saw %v; want one %s request", f.srv.Stats().AuthMethods, m)
 			}
 		})
 	}
@@ -235,7 +235,7 @@ func TestRotatedRefreshTokenIsPersisted(t *testing.T) {
 
 // The trap of issue 12: Refresh(ctx, nil) twice used to present the
 // configured refresh token again after the server had rotated it, and a
-// server with reuse detection (fakeauth, like fosite and RFC 9700
+// server with reuse detection (oauthtest, like fosite and RFC 9700
 // 4.14.2) then revokes the whole grant.
 func TestRefreshNilTwiceNeverReusesARotatedToken(t *testing.T) {
 	f := setupFake(t, fixedNow)

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
 )
 
@@ -129,12 +129,12 @@ func (ts *tokenServer) last(t *testing.T) recorded {
 
 const okToken = `{"access_token":"at-1","token_type":"bearer","expires_in":900}`
 
-// fixture is a fakeauth server with one user and one client.
+// fixture is a oauthtest server with one user and one client.
 type fixture struct {
-	srv    *fakeauth.Server
+	srv    *oauthtest.Server
 	auth   *httptest.Server
-	user   fakeauth.User
-	client fakeauth.Client
+	user   oauthtest.User
+	client oauthtest.Client
 }
 
 const (
@@ -146,12 +146,12 @@ var fakeKey = sync.OnceValue(func() *rsa.PrivateKey { return testRSAKey() })
 
 func setupFake(t *testing.T, now func() time.Time) *fixture {
 	t.Helper()
-	srv, err := fakeauth.New(fakeauth.Config{Key: fakeKey(), Now: now})
+	srv, err := oauthtest.New(oauthtest.Config{Key: fakeKey(), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{srv: srv, user: srv.AddUser(testEmail, testPassword)}
-	if f.client, err = srv.AddClient(fakeauth.Client{UserID: f.user.ID}); err != nil {
+	if f.client, err = srv.AddClient(oauthtest.Client{UserID: f.user.ID}); err != nil {
 		t.Fatal(err)
 	}
 	f.auth = httptest.NewServer(srv)
@@ -165,12 +165,12 @@ func setupFake(t *testing.T, now func() time.Time) *fixture {
 func setupFakeIssuer(t *testing.T, now func() time.Time) *fixture {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
-	srv, err := fakeauth.New(fakeauth.Config{Key: fakeKey(), Now: now, Issuer: "http://" + ts.Listener.Addr().String()})
+	srv, err := oauthtest.New(oauthtest.Config{Key: fakeKey(), Now: now, Issuer: "http://" + ts.Listener.Addr().String()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{srv: srv, user: srv.AddUser(testEmail, testPassword)}
-	if f.client, err = srv.AddClient(fakeauth.Client{UserID: f.user.ID}); err != nil {
+	if f.client, err = srv.AddClient(oauthtest.Client{UserID: f.user.ID}); err != nil {
 		t.Fatal(err)
 	}
 	ts.Config.Handler = srv
@@ -180,12 +180,12 @@ func setupFakeIssuer(t *testing.T, now func() time.Time) *fixture {
 	return f
 }
 
-func (f *fixture) tokenURL() string { return f.auth.URL + fakeauth.TokenPath }
+func (f *fixture) tokenURL() string { return f.auth.URL + oauthtest.TokenPath }
 
 // me calls users/me with access and returns the status.
 func (f *fixture) me(t *testing.T, access string) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, f.auth.URL+fakeauth.UsersMePath, nil)
+	req, _ := http.NewRequest(http.MethodGet, f.auth.URL+oauthtest.UsersMePath, nil)
 	req.Header.Set("Authorization", "Bearer "+access)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

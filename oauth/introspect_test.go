@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
@@ -106,7 +106,7 @@ func TestIntrospectAgainstFakeauth(t *testing.T) {
 	f := setupFake(t, fixedNow)
 	access := loginToken(t, f)
 	client := oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: f.client.ClientID, Secret: secret.New(f.client.ClientSecret)}
-	i := introspector(t, oauth.IntrospectionConfig{IntrospectionURL: f.auth.URL + fakeauth.IntrospectPath, TokenURL: f.tokenURL(), Client: client})
+	i := introspector(t, oauth.IntrospectionConfig{IntrospectionURL: f.auth.URL + oauthtest.IntrospectPath, TokenURL: f.tokenURL(), Client: client})
 	got, err := i.Introspect(bounded(t), access, oauth.HintAccessToken)
 	if err != nil || !got.Active || got.Subject != f.user.ID || got.Username != testEmail || got.TokenType != "Bearer" || got.Expiry.IsZero() {
 		t.Fatalf("Introspect(live) = %+v, %v; want active, for the user", got, err)
@@ -115,7 +115,7 @@ func TestIntrospectAgainstFakeauth(t *testing.T) {
 	if got, err := i.Introspect(bounded(t), access, ""); err != nil || got.Active {
 		t.Errorf("Introspect(revoked) = %+v, %v; want inactive", got, err)
 	}
-	bad := introspector(t, oauth.IntrospectionConfig{IntrospectionURL: f.auth.URL + fakeauth.IntrospectPath,
+	bad := introspector(t, oauth.IntrospectionConfig{IntrospectionURL: f.auth.URL + oauthtest.IntrospectPath,
 		Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: f.client.ClientID, Secret: secret.New("wrong")}})
 	_, err = bad.Introspect(bounded(t), access, "")
 	var oe *oauth.Error

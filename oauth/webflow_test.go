@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
@@ -101,7 +101,7 @@ func userAgent(t *testing.T, host, addr string) *http.Client {
 func TestWebAppCodeFlowWithARegisteredRedirectURI(t *testing.T) {
 	f := setupFakeIssuer(t, fixedNow)
 	const redirect = "http://app.test:5000/receiveCode" // seed 003's shape: the app's own host and port
-	web, err := f.srv.AddClient(fakeauth.Client{UserID: f.user.ID, RedirectURIs: []string{redirect}})
+	web, err := f.srv.AddClient(oauthtest.Client{UserID: f.user.ID, RedirectURIs: []string{redirect}})
 	if err != nil {
 		t.Fatal(err)
 	}

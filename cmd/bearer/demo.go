@@ -7,14 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/bearer-go/bearer/c2/c2test"
 	"github.com/bearer-go/bearer/cmd/bearer/internal/config"
-	"github.com/bearer-go/bearer/internal/fakec2"
 	"github.com/bearer-go/bearer/secret"
 )
 
 // demo is an in-process fake C2 for -demo.
 type demo struct {
-	fake   *fakec2.Server
+	fake   *c2test.Server
 	srv    *httptest.Server
 	tmpDir string // removed by close; "" if -out was given
 	out    string
@@ -25,7 +25,7 @@ type demo struct {
 // points tok at it, and issues the token to keep alive.
 func startDemo(l *legacyFlags, tok *config.Token, log *slog.Logger) (*demo, error) {
 	d := &demo{log: log}
-	d.fake = fakec2.New(fakec2.Options{TokenIdle: 3 * l.interval})
+	d.fake = c2test.New(c2test.Options{TokenIdle: 3 * l.interval})
 	d.srv = httptest.NewServer(d.fake)
 	tok.APIRoot = d.srv.URL
 	tok.Token = config.Secret{Value: secret.New(d.fake.IssueToken()), From: "the demo"}

@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 )
 
 // c2env is a fake C2 served on loopback by the test process, and what it
 // saw.
 type c2env struct {
-	fake      *fakec2.Server
+	fake      *c2test.Server
 	srv       *httptest.Server
 	token     string         // the issued token
 	rotations chan time.Time // when each rotation was applied
@@ -26,7 +26,7 @@ type c2env struct {
 func newC2(t *testing.T) *c2env {
 	t.Helper()
 	e := &c2env{rotations: make(chan time.Time, 1000), dir: t.TempDir()}
-	e.fake = fakec2.New(fakec2.Options{OnRotate: func() { e.rotations <- time.Now() }})
+	e.fake = c2test.New(c2test.Options{OnRotate: func() { e.rotations <- time.Now() }})
 	e.srv = httptest.NewServer(e.fake)
 	t.Cleanup(e.srv.Close)
 	e.token = e.fake.IssueToken()

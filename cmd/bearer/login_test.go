@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bearer-go/bearer/internal/fakeauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 )
 
 // bearer login signs a person in with the authorization code flow
@@ -17,12 +17,12 @@ import (
 // the token to the store, and a serve that was waiting for it, having no
 // token, takes it up: bearer token then prints a token the API accepts.
 func TestLoginHandsTheTokenToServe(t *testing.T) {
-	auth, err := fakeauth.New(fakeauth.Config{})
+	auth, err := oauthtest.New(oauthtest.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	user := auth.AddUser("person@example.com", "password-of-the-person")
-	client, err := auth.AddClient(fakeauth.Client{UserID: user.ID, ClientID: "native-app"})
+	client, err := auth.AddClient(oauthtest.Client{UserID: user.ID, ClientID: "native-app"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ token_url = %q
 client_id = %q
 store = %q
 upstream = %q
-`, filepath.Join(dir, "s.sock"), authSrv.URL+fakeauth.AuthorizePath, authSrv.URL+fakeauth.TokenPath, client.ClientID,
+`, filepath.Join(dir, "s.sock"), authSrv.URL+oauthtest.AuthorizePath, authSrv.URL+oauthtest.TokenPath, client.ClientID,
 		filepath.Join(dir, "person.json"), apiSrv.URL))
 	env := []string{"BEARER_CONFIG=" + cfg}
 	serve := start(t, env, "serve")
@@ -68,7 +68,7 @@ upstream = %q
 	if err != nil {
 		t.Fatalf("bearer token person: %v", err)
 	}
-	req, _ := http.NewRequest(http.MethodGet, apiSrv.URL+fakeauth.EchoPath, nil)
+	req, _ := http.NewRequest(http.MethodGet, apiSrv.URL+oauthtest.EchoPath, nil)
 	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(stdout))
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != http.StatusOK {

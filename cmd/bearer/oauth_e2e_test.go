@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 )
 
 // shortLifetime is the lifetime of the fake's access tokens in these
@@ -20,10 +20,10 @@ import (
 // expires, so a refresh comes about three seconds after each token.
 const shortLifetime = 4 * time.Second
 
-// authEnv is a fake OAuth server (fakeauth) and its API, served on
+// authEnv is a fake OAuth server (oauthtest) and its API, served on
 // loopback by the test process, with a public client.
 type authEnv struct {
-	fake     *fakeauth.Server
+	fake     *oauthtest.Server
 	auth     *httptest.Server
 	api      *httptest.Server
 	clientID string
@@ -32,12 +32,12 @@ type authEnv struct {
 
 func newAuth(t *testing.T) *authEnv {
 	t.Helper()
-	fake, err := fakeauth.New(fakeauth.Config{TokenLifetime: shortLifetime, ExpiryMargin: -1})
+	fake, err := oauthtest.New(oauthtest.Config{TokenLifetime: shortLifetime, ExpiryMargin: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	user := fake.AddUser("person@example.com", "password-of-the-person")
-	client, err := fake.AddClient(fakeauth.Client{UserID: user.ID, ClientID: "native-app"})
+	client, err := fake.AddClient(oauthtest.Client{UserID: user.ID, ClientID: "native-app"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func (a *authEnv) config(t *testing.T, name string, lines ...string) (env []stri
 	t.Helper()
 	keyFile = filepath.Join(a.dir, "key")
 	body := fmt.Sprintf("[server]\nlisten = \"127.0.0.1:0\"\nkey_file = %q\n\n[tokens.%s]\ntoken_url = %q\nclient_id = %q\nupstream = %q\nstore = %q\n%s\n",
-		keyFile, name, a.auth.URL+fakeauth.TokenPath, a.clientID, a.api.URL, filepath.Join(a.dir, name+".json"), strings.Join(lines, "\n"))
+		keyFile, name, a.auth.URL+oauthtest.TokenPath, a.clientID, a.api.URL, filepath.Join(a.dir, name+".json"), strings.Join(lines, "\n"))
 	return []string{"BEARER_CONFIG=" + writeSecret(t, filepath.Join(a.dir, "bearer.toml"), body)}, keyFile
 }
 
@@ -67,7 +67,7 @@ func (a *authEnv) callAPI(t *testing.T, env []string, name string) string {
 		t.Fatalf("bearer token %s: %v: %s", name, err, stderr)
 	}
 	tok := strings.TrimSpace(stdout)
-	req, _ := http.NewRequestWithContext(ctxFor(t), http.MethodGet, a.api.URL+fakeauth.EchoPath, nil)
+	req, _ := http.NewRequestWithContext(ctxFor(t), http.MethodGet, a.api.URL+oauthtest.EchoPath, nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != http.StatusOK {
@@ -96,7 +96,7 @@ func metric(t *testing.T, base, key, sample string) string {
 func TestDeviceLoginHandsTheTokenToServe(t *testing.T) {
 	a := newAuth(t)
 	env, keyFile := a.config(t, "dev", `source = "device"`,
-		fmt.Sprintf("device_authorization_url = %q", a.auth.URL+fakeauth.DeviceAuthorizationPath))
+		fmt.Sprintf("device_authorization_url = %q", a.auth.URL+oauthtest.DeviceAuthorizationPath))
 	serve := start(t, env, "serve")
 	base := "http://" + serve.listenAddr()
 	serve.waitLog(`the token dev is lost: .*sign in with: bearer login dev`)
@@ -182,7 +182,7 @@ func TestRefreshTokenSourceResumesAcrossRestarts(t *testing.T) {
 // flow, in the test process, and returns the refresh token.
 func (a *authEnv) refreshToken(t *testing.T) string {
 	t.Helper()
-	flow, err := oauth.NewAuthCode(oauth.AuthCodeConfig{AuthURL: a.auth.URL + fakeauth.AuthorizePath, TokenURL: a.auth.URL + fakeauth.TokenPath,
+	flow, err := oauth.NewAuthCode(oauth.AuthCodeConfig{AuthURL: a.auth.URL + oauthtest.AuthorizePath, TokenURL: a.auth.URL + oauthtest.TokenPath,
 		Client: oauth.ClientAuth{Method: oauth.AuthNone, ID: a.clientID},
 		OpenBrowser: func(ctx context.Context, u string) error { // the browser: approved at once, redirected to the flow
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

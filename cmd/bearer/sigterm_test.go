@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
@@ -44,7 +44,7 @@ func TestSIGTERMDuringRotationLosesNothing(t *testing.T) {
 func sigtermRun(t *testing.T, e *c2env, cfg, state string) bool {
 	t.Helper()
 	arrived, release := make(chan struct{}, 1), make(chan struct{})
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Path: fakec2.TokensPathPrefix, Count: 1, Block: release,
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Path: c2test.TokensPathPrefix, Count: 1, Block: release,
 		OnMatch: func() { arrived <- struct{}{} }})
 	p := start(t, nil, "serve", "-config", cfg)
 	select {

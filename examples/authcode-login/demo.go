@@ -10,9 +10,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 )
 
 // laterRun is how much later the demo's second run happens: past the
@@ -20,16 +20,16 @@ import (
 const laterRun = 20 * time.Minute
 
 // runDemo runs the program twice against an in-process authorization
-// server (fakeauth, which has an authorize endpoint with PKCE and rotating
+// server (oauthtest, which has an authorize endpoint with PKCE and rotating
 // refresh tokens), with an HTTP client in place of the browser.
 func runDemo(ctx context.Context, w io.Writer) error {
 	clock := fakeclock.New(time.Now())
-	srv, err := fakeauth.New(fakeauth.Config{Now: clock.Now})
+	srv, err := oauthtest.New(oauthtest.Config{Now: clock.Now})
 	if err != nil {
 		return err
 	}
 	u := srv.AddUser("demo@example.com", "demo-password")
-	client, err := srv.AddClient(fakeauth.Client{UserID: u.ID})
+	client, err := srv.AddClient(oauthtest.Client{UserID: u.ID})
 	if err != nil {
 		return err
 	}
@@ -45,8 +45,8 @@ func runDemo(ctx context.Context, w io.Writer) error {
 		tokenFile: filepath.Join(dir, "token.json"),
 		clock:     clock,
 		flow: oauth.AuthCodeConfig{
-			AuthURL:     as.URL + fakeauth.AuthorizePath,
-			TokenURL:    as.URL + fakeauth.TokenPath,
+			AuthURL:     as.URL + oauthtest.AuthorizePath,
+			TokenURL:    as.URL + oauthtest.TokenPath,
 			Client:      oauth.ClientAuth{Method: oauth.AuthNone, ID: client.ClientID},
 			OpenBrowser: demoBrowser(w),
 			Timeout:     time.Minute,

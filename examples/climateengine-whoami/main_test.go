@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakeauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"go.uber.org/goleak"
 )
 
@@ -36,12 +36,12 @@ func TestDemo(t *testing.T) {
 }
 
 func TestFromEnvironment(t *testing.T) {
-	srv, err := fakeauth.New(fakeauth.Config{})
+	srv, err := oauthtest.New(oauthtest.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	u := srv.AddUser("env@example.com", "env-password-CANARY")
-	c, _ := srv.AddClient(fakeauth.Client{UserID: u.ID})
+	c, _ := srv.AddClient(oauthtest.Client{UserID: u.ID})
 	auth := httptest.NewServer(srv)
 	defer auth.Close()
 	envs := map[string]map[string]string{

@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakeauth"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 )
 
 const (
@@ -29,19 +29,19 @@ const (
 )
 
 // runDemo runs the program twice against an in-process authorization
-// server (fakeauth: RFC 8414 metadata, an RFC 8628 device endpoint that
+// server (oauthtest: RFC 8414 metadata, an RFC 8628 device endpoint that
 // the "user" approves after demoPolls polls, rotating refresh tokens), on
 // a fake clock.
 func runDemo(ctx context.Context, out io.Writer) error {
 	w := &syncWriter{w: out}
 	clock := fakeclock.New(time.Now())
 	ts := httptest.NewUnstartedServer(nil)
-	srv, err := fakeauth.New(fakeauth.Config{Now: clock.Now, Issuer: "http://" + ts.Listener.Addr().String()})
+	srv, err := oauthtest.New(oauthtest.Config{Now: clock.Now, Issuer: "http://" + ts.Listener.Addr().String()})
 	if err != nil {
 		return err
 	}
 	u := srv.AddUser("pilot@example.com", "demo-password")
-	client, err := srv.AddClient(fakeauth.Client{UserID: u.ID})
+	client, err := srv.AddClient(oauthtest.Client{UserID: u.ID})
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/c2"
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 	"golang.org/x/oauth2"
 )
 
@@ -19,7 +19,7 @@ import (
 // token, while the program keeps calling the C2 APIs.
 func runC2(ctx context.Context, w io.Writer, s settings) error {
 	fmt.Fprintln(w, "\nNow C2: a fake C2 on loopback, whose Charon kills a token when it rotates it.")
-	fake := fakec2.New(fakec2.Options{})
+	fake := c2test.New(c2test.Options{})
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	token := fake.IssueToken("slocum/unit_398") // as if pasted from the Charon web page

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer"
-	"github.com/bearer-go/bearer/internal/fakeauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -20,7 +20,7 @@ import (
 // lives s.tokenLifetime, requests throughout, and a revocation midway.
 func runOAuth(ctx context.Context, w io.Writer, s settings) error {
 	fmt.Fprintln(w, "Starting a token server and an API on loopback (no account, no network needed).")
-	srv, err := fakeauth.New(fakeauth.Config{TokenLifetime: s.tokenLifetime, ExpiryMargin: -1})
+	srv, err := oauthtest.New(oauthtest.Config{TokenLifetime: s.tokenLifetime, ExpiryMargin: -1})
 	if err != nil {
 		return err
 	}
@@ -29,7 +29,7 @@ func runOAuth(ctx context.Context, w io.Writer, s settings) error {
 	api := httptest.NewServer(srv.APIHandler())
 	defer api.Close()
 	user := srv.AddUser("pilot@example.org", "demo-password")
-	client, err := srv.AddClient(fakeauth.Client{UserID: user.ID})
+	client, err := srv.AddClient(oauthtest.Client{UserID: user.ID})
 	if err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func runOAuth(ctx context.Context, w io.Writer, s settings) error {
 	cc := &clientcredentials.Config{
 		ClientID:     client.ClientID,
 		ClientSecret: client.ClientSecret,
-		TokenURL:     auth.URL + fakeauth.TokenPath,
+		TokenURL:     auth.URL + oauthtest.TokenPath,
 		AuthStyle:    oauth2.AuthStyleInParams,
 	}
 	var got atomic.Int64
@@ -67,7 +67,7 @@ func runOAuth(ctx context.Context, w io.Writer, s settings) error {
 			fmt.Fprintf(w, "  [%4.1fs] the server revokes every token it issued\n", time.Since(start).Seconds())
 		}
 		var echo struct{ Method string }
-		if err := c.Get(ctx, fakeauth.EchoPath, &echo); err != nil {
+		if err := c.Get(ctx, oauthtest.EchoPath, &echo); err != nil {
 			failed++
 			fmt.Fprintf(w, "  [%4.1fs] request %d failed: %v\n", time.Since(start).Seconds(), i, err)
 		}

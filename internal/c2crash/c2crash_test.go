@@ -6,12 +6,12 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/bearer-go/bearer/c2/c2test"
 	"github.com/bearer-go/bearer/internal/c2crash"
-	"github.com/bearer-go/bearer/internal/fakec2"
 )
 
 func TestClassify(t *testing.T) {
-	fake := fakec2.New(fakec2.Options{})
+	fake := c2test.New(c2test.Options{})
 	alive := fake.IssueToken()
 	revoked := fake.IssueToken()
 	fake.Revoke(revoked)
@@ -37,11 +37,11 @@ func TestClassify(t *testing.T) {
 
 // rotate rotates token on fake, as a client would, and returns the new
 // token.
-func rotate(t *testing.T, fake *fakec2.Server, token string) string {
+func rotate(t *testing.T, fake *c2test.Server, token string) string {
 	t.Helper()
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	req, err := http.NewRequest(http.MethodPut, srv.URL+fakec2.TokensPathPrefix+token, nil)
+	req, err := http.NewRequest(http.MethodPut, srv.URL+c2test.TokensPathPrefix+token, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

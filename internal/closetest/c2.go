@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/c2"
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 )
 
 // CloseDuringRotation closes a c2 client while its rotation is in flight:
@@ -19,7 +19,7 @@ import (
 func CloseDuringRotation(t *testing.T, newStore NewStore) {
 	t.Helper()
 	applied := make(chan struct{}, 1)
-	fake := fakec2.New(fakec2.Options{})
+	fake := c2test.New(c2test.Options{})
 	srv := httptest.NewServer(answerLater(applied)(fake))
 	t.Cleanup(srv.Close)
 	lost := 0

@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
 // rotatePattern is the fake's route of a Charon rotation, as its Stats
 // count requests.
-const rotatePattern = "PUT " + fakec2.TokensPathPrefix + "{token}"
+const rotatePattern = "PUT " + c2test.TokensPathPrefix + "{token}"
 
 // clockSlop allows for the difference between the children's wall clocks,
 // which schedule rotations, and the parent's monotonic clock, which times

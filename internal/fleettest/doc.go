@@ -1,6 +1,6 @@
 // Package fleettest runs the fleet scenarios: twenty real processes share
 // one C2 token lineage through one store, against the fake C2 of package
-// fakec2 served by the test on loopback, with a rotation interval of
+// c2test served by the test on loopback, with a rotation interval of
 // about a second. Its own tests run them through a tokenrefresh.FileStore
 // file; the redisstore module's package internal/redisfleet runs them
 // through a redisstore.Store key, with the Redis opener this package must

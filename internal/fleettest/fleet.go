@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 )
 
 // This file is the parent side of a scenario: the fleet of child
@@ -32,7 +32,7 @@ const startLimit = 60 * time.Second
 // fleet is one scenario's fake C2 and the children sharing one lineage.
 type fleet struct {
 	t        *testing.T
-	fake     *fakec2.Server
+	fake     *c2test.Server
 	root     string
 	initial  string // the lineage's first token
 	store    string // the store's spec
@@ -60,7 +60,7 @@ func newFleet(t *testing.T, interval time.Duration, spec string) *fleet {
 		puts:     make(chan *child, 1024),
 	}
 	f.rot = &rotationLog{notify: f.signal}
-	f.fake = fakec2.New(fakec2.Options{OnRotate: f.rot.record, OnUnauthorized: f.rejected.record})
+	f.fake = c2test.New(c2test.Options{OnRotate: f.rot.record, OnUnauthorized: f.rejected.record})
 	srv := httptest.NewServer(f.fake)
 	t.Cleanup(srv.Close)
 	f.root = srv.URL
@@ -240,7 +240,7 @@ func (f *fleet) all(cond func(c *child) bool) bool {
 // its still valid token; when it is stopped, its rotation is dropped, and
 // counted in Stats().FaultsApplied.
 func (f *fleet) freeze() {
-	f.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Path: fakec2.TokensPathPrefix, Block: f.frozen})
+	f.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Path: c2test.TokensPathPrefix, Block: f.frozen})
 }
 
 // chain returns the lineage: the first token and every token rotated from

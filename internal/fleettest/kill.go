@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
@@ -42,7 +42,7 @@ func KillLockHolder(t *testing.T, name, spec string) {
 	block := make(chan struct{})
 	t.Cleanup(func() { close(block) })
 	arrived := make(chan struct{}, 1)
-	f.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Path: fakec2.TokensPathPrefix, Count: 1, Block: block,
+	f.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Path: c2test.TokensPathPrefix, Count: 1, Block: block,
 		OnMatch: func() { arrived <- struct{}{} }})
 	select {
 	case <-arrived:

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/c2"
-	"github.com/bearer-go/bearer/internal/fakec2"
+	"github.com/bearer-go/bearer/c2/c2test"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -318,7 +318,7 @@ type wireCounter struct {
 }
 
 func (w *wireCounter) RoundTrip(req *http.Request) (*http.Response, error) {
-	rotation := req.Method == http.MethodPut && strings.HasPrefix(req.URL.Path, fakec2.TokensPathPrefix)
+	rotation := req.Method == http.MethodPut && strings.HasPrefix(req.URL.Path, c2test.TokensPathPrefix)
 	if rotation {
 		w.m.emit(event{Event: "put"})
 	}

@@ -22,11 +22,11 @@ import (
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/c2"
+	"github.com/bearer-go/bearer/c2/c2test"
 	"github.com/bearer-go/bearer/climateengine"
-	"github.com/bearer-go/bearer/internal/fakeauth"
-	"github.com/bearer-go/bearer/internal/fakec2"
 	"github.com/bearer-go/bearer/login"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
@@ -326,7 +326,7 @@ func newRefresher(t *testing.T) any {
 // newClimateEngineClient logs in to a fake auth server that hands out
 // canary tokens.
 func newClimateEngineClient(t *testing.T) any {
-	srv, err := fakeauth.New(fakeauth.Config{})
+	srv, err := oauthtest.New(oauthtest.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +345,7 @@ func newClimateEngineClient(t *testing.T) any {
 
 // newC2Client keeps a canary token alive against the fake C2.
 func newC2Client(t *testing.T) any {
-	fake := fakec2.New(fakec2.Options{})
+	fake := c2test.New(c2test.Options{})
 	ts := httptest.NewServer(fake)
 	t.Cleanup(ts.Close)
 	c, err := c2.New(context.Background(), ts.URL, fake.IssueToken())

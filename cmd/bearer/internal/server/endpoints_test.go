@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bearer-go/bearer/c2/c2test"
 	"github.com/bearer-go/bearer/cmd/bearer/internal/keeper"
-	"github.com/bearer-go/bearer/internal/fakec2"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
@@ -122,7 +122,7 @@ func TestHealth(t *testing.T) {
 func TestMetricsFollowTheEvents(t *testing.T) {
 	obs, evs := events()
 	e := setupObserved(t, nil, obs)
-	e.fake.InjectFault(fakec2.Fault{Method: http.MethodPut, Path: fakec2.TokensPathPrefix, Status: http.StatusServiceUnavailable})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Path: c2test.TokensPathPrefix, Status: http.StatusServiceUnavailable})
 	tok, _ := e.k.Token(context.Background())
 	e.k.Invalidate(tok)
 	waitEvent(t, evs, tokenrefresh.Rejected)

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/c2/c2test"
 	"github.com/bearer-go/bearer/cmd/bearer/internal/config"
 	"github.com/bearer-go/bearer/cmd/bearer/internal/keeper"
-	"github.com/bearer-go/bearer/internal/fakec2"
 	"github.com/bearer-go/bearer/internal/redact"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -30,7 +30,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // env is a fake C2, a keeper of one of its tokens named c2 (its upstream
 // possibly another server), and the endpoint serving it with testKey.
 type env struct {
-	fake   *fakec2.Server
+	fake   *c2test.Server
 	c2     *httptest.Server
 	issued string
 	k      *keeper.Keeper
@@ -47,7 +47,7 @@ func setup(t *testing.T, upstream http.Handler) *env {
 // setupObserved is setup with obs receiving the keeper's events.
 func setupObserved(t *testing.T, upstream http.Handler, obs tokenrefresh.Observer) *env {
 	t.Helper()
-	e := &env{fake: fakec2.New(fakec2.Options{})}
+	e := &env{fake: c2test.New(c2test.Options{})}
 	e.c2 = httptest.NewServer(e.fake)
 	t.Cleanup(e.c2.Close)
 	e.issued = e.fake.IssueToken()
