@@ -38,11 +38,11 @@ func TestRecoversAfter503s(t *testing.T) {
 func TestHonoursRetryAfter(t *testing.T) {
 	e := setup(t, c2test.Options{})
 	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable,
-		RetryAfter: 150 * time.Second, Count: 1})
+		RetryAfter: "150", Count: 1})
 	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusTooManyRequests,
-		RetryAfter: time.Hour, Count: 1})
+		RetryAfter: "3600", Count: 1})
 	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable,
-		RetryAfter: time.Second, Count: 1})
+		RetryAfter: "1", Count: 1})
 	e.newClient(t)
 	e.retryAfter(t, 150*time.Second)
 	e.retryAfter(t, c2.MaxRetryWait)         // an hour asked, capped

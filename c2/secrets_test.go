@@ -38,7 +38,7 @@ func TestTokensNeverInErrorsOrLogs(t *testing.T) {
 
 	scenario("503 then Retry-After", c2test.Options{}, func(t *testing.T, e *env) {
 		e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: 1})
-		e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusTooManyRequests, RetryAfter: 90 * time.Second, Count: 1})
+		e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusTooManyRequests, RetryAfter: "90", Count: 1})
 		c := e.newClient(t)
 		e.expectRetry(t, c2.DefaultRetryInterval)
 		note("status", c.Status())
@@ -87,7 +87,7 @@ func TestTokensNeverInErrorsOrLogs(t *testing.T) {
 		note("404", err)
 		e.fake.InjectFault(c2test.Fault{Method: http.MethodPost, DropAfterApply: true, Count: 1})
 		note("dropped post", c.Logs.Post(ctx(t), map[string]string{"m": "x"}))
-		e.fake.InjectFault(c2test.Fault{Method: http.MethodGet, Status: http.StatusNotImplemented})
+		e.fake.InjectFault(c2test.Fault{Method: http.MethodGet, Status: http.StatusNotImplemented, Count: -1})
 		_, err = c.Drivers.List(ctx(t))
 		note("501", err)
 		e.fake.ClearFaults()

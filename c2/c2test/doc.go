@@ -1,10 +1,26 @@
 // Package c2test is a fake of the National Oceanography Centre's C2 API
-// (https://api.c2.noc.ac.uk), for tests, benchmarks and runnable demos. A
-// [Server] is an [http.Handler]: start it with
-// [net/http/httptest.NewServer] and point a client at the server's URL.
+// (https://api.c2.noc.ac.uk), for testing programs that use package
+// [github.com/bearer-go/bearer/c2] (or any other C2 client) offline, the
+// way [net/http/httptest] tests an HTTP client. A [Server] is an
+// [http.Handler]; [Start] serves one on loopback for the length of a test.
 // Nothing leaves the process.
 //
-// It serves what the C2 authentication notebook describes:
+// A test of a program that keeps a C2 token alive:
+//
+//	func TestPilot(t *testing.T) {
+//		fake, srv := c2test.Start(t, c2test.Options{})
+//		c, err := c2.Authenticate(context.Background(), srv.URL, fake.IssueToken())
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		defer c.Close()
+//		runPilot(c) // the program under test
+//		if st := fake.Stats(); st.Unauthorized > 0 {
+//			t.Errorf("the program sent %d requests with a dead token", st.Unauthorized)
+//		}
+//	}
+//
+// The fake serves what the C2 authentication notebook describes:
 //
 //   - PUT /charon/tokens/{token}: Charon's token refresh. The bearer token
 //     must be alive (else 401) and be the token in the path (else 403). The
@@ -34,19 +50,19 @@
 //
 // Tests steer the fake: [Options.Now] injects the clock, [Server.Revoke]
 // kills a token, [Server.InjectFault] makes chosen requests fail (a status
-// with Retry-After, a delay, a request held until released, a dropped
-// connection, or a rotation applied and then dropped before the answer),
-// and [Server.Stats] counts what clients did.
+// with Retry-After for the next N requests, a delay, a request held until
+// released, a dropped connection, or a rotation applied and then dropped
+// before the answer). They assert on what clients did: [Server.Stats]
+// counts requests, rotations, 401s and faults; [Server.Valid] and
+// [Server.Successor] follow a token's lineage; [Server.Logs] and
+// [Server.Plan] show what was posted and patched. [Options.OnRotate] and
+// [Options.OnUnauthorized] report events as they happen, so a test waits
+// on them instead of sleeping.
 //
-// The fake never logs a token (its log records name route patterns, not
-// paths) and reads at most [MaxBodyBytes] of any request body.
+// The fake never logs or prints a token (its log records name route
+// patterns, not paths; a Server prints as c2test.Server{REDACTED}) and
+// reads at most [MaxBodyBytes] of any request body.
 //
-// Usage:
-//
-//	fake := c2test.New(c2test.Options{})
-//	srv := httptest.NewServer(fake)
-//	defer srv.Close()
-//	token := fake.IssueToken()
-//	// PUT srv.URL+c2test.TokensPathPrefix+token with the bearer token
-//	// answers {"payload": next}; from then on only next works.
+// [Options] and [Fault] are structs whose zero fields mean the defaults,
+// so a field added later changes nothing for the tests already written.
 package c2test

@@ -1,14 +1,12 @@
 package c2test
 
 import (
-	"bytes"
-	"context"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bearer-go/bearer/internal/kit"
 )
 
 // Fault makes requests misbehave, for testing how clients cope. A fault
@@ -40,8 +38,9 @@ type Fault struct {
 	// [TokensPathPrefix]. Optional: empty matches every path.
 	Path string
 
-	// Count is how many requests the fault applies to. Optional: zero or
-	// negative means every matching request until [Server.ClearFaults].
+	// Count is how many matching requests the fault applies to.
+	// Optional: zero means one; negative means every matching request
+	// until [Server.ClearFaults].
 	Count int
 
 	// Status, if not zero, is answered instead of serving the request.
@@ -51,10 +50,10 @@ type Fault struct {
 	// FastAPI error, {"detail": <status text>}.
 	Body string
 
-	// RetryAfter, if positive, is sent with the Status answer as a
-	// Retry-After header in whole seconds, rounded up (RFC 9110 section
+	// RetryAfter, if not empty, is sent as is with the Status answer as its
+	// Retry-After header: seconds ("120") or an HTTP date (RFC 9110 section
 	// 10.2.3).
-	RetryAfter time.Duration
+	RetryAfter string
 
 	// Delay, if positive, holds the request this long (on the real clock,
 	// not [Options.Now]: it stalls I/O) before anything else happens.
@@ -87,9 +86,13 @@ type faultState struct {
 
 // InjectFault adds f after the faults already injected.
 func (s *Server) InjectFault(f Fault) {
+	left := f.Count
+	if left == 0 {
+		left = 1
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &faultState{f: f, left: f.Count, unlimited: f.Count <= 0})
+	s.faults = append(s.faults, &faultState{f: f, left: left, unlimited: left < 0})
 }
 
 // ClearFaults removes every injected fault.
@@ -132,11 +135,8 @@ func (s *Server) run(w *statusWriter, r *http.Request, h http.HandlerFunc, f *Fa
 	if f.OnMatch != nil {
 		f.OnMatch()
 	}
-	if f.Delay > 0 || f.Block != nil {
-		readBodyAhead(r)
-		if !hold(r.Context(), f.Delay, f.Block) {
-			return abandoned
-		}
+	if (f.Delay > 0 || f.Block != nil) && !kit.Hold(r, MaxBodyBytes, f.Delay, f.Block) {
+		return abandoned
 	}
 	switch {
 	case f.Drop:
@@ -145,58 +145,17 @@ func (s *Server) run(w *statusWriter, r *http.Request, h http.HandlerFunc, f *Fa
 		writeFault(w, f)
 		return faulted
 	case f.DropAfterApply:
-		h(&statusWriter{ResponseWriter: discardWriter{header: make(http.Header)}}, r)
+		h(&statusWriter{ResponseWriter: kit.Discard()}, r)
 		return dropped
 	}
 	h(w, r)
 	return served
 }
 
-// readBodyAhead reads r's body into memory (it is bounded by
-// [MaxBodyBytes]) so that the server notices, while the request is held,
-// if the client goes away: net/http watches the connection only once the
-// body has been read.
-func readBodyAhead(r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	r.Body.Close()
-	if err != nil {
-		r.Body = io.NopCloser(errReader{err})
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-}
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
-
-// hold waits for delay to pass and then for block to close. It reports
-// false if ctx ends first.
-func hold(ctx context.Context, delay time.Duration, block <-chan struct{}) bool {
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return false
-		}
-	}
-	if block != nil {
-		select {
-		case <-block:
-		case <-ctx.Done():
-			return false
-		}
-	}
-	return true
-}
-
 // writeFault answers the status of f.
 func writeFault(w http.ResponseWriter, f *Fault) {
-	if f.RetryAfter > 0 {
-		secs := int64(math.Ceil(f.RetryAfter.Seconds()))
-		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	if f.RetryAfter != "" {
+		w.Header().Set("Retry-After", f.RetryAfter)
 	}
 	if f.Body == "" {
 		writeDetail(w, f.Status, http.StatusText(f.Status))
@@ -206,21 +165,3 @@ func writeFault(w http.ResponseWriter, f *Fault) {
 	w.WriteHeader(f.Status)
 	io.WriteString(w, f.Body)
 }
-
-// dropConnection closes the connection under w without an answer. Where
-// the connection cannot be hijacked (HTTP/2), it aborts the handler, which
-// resets the stream.
-func dropConnection(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	conn.Close()
-}
-
-// discardWriter is a ResponseWriter that throws the answer away.
-type discardWriter struct{ header http.Header }
-
-func (d discardWriter) Header() http.Header         { return d.header }
-func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (d discardWriter) WriteHeader(int)             {}

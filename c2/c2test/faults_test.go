@@ -16,7 +16,7 @@ func TestFaultStatusThenRecovery(t *testing.T) {
 	e := setup(t, c2test.Options{})
 	tok := e.fake.IssueToken()
 	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Path: c2test.TokensPathPrefix,
-		Status: http.StatusServiceUnavailable, Count: 3, RetryAfter: 1500 * time.Millisecond})
+		Status: http.StatusServiceUnavailable, Count: 3, RetryAfter: "2"})
 
 	for i := range 3 {
 		resp, body := e.call(t, http.MethodPut, c2test.TokensPathPrefix+tok, tok, "")
@@ -42,7 +42,7 @@ func TestFaultMatching(t *testing.T) {
 	e := setup(t, c2test.Options{})
 	tok := e.fake.IssueToken()
 	e.fake.InjectFault(c2test.Fault{Method: "get", Path: c2test.DriversPath, Status: http.StatusBadGateway,
-		Body: `<html>502 Bad Gateway</html>`})
+		Body: `<html>502 Bad Gateway</html>`, Count: -1})
 	for _, ep := range endpoints {
 		want := http.StatusOK
 		switch {
@@ -60,7 +60,7 @@ func TestFaultMatching(t *testing.T) {
 		}
 	}
 	if got := e.status(t, http.MethodGet, c2test.DriversPath, tok, ""); got != http.StatusBadGateway {
-		t.Errorf("second GET drivers under a fault without Count = %d; want 502", got)
+		t.Errorf("second GET drivers under a fault with Count -1 = %d; want 502", got)
 	}
 	e.fake.ClearFaults()
 	if got := e.status(t, http.MethodGet, c2test.DriversPath, tok, ""); got != http.StatusOK {
@@ -79,6 +79,19 @@ func TestFaultsApplyInOrder(t *testing.T) {
 	}
 	if want := []int{500, 429, 429, 200}; !slices.Equal(got, want) {
 		t.Errorf("statuses = %v; want %v", got, want)
+	}
+}
+
+func TestFaultCountZeroIsOnce(t *testing.T) {
+	e := setup(t, c2test.Options{})
+	tok := e.fake.IssueToken()
+	e.fake.InjectFault(c2test.Fault{Path: c2test.DriversPath, Status: http.StatusServiceUnavailable})
+	var got []int
+	for range 2 {
+		got = append(got, e.status(t, http.MethodGet, c2test.DriversPath, tok, ""))
+	}
+	if want := []int{503, 200}; !slices.Equal(got, want) {
+		t.Errorf("statuses under a fault with no Count = %v; want %v", got, want)
 	}
 }
 

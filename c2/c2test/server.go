@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/bearer-go/bearer/internal/kit"
 )
 
 // Paths the fake serves, as the real C2 API spells them under its root
@@ -238,7 +240,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, h http.HandlerFun
 	result := s.run(sw, r, h, f)
 	s.finish(r, sw.status, result)
 	if result == dropped {
-		dropConnection(w)
+		kit.Drop(w)
 	}
 }
 

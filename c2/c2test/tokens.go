@@ -7,8 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/bearer-go/bearer/internal/kit"
 )
 
 // Details of 401 and 403 answers. None names a token.
@@ -138,7 +139,7 @@ func (s *Server) liveLocked(token string, now time.Time) (*tokenState, string) {
 // authenticate checks r's bearer token and counts the request as a use of
 // it. On failure it answers 401 and returns false.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (permSet, bool) {
-	tok, ok := bearerToken(r)
+	tok, ok := kit.BearerToken(r)
 	if !ok {
 		writeUnauthorized(w, detailMissing, false)
 		return nil, false
@@ -155,17 +156,6 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (permSet, 
 		return nil, false
 	}
 	return st.perms, true
-}
-
-// bearerToken returns the token of r's "Authorization: Bearer" header
-// (RFC 6750 section 2.1; the scheme is case-insensitive).
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	tok = strings.TrimSpace(tok)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return "", false
-	}
-	return tok, true
 }
 
 // writeUnauthorized answers 401 with a FastAPI detail and a challenge. As
@@ -185,7 +175,7 @@ func writeUnauthorized(w http.ResponseWriter, detail string, tokenGiven bool) {
 // that same token (403 otherwise). The answer is {"payload": new token}; the
 // old token dies at once and the new one keeps its permissions.
 func (s *Server) handleRotate(w http.ResponseWriter, r *http.Request) {
-	tok, ok := bearerToken(r)
+	tok, ok := kit.BearerToken(r)
 	if !ok {
 		writeUnauthorized(w, detailMissing, false)
 		return
