@@ -18,6 +18,7 @@ import (
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/climateengine"
+	"github.com/bearer-go/bearer/climateengine/climateenginetest"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/oauth"
@@ -54,7 +55,7 @@ type fixture struct {
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{clk: fakeclock.New(epoch), logs: &syncbuf.Buffer{}}
-	srv, err := oauthtest.New(oauthtest.Config{Key: testKey(), Now: f.clk.Now})
+	srv, err := climateenginetest.New(oauthtest.Config{Key: testKey(), Now: f.clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,9 +106,9 @@ func TestLoginWithEitherCredentials(t *testing.T) {
 		method oauthtest.AuthMethod
 	}{
 		{"password", f.password(), ""},
-		{"client default (jwt)", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: secret.New(f.client.ClientSecret)}, oauthtest.ClientSecretJWT},
-		{"client basic", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: secret.New(f.client.ClientSecret), Method: oauth.ClientSecretBasic}, oauthtest.ClientSecretBasic},
-		{"client post", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: secret.New(f.client.ClientSecret), Method: oauth.ClientSecretPost}, oauthtest.ClientSecretPost},
+		{"client default (jwt)", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: f.client.ClientSecret}, oauthtest.ClientSecretJWT},
+		{"client basic", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: f.client.ClientSecret, Method: oauth.ClientSecretBasic}, oauthtest.ClientSecretBasic},
+		{"client post", climateengine.Credentials{ClientID: f.client.ClientID, ClientSecret: f.client.ClientSecret, Method: oauth.ClientSecretPost}, oauthtest.ClientSecretPost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/bearer-go/bearer/climateengine"
+	"github.com/bearer-go/bearer/climateengine/climateenginetest"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
 )
@@ -15,7 +16,7 @@ import (
 // client, and log in with it. The fake server stands in for
 // auth.climateengine.com; drop the URL options to use the real service.
 func Example() {
-	srv, err := oauthtest.New(oauthtest.Config{Key: testKey()})
+	srv, err := climateenginetest.New(oauthtest.Config{Key: testKey()})
 	if err != nil {
 		log.Fatal(err)
 	}

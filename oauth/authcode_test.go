@@ -20,7 +20,6 @@ import (
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
-	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -95,7 +94,7 @@ func newAuthCode(t *testing.T, f *fixture, now func() time.Time, open func(conte
 	ac, err := oauth.NewAuthCode(oauth.AuthCodeConfig{
 		AuthURL:     f.auth.URL + oauthtest.AuthorizePath,
 		TokenURL:    f.tokenURL(),
-		Client:      oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: f.client.ClientID, Secret: secret.New(f.client.ClientSecret)},
+		Client:      oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: f.client.ClientID, Secret: f.client.ClientSecret},
 		Scopes:      []string{"offline_access"},
 		OpenBrowser: open,
 		Settings:    oauth.Settings{Now: now},

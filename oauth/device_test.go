@@ -13,7 +13,6 @@ import (
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
-	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -285,7 +284,7 @@ func TestNewRefresherRunsTheDeviceLogin(t *testing.T) {
 	f := setupFake(t, clk.Now)
 	f.srv.ApproveDevicesAfter(1)
 	d, err := oauth.NewDevice(oauth.DeviceConfig{DeviceAuthURL: f.auth.URL + oauthtest.DeviceAuthorizationPath, TokenURL: f.tokenURL(),
-		Client: oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: f.client.ClientID, Secret: secret.New(f.client.ClientSecret)},
+		Client: oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: f.client.ClientID, Secret: f.client.ClientSecret},
 		Output: &strings.Builder{}, Clock: clk})
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ func ExampleNewClientCredentials() {
 		Client: oauth.ClientAuth{
 			Method: oauth.ClientSecretJWT,
 			ID:     client.ClientID,
-			Secret: secret.New(client.ClientSecret),
+			Secret: client.ClientSecret,
 		},
 		Settings: oauth.Settings{Now: fixedNow}, // omit to use time.Now
 	})

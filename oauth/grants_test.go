@@ -23,7 +23,7 @@ func TestClientCredentialsAgainstFakeauth(t *testing.T) {
 	f := setupFake(t, fixedNow)
 	for _, m := range []oauth.AuthMethod{oauth.ClientSecretBasic, oauth.ClientSecretPost, oauth.ClientSecretJWT} {
 		t.Run(string(m), func(t *testing.T) {
-			cc := clientCredentials(t, f.tokenURL(), oauth.ClientAuth{Method: m, ID: f.client.ClientID, Secret: secret.New(f.client.ClientSecret)})
+			cc := clientCredentials(t, f.tokenURL(), oauth.ClientAuth{Method: m, ID: f.client.ClientID, Secret: f.client.ClientSecret})
 			tok, err := cc.Token(bounded(t))
 			if err != nil {
 				t.Fatalf("Token() = %v", err)
@@ -244,7 +244,7 @@ func TestRefreshNilTwiceNeverReusesARotatedToken(t *testing.T) {
 		t.Fatalf("Login() = %v", err)
 	}
 	rt, err := oauth.NewRefreshToken(oauth.RefreshTokenConfig{TokenURL: f.tokenURL(), RefreshToken: secret.New(first.RefreshToken),
-		Client:   oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: f.client.ClientID, Secret: secret.New(f.client.ClientSecret)},
+		Client:   oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: f.client.ClientID, Secret: f.client.ClientSecret},
 		Settings: oauth.Settings{Now: fixedNow}})
 	if err != nil {
 		t.Fatal(err)

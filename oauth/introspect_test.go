@@ -105,7 +105,7 @@ func TestIntrospectAnswerShapes(t *testing.T) {
 func TestIntrospectAgainstFakeauth(t *testing.T) {
 	f := setupFake(t, fixedNow)
 	access := loginToken(t, f)
-	client := oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: f.client.ClientID, Secret: secret.New(f.client.ClientSecret)}
+	client := oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: f.client.ClientID, Secret: f.client.ClientSecret}
 	i := introspector(t, oauth.IntrospectionConfig{IntrospectionURL: f.auth.URL + oauthtest.IntrospectPath, TokenURL: f.tokenURL(), Client: client})
 	got, err := i.Introspect(bounded(t), access, oauth.HintAccessToken)
 	if err != nil || !got.Active || got.Subject != f.user.ID || got.Username != testEmail || got.TokenType != "Bearer" || got.Expiry.IsZero() {

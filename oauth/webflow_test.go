@@ -110,7 +110,7 @@ func TestWebAppCodeFlowWithARegisteredRedirectURI(t *testing.T) {
 		t.Fatalf("Discover() = %v", err)
 	}
 	flow, err := oauth.NewAuthCode(oauth.AuthCodeConfig{Metadata: md, RedirectURL: redirect, Scopes: []string{"openid", "offline_access"},
-		Client:   oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: web.ClientID, Secret: secret.New(web.ClientSecret)},
+		Client:   oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: web.ClientID, Secret: web.ClientSecret},
 		Params:   url.Values{"resource": {"https://api.example"}},
 		Settings: oauth.Settings{Now: fixedNow, AllowInsecureHTTP: true}})
 	if err != nil {

@@ -14,8 +14,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/bearer-go/bearer/climateengine/climateenginetest"
 	"github.com/bearer-go/bearer/cmd/bearer/internal/server"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
+	"github.com/bearer-go/bearer/secret"
 )
 
 // canary returns a secret no output may hold.
@@ -64,12 +66,12 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		return []string{s, base64.StdEncoding.EncodeToString([]byte("x:" + s))}
 	}
 	e := newC2(t)
-	auth, err := oauthtest.New(oauthtest.Config{})
+	auth, err := climateenginetest.New(oauthtest.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	user := auth.AddUser("ops@example.com", secrets["password"])
-	client, err := auth.AddClient(oauthtest.Client{UserID: user.ID, ClientSecret: secrets["client secret"]})
+	client, err := auth.AddClient(oauthtest.Client{UserID: user.ID, ClientSecret: secret.New(secrets["client secret"])})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +89,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		fmt.Sprintf("store = %q", filepath.Join(e.dir, "c2.json")),
 		"[tokens.ce]", `source = "climateengine"`, fmt.Sprintf("auth_url = %q\napi_url = %q", authSrv.URL, apiSrv.URL),
 		`email = "ops@example.com"`, `password_env = "CANARY_PASSWORD"`,
-		"[tokens.cc]", `source = "client_credentials"`, fmt.Sprintf("token_url = %q", authSrv.URL+oauthtest.TokenPath),
+		"[tokens.cc]", `source = "client_credentials"`, fmt.Sprintf("token_url = %q", authSrv.URL+climateenginetest.TokenPath),
 		fmt.Sprintf("client_id = %q\nclient_secret = %q", client.ClientID, secrets["client secret"]), `auth_method = "client_secret_post"`,
 		fmt.Sprintf("upstream = %q", upstream.URL),
 		"[tokens.hostile]", `source = "client_credentials"`, fmt.Sprintf("token_url = %q", hostileTokenEndpoint(t)),

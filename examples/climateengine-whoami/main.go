@@ -28,6 +28,7 @@ import (
 	"os/signal"
 
 	"github.com/bearer-go/bearer/climateengine"
+	"github.com/bearer-go/bearer/climateengine/climateenginetest"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
@@ -103,7 +104,7 @@ func whoami(ctx context.Context, creds climateengine.Credentials, authURL string
 
 // runDemo runs the tutorial against an in-process fake of the auth server.
 func runDemo(ctx context.Context, w io.Writer) error {
-	srv, err := oauthtest.New(oauthtest.Config{})
+	srv, err := climateenginetest.New(oauthtest.Config{})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/climateengine/climateenginetest"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"go.uber.org/goleak"
 )
@@ -36,7 +37,7 @@ func TestDemo(t *testing.T) {
 }
 
 func TestFromEnvironment(t *testing.T) {
-	srv, err := oauthtest.New(oauthtest.Config{})
+	srv, err := climateenginetest.New(oauthtest.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestFromEnvironment(t *testing.T) {
 	defer auth.Close()
 	envs := map[string]map[string]string{
 		"password": {"CLIMATEENGINE_EMAIL": "env@example.com", "CLIMATEENGINE_PASSWORD": "env-password-CANARY"},
-		"client":   {"CLIMATEENGINE_CLIENT_ID": c.ClientID, "CLIMATEENGINE_CLIENT_SECRET": c.ClientSecret},
+		"client":   {"CLIMATEENGINE_CLIENT_ID": c.ClientID, "CLIMATEENGINE_CLIENT_SECRET": c.ClientSecret.Reveal()},
 	}
 	for name, env := range envs {
 		t.Run(name, func(t *testing.T) {

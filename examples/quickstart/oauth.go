@@ -36,7 +36,7 @@ func runOAuth(ctx context.Context, w io.Writer, s settings) error {
 
 	cc := &clientcredentials.Config{
 		ClientID:     client.ClientID,
-		ClientSecret: client.ClientSecret,
+		ClientSecret: client.ClientSecret.Reveal(),
 		TokenURL:     auth.URL + oauthtest.TokenPath,
 		AuthStyle:    oauth2.AuthStyleInParams,
 	}

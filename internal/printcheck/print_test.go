@@ -24,6 +24,7 @@ import (
 	"github.com/bearer-go/bearer/c2"
 	"github.com/bearer-go/bearer/c2/c2test"
 	"github.com/bearer-go/bearer/climateengine"
+	"github.com/bearer-go/bearer/climateengine/climateenginetest"
 	"github.com/bearer-go/bearer/login"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
@@ -160,6 +161,11 @@ var samples = map[string]sample{
 	}},
 
 	"c2.Client": {runtimeValue, newC2Client},
+
+	"oauthtest.Client": {config, func(*testing.T) any {
+		return oauthtest.Client{UserID: "u", ClientID: "c", ClientSecret: secret.New(canary + "-kit-secret")}
+	}},
+	"oauthtest.Server": {runtimeValue, newOAuthTestServer},
 }
 
 // verbs are every fmt verb a caller might use on a value.
@@ -326,7 +332,7 @@ func newRefresher(t *testing.T) any {
 // newClimateEngineClient logs in to a fake auth server that hands out
 // canary tokens.
 func newClimateEngineClient(t *testing.T) any {
-	srv, err := oauthtest.New(oauthtest.Config{})
+	srv, err := climateenginetest.New(oauthtest.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,4 +370,24 @@ func privateScalar(k *ecdsa.PrivateKey) string {
 		panic(err)
 	}
 	return new(big.Int).SetBytes(b).String()
+}
+
+// newOAuthTestServer is the OAuth test kit holding a user whose password
+// is a canary, a client whose id and secret are canaries, and a refresh
+// token issued to that client.
+func newOAuthTestServer(t *testing.T) any {
+	srv, err := oauthtest.New(oauthtest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := srv.AddUser("kit@example.com", canary+"-kit-password")
+	c, err := srv.AddClient(oauthtest.Client{UserID: u.ID, ClientID: canary + "-kit-client",
+		ClientSecret: secret.New(canary + "-kit-secret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.IssueRefreshToken(c.ClientID, canary); err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }

@@ -35,12 +35,13 @@ type authCode struct {
 // it again revokes its whole family (every token rotated from the same
 // login), as RFC 9700 4.14.2 recommends.
 type refreshEntry struct {
-	clientID string
-	userID   string
-	family   string
-	scope    string
-	used     bool
-	revoked  bool
+	clientID  string
+	userID    string
+	family    string
+	scope     string
+	used      bool
+	revoked   bool
+	successor string // the refresh token its rotation issued
 }
 
 // DenyAuthorizations makes every authorization request end in a redirect
@@ -226,7 +227,8 @@ func (s *Server) refreshTokenGrant(w http.ResponseWriter, r *http.Request, form 
 		s.refuse(w, r, oerr, method)
 		return
 	}
-	s.issueWithRefresh(w, r, grant{name: "refresh_token", method: method, clientID: c.ClientID, userID: e.userID, family: e.family, scope: e.scope})
+	s.issueWithRefresh(w, r, grant{name: "refresh_token", method: method, clientID: c.ClientID, userID: e.userID,
+		family: e.family, scope: e.scope, rotated: e})
 }
 
 func (s *Server) revokeFamilyLocked(family string) {
@@ -245,8 +247,9 @@ type grant struct {
 	userID   string
 	family   string // the refresh token family
 	scope    string
-	openID   bool   // answer an ID token
-	nonce    string // its nonce
+	openID   bool          // answer an ID token
+	nonce    string        // its nonce
+	rotated  *refreshEntry // the refresh token this grant spent, if any
 }
 
 // issueWithRefresh answers an access token, a new refresh token of the
@@ -260,11 +263,8 @@ func (s *Server) issueWithRefresh(w http.ResponseWriter, r *http.Request, g gran
 		s.writeJSON(w, http.StatusInternalServerError, detail{Detail: "Internal Server Error"})
 		return
 	}
-	resp.RefreshToken = newSecret()
+	resp.RefreshToken = s.addRefreshToken(g)
 	resp.Scope = g.scope
-	s.mu.Lock()
-	s.refreshes[resp.RefreshToken] = &refreshEntry{clientID: g.clientID, userID: g.userID, family: g.family, scope: g.scope}
-	s.mu.Unlock()
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "oauthtest: token issued",
 		slog.String("grant_type", g.name), slog.String("method", string(g.method)), slog.String("user_id", g.userID))
 	noStore(w)

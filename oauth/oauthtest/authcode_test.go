@@ -70,7 +70,7 @@ func TestAuthorizationCodeWithPKCEAndRotation(t *testing.T) {
 
 	refresh := func(rt string) answer {
 		return postForm(t, f.auth.URL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}},
-			basic(f.client.ClientID, f.client.ClientSecret))
+			basic(f.client.ClientID, f.client.ClientSecret.Reveal()))
 	}
 	next := decodeRefresh(t, refresh(tok.RefreshToken))
 	if next.RefreshToken == tok.RefreshToken {

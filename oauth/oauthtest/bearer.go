@@ -7,20 +7,21 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 
+	"github.com/bearer-go/bearer/internal/kit"
 	"github.com/golang-jwt/jwt/v5"
 )
 
 func (s *Server) newAuthMux() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc(TokenPath, s.allow(s.handleToken, http.MethodPost))
-	mux.HandleFunc(UsersMePath, s.allow(s.handleMe, http.MethodGet))
-	mux.HandleFunc(ClientsPath+"{$}", s.allow(s.handleCreateClient, http.MethodPost))
-	mux.HandleFunc(AuthorizePath, s.allow(s.handleAuthorize, http.MethodGet))
-	mux.HandleFunc(IntrospectPath, s.allow(s.handleIntrospect, http.MethodPost))
-	mux.HandleFunc(DeviceAuthorizationPath, s.allow(s.handleDeviceAuthorization, http.MethodPost))
-	mux.HandleFunc(DeviceVerificationPath, s.allow(s.handleDeviceVerification, http.MethodGet))
+	p := s.paths
+	mux.HandleFunc(p.TokenEndpoint, s.allow(s.handleToken, http.MethodPost))
+	mux.HandleFunc(p.UsersMe, s.allow(s.handleMe, http.MethodGet))
+	mux.HandleFunc(p.Clients+"{$}", s.allow(s.handleCreateClient, http.MethodPost))
+	mux.HandleFunc(p.AuthorizationEndpoint, s.allow(s.handleAuthorize, http.MethodGet))
+	mux.HandleFunc(p.IntrospectionEndpoint, s.allow(s.handleIntrospect, http.MethodPost))
+	mux.HandleFunc(p.DeviceAuthorizationEndpoint, s.allow(s.handleDeviceAuthorization, http.MethodPost))
+	mux.HandleFunc(p.VerificationURI, s.allow(s.handleDeviceVerification, http.MethodGet))
 	s.handleMetadata(mux)
 	mux.HandleFunc("/", s.notFound)
 	return mux
@@ -33,7 +34,7 @@ func (s *Server) newAPIMux() *http.ServeMux {
 	return mux
 }
 
-// handleMe serves GET [UsersMePath].
+// handleMe serves GET [Paths.UsersMe].
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.authorize(w, r, s.issuer)
 	if !ok {
@@ -42,8 +43,16 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, http.StatusOK, u)
 }
 
-// handleCreateClient serves POST [ClientsPath]: a new client of the token's
-// user, whose secret this answer is the only one to show.
+// createdClient is the answer of POST [Paths.Clients], as Climate Engine
+// answers it: the one place a client's secret is shown.
+type createdClient struct {
+	UserID       string `json:"user_id"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+}
+
+// handleCreateClient serves POST [Paths.Clients]: a new client of the
+// token's user, whose secret this answer is the only one to show.
 func (s *Server) handleCreateClient(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.authorize(w, r, s.issuer)
 	if !ok {
@@ -57,7 +66,7 @@ func (s *Server) handleCreateClient(w http.ResponseWriter, r *http.Request) {
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "oauthtest: client created",
 		slog.String("user_id", u.ID), slog.String("client_id", c.ClientID))
 	noStore(w)
-	s.writeJSON(w, http.StatusCreated, c)
+	s.writeJSON(w, http.StatusCreated, createdClient{UserID: c.UserID, ClientID: c.ClientID, ClientSecret: c.ClientSecret.Reveal()})
 }
 
 // echoResponse is the answer of [EchoPath]: what the API understood of the
@@ -116,7 +125,7 @@ const errNoToken = "no bearer token"
 // description of what is wrong with it. The description never quotes the
 // token.
 func (s *Server) checkBearer(r *http.Request, audience string) (User, string) {
-	tok, ok := bearerToken(r)
+	tok, ok := kit.BearerToken(r)
 	if !ok {
 		return User{}, errNoToken
 	}
@@ -149,15 +158,4 @@ func (s *Server) checkAccess(tok, audience string) (User, *accessClaims, string)
 		return User{}, nil, "the access token's user does not exist"
 	}
 	return u.User, claims, ""
-}
-
-// bearerToken returns the token of an "Authorization: Bearer" header, RFC
-// 6750 section 2.1; the scheme is case-insensitive.
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	tok = strings.TrimSpace(tok)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return "", false
-	}
-	return tok, true
 }

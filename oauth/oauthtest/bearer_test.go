@@ -179,7 +179,7 @@ func TestCreateClient(t *testing.T) {
 	if a.status != http.StatusCreated {
 		t.Fatalf("POST clients = %d %s; want 201", a.status, a.body)
 	}
-	var c oauthtest.Client
+	var c createdClient
 	if err := json.Unmarshal(a.body, &c); err != nil {
 		t.Fatal(err)
 	}

@@ -111,7 +111,7 @@ func (s *Server) checkSecret(id, secret string) (Client, bool) {
 	if !ok {
 		return Client{}, false
 	}
-	want := sha256.Sum256([]byte(c.ClientSecret))
+	want := sha256.Sum256([]byte(c.ClientSecret.Reveal()))
 	got := sha256.Sum256([]byte(secret))
 	return c, subtle.ConstantTimeCompare(want[:], got[:]) == 1
 }
@@ -127,7 +127,7 @@ func (s *Server) authJWT(r *http.Request, form url.Values) (Client, *oauthError)
 	if !form.Has("client_assertion") {
 		return Client{}, invalidRequest("client_assertion is missing")
 	}
-	aud := tokenURL(r)
+	aud := s.tokenURL(r)
 	var c Client
 	claims := &jwt.RegisteredClaims{}
 	parser := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(s.now),
@@ -138,7 +138,7 @@ func (s *Server) authJWT(r *http.Request, form url.Values) (Client, *oauthError)
 		if c, ok = s.client(iss); !ok {
 			return nil, errNoSuchClient
 		}
-		return []byte(c.ClientSecret), nil
+		return []byte(c.ClientSecret.Reveal()), nil
 	})
 	if err != nil {
 		return Client{}, invalidClient(assertionProblem(err, aud))
@@ -193,10 +193,10 @@ func assertionProblem(err error, aud string) string {
 
 // tokenURL is the URL of the token endpoint as the request reached it: the
 // audience a client assertion must name.
-func tokenURL(r *http.Request) string {
+func (s *Server) tokenURL(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + TokenPath
+	return scheme + "://" + r.Host + s.paths.TokenEndpoint
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/oauth/oauthtest"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -19,15 +20,15 @@ func TestClientCredentialsEachMethod(t *testing.T) {
 	f := setup(t)
 	c := f.client
 	cc := url.Values{"grant_type": {"client_credentials"}}
-	post := url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ClientID}, "client_secret": {c.ClientSecret}}
+	post := url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ClientID}, "client_secret": {c.ClientSecret.Reveal()}}
 	tests := []struct {
 		method oauthtest.AuthMethod
 		form   func() url.Values
 		mod    func(*http.Request)
 	}{
-		{oauthtest.ClientSecretBasic, func() url.Values { return cc }, basic(c.ClientID, c.ClientSecret)},
+		{oauthtest.ClientSecretBasic, func() url.Values { return cc }, basic(c.ClientID, c.ClientSecret.Reveal())},
 		{oauthtest.ClientSecretPost, func() url.Values { return post }, nil},
-		{oauthtest.ClientSecretJWT, func() url.Values { return assertionForm(sign(t, f.assertionClaims(c), c.ClientSecret)) }, nil},
+		{oauthtest.ClientSecretJWT, func() url.Values { return assertionForm(sign(t, f.assertionClaims(c), c.ClientSecret.Reveal())) }, nil},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.method), func(t *testing.T) {
@@ -65,7 +66,7 @@ func TestClientCredentialsRejects(t *testing.T) {
 	}
 	cc := url.Values{"grant_type": {"client_credentials"}}
 	form := func(kv ...string) url.Values { return with(cc, kv...) }
-	jwtForm := assertionForm(sign(t, f.assertionClaims(c), c.ClientSecret))
+	jwtForm := assertionForm(sign(t, f.assertionClaims(c), c.ClientSecret.Reveal()))
 	tests := []struct {
 		name      string
 		form      url.Values
@@ -75,15 +76,15 @@ func TestClientCredentialsRejects(t *testing.T) {
 		challenge bool // WWW-Authenticate: Basic expected
 	}{
 		{"basic, wrong secret", form(), basic(c.ClientID, "wrong"), 401, "invalid_client", true},
-		{"basic, unknown id", form(), basic("nobody", c.ClientSecret), 401, "invalid_client", true},
-		{"basic, client_id in body differs", form("client_id", "other"), basic(c.ClientID, c.ClientSecret), 400, "invalid_request", false},
+		{"basic, unknown id", form(), basic("nobody", c.ClientSecret.Reveal()), 401, "invalid_client", true},
+		{"basic, client_id in body differs", form("client_id", "other"), basic(c.ClientID, c.ClientSecret.Reveal()), 400, "invalid_request", false},
 		{"post, wrong secret", form("client_id", c.ClientID, "client_secret", "wrong"), nil, 401, "invalid_client", false},
-		{"post, unknown id", form("client_id", "nobody", "client_secret", c.ClientSecret), nil, 401, "invalid_client", false},
-		{"post, no client_id", form("client_secret", c.ClientSecret), nil, 400, "invalid_request", false},
+		{"post, unknown id", form("client_id", "nobody", "client_secret", c.ClientSecret.Reveal()), nil, 401, "invalid_client", false},
+		{"post, no client_id", form("client_secret", c.ClientSecret.Reveal()), nil, 400, "invalid_request", false},
 		{"no client authentication", form("client_id", c.ClientID), nil, 401, "invalid_client", true},
-		{"basic and post", form("client_id", c.ClientID, "client_secret", c.ClientSecret), basic(c.ClientID, c.ClientSecret), 400, "invalid_request", false},
-		{"post and jwt", with(jwtForm, "client_id", c.ClientID, "client_secret", c.ClientSecret), nil, 400, "invalid_request", false},
-		{"basic and jwt", jwtForm, basic(c.ClientID, c.ClientSecret), 400, "invalid_request", false},
+		{"basic and post", form("client_id", c.ClientID, "client_secret", c.ClientSecret.Reveal()), basic(c.ClientID, c.ClientSecret.Reveal()), 400, "invalid_request", false},
+		{"post and jwt", with(jwtForm, "client_id", c.ClientID, "client_secret", c.ClientSecret.Reveal()), nil, 400, "invalid_request", false},
+		{"basic and jwt", jwtForm, basic(c.ClientID, c.ClientSecret.Reveal()), 400, "invalid_request", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,12 +104,12 @@ func TestClientCredentialsRejects(t *testing.T) {
 // before they are joined with ':' and base64-encoded.
 func TestBasicAuthDecodesFormURLEncoding(t *testing.T) {
 	f := setup(t)
-	c, err := f.srv.AddClient(oauthtest.Client{UserID: f.user.ID, ClientID: "id:with%odd+chars and space", ClientSecret: "s3:cr%e7+ +x"})
+	c, err := f.srv.AddClient(oauthtest.Client{UserID: f.user.ID, ClientID: "id:with%odd+chars and space", ClientSecret: secret.New("s3:cr%e7+ +x")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cc := url.Values{"grant_type": {"client_credentials"}}
-	mustToken(t, f.auth.URL, cc, basic(c.ClientID, c.ClientSecret))
+	mustToken(t, f.auth.URL, cc, basic(c.ClientID, c.ClientSecret.Reveal()))
 
 	raw := func(id, secret string) func(*http.Request) {
 		return func(r *http.Request) { r.SetBasicAuth(id, secret) }
@@ -117,9 +118,9 @@ func TestBasicAuthDecodesFormURLEncoding(t *testing.T) {
 		name string
 		mod  func(*http.Request)
 	}{
-		{"id and secret not encoded", raw(c.ClientID, c.ClientSecret)},
-		{"only the id encoded", raw(url.QueryEscape(c.ClientID), c.ClientSecret)},
-		{"path escaping, not form escaping", raw(url.PathEscape(c.ClientID), url.PathEscape(c.ClientSecret))},
+		{"id and secret not encoded", raw(c.ClientID, c.ClientSecret.Reveal())},
+		{"only the id encoded", raw(url.QueryEscape(c.ClientID), c.ClientSecret.Reveal())},
+		{"path escaping, not form escaping", raw(url.PathEscape(c.ClientID), url.PathEscape(c.ClientSecret.Reveal()))},
 	}
 	for _, tt := range tests {
 		a := postForm(t, f.auth.URL, cc, tt.mod)
@@ -131,12 +132,12 @@ func TestBasicAuthDecodesFormURLEncoding(t *testing.T) {
 // with credentials that need encoding.
 func TestOAuth2ClientCredentialsInterop(t *testing.T) {
 	f := setup(t)
-	c, err := f.srv.AddClient(oauthtest.Client{UserID: f.user.ID, ClientID: "a:b%c+d e", ClientSecret: "s:%+ ecret"})
+	c, err := f.srv.AddClient(oauthtest.Client{UserID: f.user.ID, ClientID: "a:b%c+d e", ClientSecret: secret.New("s:%+ ecret")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInHeader, oauth2.AuthStyleInParams} {
-		cfg := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+		cfg := clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret.Reveal(),
 			TokenURL: f.auth.URL + oauthtest.TokenPath, AuthStyle: style}
 		tok, err := cfg.Token(context.Background())
 		if err != nil {
@@ -161,7 +162,7 @@ func TestClientSecretJWTAudienceForms(t *testing.T) {
 	for _, aud := range []any{endpoint, []string{"https://elsewhere.example", endpoint}} {
 		claims := f.assertionClaims(c)
 		claims["aud"] = aud
-		mustToken(t, f.auth.URL, assertionForm(sign(t, claims, c.ClientSecret)), nil)
+		mustToken(t, f.auth.URL, assertionForm(sign(t, claims, c.ClientSecret.Reveal())), nil)
 	}
 }
 
@@ -180,7 +181,7 @@ func TestClientSecretJWTRejects(t *testing.T) {
 		form   func(url.Values)
 		want   string // fragment of error_description
 	}{
-		{"wrong key", nil, other.ClientSecret, nil, "signature"},
+		{"wrong key", nil, other.ClientSecret.Reveal(), nil, "signature"},
 		{"expired on the injected clock", func(m jwt.MapClaims) { m["exp"] = now.Add(-time.Second).Unix() }, "", nil, "expired"},
 		{"expires now", func(m jwt.MapClaims) { m["exp"] = now.Unix() }, "", nil, "expired"},
 		{"no exp", func(m jwt.MapClaims) { delete(m, "exp") }, "", nil, "exp"},
@@ -203,7 +204,7 @@ func TestClientSecretJWTRejects(t *testing.T) {
 			if tt.claims != nil {
 				tt.claims(claims)
 			}
-			key := c.ClientSecret
+			key := c.ClientSecret.Reveal()
 			if tt.key != "" {
 				key = tt.key
 			}
@@ -226,7 +227,7 @@ func TestClientSecretJWTRejects(t *testing.T) {
 func TestClientSecretJWTRejectsHS512AndNone(t *testing.T) {
 	f := setup(t)
 	claims := f.assertionClaims(f.client)
-	hs512, err := jwt.NewWithClaims(jwt.SigningMethodHS512, claims).SignedString([]byte(f.client.ClientSecret))
+	hs512, err := jwt.NewWithClaims(jwt.SigningMethodHS512, claims).SignedString([]byte(f.client.ClientSecret.Reveal()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +247,7 @@ func TestClientSecretJWTReplay(t *testing.T) {
 	f := setup(t)
 	c := f.client
 	claims := f.assertionClaims(c)
-	assertion := sign(t, claims, c.ClientSecret)
+	assertion := sign(t, claims, c.ClientSecret.Reveal())
 	mustToken(t, f.auth.URL, assertionForm(assertion), nil)
 
 	a := postForm(t, f.auth.URL, assertionForm(assertion), nil)
@@ -254,7 +255,7 @@ func TestClientSecretJWTReplay(t *testing.T) {
 
 	// A new assertion that reuses the jti is a replay too.
 	claims["exp"] = f.clock.Now().Add(2 * time.Minute).Unix()
-	a = postForm(t, f.auth.URL, assertionForm(sign(t, claims, c.ClientSecret)), nil)
+	a = postForm(t, f.auth.URL, assertionForm(sign(t, claims, c.ClientSecret.Reveal())), nil)
 	if desc, _ := a.json(t)["error_description"].(string); a.status != http.StatusUnauthorized || !strings.Contains(desc, "already used") {
 		t.Errorf("reused jti = %d %s; want 401 already used", a.status, a.body)
 	}
@@ -266,7 +267,7 @@ func TestClientSecretJWTReplay(t *testing.T) {
 	}
 	oc := f.assertionClaims(other)
 	oc["jti"] = claims["jti"]
-	mustToken(t, f.auth.URL, assertionForm(sign(t, oc, other.ClientSecret)), nil)
+	mustToken(t, f.auth.URL, assertionForm(sign(t, oc, other.ClientSecret.Reveal())), nil)
 }
 
 // Over TLS the assertion's aud is the https URL of the endpoint.
@@ -290,12 +291,12 @@ func TestClientSecretJWTOverTLS(t *testing.T) {
 		resp.Body.Close()
 		return answer{status: resp.StatusCode}
 	}
-	if a := req(sign(t, claims, c.ClientSecret)); a.status != http.StatusUnauthorized {
+	if a := req(sign(t, claims, c.ClientSecret.Reveal())); a.status != http.StatusUnauthorized {
 		t.Errorf("TLS token with an http aud = %d; want 401", a.status)
 	}
 	claims["aud"] = ts.URL + oauthtest.TokenPath
 	claims["jti"] = "fresh"
-	if a := req(sign(t, claims, c.ClientSecret)); a.status != http.StatusOK {
+	if a := req(sign(t, claims, c.ClientSecret.Reveal())); a.status != http.StatusOK {
 		t.Errorf("TLS token with the https aud = %d; want 200", a.status)
 	}
 }

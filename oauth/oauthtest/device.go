@@ -109,7 +109,7 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	s.pruneDevicesLocked(now)
 	s.devices[code] = d
 	s.mu.Unlock()
-	verify := s.issuer + DeviceVerificationPath
+	verify := s.issuer + s.paths.VerificationURI
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "oauthtest: device authorization", slog.String("client_id", c.ClientID))
 	s.writeJSON(w, http.StatusOK, deviceAnswer{DeviceCode: code, UserCode: d.userCode, VerificationURI: verify,
 		VerificationURIComplete: verify + "?" + url.Values{"user_code": {d.userCode}}.Encode(),

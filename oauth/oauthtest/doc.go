@@ -1,74 +1,84 @@
-// Package oauthtest is a fake of the Climate Engine authorization server and
-// of a bearer-protected API behind it, for tests and demos. It is an
-// [http.Handler]: start it with [net/http/httptest.NewServer] (or
-// NewTLSServer) and point a client at the server's URL. Nothing leaves the
-// process.
+// Package oauthtest is a fake OAuth 2 authorization server, and a
+// bearer-protected API behind it, for testing programs that use package
+// [github.com/bearer-go/bearer/oauth] (or any other OAuth client) offline,
+// the way [net/http/httptest] tests an HTTP client. A [Server] is an
+// [http.Handler]; [Start] serves one on loopback for the length of a test.
+// Nothing leaves the process.
 //
-// The auth side ([Server] itself) serves what the real service serves:
+// A test of a program that gets its tokens with the client_credentials
+// grant:
 //
-//   - POST [TokenPath] (form-encoded, RFC 6749 section 4): grant_type=password
-//     with username and password, and grant_type=client_credentials with the
-//     client authenticated by client_secret_basic (RFC 6749 section 2.3.1,
-//     with the id and secret form-url-encoded before base64),
-//     client_secret_post, or client_secret_jwt (an HS256 assertion signed
-//     with the client secret, RFC 7523 section 3 and OpenID Connect Core
-//     section 9), each checked for real. The answer is
-//     {access_token, token_type, expires_at, expires_in}; the access token is
-//     an RS256 JWT carrying user_id, groups, roles, aud, iss, exp, jti and iat.
-//   - GET [UsersMePath]: the account of the token's user.
-//   - POST [ClientsPath]: a new client id and secret for the token's user.
-//   - GET [AuthorizePath] (the fake's own; the real service has none): the
-//     authorization code grant with PKCE for native apps (RFC 7636, RFC
-//     8252), approved at once as the client's user and redirected to a
-//     loopback redirect URI on any port. The token endpoint then also
-//     serves grant_type=authorization_code and grant_type=refresh_token,
-//     with refresh tokens rotated on each use and a reused one revoking
-//     its whole family. [Server.DenyAuthorizations] makes it answer
-//     error= instead. Every redirect carries the server's iss (RFC 9207);
-//     a client with [Client.RedirectURIs] (a web application) may use
-//     only those, matched exactly; a scope with openid adds an ID token
-//     carrying the request's nonce (OpenID Connect Core 3.1.3.3).
+//	func TestSync(t *testing.T) {
+//		auth, srv := oauthtest.Start(t, oauthtest.Config{})
+//		client, err := auth.AddClient(oauthtest.Client{UserID: auth.AddUser("robot@example.com", "pw").ID})
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		runSync(srv.URL+oauthtest.TokenPath, client.ClientID, client.ClientSecret) // the program under test
+//		if n := auth.Stats().TokenCalls["client_credentials"]; n != 1 {
+//			t.Errorf("the program asked for %d tokens; want 1", n)
+//		}
+//	}
 //
-// The fake's other endpoints, which the real service lacks, follow their
-// RFCs as written, errors included:
+// The server is modelled on Climate Engine's (package climateenginetest
+// serves it at that service's paths) and implements the OAuth standards
+// the SDK speaks, each as its RFC writes it, errors included:
 //
-//   - GET /.well-known/oauth-authorization-server and
-//     /.well-known/openid-configuration: the metadata (RFC 8414, OpenID
-//     Connect Discovery) of [Config.Issuer]; set it to the fake's URL.
-//   - POST [DeviceAuthorizationPath] and the device_code grant (RFC 8628):
-//     authorization_pending, slow_down (+5 s to the interval for each),
-//     access_denied, expired_token; [Server.ApproveDevice],
-//     [Server.DenyDevice] and [Server.ApproveDevicesAfter] play the user.
-//   - The JWT bearer grant (RFC 7523 2.1) for issuers made trusted with
-//     [Server.TrustIssuer] (RS256, PS256, ES256, EdDSA).
-//   - POST [IntrospectPath] (RFC 7662) for an authenticated client.
+//   - The token endpoint (RFC 6749 3.2, [TokenPath]): the password,
+//     client_credentials, authorization_code, refresh_token, device_code
+//     (RFC 8628 3.4) and JWT bearer (RFC 7523 2.1, for issuers made
+//     trusted with [Server.TrustIssuer]) grants. Clients authenticate with
+//     client_secret_basic (the id and secret form-url-encoded before
+//     base64, RFC 6749 2.3.1), client_secret_post or client_secret_jwt
+//     (RFC 7523 3), each checked for real; public clients name themselves.
+//     The answer is {access_token, token_type, expires_at, expires_in},
+//     plus refresh_token and scope where a client acts for a user; the
+//     access token is an RS256 JWT carrying user_id, groups, roles, aud,
+//     iss, exp, jti and iat. Refresh tokens rotate on each use, and a
+//     reused one revokes its whole family (RFC 9700 4.14.2).
+//   - The authorization endpoint ([AuthorizePath]): the authorization code
+//     grant with PKCE S256 (RFC 7636), approved at once as the client's
+//     user and redirected to a loopback redirect URI on any port (RFC
+//     8252) or, for a client with [Client.RedirectURIs], to one of those;
+//     every redirect carries the server's iss (RFC 9207), and a scope with
+//     openid adds an ID token with the request's nonce (OpenID Connect
+//     Core 3.1.3.3). [Server.DenyAuthorizations] makes it answer error=.
+//   - The device authorization endpoint (RFC 8628 3.1,
+//     [DeviceAuthorizationPath]): authorization_pending, slow_down (+5 s to
+//     the interval for each), access_denied, expired_token;
+//     [Server.ApproveDevice], [Server.DenyDevice] and
+//     [Server.ApproveDevicesAfter] play the user.
+//   - Introspection (RFC 7662, [IntrospectPath]) for an authenticated
+//     client, and the metadata document (RFC 8414 and OpenID Connect
+//     Discovery) at both well-known URLs of [Config.Issuer].
+//   - Climate Engine's account endpoints: the token's user ([UsersMePath])
+//     and new API clients ([ClientsPath]).
 //
-// [Server.APIHandler] is the API side (Climate Engine's API lives on another
-// host): it accepts the same access tokens at [EchoPath].
+// Where the standards leave the answer open, it is Climate Engine's, a
+// FastAPI service: {"detail": ...} for bearer checks and bad forms (422),
+// 400 {"detail": "LOGIN_BAD_CREDENTIALS"} for a wrong password, and
+// expires_at a minute before the JWT's exp.
 //
-// Errors look like the real service's, which is built on FastAPI:
-// {"detail": ...} for users and bearer checks, RFC 6749 section 5.2
-// {"error": ..., "error_description": ...} for client authentication.
+// [Server.APIHandler] is the API side (a separate host, as with Climate
+// Engine): it accepts the same access tokens at [EchoPath].
 //
 // Tests steer the fake: [Config.Now] injects the clock that issues and
-// checks every expiry, [Server.RevokeAll] invalidates every token issued so
-// far, [Server.InjectFault] makes chosen requests fail (a status with
-// Retry-After, a delay, an HTML 502 page, an oversized body, a 200 that
-// carries an error), and [Server.Stats] counts what clients did.
+// checks every expiry; [Config.Paths] moves the endpoints;
+// [Server.RevokeAll] invalidates every access token issued so far;
+// [Server.IssueRefreshToken] hands a program a refresh token as if a user
+// had signed in; [Server.InjectFault] makes chosen requests fail (a status
+// with Retry-After for the next N requests, a delay, a request held until
+// released, an HTML 502 page, an oversized body, a 200 that carries an
+// error, a dropped connection, or a refresh token rotation applied and then
+// dropped before the answer). They assert on what clients did:
+// [Server.Stats] counts token calls by grant and authentication method,
+// tokens issued, rotations, 401s and faults; [Server.Active] and
+// [Server.Successor] follow a token's life.
 //
-// The fake never logs a password, client secret, access token or assertion,
-// and reads at most [MaxBodyBytes] of any request body.
+// The fake never logs a password, client secret, token or assertion (a
+// Server prints as oauthtest.Server{REDACTED}, a [Client]'s secret as
+// REDACTED), and reads at most [MaxBodyBytes] of any request body.
 //
-// Usage:
-//
-//	srv, err := oauthtest.New(oauthtest.Config{})
-//	if err != nil { ... }
-//	user := srv.AddUser("bennett@example.com", "hunter2")
-//	auth := httptest.NewServer(srv)
-//	defer auth.Close()
-//	api := httptest.NewServer(srv.APIHandler())
-//	defer api.Close()
-//	// POST auth.URL+oauthtest.TokenPath with grant_type=password,
-//	// username=user.Email, password=hunter2; then GET api.URL+oauthtest.EchoPath
-//	// with the access token.
+// [Config] and [Fault] are structs whose zero fields mean the defaults, so
+// a field added later changes nothing for the tests already written.
 package oauthtest

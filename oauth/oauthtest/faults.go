@@ -2,13 +2,14 @@ package oauthtest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/bearer-go/bearer/internal/kit"
 )
 
 // FaultKind says how an injected [Fault] answers.
@@ -17,8 +18,8 @@ type FaultKind int
 // The kinds of fault.
 const (
 	// FaultStatus answers Fault.Status with FastAPI's JSON body
-	// {"detail": "<status text>"}: a 503 or 429 with Retry-After, a 500, a
-	// spurious 401.
+	// {"detail": "<status text>"}, without serving the request: a 503 or
+	// 429 with Retry-After, a 500, a spurious 401.
 	FaultStatus FaultKind = iota + 1
 	// FaultHTML answers Fault.Status (zero means 502) with the HTML page a
 	// load balancer in front of the service shows, not JSON.
@@ -29,8 +30,17 @@ const (
 	// FaultErrorIn200 answers 200 with an RFC 6749 error body,
 	// {"error":"server_error",...}, and no token.
 	FaultErrorIn200
-	// FaultDelay waits Fault.Delay, then serves the request normally.
+	// FaultDelay holds the request (Fault.Delay, Fault.Block), then serves
+	// it normally.
 	FaultDelay
+	// FaultDrop closes the connection without serving the request. A Go
+	// client sees a transport error.
+	FaultDrop
+	// FaultDropAfterApply serves the request in full (a refresh token is
+	// rotated, a code is spent, a client is created), then closes the
+	// connection without answering: the client never learns the outcome.
+	// [Server.Successor] finds the refresh token a lost rotation issued.
+	FaultDropAfterApply
 )
 
 // String returns the kind's name.
@@ -46,6 +56,10 @@ func (k FaultKind) String() string {
 		return "error-in-200"
 	case FaultDelay:
 		return "delay"
+	case FaultDrop:
+		return "drop"
+	case FaultDropAfterApply:
+		return "drop-after-apply"
 	}
 	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -54,32 +68,55 @@ func (k FaultKind) String() string {
 // twice what a well-behaved client reads.
 const defaultOversize = 2 * MaxBodyBytes
 
-// Fault is a failure to inject with [Server.InjectFault].
+// Fault is a failure to inject with [Server.InjectFault]. A fault matches a
+// request by Method and Path; each request takes at most one fault, the
+// first injected that still matches. What a matched request meets, in
+// order: OnMatch is called; Delay, then Block, hold it (if the client goes
+// away meanwhile, the request is dropped unserved); then Kind decides the
+// answer.
+//
+// A dropped connection reaches a Go client as a transport error. Go's
+// [http.Transport] silently retries a request that failed on a reused
+// connection when it is a GET or carries an Idempotency-Key header; a
+// token request (a POST) is not retried.
 type Fault struct {
 	// Kind says how the fault answers. Required.
 	Kind FaultKind
 
-	// Path is the URL path the fault applies to, such as [TokenPath].
-	// Optional: empty means every path, of the auth and the API side.
+	// Method is the method to match, such as "POST". Optional: empty
+	// matches every method.
+	Method string
+
+	// Path is the URL path to match, exactly, such as [TokenPath].
+	// Optional: empty matches every path, of the auth and the API side.
 	Path string
 
-	// Times is how many matching requests the fault answers. Optional:
-	// zero means 1; negative means every one until [Server.ClearFaults].
-	Times int
+	// Count is how many matching requests the fault applies to. Optional:
+	// zero means one; negative means every one until [Server.ClearFaults].
+	Count int
 
 	// Status is the answer's status: required for FaultStatus (400 to 599);
 	// for FaultHTML zero means 502 (400 to 599 otherwise); ignored by the
 	// other kinds.
 	Status int
 
-	// RetryAfter is the Retry-After header of the answer, in seconds or an
-	// HTTP date (RFC 9110 section 10.2.3). Optional: empty means none.
+	// RetryAfter, if not empty, is sent as is as the answer's Retry-After
+	// header: seconds ("120") or an HTTP date (RFC 9110 section 10.2.3).
 	RetryAfter string
 
-	// Delay is how long to wait (in real time, not on Config.Now) before
-	// answering. Required for FaultDelay; optional for the others. A client
-	// that gives up while waiting gets no answer.
+	// Delay holds the request this long (in real time, not on
+	// [Config.Now]: it stalls I/O) before it is answered. FaultDelay needs
+	// a positive Delay or a Block; any kind may have one.
 	Delay time.Duration
+
+	// Block, if not nil, holds the request after Delay until the channel
+	// is closed: a test keeps a request in flight for as long as it needs.
+	Block <-chan struct{}
+
+	// OnMatch, if not nil, is called on the request's goroutine when the
+	// request takes the fault, before Delay and Block: a test learns that
+	// the request has arrived.
+	OnMatch func()
 
 	// Size is the body size of FaultOversized, at least the size of its JSON
 	// frame. Optional: zero means twice MaxBodyBytes.
@@ -97,10 +134,10 @@ func (f *Fault) validate() error {
 			return fmt.Errorf("oauthtest: FaultHTML needs a Status from 400 to 599 or zero, not %d", f.Status)
 		}
 	case FaultDelay:
-		if f.Delay <= 0 {
-			return fmt.Errorf("oauthtest: FaultDelay needs a positive Delay, not %v", f.Delay)
+		if f.Delay <= 0 && f.Block == nil {
+			return fmt.Errorf("oauthtest: FaultDelay needs a positive Delay or a Block, not %v and none", f.Delay)
 		}
-	case FaultOversized, FaultErrorIn200:
+	case FaultOversized, FaultErrorIn200, FaultDrop, FaultDropAfterApply:
 	default:
 		return fmt.Errorf("oauthtest: unknown fault kind %v", f.Kind)
 	}
@@ -117,9 +154,8 @@ type activeFault struct {
 	left int
 }
 
-// InjectFault queues a fault. A request is answered by the first queued
-// fault whose Path matches it, until that fault has answered Times
-// requests. It fails if f is not valid.
+// InjectFault adds f after the faults already injected. It fails if f is
+// not valid.
 func (s *Server) InjectFault(f Fault) error {
 	if err := f.validate(); err != nil {
 		return err
@@ -130,7 +166,7 @@ func (s *Server) InjectFault(f Fault) error {
 	if f.Kind == FaultOversized && f.Size == 0 {
 		f.Size = defaultOversize
 	}
-	left := f.Times
+	left := f.Count
 	if left == 0 {
 		left = 1
 	}
@@ -140,20 +176,20 @@ func (s *Server) InjectFault(f Fault) error {
 	return nil
 }
 
-// ClearFaults removes every queued fault.
+// ClearFaults removes every injected fault.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = nil
 }
 
-// takeFault returns the fault that answers a request to path, counting it
-// against its Times.
-func (s *Server) takeFault(path string) (Fault, bool) {
+// takeFault returns the first fault that matches r, counting it against
+// its Count.
+func (s *Server) takeFault(r *http.Request) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
-		if f.Path != "" && f.Path != path {
+		if (f.Path != "" && f.Path != r.URL.Path) || (f.Method != "" && !strings.EqualFold(f.Method, r.Method)) {
 			continue
 		}
 		if f.left > 0 {
@@ -168,28 +204,41 @@ func (s *Server) takeFault(path string) (Fault, bool) {
 	return Fault{}, false
 }
 
-// serveFault answers the request with an injected fault and reports
-// whether it did; false means the request is still to be served (no fault,
-// or a FaultDelay that has elapsed).
-func (s *Server) serveFault(w http.ResponseWriter, r *http.Request) bool {
-	f, ok := s.takeFault(r.URL.Path)
+// serve serves r with h, unless a fault takes it: then the fault decides.
+func (s *Server) serve(h http.Handler, w http.ResponseWriter, r *http.Request) {
+	f, ok := s.takeFault(r)
 	if !ok {
-		return false
+		h.ServeHTTP(w, r)
+		return
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "oauthtest: fault injected",
 		slog.String("path", r.URL.Path), slog.String("kind", f.Kind.String()))
-	if f.Delay > 0 {
-		readAhead(r)
-		if !sleep(r.Context(), f.Delay) {
-			return true // the client gave up
-		}
+	if f.OnMatch != nil {
+		f.OnMatch()
+	}
+	if (f.Delay > 0 || f.Block != nil) && !kit.Hold(r, MaxBodyBytes, f.Delay, f.Block) {
+		return // the client gave up
+	}
+	switch f.Kind {
+	case FaultDrop:
+		s.drop(w)
+		return
+	case FaultDropAfterApply:
+		h.ServeHTTP(kit.Discard(), r)
+		s.drop(w)
+		return
 	}
 	if f.RetryAfter != "" {
 		w.Header().Set("Retry-After", f.RetryAfter)
 	}
+	s.answerFault(h, w, r, f)
+}
+
+// answerFault answers r as a fault of an answering kind says.
+func (s *Server) answerFault(h http.Handler, w http.ResponseWriter, r *http.Request, f Fault) {
 	switch f.Kind {
 	case FaultDelay:
-		return false
+		h.ServeHTTP(w, r)
 	case FaultStatus:
 		s.writeJSON(w, f.Status, detail{Detail: http.StatusText(f.Status)})
 	case FaultHTML:
@@ -203,42 +252,14 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request) bool {
 			"error_description": "injected fault: an error carried by a 200",
 		})
 	}
-	return true
 }
 
-// readAhead reads up to MaxBodyBytes of the request body ahead and puts it
-// back. net/http notices that a client hung up (and cancels the request's
-// context) only once the body has been read to its end; without this, a
-// delayed POST would hold its handler, and httptest.Server.Close, for the
-// whole delay.
-func readAhead(r *http.Request) {
-	head, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
-	var rest io.Reader = r.Body
-	if err != nil {
-		rest = errReader{err}
-	}
-	r.Body = readCloser{io.MultiReader(bytes.NewReader(head), rest), r.Body}
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
-}
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
-
-// sleep waits d or until ctx is done, and reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+// drop closes the connection under w without an answer and counts it.
+func (s *Server) drop(w http.ResponseWriter) {
+	s.mu.Lock()
+	s.stats.Dropped++
+	s.mu.Unlock()
+	kit.Drop(w)
 }
 
 // htmlPage is the error page of Google's front end, which sits in front of

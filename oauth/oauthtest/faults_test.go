@@ -24,7 +24,7 @@ func mustInject(t *testing.T, srv *oauthtest.Server, f oauthtest.Fault) {
 func TestFaultStatusNTimes(t *testing.T) {
 	f := setup(t)
 	tok := f.login(t)
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultStatus, Path: oauthtest.TokenPath, Status: 503, Times: 2, RetryAfter: "7"})
+	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultStatus, Path: oauthtest.TokenPath, Status: 503, Count: 2, RetryAfter: "7"})
 	for i := range 2 {
 		a := postForm(t, f.auth.URL, passwordForm(testEmail, testPassword), nil)
 		wantError(t, a, http.StatusServiceUnavailable, "detail", "Service Unavailable")
@@ -118,7 +118,7 @@ func TestFaultDelayThenServes(t *testing.T) {
 func TestFaultOnEveryPathUntilCleared(t *testing.T) {
 	f := setup(t)
 	tok := f.login(t)
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultStatus, Status: 500, Times: -1})
+	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultStatus, Status: 500, Count: -1})
 	for range 3 {
 		for _, u := range []string{f.api.URL + oauthtest.EchoPath, f.auth.URL + oauthtest.UsersMePath} {
 			if a := withToken(t, http.MethodGet, u, tok, nil); a.status != http.StatusInternalServerError {
@@ -148,7 +148,7 @@ func TestFaultTimesUnderConcurrency(t *testing.T) {
 	f := setup(t)
 	tok := f.login(t)
 	const n, times = 40, 10
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultStatus, Path: oauthtest.EchoPath, Status: 503, Times: times})
+	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultStatus, Path: oauthtest.EchoPath, Status: 503, Count: times})
 	statuses := make(chan int, n)
 	var wg sync.WaitGroup
 	for range n {

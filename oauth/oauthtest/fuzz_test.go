@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bearer-go/bearer/oauth/oauthtest"
+	"github.com/bearer-go/bearer/secret"
 )
 
 // FuzzTokenEndpoint feeds the token endpoint arbitrary forms and
@@ -20,7 +21,7 @@ func FuzzTokenEndpoint(f *testing.F) {
 		f.Fatal(err)
 	}
 	u := srv.AddUser("a@example.com", "pw")
-	c, err := srv.AddClient(oauthtest.Client{UserID: u.ID, ClientID: "id:1", ClientSecret: "se+cret"})
+	c, err := srv.AddClient(oauthtest.Client{UserID: u.ID, ClientID: "id:1", ClientSecret: secret.New("se+cret")})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func FuzzTokenEndpoint(f *testing.F) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
 			t.Fatalf("token(%q, %q) body %q is not a JSON object", body, authorization, rec.Body)
 		}
-		if strings.Contains(rec.Body.String(), c.ClientSecret) {
+		if strings.Contains(rec.Body.String(), c.ClientSecret.Reveal()) {
 			t.Fatalf("token(%q, %q) answer %s holds the client secret", body, authorization, rec.Body)
 		}
 		if rec.Code == http.StatusOK && (m["access_token"] == nil || m["token_type"] != "bearer") {

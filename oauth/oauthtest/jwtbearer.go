@@ -86,8 +86,8 @@ func (s *Server) checkAssertion(r *http.Request, assertion string) (User, string
 		return User{}, "the assertion expired"
 	case err != nil:
 		return User{}, "the assertion is not a valid JWT signed by its issuer's key with " + strings.Join(assertionAlgs, ", ")
-	case !slices.Contains(claims.Audience, tokenURL(r)) && !slices.Contains(claims.Audience, s.issuer):
-		return User{}, "the assertion's aud must name this server: " + tokenURL(r)
+	case !slices.Contains(claims.Audience, s.tokenURL(r)) && !slices.Contains(claims.Audience, s.issuer):
+		return User{}, "the assertion's aud must name this server: " + s.tokenURL(r)
 	case claims.IssuedAt == nil || claims.ExpiresAt.Sub(claims.IssuedAt.Time) > MaxAssertionLifetime:
 		return User{}, "the assertion needs iat, and exp at most an hour after it"
 	case claims.ID == "" || !s.useJTI("jwt-bearer "+claims.Issuer+" "+claims.ID, claims.ExpiresAt.Time):

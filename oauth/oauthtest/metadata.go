@@ -20,11 +20,11 @@ func (s *Server) metadata() map[string]any {
 	auth := []string{string(ClientSecretBasic), string(ClientSecretPost), string(ClientSecretJWT)}
 	return map[string]any{
 		"issuer":                                s.issuer,
-		"authorization_endpoint":                s.issuer + AuthorizePath,
-		"token_endpoint":                        s.issuer + TokenPath,
-		"introspection_endpoint":                s.issuer + IntrospectPath,
-		"device_authorization_endpoint":         s.issuer + DeviceAuthorizationPath,
-		"userinfo_endpoint":                     s.issuer + UsersMePath,
+		"authorization_endpoint":                s.issuer + s.paths.AuthorizationEndpoint,
+		"token_endpoint":                        s.issuer + s.paths.TokenEndpoint,
+		"introspection_endpoint":                s.issuer + s.paths.IntrospectionEndpoint,
+		"device_authorization_endpoint":         s.issuer + s.paths.DeviceAuthorizationEndpoint,
+		"userinfo_endpoint":                     s.issuer + s.paths.UsersMe,
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},
 		"subject_types_supported":               []string{"public"},

@@ -12,20 +12,29 @@ import (
 
 // Stats counts what clients asked of a [Server]. It is a snapshot.
 type Stats struct {
-	// TokenCalls counts requests to [TokenPath] with a form body that names
-	// a grant_type once, by grant_type: "password", "client_credentials",
-	// "authorization_code", "refresh_token", or "unsupported" for any other.
+	// TokenCalls counts requests to the token endpoint with a form body
+	// that names a grant_type once, by grant_type: "password",
+	// "client_credentials", "authorization_code", "refresh_token",
+	// "device_code", "jwt_bearer", or "unsupported" for any other.
 	TokenCalls map[string]int
 	// AuthMethods counts client_credentials requests that used exactly one
 	// client authentication method, by method, whether or not it succeeded.
 	AuthMethods map[AuthMethod]int
-	// TokensIssued counts access tokens issued.
+	// TokensIssued counts access tokens issued, including those of
+	// answers a FaultDropAfterApply kept from the client.
 	TokensIssued int
+	// Rotations counts refresh tokens rotated: each refresh_token grant
+	// that spent one and issued its successor, including rotations a
+	// FaultDropAfterApply kept from the client.
+	Rotations int
 	// Unauthorized counts 401 answers from every endpoint, injected faults
 	// included.
 	Unauthorized int
-	// Faults counts requests answered (or delayed) by an injected fault.
+	// Faults counts requests that took an injected fault.
 	Faults int
+	// Dropped counts connections closed without an answer (FaultDrop and
+	// FaultDropAfterApply).
+	Dropped int
 }
 
 // Stats returns a snapshot of the counters.

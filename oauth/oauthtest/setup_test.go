@@ -40,6 +40,14 @@ var testKey = sync.OnceValue(func() *rsa.PrivateKey {
 	return k
 })
 
+// createdClient is the answer of POST ClientsPath, as Climate Engine's
+// notebook prints it.
+type createdClient struct {
+	UserID       string `json:"user_id"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+}
+
 // fixture is a running fake: its auth and API sides on two test servers,
 // one user and one client of that user.
 type fixture struct {

@@ -107,7 +107,7 @@ func TestDeviceAuthorizationDeniedExpiredAndAutoApproved(t *testing.T) {
 func TestIntrospection(t *testing.T) {
 	f := setup(t)
 	access := f.login(t)
-	auth := basic(f.client.ClientID, f.client.ClientSecret)
+	auth := basic(f.client.ClientID, f.client.ClientSecret.Reveal())
 	a := postTo(t, f.auth.URL, oauthtest.IntrospectPath, url.Values{"token": {access}, "token_type_hint": {"access_token"}}, auth)
 	m := a.json(t)
 	if a.status != 200 || m["active"] != true || m["sub"] != f.user.ID || m["username"] != testEmail || m["token_type"] != "Bearer" ||
@@ -193,7 +193,7 @@ func TestMetadataAndRegisteredRedirects(t *testing.T) {
 		t.Fatalf("authorize = %d %s; want a redirect to the registered URI with iss (RFC 9207 2)", resp.StatusCode, loc)
 	}
 	a := postForm(t, f.auth.URL, url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")},
-		"redirect_uri": {"http://app.example:5000/receiveCode"}, "code_verifier": {verifier}}, basic(web.ClientID, web.ClientSecret))
+		"redirect_uri": {"http://app.example:5000/receiveCode"}, "code_verifier": {verifier}}, basic(web.ClientID, web.ClientSecret.Reveal()))
 	idt, _ := a.json(t)["id_token"].(string)
 	claims := jwt.MapClaims{}
 	if _, err := jwt.NewParser(jwt.WithTimeFunc(f.clock.Now)).ParseWithClaims(idt, claims, func(*jwt.Token) (any, error) { return f.srv.PublicKey(), nil }); err != nil ||
