@@ -16,7 +16,7 @@ import (
 // client, and log in with it. The fake server stands in for
 // auth.climateengine.com; drop the URL options to use the real service.
 func Example() {
-	srv, err := climateenginetest.New(oauthtest.Config{Key: testKey()})
+	srv, err := climateenginetest.New(oauthtest.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -16,24 +16,18 @@ import (
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
-// startFake runs a Climate-Engine-like auth server for the examples, with
-// one user and one API client, on the clock now.
-func startFake(now func() time.Time) (*httptest.Server, oauthtest.Client) {
-	srv, err := oauthtest.New(oauthtest.Config{Key: fakeKey(), Now: now})
-	if err != nil {
-		log.Fatal(err)
-	}
-	u := srv.AddUser(testEmail, testPassword)
-	c, err := srv.AddClient(oauthtest.Client{UserID: u.ID})
-	if err != nil {
-		log.Fatal(err)
-	}
-	return httptest.NewServer(srv), c
-}
-
-// The client_credentials grant with a client_secret_jwt assertion.
+// The client_credentials grant with a client_secret_jwt assertion. The
+// test server of package oauthtest stands in for the authorization server.
 func ExampleNewClientCredentials() {
-	ts, client := startFake(fixedNow)
+	auth, err := oauthtest.New(oauthtest.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := auth.AddClient(oauthtest.Client{UserID: auth.AddUser("robot@example.com", "pw").ID})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ts := httptest.NewServer(auth)
 	defer ts.Close()
 
 	cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{
@@ -41,9 +35,8 @@ func ExampleNewClientCredentials() {
 		Client: oauth.ClientAuth{
 			Method: oauth.ClientSecretJWT,
 			ID:     client.ClientID,
-			Secret: client.ClientSecret,
+			Secret: client.ClientSecret, // a secret.String
 		},
-		Settings: oauth.Settings{Now: fixedNow}, // omit to use time.Now
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -52,20 +45,28 @@ func ExampleNewClientCredentials() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(tok.Type(), tok.Expiry.Sub(epoch), tok.Extra("expires_at") != nil)
-	// Output: Bearer 14m0s true
+	fmt.Println(tok.Type(), time.Until(tok.Expiry).Round(time.Minute))
+	fmt.Println("assertions seen:", auth.Stats().AuthMethods[oauthtest.ClientSecretJWT])
+	// Output:
+	// Bearer 14m0s
+	// assertions seen: 1
 }
 
 // A Refresher keeps a password-grant token alive: it logs in again before
 // the token expires, in the background.
 func ExampleNewRefresher() {
-	ts, _ := startFake(time.Now)
+	auth, err := oauthtest.New(oauthtest.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	auth.AddUser("bennett@example.com", "hunter2")
+	ts := httptest.NewServer(auth)
 	defer ts.Close()
 
 	p, err := oauth.NewPassword(oauth.PasswordConfig{
 		TokenURL: ts.URL + oauthtest.TokenPath,
-		Username: testEmail,
-		Password: secret.New(testPassword),
+		Username: "bennett@example.com",
+		Password: secret.New("hunter2"),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -83,14 +84,63 @@ func ExampleNewRefresher() {
 	// Output: true true
 }
 
+// A refresh token that the server rotates: each refresh returns a new one
+// and kills the old, and the Refresher keeps (and stores) the newest. The
+// test server hands out a refresh token as if a user had just signed in.
+func ExampleNewRefreshToken() {
+	auth, err := oauthtest.New(oauthtest.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := auth.AddClient(oauthtest.Client{UserID: auth.AddUser("bennett@example.com", "pw").ID})
+	if err != nil {
+		log.Fatal(err)
+	}
+	first, err := auth.IssueRefreshToken(client.ClientID, "offline_access")
+	if err != nil {
+		log.Fatal(err)
+	}
+	ts := httptest.NewServer(auth)
+	defer ts.Close()
+
+	src, err := oauth.NewRefreshToken(oauth.RefreshTokenConfig{
+		TokenURL:     ts.URL + oauthtest.TokenPath,
+		Client:       oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: client.ClientID, Secret: client.ClientSecret},
+		RefreshToken: secret.New(first),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := oauth.NewRefresher(context.Background(), src, tokenrefresh.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	tok, err := r.Token(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	next, _ := auth.Successor(first)
+	fmt.Println("holds the rotated refresh token:", tok.RefreshToken == next)
+	fmt.Println("first still usable:", auth.Active(first))
+	// Output:
+	// holds the rotated refresh token: true
+	// first still usable: false
+}
+
 // A refused login is an *oauth.Error that tokenrefresh does not retry.
 func ExampleError() {
-	ts, _ := startFake(fixedNow)
+	auth, err := oauthtest.New(oauthtest.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	auth.AddUser("bennett@example.com", "hunter2")
+	ts := httptest.NewServer(auth)
 	defer ts.Close()
 
 	p, err := oauth.NewPassword(oauth.PasswordConfig{
 		TokenURL: ts.URL + oauthtest.TokenPath,
-		Username: testEmail,
+		Username: "bennett@example.com",
 		Password: secret.New("wrong"),
 	})
 	if err != nil {
@@ -108,7 +158,15 @@ func ExampleError() {
 // HTTP client that follows the server's redirect to the loopback listener;
 // by default the flow opens the user's browser.
 func ExampleAuthCode_Login() {
-	ts, client := startFake(fixedNow)
+	auth, err := oauthtest.New(oauthtest.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := auth.AddClient(oauthtest.Client{UserID: auth.AddUser("bennett@example.com", "pw").ID})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ts := httptest.NewServer(auth)
 	defer ts.Close()
 
 	ac, err := oauth.NewAuthCode(oauth.AuthCodeConfig{
@@ -126,7 +184,6 @@ func ExampleAuthCode_Login() {
 			_, err = io.Copy(io.Discard, resp.Body)
 			return err
 		},
-		Settings: oauth.Settings{Now: fixedNow},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -31,10 +31,14 @@
 //		if err != nil {
 //			t.Fatal(err)
 //		}
-//		c, err := climateengine.NewClient(ctx, climateengine.Credentials{ClientID: client.ClientID,
-//			ClientSecret: client.ClientSecret}, climateengine.WithAuthURL(srv.URL))
-//		// ... run the program with c; assert on auth.Stats()
+//		runReport(t, srv.URL, client.ClientID, client.ClientSecret) // the program under test
+//		if n := auth.Stats().TokensIssued; n != 1 {
+//			t.Errorf("the program logged in %d times; want 1", n)
+//		}
 //	}
+//
+// where the program passes [climateengine.WithAuthURL](srv.URL) to
+// [climateengine.NewClient].
 package climateenginetest
 
 import (
