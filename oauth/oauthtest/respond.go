@@ -15,7 +15,8 @@ type Stats struct {
 	// TokenCalls counts requests to the token endpoint with a form body
 	// that names a grant_type once, by grant_type: "password",
 	// "client_credentials", "authorization_code", "refresh_token",
-	// "device_code", "jwt_bearer", or "unsupported" for any other.
+	// "device_code", "jwt_bearer", or "unsupported" for any other. A
+	// request an injected fault answered instead is counted in Faults.
 	TokenCalls map[string]int
 	// AuthMethods counts client_credentials requests that used exactly one
 	// client authentication method, by method, whether or not it succeeded.
