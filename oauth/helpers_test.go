@@ -164,19 +164,12 @@ func setupFake(t *testing.T, now func() time.Time) *fixture {
 // where it is served.
 func setupFakeIssuer(t *testing.T, now func() time.Time) *fixture {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	srv, err := oauthtest.New(oauthtest.Config{Key: fakeKey(), Now: now, Issuer: "http://" + ts.Listener.Addr().String()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{srv: srv, user: srv.AddUser(testEmail, testPassword)}
+	srv, ts := oauthtest.Start(t, oauthtest.Config{Key: fakeKey(), Now: now})
+	f := &fixture{srv: srv, auth: ts, user: srv.AddUser(testEmail, testPassword)}
+	var err error
 	if f.client, err = srv.AddClient(oauthtest.Client{UserID: f.user.ID}); err != nil {
 		t.Fatal(err)
 	}
-	ts.Config.Handler = srv
-	ts.Start()
-	f.auth = ts
-	t.Cleanup(ts.Close)
 	return f
 }
 

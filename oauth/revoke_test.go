@@ -93,3 +93,31 @@ func TestRevokeErrors(t *testing.T) {
 		t.Error("Revoke of an empty token = nil error")
 	}
 }
+
+// Against the test kit's revocation endpoint, found by discovery: revoking
+// a refresh token ends its grant there.
+func TestRevokeAgainstTheKit(t *testing.T) {
+	f := setupFakeIssuer(t, time.Now)
+	rt, err := f.srv.IssueRefreshToken(f.client.ClientID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := oauth.Discover(bounded(t), f.auth.URL, oauth.Settings{})
+	if err != nil {
+		t.Fatalf("Discover: %v", err)
+	}
+	r, err := oauth.NewRevoker(oauth.RevocationConfig{Metadata: md,
+		Client: oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: f.client.ClientID, Secret: f.client.ClientSecret}})
+	if err != nil {
+		t.Fatalf("NewRevoker: %v", err)
+	}
+	if err := r.Revoke(bounded(t), rt, oauth.HintRefreshToken); err != nil {
+		t.Fatalf("Revoke() = %v", err)
+	}
+	if f.srv.Active(rt) || f.srv.Stats().Revocations != 1 {
+		t.Errorf("after Revoke: Active %v, Revocations %d; want false, 1", f.srv.Active(rt), f.srv.Stats().Revocations)
+	}
+	if err := r.Revoke(bounded(t), rt, oauth.HintRefreshToken); err != nil {
+		t.Errorf("Revoke(a revoked token) = %v; want nil (RFC 7009 2.2)", err)
+	}
+}

@@ -20,7 +20,7 @@
 //     {"user_id", "client_id", "client_secret"}; the secret is shown once.
 //
 // The grants and endpoints the real service lacks (authorization code,
-// refresh tokens, the device flow, introspection) are served too, at the
+// refresh tokens, the device flow, introspection, revocation) are served too, at the
 // fake's own paths below, as oauthtest serves them.
 //
 // A test of a program that logs in with an API client:
@@ -62,6 +62,8 @@ const (
 	AuthorizePath = "/api/v1/auth/authorize"
 	// IntrospectPath is the fake's own introspection endpoint (RFC 7662).
 	IntrospectPath = "/api/v1/auth/introspect"
+	// RevokePath is the fake's own revocation endpoint (RFC 7009).
+	RevokePath = "/api/v1/auth/revoke"
 	// DeviceAuthorizationPath is the fake's own device authorization
 	// endpoint (RFC 8628 3.1).
 	DeviceAuthorizationPath = "/api/v1/auth/device"
@@ -84,6 +86,7 @@ func Paths() oauthtest.Paths {
 		TokenEndpoint:               TokenPath,
 		AuthorizationEndpoint:       AuthorizePath,
 		IntrospectionEndpoint:       IntrospectPath,
+		RevocationEndpoint:          RevokePath,
 		DeviceAuthorizationEndpoint: DeviceAuthorizationPath,
 		VerificationURI:             DeviceVerificationPath,
 		UsersMe:                     UsersMePath,

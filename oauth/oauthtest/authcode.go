@@ -255,7 +255,7 @@ type grant struct {
 // issueWithRefresh answers an access token, a new refresh token of the
 // family, the scope, and an ID token if g asks for one.
 func (s *Server) issueWithRefresh(w http.ResponseWriter, r *http.Request, g grant) {
-	resp, err := s.issueFor(g.userID, g.clientID, g.scope)
+	resp, err := s.issueFor(g)
 	if err == nil && g.openID {
 		resp.IDToken, err = s.idToken(g)
 	}

@@ -20,6 +20,7 @@ func (s *Server) newAuthMux() *http.ServeMux {
 	mux.HandleFunc(p.Clients+"{$}", s.allow(s.handleCreateClient, http.MethodPost))
 	mux.HandleFunc(p.AuthorizationEndpoint, s.allow(s.handleAuthorize, http.MethodGet))
 	mux.HandleFunc(p.IntrospectionEndpoint, s.allow(s.handleIntrospect, http.MethodPost))
+	mux.HandleFunc(p.RevocationEndpoint, s.allow(s.handleRevoke, http.MethodPost))
 	mux.HandleFunc(p.DeviceAuthorizationEndpoint, s.allow(s.handleDeviceAuthorization, http.MethodPost))
 	mux.HandleFunc(p.VerificationURI, s.allow(s.handleDeviceVerification, http.MethodGet))
 	s.handleMetadata(mux)

@@ -16,6 +16,8 @@ const (
 	AuthorizePath = "/authorize"
 	// IntrospectPath is the introspection endpoint (RFC 7662 2).
 	IntrospectPath = "/introspect"
+	// RevokePath is the revocation endpoint (RFC 7009 2).
+	RevokePath = "/revoke"
 	// DeviceAuthorizationPath is the device authorization endpoint (RFC
 	// 8628 3.1).
 	DeviceAuthorizationPath = "/device_authorization"
@@ -72,6 +74,7 @@ type Paths struct {
 	TokenEndpoint               string // RFC 6749 3.2; default [TokenPath]
 	AuthorizationEndpoint       string // RFC 6749 3.1; default [AuthorizePath]
 	IntrospectionEndpoint       string // RFC 7662 2; default [IntrospectPath]
+	RevocationEndpoint          string // RFC 7009 2; default [RevokePath]
 	DeviceAuthorizationEndpoint string // RFC 8628 3.1; default [DeviceAuthorizationPath]
 	VerificationURI             string // RFC 8628 3.2; default [DeviceVerificationPath]
 	UsersMe                     string // default [UsersMePath]
@@ -88,6 +91,7 @@ func (p Paths) withDefaults() Paths {
 	set(&p.TokenEndpoint, TokenPath)
 	set(&p.AuthorizationEndpoint, AuthorizePath)
 	set(&p.IntrospectionEndpoint, IntrospectPath)
+	set(&p.RevocationEndpoint, RevokePath)
 	set(&p.DeviceAuthorizationEndpoint, DeviceAuthorizationPath)
 	set(&p.VerificationURI, DeviceVerificationPath)
 	set(&p.UsersMe, UsersMePath)
@@ -98,7 +102,8 @@ func (p Paths) withDefaults() Paths {
 // validate checks paths that have their defaults: each is absolute and
 // names one endpoint.
 func (p Paths) validate() error {
-	all := []string{p.TokenEndpoint, p.AuthorizationEndpoint, p.IntrospectionEndpoint, p.DeviceAuthorizationEndpoint, p.VerificationURI, p.UsersMe, p.Clients}
+	all := []string{p.TokenEndpoint, p.AuthorizationEndpoint, p.IntrospectionEndpoint, p.RevocationEndpoint,
+		p.DeviceAuthorizationEndpoint, p.VerificationURI, p.UsersMe, p.Clients}
 	seen := make(map[string]bool, len(all))
 	for _, path := range all {
 		if path[0] != '/' || seen[path] {

@@ -48,9 +48,10 @@
 //     the interval for each), access_denied, expired_token;
 //     [Server.ApproveDevice], [Server.DenyDevice] and
 //     [Server.ApproveDevicesAfter] play the user.
-//   - Introspection (RFC 7662, [IntrospectPath]) for an authenticated
-//     client, and the metadata document (RFC 8414 and OpenID Connect
-//     Discovery) at both well-known URLs of [Config.Issuer].
+//   - Introspection (RFC 7662, [IntrospectPath]) and revocation (RFC 7009,
+//     [RevokePath]: a refresh token takes its whole grant with it) for an
+//     authenticated client, and the metadata document (RFC 8414 and OpenID
+//     Connect Discovery) at both well-known URLs of [Config.Issuer].
 //   - Climate Engine's account endpoints: the token's user ([UsersMePath])
 //     and new API clients ([ClientsPath]).
 //
@@ -72,7 +73,7 @@
 // error, a dropped connection, or a refresh token rotation applied and then
 // dropped before the answer). They assert on what clients did:
 // [Server.Stats] counts token calls by grant and authentication method,
-// tokens issued, rotations, 401s and faults; [Server.Active] and
+// tokens issued, rotations, revocations, 401s and faults; [Server.Active] and
 // [Server.Successor] follow a token's life.
 //
 // The fake never logs a password, client secret, token or assertion (a

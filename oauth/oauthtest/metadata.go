@@ -23,6 +23,7 @@ func (s *Server) metadata() map[string]any {
 		"authorization_endpoint":                s.issuer + s.paths.AuthorizationEndpoint,
 		"token_endpoint":                        s.issuer + s.paths.TokenEndpoint,
 		"introspection_endpoint":                s.issuer + s.paths.IntrospectionEndpoint,
+		"revocation_endpoint":                   s.issuer + s.paths.RevocationEndpoint,
 		"device_authorization_endpoint":         s.issuer + s.paths.DeviceAuthorizationEndpoint,
 		"userinfo_endpoint":                     s.issuer + s.paths.UsersMe,
 		"response_types_supported":              []string{"code"},
@@ -36,6 +37,7 @@ func (s *Server) metadata() map[string]any {
 		"token_endpoint_auth_methods_supported":                    append(auth, "none"),
 		"token_endpoint_auth_signing_alg_values_supported":         []string{"HS256"},
 		"introspection_endpoint_auth_methods_supported":            auth,
+		"revocation_endpoint_auth_methods_supported":               append(auth, "none"),
 		"authorization_response_iss_parameter_supported":           true,
 		"introspection_endpoint_auth_signing_alg_values_supported": []string{"HS256"},
 	}

@@ -36,6 +36,9 @@ type Stats struct {
 	// Dropped counts connections closed without an answer (FaultDrop and
 	// FaultDropAfterApply).
 	Dropped int
+	// Revocations counts tokens revoked at the revocation endpoint (RFC
+	// 7009): live ones of the requesting client, not unknown or spent ones.
+	Revocations int
 }
 
 // Stats returns a snapshot of the counters.

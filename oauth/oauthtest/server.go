@@ -37,6 +37,7 @@ type Server struct {
 	usersByID map[string]*user     // by id
 	clients   map[string]*Client   // by client id
 	issued    map[string]time.Time // exp of each live access token, by jti
+	familyOf  map[string]string    // the refresh token family of live access tokens that have one, by jti
 	usedJTIs  map[string]time.Time // exp of each accepted assertion, by client id and jti
 	faults    []*activeFault
 	codes     map[string]*authCode        // live authorization codes, by code
@@ -51,11 +52,11 @@ type Server struct {
 
 // User is an account of the fake. Its JSON form is that of GET [UsersMePath].
 type User struct {
-	ID          string `json:"id"`
-	Email       string `json:"email"`
-	IsActive    bool   `json:"is_active"`
-	IsSuperuser bool   `json:"is_superuser"`
-	IsVerified  bool   `json:"is_verified"`
+	ID          string `json:"id"`           // a UUID, as the service's
+	Email       string `json:"email"`        // the username of the password grant
+	IsActive    bool   `json:"is_active"`    // always true: the fake has no inactive users
+	IsSuperuser bool   `json:"is_superuser"` // always false
+	IsVerified  bool   `json:"is_verified"`  // always false, as for a new account
 }
 
 type user struct {
@@ -70,9 +71,9 @@ type user struct {
 // takes as it is. The answer of POST [Paths.Clients] is the one place the
 // secret is shown.
 type Client struct {
-	UserID       string
-	ClientID     string
-	ClientSecret secret.String
+	UserID       string        // the user the client acts for; required by AddClient
+	ClientID     string        // empty in AddClient means a new UUID
+	ClientSecret secret.String // zero in AddClient means a random URL-safe secret
 	// RedirectURIs are the redirect URIs of a web application (RFC 6749
 	// 3.1.2.2), matched exactly. Empty means a native app, whose redirect
 	// URI may be any loopback one (RFC 8252 7.3).
@@ -105,6 +106,7 @@ func New(cfg Config) (*Server, error) {
 		usersByID:   map[string]*user{},
 		clients:     map[string]*Client{},
 		issued:      map[string]time.Time{},
+		familyOf:    map[string]string{},
 		usedJTIs:    map[string]time.Time{},
 		codes:       map[string]*authCode{},
 		refreshes:   map[string]*refreshEntry{},
@@ -188,6 +190,7 @@ func (s *Server) RevokeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.issued)
+	clear(s.familyOf)
 }
 
 func (s *Server) client(id string) (Client, bool) {

@@ -154,21 +154,22 @@ func (s *Server) issueTo(w http.ResponseWriter, r *http.Request, userID, grant s
 // expires_in is floored, as the real service's 839 for a 900 s token with
 // a 60 s margin shows.
 func (s *Server) issue(userID string) (tokenResponse, error) {
-	return s.issueFor(userID, "", "")
+	return s.issueFor(grant{userID: userID})
 }
 
-// issueFor is issue for a token a client obtained with scope.
-func (s *Server) issueFor(userID, clientID, scope string) (tokenResponse, error) {
+// issueFor is issue for a token g's client obtained with g's scope; an
+// access token of a refresh token family is recorded as of that family.
+func (s *Server) issueFor(g grant) (tokenResponse, error) {
 	now := s.now()
 	iat := time.Unix(now.Unix(), 0)
 	exp := iat.Add(s.lifetime)
 	jti := newUUID()
 	claims := accessClaims{
-		UserID:   userID,
+		UserID:   g.userID,
 		Groups:   []string{},
 		Roles:    []string{"all-datasets"},
-		ClientID: clientID,
-		Scope:    scope,
+		ClientID: g.clientID,
+		Scope:    g.scope,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.issuer,
 			Audience:  jwt.ClaimStrings{s.issuer, s.apiAudience},
@@ -183,7 +184,11 @@ func (s *Server) issueFor(userID, clientID, scope string) (tokenResponse, error)
 	}
 	s.mu.Lock()
 	pruneExpired(s.issued, now)
+	maps.DeleteFunc(s.familyOf, func(jti, _ string) bool { _, live := s.issued[jti]; return !live })
 	s.issued[jti] = exp
+	if g.family != "" {
+		s.familyOf[jti] = g.family
+	}
 	s.stats.TokensIssued++
 	s.mu.Unlock()
 	expiresAt := exp.Add(-s.margin)
