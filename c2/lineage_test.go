@@ -65,7 +65,7 @@ func TestAPIRejectingEveryTokenCostsFewRotations(t *testing.T) {
 	e := setup(t, c2test.Options{})
 	c := e.newClient(t)
 	e.waitRotation(t) // the issued token, of unknown age, is rotated at once
-	e.fake.InjectFault(c2test.Fault{Method: http.MethodGet, Path: "/apf/drivers", Status: http.StatusUnauthorized, Count: -1})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodGet, Path: "/apf/drivers", Status: http.StatusUnauthorized})
 	before := e.putCount()
 	failed := 0
 	for range requests {

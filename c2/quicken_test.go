@@ -17,7 +17,7 @@ func TestRetriesCrowdIntoTheLastMinutesOfAnIdleToken(t *testing.T) {
 	c := e.newClient(t)
 	e.waitRotation(t)
 	issued := e.clk.Now()
-	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable, Count: -1})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusServiceUnavailable})
 	e.clk.Advance(e.nextWake(t).Sub(e.clk.Now()))
 	death := issued.Add(c2.TokenLifetime)
 	var attempts []time.Duration

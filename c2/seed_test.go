@@ -89,7 +89,7 @@ func TestRetryUsesTheCharonPath(t *testing.T) {
 // gives up on an error that may pass.
 func TestRetriesSixtySecondsApartThenBackOffWithoutGivingUp(t *testing.T) {
 	e := setup(t, c2test.Options{})
-	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusBadGateway, Count: -1})
+	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Status: http.StatusBadGateway})
 	c := e.newClient(t)
 	for range 3 {
 		e.retryAfter(t, time.Minute)

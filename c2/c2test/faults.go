@@ -39,8 +39,9 @@ type Fault struct {
 	Path string
 
 	// Count is how many matching requests the fault applies to.
-	// Optional: zero means one; negative means every matching request
-	// until [Server.ClearFaults].
+	// Optional: zero or negative means every matching request until
+	// [Server.ClearFaults], so a test that forgets Count meets a bigger
+	// fault, not a smaller one.
 	Count int
 
 	// Status, if not zero, is answered instead of serving the request.
@@ -86,13 +87,9 @@ type faultState struct {
 
 // InjectFault adds f after the faults already injected.
 func (s *Server) InjectFault(f Fault) {
-	left := f.Count
-	if left == 0 {
-		left = 1
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &faultState{f: f, left: left, unlimited: left < 0})
+	s.faults = append(s.faults, &faultState{f: f, left: f.Count, unlimited: f.Count <= 0})
 }
 
 // ClearFaults removes every injected fault.

@@ -240,7 +240,7 @@ func (f *fleet) all(cond func(c *child) bool) bool {
 // its still valid token; when it is stopped, its rotation is dropped, and
 // counted in Stats().FaultsApplied.
 func (f *fleet) freeze() {
-	f.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Path: c2test.TokensPathPrefix, Block: f.frozen, Count: -1})
+	f.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Path: c2test.TokensPathPrefix, Block: f.frozen})
 }
 
 // chain returns the lineage: the first token and every token rotated from

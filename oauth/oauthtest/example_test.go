@@ -115,7 +115,7 @@ func ExampleServer_Successor() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	err = srv.InjectFault(oauthtest.Fault{Kind: oauthtest.FaultDropAfterApply, Path: oauthtest.TokenPath})
+	err = srv.InjectFault(oauthtest.Fault{Kind: oauthtest.FaultDropAfterApply, Path: oauthtest.TokenPath, Count: 1})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -92,7 +92,9 @@ type Fault struct {
 	Path string
 
 	// Count is how many matching requests the fault applies to. Optional:
-	// zero means one; negative means every one until [Server.ClearFaults].
+	// zero or negative means every matching request until
+	// [Server.ClearFaults], so a test that forgets Count meets a bigger
+	// fault, not a smaller one.
 	Count int
 
 	// Status is the answer's status: required for FaultStatus (400 to 599);
@@ -167,8 +169,8 @@ func (s *Server) InjectFault(f Fault) error {
 		f.Size = defaultOversize
 	}
 	left := f.Count
-	if left == 0 {
-		left = 1
+	if left <= 0 {
+		left = -1
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

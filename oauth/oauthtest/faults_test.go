@@ -44,7 +44,7 @@ func TestFaultStatusNTimes(t *testing.T) {
 
 func TestFaultHTML502(t *testing.T) {
 	f := setup(t)
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultHTML, Path: oauthtest.TokenPath})
+	mustInject(t, f.srv, oauthtest.Fault{Count: 1, Kind: oauthtest.FaultHTML, Path: oauthtest.TokenPath})
 	a := postForm(t, f.auth.URL, passwordForm(testEmail, testPassword), nil)
 	if a.status != http.StatusBadGateway || !strings.HasPrefix(a.header.Get("Content-Type"), "text/html") ||
 		!strings.HasPrefix(string(a.body), "<html>") {
@@ -54,14 +54,14 @@ func TestFaultHTML502(t *testing.T) {
 
 func TestFaultOversized(t *testing.T) {
 	f := setup(t)
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultOversized, Path: oauthtest.TokenPath})
+	mustInject(t, f.srv, oauthtest.Fault{Count: 1, Kind: oauthtest.FaultOversized, Path: oauthtest.TokenPath})
 	a := postForm(t, f.auth.URL, passwordForm(testEmail, testPassword), nil)
 	if a.status != http.StatusOK || len(a.body) != 2*oauthtest.MaxBodyBytes ||
 		a.header.Get("Content-Length") != strconv.Itoa(2*oauthtest.MaxBodyBytes) || !strings.HasPrefix(string(a.body), `{"access_token":"aaa`) {
 		t.Errorf("token with an oversized fault = %d, %d bytes (Content-Length %s); want 200, %d bytes",
 			a.status, len(a.body), a.header.Get("Content-Length"), 2*oauthtest.MaxBodyBytes)
 	}
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultOversized, Size: 100})
+	mustInject(t, f.srv, oauthtest.Fault{Count: 1, Kind: oauthtest.FaultOversized, Size: 100})
 	if a := postForm(t, f.auth.URL, passwordForm(testEmail, testPassword), nil); len(a.body) != 100 {
 		t.Errorf("oversized fault of Size 100: %d bytes", len(a.body))
 	}
@@ -69,7 +69,7 @@ func TestFaultOversized(t *testing.T) {
 
 func TestFaultErrorIn200(t *testing.T) {
 	f := setup(t)
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultErrorIn200, Path: oauthtest.TokenPath})
+	mustInject(t, f.srv, oauthtest.Fault{Count: 1, Kind: oauthtest.FaultErrorIn200, Path: oauthtest.TokenPath})
 	a := postForm(t, f.auth.URL, passwordForm(testEmail, testPassword), nil)
 	wantError(t, a, http.StatusOK, "error", "server_error")
 	if _, ok := a.json(t)["access_token"]; ok {
@@ -81,7 +81,7 @@ func TestFaultErrorIn200(t *testing.T) {
 // request, the server does not hold it, and the next request is served.
 func TestFaultDelayOutlastsTheClient(t *testing.T) {
 	f := setup(t)
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultDelay, Path: oauthtest.TokenPath, Delay: time.Hour})
+	mustInject(t, f.srv, oauthtest.Fault{Count: 1, Kind: oauthtest.FaultDelay, Path: oauthtest.TokenPath, Delay: time.Hour})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.auth.URL+oauthtest.TokenPath,
@@ -107,7 +107,7 @@ func TestFaultDelayOutlastsTheClient(t *testing.T) {
 func TestFaultDelayThenServes(t *testing.T) {
 	f := setup(t)
 	const d = 20 * time.Millisecond
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultDelay, Path: oauthtest.TokenPath, Delay: d})
+	mustInject(t, f.srv, oauthtest.Fault{Count: 1, Kind: oauthtest.FaultDelay, Path: oauthtest.TokenPath, Delay: d})
 	start := time.Now()
 	mustToken(t, f.auth.URL, passwordForm(testEmail, testPassword), nil)
 	if took := time.Since(start); took < d {
@@ -118,7 +118,7 @@ func TestFaultDelayThenServes(t *testing.T) {
 func TestFaultOnEveryPathUntilCleared(t *testing.T) {
 	f := setup(t)
 	tok := f.login(t)
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultStatus, Status: 500, Count: -1})
+	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultStatus, Status: 500}) // no Count: every request
 	for range 3 {
 		for _, u := range []string{f.api.URL + oauthtest.EchoPath, f.auth.URL + oauthtest.UsersMePath} {
 			if a := withToken(t, http.MethodGet, u, tok, nil); a.status != http.StatusInternalServerError {
@@ -134,8 +134,8 @@ func TestFaultOnEveryPathUntilCleared(t *testing.T) {
 
 func TestFaultsAnswerInOrder(t *testing.T) {
 	f := setup(t)
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultStatus, Path: oauthtest.TokenPath, Status: 429})
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultHTML, Path: oauthtest.TokenPath, Status: 504})
+	mustInject(t, f.srv, oauthtest.Fault{Count: 1, Kind: oauthtest.FaultStatus, Path: oauthtest.TokenPath, Status: 429})
+	mustInject(t, f.srv, oauthtest.Fault{Count: 1, Kind: oauthtest.FaultHTML, Path: oauthtest.TokenPath, Status: 504})
 	for _, want := range []int{429, 504, 200} {
 		if a := postForm(t, f.auth.URL, passwordForm(testEmail, testPassword), nil); a.status != want {
 			t.Errorf("token = %d; want %d", a.status, want)
@@ -143,8 +143,8 @@ func TestFaultsAnswerInOrder(t *testing.T) {
 	}
 }
 
-// Concurrent requests take a fault exactly Times times between them.
-func TestFaultTimesUnderConcurrency(t *testing.T) {
+// Concurrent requests take a fault exactly Count times between them.
+func TestFaultCountUnderConcurrency(t *testing.T) {
 	f := setup(t)
 	tok := f.login(t)
 	const n, times = 40, 10

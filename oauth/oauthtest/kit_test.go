@@ -110,7 +110,7 @@ func TestFaultDropAfterApplyLosesARotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultDropAfterApply, Method: http.MethodPost, Path: oauthtest.TokenPath})
+	mustInject(t, f.srv, oauthtest.Fault{Count: 1, Kind: oauthtest.FaultDropAfterApply, Method: http.MethodPost, Path: oauthtest.TokenPath})
 	req := formRequest(t, f.auth.URL+oauthtest.TokenPath, refreshForm(rt))
 	basic(f.client.ClientID, f.client.ClientSecret.Reveal())(req)
 	if resp, err := noKeepAlive.Do(req); err == nil {
@@ -133,7 +133,7 @@ func TestFaultDropAppliesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultDrop, Path: oauthtest.TokenPath})
+	mustInject(t, f.srv, oauthtest.Fault{Count: 1, Kind: oauthtest.FaultDrop, Path: oauthtest.TokenPath})
 	req := formRequest(t, f.auth.URL+oauthtest.TokenPath, refreshForm(rt))
 	basic(f.client.ClientID, f.client.ClientSecret.Reveal())(req)
 	if resp, err := noKeepAlive.Do(req); err == nil {
@@ -158,7 +158,7 @@ func TestFaultMatchesMethod(t *testing.T) {
 func TestFaultBlockHoldsUntilReleased(t *testing.T) {
 	f := setup(t)
 	arrived, release := make(chan struct{}), make(chan struct{})
-	mustInject(t, f.srv, oauthtest.Fault{Kind: oauthtest.FaultDelay, Path: oauthtest.TokenPath, Block: release,
+	mustInject(t, f.srv, oauthtest.Fault{Count: 1, Kind: oauthtest.FaultDelay, Path: oauthtest.TokenPath, Block: release,
 		OnMatch: func() { close(arrived) }})
 	got := make(chan int, 1)
 	req := formRequest(t, f.auth.URL+oauthtest.TokenPath, passwordForm(testEmail, testPassword))

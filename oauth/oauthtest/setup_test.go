@@ -105,7 +105,7 @@ func (a answer) json(t *testing.T) map[string]any {
 	return m
 }
 
-// testClient bounds every request, so that a fault that outlives its Times
+// testClient bounds every request, so that a fault that outlives its Count
 // fails the test instead of hanging it.
 var testClient = &http.Client{Timeout: 30 * time.Second}
 
