@@ -2,6 +2,7 @@ package oauthtest
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -11,22 +12,35 @@ import (
 // token is {"active":false} (RFC 7662 2.2); a client that fails to
 // authenticate is answered 401 invalid_client (RFC 7662 2.3).
 func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
+	_, tok, ok := s.tokenRequest(w, r, s.authenticateClient, "RFC 7662 2.1")
+	if !ok {
+		return
+	}
+	s.writeJSON(w, http.StatusOK, s.introspect(tok))
+}
+
+// tokenRequest reads a request about one token (introspection,
+// revocation): a form with the token, from a client that identifies
+// itself with identify. On failure it answers and reports false; rfc
+// names the section the request breaks.
+func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request,
+	identify func(*http.Request, url.Values) (Client, AuthMethod, *oauthError), rfc string) (Client, string, bool) {
 	noStore(w)
 	form, err := readForm(w, r)
 	if err != nil {
-		s.writeOAuthError(w, invalidRequest("the body must be a form (RFC 7662 2.1)"))
-		return
+		s.writeOAuthError(w, invalidRequest("the body must be a form ("+rfc+")"))
+		return Client{}, "", false
 	}
-	_, method, oerr := s.authenticateClient(r, form)
+	c, method, oerr := identify(r, form)
 	if oerr != nil {
 		s.refuse(w, r, oerr, method)
-		return
+		return Client{}, "", false
 	}
 	if k := repeated(form); k != "" || form.Get("token") == "" {
-		s.writeOAuthError(w, invalidRequest("token is required, once (RFC 7662 2.1)"))
-		return
+		s.writeOAuthError(w, invalidRequest("token is required, once ("+rfc+")"))
+		return Client{}, "", false
 	}
-	s.writeJSON(w, http.StatusOK, s.introspect(form.Get("token")))
+	return c, form.Get("token"), true
 }
 
 // introspect describes tok as RFC 7662 2.2 does.

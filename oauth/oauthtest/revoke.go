@@ -18,22 +18,11 @@ import (
 // Access tokens of the password and client_credentials grants name no
 // client, and any authenticated client may revoke them.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	noStore(w)
-	form, err := readForm(w, r)
-	if err != nil {
-		s.writeOAuthError(w, invalidRequest("the body must be a form (RFC 7009 2.1)"))
+	c, tok, ok := s.tokenRequest(w, r, s.tokenClient, "RFC 7009 2.1")
+	if !ok {
 		return
 	}
-	c, method, oerr := s.tokenClient(r, form)
-	if oerr != nil {
-		s.refuse(w, r, oerr, method)
-		return
-	}
-	if k := repeated(form); k != "" || form.Get("token") == "" {
-		s.writeOAuthError(w, invalidRequest("token is required, once (RFC 7009 2.1)"))
-		return
-	}
-	if !s.revoke(form.Get("token"), c.ClientID) {
+	if !s.revoke(tok, c.ClientID) {
 		s.writeOAuthError(w, invalidRequest("the token was issued to another client (RFC 7009 2.1)"))
 		return
 	}
