@@ -25,6 +25,8 @@ const readmePath = "../../README.md"
 var packages = map[string]string{
 	"bearer":        "github.com/bearer-go/bearer",
 	"c2":            "github.com/bearer-go/bearer/c2",
+	"c2test":        "github.com/bearer-go/bearer/c2/c2test",
+	"oauthtest":     "github.com/bearer-go/bearer/oauth/oauthtest",
 	"climateengine": "github.com/bearer-go/bearer/climateengine",
 	"login":         "github.com/bearer-go/bearer/login",
 	"oauth":         "github.com/bearer-go/bearer/oauth",
@@ -45,13 +47,14 @@ var packages = map[string]string{
 // preamble declares what the snippets take as given, as the README's
 // text describes it: a context, a refresh function, a token as issued, a
 // store, credentials, discovered metadata, a web handler's request, the
-// caller's own User type.
+// test a test kit's snippet runs in, the caller's own User type.
 const preamble = `package snippets
 
 import (
 	"context"
 	"crypto"
 	"net/http"
+	"testing"
 
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -72,6 +75,7 @@ var (
 	client       oauth.ClientAuth // the client's authentication
 	key          crypto.Signer    // a private key
 	r            *http.Request    // the request a web handler serves
+	t            *testing.T       // the test a snippet of a test kit runs in
 )
 
 // User is the caller's own type for an API's answer.
