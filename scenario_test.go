@@ -246,6 +246,7 @@ func TestScenarioOutage(t *testing.T) {
 		s.setFailing(true)
 		at := plannedRefresh(t, clk) // 3m45s in
 		clk.Advance(at.Sub(clk.Now()))
+		firstFailure(t, events) // the first attempt met the outage
 		failed, requests := 0, 0
 		for step := time.Duration(0); step < outage; step += 100 * time.Millisecond {
 			requests++
@@ -288,6 +289,30 @@ func TestScenarioOutage(t *testing.T) {
 		t.Logf("x/oauth2: %v of outage with a token valid 9 s more: %d requests, %d failed, %d token calls (%.0f per second)",
 			window, requests, failed, s.calls.Load(), float64(s.calls.Load())/window.Seconds())
 	})
+}
+
+// firstFailure waits for the Refresher's first failed attempt, and puts
+// the event back for recoverAfterOutage.
+func firstFailure(t *testing.T, events chan tokenrefresh.Event) {
+	t.Helper()
+	var skipped []tokenrefresh.Event
+	defer func() {
+		for _, e := range skipped {
+			events <- e
+		}
+	}()
+	for range 100 { // bounded: each pass is one event
+		select {
+		case e := <-events:
+			skipped = append(skipped, e)
+			if e.Kind == tokenrefresh.Failed {
+				return
+			}
+		case <-time.After(waitLimit):
+			t.Fatalf("no attempt within %v of the planned refresh", waitLimit)
+		}
+	}
+	t.Fatal("no failed attempt among 100 events")
 }
 
 // recoverAfterOutage moves clk to each retry the Refresher plans (as its
