@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer"
-	"github.com/bearer-go/bearer/internal/fakesession"
+	"github.com/bearer-go/bearer/login/sessiontest"
 )
 
 // tlsCert is a certificate made for a test, with its key to sign others.
@@ -156,7 +156,7 @@ func sha256Hex(der []byte) string {
 }
 
 func TestTrustedPEMSelfSigned(t *testing.T) {
-	certPEM, _, pair, err := fakesession.SelfSignedCert()
+	certPEM, _, pair, err := sessiontest.SelfSignedCert()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestTrustedPEMSelfSigned(t *testing.T) {
 }
 
 func TestTrustedPEMFile(t *testing.T) {
-	certPEM, _, pair, err := fakesession.SelfSignedCert()
+	certPEM, _, pair, err := sessiontest.SelfSignedCert()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestTrustedPEMKeepsGivenTransport(t *testing.T) {
 }
 
 func TestTrustedPEMRefuses(t *testing.T) {
-	certPEM, keyPEM, _, err := fakesession.SelfSignedCert()
+	certPEM, keyPEM, _, err := sessiontest.SelfSignedCert()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,9 @@ import (
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/internal/fakeclock"
-	"github.com/bearer-go/bearer/internal/fakejwtapi"
-	"github.com/bearer-go/bearer/internal/fakesession"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/login/jwtapitest"
+	"github.com/bearer-go/bearer/login/sessiontest"
 	"github.com/bearer-go/bearer/secret"
 )
 
@@ -22,14 +22,14 @@ import (
 // trusts that certificate, logs in on its first request, and logs in again
 // when the server forgets its sessions.
 func ExampleNewSessionClient() {
-	srv, err := fakesession.New()
+	srv, err := sessiontest.New()
 	if err != nil {
 		log.Fatal(err)
 	}
 	if err := srv.AddUser("Alice", "alice_pw"); err != nil {
 		log.Fatal(err)
 	}
-	certPEM, _, cert, err := fakesession.SelfSignedCert()
+	certPEM, _, cert, err := sessiontest.SelfSignedCert()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -72,11 +72,11 @@ func ExampleNewSessionClient() {
 // Close. The fake clock stands in for hours of use.
 func ExampleNewTokenClient() {
 	clock := fakeclock.New(time.Date(2024, 5, 4, 12, 0, 0, 0, time.UTC))
-	api, err := fakejwtapi.New(fakejwtapi.WithClock(clock.Now), fakejwtapi.WithAccessTTL(10*time.Minute))
+	api, err := jwtapitest.New(jwtapitest.WithClock(clock.Now), jwtapitest.WithAccessTTL(10*time.Minute))
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := api.AddUser("luke@rebels.org", "Passw0rdLuke", fakejwtapi.RoleBasic); err != nil {
+	if _, err := api.AddUser("luke@rebels.org", "Passw0rdLuke", jwtapitest.RoleBasic); err != nil {
 		log.Fatal(err)
 	}
 	ts := httptest.NewServer(api)
@@ -98,7 +98,7 @@ func ExampleNewTokenClient() {
 		log.Fatal(err)
 	}
 
-	var films fakejwtapi.FilmList
+	var films jwtapitest.FilmList
 	for range 3 {
 		clock.Advance(11 * time.Minute) // past the access token's expiry
 		if err := c.Get(ctx, "/films/v1/", &films); err != nil {

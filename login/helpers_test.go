@@ -14,10 +14,10 @@ import (
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/internal/fakeclock"
-	"github.com/bearer-go/bearer/internal/fakejwtapi"
-	"github.com/bearer-go/bearer/internal/fakesession"
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/login/jwtapitest"
+	"github.com/bearer-go/bearer/login/sessiontest"
 	"github.com/bearer-go/bearer/secret"
 )
 
@@ -55,24 +55,24 @@ const (
 // sessionFixture is the seed-002 server over TLS with a certificate made
 // for the test.
 type sessionFixture struct {
-	srv     *fakesession.Server
+	srv     *sessiontest.Server
 	ts      *httptest.Server
 	certPEM []byte
 	logins  atomic.Int64 // POST /login requests seen
 }
 
-func setupSession(t *testing.T, opts ...fakesession.Option) *sessionFixture {
+func setupSession(t *testing.T, opts ...sessiontest.Option) *sessionFixture {
 	t.Helper()
-	srv, err := fakesession.New(opts...)
+	srv, err := sessiontest.New(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, pw := range fakesession.SeedUsers() {
+	for name, pw := range sessiontest.SeedUsers() {
 		if err := srv.AddUser(name, pw); err != nil {
 			t.Fatal(err)
 		}
 	}
-	certPEM, _, cert, err := fakesession.SelfSignedCert()
+	certPEM, _, cert, err := sessiontest.SelfSignedCert()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ const (
 
 // jwtFixture is the seed-004 API on a fake clock.
 type jwtFixture struct {
-	api    *fakejwtapi.Server
+	api    *jwtapitest.Server
 	ts     *httptest.Server
 	clk    *fakeclock.Clock // the client's clock, and the server's unless apart
 	srvClk *fakeclock.Clock // the server's clock
@@ -161,12 +161,12 @@ func setupJWT(t *testing.T, o jwtOptions) *jwtFixture {
 	if o.apartClocks {
 		f.srvClk = fakeclock.New(start)
 	}
-	api, err := fakejwtapi.New(fakejwtapi.WithClock(f.srvClk.Now),
-		fakejwtapi.WithAccessTTL(o.accessTTL), fakejwtapi.WithRefreshTTL(o.refreshTTL))
+	api, err := jwtapitest.New(jwtapitest.WithClock(f.srvClk.Now),
+		jwtapitest.WithAccessTTL(o.accessTTL), jwtapitest.WithRefreshTTL(o.refreshTTL))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := api.AddUser(lukeEmail, lukePW, fakejwtapi.RoleBasic); err != nil {
+	if _, err := api.AddUser(lukeEmail, lukePW, jwtapitest.RoleBasic); err != nil {
 		t.Fatal(err)
 	}
 	f.api = api
@@ -182,10 +182,10 @@ func setupJWT(t *testing.T, o jwtOptions) *jwtFixture {
 // seed004 is the token login of seed 004.
 func seed004(email, password string) login.TokenConfig {
 	return login.TokenConfig{
-		Login:       login.Request{Path: fakejwtapi.PathLogin, UsernameField: "email"},
+		Login:       login.Request{Path: jwtapitest.PathLogin, UsernameField: "email"},
 		Credentials: login.Credentials{Username: email, Password: secret.New(password)},
-		Refresh:     login.TokenRequest{Method: http.MethodGet, Path: fakejwtapi.PathGenerateTokens},
-		Logout:      login.TokenRequest{Method: http.MethodGet, Path: fakejwtapi.PathLogout},
+		Refresh:     login.TokenRequest{Method: http.MethodGet, Path: jwtapitest.PathGenerateTokens},
+		Logout:      login.TokenRequest{Method: http.MethodGet, Path: jwtapitest.PathLogout},
 	}
 }
 
@@ -223,10 +223,10 @@ func (f *jwtFixture) clientNoLogin(t *testing.T, cfg login.TokenConfig, opts ...
 // films calls GET /films/v1/ and checks the answer on success.
 func films(t *testing.T, c *login.Client) error {
 	t.Helper()
-	var got fakejwtapi.FilmList
-	err := c.Get(testContext(t), fakejwtapi.PathFilms, &got)
+	var got jwtapitest.FilmList
+	err := c.Get(testContext(t), jwtapitest.PathFilms, &got)
 	if err == nil && got.Count != 6 {
-		t.Errorf("GET %s = %d films; want 6", fakejwtapi.PathFilms, got.Count)
+		t.Errorf("GET %s = %d films; want 6", jwtapitest.PathFilms, got.Count)
 	}
 	return err
 }

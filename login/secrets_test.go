@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer"
-	"github.com/bearer-go/bearer/internal/fakejwtapi"
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/login/jwtapitest"
 	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
 )
@@ -99,7 +99,7 @@ func sessionFlows(t *testing.T, c *canary, pw, wrongPW string) {
 func tokenFlows(t *testing.T, c *canary, pw, wrongPW string) {
 	f := setupJWT(t, jwtOptions{refreshTTL: 30 * time.Minute})
 	f.logs = c.logs
-	if _, err := f.api.AddUser("canary@rebels.org", pw, fakejwtapi.RoleBasic); err != nil {
+	if _, err := f.api.AddUser("canary@rebels.org", pw, jwtapitest.RoleBasic); err != nil {
 		t.Fatal(err)
 	}
 	cfg := seed004("canary@rebels.org", pw)
@@ -109,7 +109,7 @@ func tokenFlows(t *testing.T, c *canary, pw, wrongPW string) {
 	f.clk.Advance(9 * time.Minute) // a refresh
 	c.print(films(t, cl))
 	f.api.Revoke(currentToken(t, cl)) // token-invalid: a new login
-	c.print(films(t, cl), cl.Get(testContext(t), fakejwtapi.PathUsers+"1", nil))
+	c.print(films(t, cl), cl.Get(testContext(t), jwtapitest.PathUsers+"1", nil))
 	f.clk.Advance(2 * time.Hour) // the refresh token expired: a new login
 	c.print(films(t, cl), cl.Close(), films(t, cl))
 

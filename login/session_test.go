@@ -15,8 +15,8 @@ import (
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/internal/fakeclock"
-	"github.com/bearer-go/bearer/internal/fakesession"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/login/sessiontest"
 	"github.com/bearer-go/bearer/secret"
 )
 
@@ -46,7 +46,7 @@ func TestSessionLoginMethod(t *testing.T) {
 	if got := f.srv.Stats().Logins; got != 1 {
 		t.Errorf("logins = %d after Login twice; want 1 (already logged in)", got)
 	}
-	var who fakesession.WhoAmI
+	var who sessiontest.WhoAmI
 	if err := c.Get(ctx, "whoami", &who); err != nil || who.Username != alice {
 		t.Errorf("GET whoami = %+v, %v; want Alice", who, err)
 	}
@@ -96,7 +96,7 @@ func TestSessionResetConcurrent(t *testing.T) {
 
 func TestSessionExpiredSession(t *testing.T) {
 	clk := fakeclock.New(start)
-	f := setupSession(t, fakesession.WithClock(clk.Now), fakesession.WithSessionLifetime(time.Hour))
+	f := setupSession(t, sessiontest.WithClock(clk.Now), sessiontest.WithSessionLifetime(time.Hour))
 	c := f.client(t, seed002(alice, alicePW))
 	if err := getInfo(t, c); err != nil {
 		t.Fatal(err)
@@ -166,7 +166,7 @@ func flakyLogin(h http.Handler, fail int64) (http.Handler, *atomic.Int64) {
 }
 
 func TestSessionLoginFailureBacksOff(t *testing.T) {
-	srv, err := fakesession.New()
+	srv, err := sessiontest.New()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +477,7 @@ func TestSessionWithHTTPClient(t *testing.T) {
 
 func TestSessionTLSTrust(t *testing.T) {
 	f := setupSession(t)
-	otherPEM, _, _, err := fakesession.SelfSignedCert()
+	otherPEM, _, _, err := sessiontest.SelfSignedCert()
 	if err != nil {
 		t.Fatal(err)
 	}

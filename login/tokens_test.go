@@ -15,9 +15,9 @@ import (
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/internal/fakeclock"
-	"github.com/bearer-go/bearer/internal/fakejwtapi"
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/login/jwtapitest"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
@@ -131,12 +131,12 @@ func signup(t *testing.T, f *jwtFixture, email string) *oauth2.Token {
 	t.Helper()
 	hc := f.ts.Client()
 	body := fmt.Sprintf(`{"email":%q,"password":%q}`, email, lukePW)
-	resp, err := hc.Post(f.ts.URL+fakejwtapi.PathSignup, "application/json", strings.NewReader(body))
+	resp, err := hc.Post(f.ts.URL+jwtapitest.PathSignup, "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var lr fakejwtapi.LoginResponse
+	var lr jwtapitest.LoginResponse
 	if err := json.NewDecoder(resp.Body).Decode(&lr); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("signup = %d, %v", resp.StatusCode, err)
 	}
@@ -195,7 +195,7 @@ func TestTokenPermission(t *testing.T) {
 		status     int
 		code       string
 	}{
-		{"authorisation-required", fakejwtapi.PathUsers + "1", http.StatusUnauthorized, "authorisation-required"},
+		{"authorisation-required", jwtapitest.PathUsers + "1", http.StatusUnauthorized, "authorisation-required"},
 		{"403", "/admin/reports", http.StatusForbidden, ""},
 	}
 	for _, tt := range tests {
@@ -320,7 +320,7 @@ func TestTokenCloseLogsOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ae *bearer.APIError
-	if err := raw.Get(testContext(t), fakejwtapi.PathFilms, nil); !errors.As(err, &ae) || ae.Code != "token-invalid" {
+	if err := raw.Get(testContext(t), jwtapitest.PathFilms, nil); !errors.As(err, &ae) || ae.Code != "token-invalid" {
 		t.Errorf("GET films with the logged-out token = %v; want 401 token-invalid", err)
 	}
 }
@@ -483,7 +483,7 @@ func newClock() *fakeclock.Clock { return fakeclock.New(start) }
 func TestTokenOtherErrorsPassThrough(t *testing.T) {
 	f := setupJWT(t, jwtOptions{})
 	c := f.client(t, seed004(lukeEmail, lukePW))
-	err := c.Get(testContext(t), fakejwtapi.PathFilms+"99", nil)
+	err := c.Get(testContext(t), jwtapitest.PathFilms+"99", nil)
 	var ae *bearer.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != http.StatusNotFound || ae.Code != "not-found" || !errors.Is(err, bearer.ErrNotFound) {
 		t.Errorf("GET an unknown film = %v; want the server's 404 not-found as an *APIError", err)

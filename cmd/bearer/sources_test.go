@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bearer-go/bearer/internal/fakejwtapi"
+	"github.com/bearer-go/bearer/login/jwtapitest"
 )
 
 // A login API that answers tokens (seed 004) is served like any other
@@ -17,12 +17,12 @@ import (
 // reaches its films through the proxy without handling a token; bearer
 // revoke then logs out, and the API refuses the token.
 func TestLoginTokenSource(t *testing.T) {
-	api, err := fakejwtapi.New()
+	api, err := jwtapitest.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	const email, password = "ops@example.com", "Passw0rd-of-ops"
-	if _, err := api.AddUser(email, password, fakejwtapi.RoleBasic); err != nil {
+	if _, err := api.AddUser(email, password, jwtapitest.RoleBasic); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(api)
@@ -46,16 +46,16 @@ refresh_method = "GET"
 logout_path = %q
 logout_method = "GET"
 store = %q
-`, keyFile, srv.URL, fakejwtapi.PathLogin, email, writeSecret(t, filepath.Join(dir, "password"), password),
-		fakejwtapi.PathGenerateTokens, fakejwtapi.PathLogout, filepath.Join(dir, "films.json")))
+`, keyFile, srv.URL, jwtapitest.PathLogin, email, writeSecret(t, filepath.Join(dir, "password"), password),
+		jwtapitest.PathGenerateTokens, jwtapitest.PathLogout, filepath.Join(dir, "films.json")))
 	env := []string{"BEARER_CONFIG=" + cfg}
 	p := start(t, env, "serve")
 	base := "http://" + p.listenAddr()
 	p.waitLog(`msg="token refreshed" token=films`)
 	key := strings.TrimSpace(readFile(t, keyFile))
 
-	if got := get(t, base+"/films"+fakejwtapi.PathFilms, key, "callers-own"); !strings.HasPrefix(got, "200 ") {
-		t.Fatalf("GET /films%s through the proxy = %s; want 200", fakejwtapi.PathFilms, got)
+	if got := get(t, base+"/films"+jwtapitest.PathFilms, key, "callers-own"); !strings.HasPrefix(got, "200 ") {
+		t.Fatalf("GET /films%s through the proxy = %s; want 200", jwtapitest.PathFilms, got)
 	}
 	token, _, err := runBearer(t, env, "token", "films")
 	if err != nil {
@@ -67,7 +67,7 @@ store = %q
 	if _, stderr, err := runBearer(t, env, "revoke", "films"); err != nil {
 		t.Fatalf("bearer revoke films: %v: %s", err, stderr)
 	}
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+fakejwtapi.PathFilms, nil)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+jwtapitest.PathFilms, nil)
 	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -31,8 +31,8 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer"
-	"github.com/bearer-go/bearer/internal/fakesession"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/login/sessiontest"
 	"github.com/bearer-go/bearer/secret"
 )
 
@@ -47,23 +47,23 @@ func main() {
 
 // server is the seed-002 server on a loopback TLS listener.
 type server struct {
-	srv     *fakesession.Server
+	srv     *sessiontest.Server
 	ts      *httptest.Server
 	certPEM []byte // the certificate to trust, as pubkey.pem holds it
 	logins  func() int
 }
 
 func startServer() (*server, error) {
-	srv, err := fakesession.New()
+	srv, err := sessiontest.New()
 	if err != nil {
 		return nil, err
 	}
-	for name, pw := range fakesession.SeedUsers() {
+	for name, pw := range sessiontest.SeedUsers() {
 		if err := srv.AddUser(name, pw); err != nil {
 			return nil, err
 		}
 	}
-	certPEM, _, cert, err := fakesession.SelfSignedCert()
+	certPEM, _, cert, err := sessiontest.SelfSignedCert()
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func run(ctx context.Context, w io.Writer) error {
 // untrusted shows the refusal of a server whose certificate is not the
 // one trusted.
 func untrusted(ctx context.Context, w io.Writer, s *server) error {
-	otherPEM, _, _, err := fakesession.SelfSignedCert()
+	otherPEM, _, _, err := sessiontest.SelfSignedCert()
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func loggedIn(ctx context.Context, w io.Writer, s *server) error {
 	}
 	defer c.Close()
 	fmt.Fprintln(w, "Alice, trusting the server's certificate:")
-	var who fakesession.WhoAmI
+	var who sessiontest.WhoAmI
 	if err := c.Get(ctx, "/whoami", &who); err != nil {
 		return err
 	}

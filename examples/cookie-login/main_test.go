@@ -24,7 +24,7 @@ func TestCookieLogin(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{
-		"is not trusted (subject \"CN=127.0.0.1,O=bearer fakesession\"",
+		"is not trusted (subject \"CN=127.0.0.1,O=bearer sessiontest\"",
 		"SHA-256 ",
 		"check the username and password",
 		"login requests sent: 1\n",

@@ -30,8 +30,8 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer"
-	"github.com/bearer-go/bearer/internal/fakejwtapi"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/login/jwtapitest"
 	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
 )
@@ -64,7 +64,7 @@ const (
 
 func run(ctx context.Context, w io.Writer, s settings) error {
 	w = &syncWriter{w: w} // the Refresher reports from its own goroutine
-	api, err := fakejwtapi.New(fakejwtapi.WithAccessTTL(s.accessTTL))
+	api, err := jwtapitest.New(jwtapitest.WithAccessTTL(s.accessTTL))
 	if err != nil {
 		return err
 	}
@@ -77,10 +77,10 @@ func run(ctx context.Context, w io.Writer, s settings) error {
 	}
 	began := time.Now()
 	cfg := login.TokenConfig{
-		Login:       login.Request{Path: fakejwtapi.PathLogin, UsernameField: "email"},
+		Login:       login.Request{Path: jwtapitest.PathLogin, UsernameField: "email"},
 		Credentials: login.Credentials{Username: email, Password: secret.New(password)},
-		Refresh:     login.TokenRequest{Method: http.MethodGet, Path: fakejwtapi.PathGenerateTokens},
-		Logout:      login.TokenRequest{Method: http.MethodGet, Path: fakejwtapi.PathLogout},
+		Refresh:     login.TokenRequest{Method: http.MethodGet, Path: jwtapitest.PathGenerateTokens},
+		Logout:      login.TokenRequest{Method: http.MethodGet, Path: jwtapitest.PathLogout},
 	}
 	cfg.Refresher.OnRotate = func(old, tok *oauth2.Token) {
 		what := "logged in"
@@ -122,8 +122,8 @@ func signup(ctx context.Context, w io.Writer, baseURL string) error {
 	if err != nil {
 		return err
 	}
-	var out fakejwtapi.LoginResponse
-	if err := c.Post(ctx, fakejwtapi.PathSignup, map[string]string{"email": email, "password": password}, &out); err != nil {
+	var out jwtapitest.LoginResponse
+	if err := c.Post(ctx, jwtapitest.PathSignup, map[string]string{"email": email, "password": password}, &out); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "Signed up %s as user %d.\n\n", out.Email, out.UserID)
@@ -133,7 +133,7 @@ func signup(ctx context.Context, w io.Writer, baseURL string) error {
 // callFilms calls the secured endpoint s.calls times, and returns how many
 // calls failed.
 func callFilms(ctx context.Context, w io.Writer, c *login.Client, s settings, began time.Time) int {
-	fmt.Fprintf(w, "GET %s every %v:\n", fakejwtapi.PathFilms, s.every)
+	fmt.Fprintf(w, "GET %s every %v:\n", jwtapitest.PathFilms, s.every)
 	failed := 0
 	tick := time.NewTicker(s.every)
 	defer tick.Stop()
@@ -145,8 +145,8 @@ func callFilms(ctx context.Context, w io.Writer, c *login.Client, s settings, be
 				return failed + s.calls - i
 			}
 		}
-		var films fakejwtapi.FilmList
-		if err := c.Get(ctx, fakejwtapi.PathFilms, &films); err != nil {
+		var films jwtapitest.FilmList
+		if err := c.Get(ctx, jwtapitest.PathFilms, &films); err != nil {
 			failed++
 			fmt.Fprintf(w, "  %5.1fs  call %d failed: %v\n", time.Since(began).Seconds(), i+1, err)
 			continue
@@ -158,10 +158,10 @@ func callFilms(ctx context.Context, w io.Writer, c *login.Client, s settings, be
 
 // forbidden calls the admins' endpoint as a basic user.
 func forbidden(ctx context.Context, w io.Writer, c *login.Client) {
-	err := c.Get(ctx, fakejwtapi.PathUsers+"1", nil)
+	err := c.Get(ctx, jwtapitest.PathUsers+"1", nil)
 	var pe *login.PermissionError
 	fmt.Fprintf(w, "\nGET %s1 as a basic user:\n  %v\n  a *login.PermissionError: %v; matches bearer.ErrForbidden: %v\n\n",
-		fakejwtapi.PathUsers, err, errors.As(err, &pe), errors.Is(err, bearer.ErrForbidden))
+		jwtapitest.PathUsers, err, errors.As(err, &pe), errors.Is(err, bearer.ErrForbidden))
 }
 
 // tryRevoked calls the secured endpoint with the last access token.
@@ -170,7 +170,7 @@ func tryRevoked(ctx context.Context, w io.Writer, baseURL, token string) error {
 	if err != nil {
 		return err
 	}
-	err = c.Get(ctx, fakejwtapi.PathFilms, nil)
+	err = c.Get(ctx, jwtapitest.PathFilms, nil)
 	var ae *bearer.APIError
 	if !errors.As(err, &ae) {
 		return fmt.Errorf("the logged-out token was not refused: %v", err)

@@ -1,4 +1,4 @@
-package fakesession
+package sessiontest
 
 import (
 	"crypto/ecdsa"
@@ -40,7 +40,7 @@ func SelfSignedCert(hosts ...string) (certPEM, keyPEM []byte, cert tls.Certifica
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, tls.Certificate{}, fmt.Errorf("fakesession: generate key: %w", err)
+		return nil, nil, tls.Certificate{}, fmt.Errorf("sessiontest: generate key: %w", err)
 	}
 	tmpl, err := certTemplate(hosts)
 	if err != nil {
@@ -48,17 +48,17 @@ func SelfSignedCert(hosts ...string) (certPEM, keyPEM []byte, cert tls.Certifica
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, nil, tls.Certificate{}, fmt.Errorf("fakesession: create certificate: %w", err)
+		return nil, nil, tls.Certificate{}, fmt.Errorf("sessiontest: create certificate: %w", err)
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return nil, nil, tls.Certificate{}, fmt.Errorf("fakesession: marshal key: %w", err)
+		return nil, nil, tls.Certificate{}, fmt.Errorf("sessiontest: marshal key: %w", err)
 	}
 	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 	cert, err = tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return nil, nil, tls.Certificate{}, fmt.Errorf("fakesession: load key pair: %w", err)
+		return nil, nil, tls.Certificate{}, fmt.Errorf("sessiontest: load key pair: %w", err)
 	}
 	return certPEM, keyPEM, cert, nil
 }
@@ -67,12 +67,12 @@ func SelfSignedCert(hosts ...string) (certPEM, keyPEM []byte, cert tls.Certifica
 func certTemplate(hosts []string) (*x509.Certificate, error) {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
 	if err != nil {
-		return nil, fmt.Errorf("fakesession: serial number: %w", err)
+		return nil, fmt.Errorf("sessiontest: serial number: %w", err)
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{Organization: []string{"bearer fakesession"}, CommonName: hosts[0]},
+		Subject:               pkix.Name{Organization: []string{"bearer sessiontest"}, CommonName: hosts[0]},
 		NotBefore:             now.Add(-certBackdate),
 		NotAfter:              now.Add(certLifetime),
 		KeyUsage:              x509.KeyUsageDigitalSignature,
@@ -84,7 +84,7 @@ func certTemplate(hosts []string) (*x509.Certificate, error) {
 		case ip != nil:
 			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
 		case h == "" || strings.ContainsAny(h, ":/ "):
-			return nil, fmt.Errorf("fakesession: %q is neither an IP address nor a host name", h)
+			return nil, fmt.Errorf("sessiontest: %q is neither an IP address nor a host name", h)
 		default:
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
@@ -102,7 +102,7 @@ func NewTLSServer(h http.Handler) (*httptest.Server, *x509.CertPool, error) {
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(certPEM) {
-		return nil, nil, errors.New("fakesession: generated certificate does not parse")
+		return nil, nil, errors.New("sessiontest: generated certificate does not parse")
 	}
 	srv := httptest.NewUnstartedServer(h)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}

@@ -1,4 +1,4 @@
-package fakejwtapi
+package jwtapitest
 
 import (
 	"crypto/rand"
@@ -112,7 +112,7 @@ type Option func(*Server) error
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) error {
 		if now == nil {
-			return errors.New("fakejwtapi: WithClock: nil clock")
+			return errors.New("jwtapitest: WithClock: nil clock")
 		}
 		s.now = now
 		return nil
@@ -125,7 +125,7 @@ func WithClock(now func() time.Time) Option {
 func WithAccessTTL(d time.Duration) Option {
 	return func(s *Server) error {
 		if d < time.Second {
-			return fmt.Errorf("fakejwtapi: WithAccessTTL(%v): want at least 1s", d)
+			return fmt.Errorf("jwtapitest: WithAccessTTL(%v): want at least 1s", d)
 		}
 		s.accessTTL = d
 		return nil
@@ -137,7 +137,7 @@ func WithAccessTTL(d time.Duration) Option {
 func WithRefreshTTL(d time.Duration) Option {
 	return func(s *Server) error {
 		if d < time.Second {
-			return fmt.Errorf("fakejwtapi: WithRefreshTTL(%v): want at least 1s", d)
+			return fmt.Errorf("jwtapitest: WithRefreshTTL(%v): want at least 1s", d)
 		}
 		s.refreshTTL = d
 		return nil
@@ -151,10 +151,10 @@ func WithRefreshTTL(d time.Duration) Option {
 func WithSecrets(access, refresh []byte) Option {
 	return func(s *Server) error {
 		if len(access) < 16 || len(refresh) < 16 {
-			return errors.New("fakejwtapi: WithSecrets: each secret must be at least 16 bytes")
+			return errors.New("jwtapitest: WithSecrets: each secret must be at least 16 bytes")
 		}
 		if string(access) == string(refresh) {
-			return errors.New("fakejwtapi: WithSecrets: access and refresh secrets must differ")
+			return errors.New("jwtapitest: WithSecrets: access and refresh secrets must differ")
 		}
 		s.accessSecret = append([]byte(nil), access...)
 		s.refreshSecret = append([]byte(nil), refresh...)
@@ -168,7 +168,7 @@ func WithSecrets(access, refresh []byte) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Server) error {
 		if l == nil {
-			return errors.New("fakejwtapi: WithLogger: nil logger")
+			return errors.New("jwtapitest: WithLogger: nil logger")
 		}
 		s.logger = l
 		return nil
@@ -193,10 +193,10 @@ func New(opts ...Option) (*Server, error) {
 	if s.accessSecret == nil {
 		s.accessSecret, s.refreshSecret = make([]byte, secretBytes), make([]byte, secretBytes)
 		if _, err := rand.Read(s.accessSecret); err != nil {
-			return nil, fmt.Errorf("fakejwtapi: generate secret: %w", err)
+			return nil, fmt.Errorf("jwtapitest: generate secret: %w", err)
 		}
 		if _, err := rand.Read(s.refreshSecret); err != nil {
-			return nil, fmt.Errorf("fakejwtapi: generate secret: %w", err)
+			return nil, fmt.Errorf("jwtapitest: generate secret: %w", err)
 		}
 	}
 	s.routes()
@@ -244,16 +244,16 @@ func (s *Server) knownPath(r *http.Request) bool {
 func (s *Server) AddUser(email, password string, role Role) (int, error) {
 	email = strings.ToLower(email)
 	if detail := validateCredentials(email, password); detail != "" {
-		return 0, fmt.Errorf("fakejwtapi: AddUser: %s", detail)
+		return 0, fmt.Errorf("jwtapitest: AddUser: %s", detail)
 	}
 	if role.level() == 0 {
-		return 0, fmt.Errorf("fakejwtapi: AddUser: unknown role %q", role)
+		return 0, fmt.Errorf("jwtapitest: AddUser: unknown role %q", role)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, ok := s.addUserLocked(email, password, role)
 	if !ok {
-		return 0, fmt.Errorf("fakejwtapi: AddUser: %s already exists", email)
+		return 0, fmt.Errorf("jwtapitest: AddUser: %s already exists", email)
 	}
 	return u.id, nil
 }
@@ -282,7 +282,7 @@ func (s *Server) Promote(email string) error {
 	defer s.mu.Unlock()
 	u, ok := s.byEmail[strings.ToLower(email)]
 	if !ok {
-		return fmt.Errorf("fakejwtapi: Promote: no user %s", email)
+		return fmt.Errorf("jwtapitest: Promote: no user %s", email)
 	}
 	u.role = RoleAdmin
 	return nil

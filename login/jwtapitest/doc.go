@@ -1,4 +1,4 @@
-// Package fakejwtapi is an in-memory copy of the JWT-secured API server of
+// Package jwtapitest is an in-memory copy of the JWT-secured API server of
 // seed 004 (the Fathat "starwars-api" Flask/connexion backend), as an
 // [http.Handler] for tests and demos. Paths, field names, claims and error
 // documents are the seed project's; its MySQL users and Redis revocation set
@@ -64,10 +64,10 @@
 //
 // # Usage
 //
-//	api, err := fakejwtapi.New(fakejwtapi.WithAccessTTL(time.Minute), fakejwtapi.WithClock(clock.Now))
+//	api, err := jwtapitest.New(jwtapitest.WithAccessTTL(time.Minute), jwtapitest.WithClock(clock.Now))
 //	if err != nil { ... }
 //	ts := httptest.NewServer(api)
 //	defer ts.Close()
-//	// POST ts.URL+fakejwtapi.PathSignup with {"email": ..., "password": ...}, then
-//	// GET ts.URL+fakejwtapi.PathFilms with "Authorization: Bearer <token>".
-package fakejwtapi
+//	// POST ts.URL+jwtapitest.PathSignup with {"email": ..., "password": ...}, then
+//	// GET ts.URL+jwtapitest.PathFilms with "Authorization: Bearer <token>".
+package jwtapitest

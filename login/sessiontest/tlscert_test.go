@@ -1,4 +1,4 @@
-package fakesession_test
+package sessiontest_test
 
 import (
 	"crypto/ecdsa"
@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bearer-go/bearer/internal/fakesession"
+	"github.com/bearer-go/bearer/login/sessiontest"
 )
 
 func TestSelfSignedCertDefaults(t *testing.T) {
-	certPEM, keyPEM, pair, err := fakesession.SelfSignedCert()
+	certPEM, keyPEM, pair, err := sessiontest.SelfSignedCert()
 	if err != nil {
 		t.Fatalf("SelfSignedCert() error: %v", err)
 	}
@@ -62,11 +62,11 @@ func TestSelfSignedCertDefaults(t *testing.T) {
 }
 
 func TestSelfSignedCertIsFreshEachCall(t *testing.T) {
-	a, _, _, err := fakesession.SelfSignedCert()
+	a, _, _, err := sessiontest.SelfSignedCert()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _, _, err := fakesession.SelfSignedCert()
+	b, _, _, err := sessiontest.SelfSignedCert()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestSelfSignedCertIsFreshEachCall(t *testing.T) {
 }
 
 func TestSelfSignedCertHosts(t *testing.T) {
-	certPEM, _, _, err := fakesession.SelfSignedCert("api.test", "10.0.0.1")
+	certPEM, _, _, err := sessiontest.SelfSignedCert("api.test", "10.0.0.1")
 	if err != nil {
 		t.Fatalf("SelfSignedCert(api.test, 10.0.0.1): %v", err)
 	}
@@ -92,7 +92,7 @@ func TestSelfSignedCertHosts(t *testing.T) {
 		t.Error("VerifyHostname(localhost) = nil; want an error when only other hosts were asked for")
 	}
 	for _, bad := range []string{"", "127.0.0.1:443", "https://x", "a b"} {
-		if _, _, _, err := fakesession.SelfSignedCert(bad); err == nil {
+		if _, _, _, err := sessiontest.SelfSignedCert(bad); err == nil {
 			t.Errorf("SelfSignedCert(%q) = nil error; want one", bad)
 		}
 	}
@@ -110,7 +110,7 @@ func TestTLSClientMustTrustTheCertificate(t *testing.T) {
 	}
 
 	// A second server's certificate does not open the first server.
-	otherPEM, _, _, err := fakesession.SelfSignedCert()
+	otherPEM, _, _, err := sessiontest.SelfSignedCert()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package fakesession
+package sessiontest
 
 import (
 	"crypto/sha256"
@@ -71,7 +71,7 @@ type Option func(*Server) error
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) error {
 		if now == nil {
-			return errors.New("fakesession: WithClock: nil clock")
+			return errors.New("sessiontest: WithClock: nil clock")
 		}
 		s.now = now
 		return nil
@@ -84,7 +84,7 @@ func WithClock(now func() time.Time) Option {
 func WithSessionLifetime(d time.Duration) Option {
 	return func(s *Server) error {
 		if d < 0 {
-			return errors.New("fakesession: WithSessionLifetime: negative lifetime")
+			return errors.New("sessiontest: WithSessionLifetime: negative lifetime")
 		}
 		s.lifetime = d
 		return nil
@@ -96,7 +96,7 @@ func WithSessionLifetime(d time.Duration) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Server) error {
 		if l == nil {
-			return errors.New("fakesession: WithLogger: nil logger")
+			return errors.New("sessiontest: WithLogger: nil logger")
 		}
 		s.logger = l
 		return nil
@@ -129,7 +129,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // String describes the server without its users, passwords or tokens.
-func (s *Server) String() string { return "fakesession.Server{REDACTED}" }
+func (s *Server) String() string { return "sessiontest.Server{REDACTED}" }
 
 // GoString is [Server.String], so %#v cannot print the sessions either.
 func (s *Server) GoString() string { return s.String() }
@@ -139,7 +139,7 @@ func (s *Server) GoString() string { return s.String() }
 // as missing, so such a user could never log in.
 func (s *Server) AddUser(username, password string) error {
 	if username == "" || password == "" {
-		return errors.New("fakesession: AddUser: empty username or password")
+		return errors.New("sessiontest: AddUser: empty username or password")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,4 +1,4 @@
-package fakejwtapi_test
+package jwtapitest_test
 
 import (
 	"bytes"
@@ -13,23 +13,23 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/bearer-go/bearer/internal/fakejwtapi"
+	"github.com/bearer-go/bearer/login/jwtapitest"
 )
 
 func TestStats(t *testing.T) {
 	f := setup(t)
 	tokens := f.signup(t, "luke@rebels.org")                                                     // signup
 	f.login(t, "luke@rebels.org")                                                                // login
-	f.call(t, http.MethodPost, fakejwtapi.PathLogin, "", creds("luke@rebels.org", "Wr0ngPassX")) // failed login
-	next := decodeOK[fakejwtapi.RefreshResponse](t, f.refresh(t, f.login(t, "luke@rebels.org").RefreshToken))
+	f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", "Wr0ngPassX")) // failed login
+	next := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, f.login(t, "luke@rebels.org").RefreshToken))
 	f.films(t, "")                                                       // no token
 	f.films(t, tokens.RefreshToken)                                      // token-invalid
-	f.call(t, http.MethodGet, fakejwtapi.PathUsers+"1", next.Token, nil) // authorisation-required
-	f.call(t, http.MethodGet, fakejwtapi.PathLogout, next.Token, nil)    // logout
+	f.call(t, http.MethodGet, jwtapitest.PathUsers+"1", next.Token, nil) // authorisation-required
+	f.call(t, http.MethodGet, jwtapitest.PathLogout, next.Token, nil)    // logout
 	f.clock.Advance(accessTTL)
 	f.films(t, tokens.Token) // token-expired
 
-	want := fakejwtapi.Stats{
+	want := jwtapitest.Stats{
 		Signups: 1, Logins: 2, LoginsFailed: 1, Refreshes: 1, Logouts: 1,
 		NoToken: 1, TokenExpired: 1, TokenInvalid: 1, AuthorisationRequired: 1,
 	}
@@ -45,9 +45,9 @@ func TestRoutes(t *testing.T) {
 		wantProblem(t, "GET "+path, f.call(t, http.MethodGet, path, "", nil), http.StatusNotFound, notFound)
 	}
 	for _, tt := range []struct{ method, path string }{
-		{http.MethodPost, fakejwtapi.PathFilms},
-		{http.MethodPost, fakejwtapi.PathLogout},
-		{http.MethodDelete, fakejwtapi.PathLogin},
+		{http.MethodPost, jwtapitest.PathFilms},
+		{http.MethodPost, jwtapitest.PathLogout},
+		{http.MethodDelete, jwtapitest.PathLogin},
 	} {
 		if r := f.call(t, tt.method, tt.path, "", nil); r.status != http.StatusMethodNotAllowed {
 			t.Errorf("%s %s = %d; want 405", tt.method, tt.path, r.status)
@@ -58,7 +58,7 @@ func TestRoutes(t *testing.T) {
 func TestBodyLimit(t *testing.T) {
 	f := setup(t)
 	body := `{"email":"a@b.org","password":"Passw0rdX","pad":"` + strings.Repeat("a", 1<<20) + `"}`
-	r := f.call(t, http.MethodPost, fakejwtapi.PathSignup, "", body)
+	r := f.call(t, http.MethodPost, jwtapitest.PathSignup, "", body)
 	wantProblem(t, "signup with a body over 1 MiB", r, http.StatusRequestEntityTooLarge,
 		"The data value transmitted exceeds the capacity limit.")
 	if got := f.api.Stats().Signups; got != 0 {
@@ -79,7 +79,7 @@ func TestConcurrentRefreshWithOneToken(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-ready
-			req, _ := http.NewRequest(http.MethodGet, f.ts.URL+fakejwtapi.PathGenerateTokens, nil)
+			req, _ := http.NewRequest(http.MethodGet, f.ts.URL+jwtapitest.PathGenerateTokens, nil)
 			req.Header.Set("Authorization", "Bearer "+tokens.RefreshToken)
 			resp, err := f.ts.Client().Do(req)
 			if err != nil {
@@ -166,73 +166,73 @@ func userSession(f *fixture, email string) error {
 		}
 		return json.NewDecoder(resp.Body).Decode(out)
 	}
-	var login fakejwtapi.LoginResponse
-	if err := post(fakejwtapi.PathSignup, creds(email, password), &login); err != nil {
+	var login jwtapitest.LoginResponse
+	if err := post(jwtapitest.PathSignup, creds(email, password), &login); err != nil {
 		return err
 	}
-	var films fakejwtapi.FilmList
-	if err := get(fakejwtapi.PathFilms, login.Token, &films); err != nil {
+	var films jwtapitest.FilmList
+	if err := get(jwtapitest.PathFilms, login.Token, &films); err != nil {
 		return err
 	}
-	var next fakejwtapi.RefreshResponse
-	if err := get(fakejwtapi.PathGenerateTokens, login.RefreshToken, &next); err != nil {
+	var next jwtapitest.RefreshResponse
+	if err := get(jwtapitest.PathGenerateTokens, login.RefreshToken, &next); err != nil {
 		return err
 	}
 	var empty struct{}
-	return get(fakejwtapi.PathLogout, next.Token, &empty)
+	return get(jwtapitest.PathLogout, next.Token, &empty)
 }
 
 func TestOptionsValidate(t *testing.T) {
-	bad := map[string]fakejwtapi.Option{
-		"nil clock":         fakejwtapi.WithClock(nil),
-		"sub-second access": fakejwtapi.WithAccessTTL(time.Millisecond),
-		"negative refresh":  fakejwtapi.WithRefreshTTL(-time.Hour),
-		"short secret":      fakejwtapi.WithSecrets([]byte("short"), refreshSecret),
-		"same secrets":      fakejwtapi.WithSecrets(accessSecret, accessSecret),
-		"nil logger":        fakejwtapi.WithLogger(nil),
+	bad := map[string]jwtapitest.Option{
+		"nil clock":         jwtapitest.WithClock(nil),
+		"sub-second access": jwtapitest.WithAccessTTL(time.Millisecond),
+		"negative refresh":  jwtapitest.WithRefreshTTL(-time.Hour),
+		"short secret":      jwtapitest.WithSecrets([]byte("short"), refreshSecret),
+		"same secrets":      jwtapitest.WithSecrets(accessSecret, accessSecret),
+		"nil logger":        jwtapitest.WithLogger(nil),
 	}
 	for name, opt := range bad {
-		if api, err := fakejwtapi.New(opt); err == nil || api != nil {
+		if api, err := jwtapitest.New(opt); err == nil || api != nil {
 			t.Errorf("New(%s) = %v, %v; want nil and an error", name, api, err)
 		}
 	}
 }
 
 func TestDefaults(t *testing.T) {
-	a, err := fakejwtapi.New()
+	a, err := jwtapitest.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := fakejwtapi.New()
+	b, err := jwtapitest.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	token := func(api *fakejwtapi.Server) string {
+	token := func(api *jwtapitest.Server) string {
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, fakejwtapi.PathSignup, strings.NewReader(`{"email":"a@b.org","password":"Passw0rdX"}`))
+		req := httptest.NewRequest(http.MethodPost, jwtapitest.PathSignup, strings.NewReader(`{"email":"a@b.org","password":"Passw0rdX"}`))
 		req.Header.Set("Content-Type", "application/json")
 		api.ServeHTTP(rec, req)
-		var out fakejwtapi.LoginResponse
+		var out jwtapitest.LoginResponse
 		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
 			t.Fatalf("signup: %d %s", rec.Code, rec.Body)
 		}
 		return out.Token
 	}
 	ta := token(a)
-	c := &fakejwtapi.Claims{}
+	c := &jwtapitest.Claims{}
 	if _, _, err := jwt.NewParser().ParseUnverified(ta, c); err != nil {
 		t.Fatal(err)
 	}
-	if got := c.ExpiresAt.Sub(c.IssuedAt.Time); got != fakejwtapi.DefaultAccessTTL {
-		t.Errorf("default access lifetime = %v; want %v", got, fakejwtapi.DefaultAccessTTL)
+	if got := c.ExpiresAt.Sub(c.IssuedAt.Time); got != jwtapitest.DefaultAccessTTL {
+		t.Errorf("default access lifetime = %v; want %v", got, jwtapitest.DefaultAccessTTL)
 	}
 	// Each server draws its own secret: a's token means nothing to b.
 	token(b)
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, fakejwtapi.PathFilms, nil)
+	req := httptest.NewRequest(http.MethodGet, jwtapitest.PathFilms, nil)
 	req.Header.Set("Authorization", "Bearer "+ta)
 	b.ServeHTTP(rec, req)
-	if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), fakejwtapi.CodeTokenInvalid) {
+	if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), jwtapitest.CodeTokenInvalid) {
 		t.Errorf("server b given server a's token = %d %s; want 401 token-invalid", rec.Code, rec.Body)
 	}
 }
@@ -243,13 +243,13 @@ func FuzzAuthorization(f *testing.F) {
 	f.Add("bearer  ")
 	f.Add("Basic x")
 	f.Add("Bearer eyJhbGciOiJub25lIn0.eyJ1c2VyX2lkIjoxfQ.")
-	api, err := fakejwtapi.New(fakejwtapi.WithSecrets(accessSecret, refreshSecret))
+	api, err := jwtapitest.New(jwtapitest.WithSecrets(accessSecret, refreshSecret))
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, authorization string) {
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodGet, fakejwtapi.PathFilms, nil)
+		req := httptest.NewRequest(http.MethodGet, jwtapitest.PathFilms, nil)
 		req.Header.Set("Authorization", authorization)
 		api.ServeHTTP(rec, req)
 		if rec.Code != http.StatusUnauthorized {
@@ -268,11 +268,11 @@ func FuzzCredentials(f *testing.F) {
 	f.Add(`{"email":null}`)
 	f.Add(`[]`)
 	f.Fuzz(func(t *testing.T, body string) {
-		api, err := fakejwtapi.New(fakejwtapi.WithSecrets(accessSecret, refreshSecret))
+		api, err := jwtapitest.New(jwtapitest.WithSecrets(accessSecret, refreshSecret))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, path := range []string{fakejwtapi.PathSignup, fakejwtapi.PathLogin} {
+		for _, path := range []string{jwtapitest.PathSignup, jwtapitest.PathLogin} {
 			rec := httptest.NewRecorder()
 			req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")

@@ -1,4 +1,4 @@
-package fakejwtapi_test
+package jwtapitest_test
 
 import (
 	"net/http"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/bearer-go/bearer/internal/fakejwtapi"
+	"github.com/bearer-go/bearer/login/jwtapitest"
 )
 
 // seedClaims returns claims like the server's for user 1, valid now.
@@ -50,27 +50,27 @@ func TestSecuredRejections(t *testing.T) {
 		{"basic scheme", "Basic bHVrZTpQYXNzdzByZFg=", ""},
 		{"bearer without token", "Bearer ", ""},
 		{"token without scheme", tokens.Token, ""},
-		{"not a JWT", "Bearer not-a-jwt", fakejwtapi.CodeTokenInvalid},
-		{"refresh token", "Bearer " + tokens.RefreshToken, fakejwtapi.CodeTokenInvalid},
-		{"other secret", "Bearer " + forge(t, seedClaims(f, "basic"), []byte("some-other-secret-of-32-bytes!!!")), fakejwtapi.CodeTokenInvalid},
-		{"refresh secret", "Bearer " + forge(t, seedClaims(f, "basic"), refreshSecret), fakejwtapi.CodeTokenInvalid},
-		{"alg none", "Bearer " + none, fakejwtapi.CodeTokenInvalid},
-		{"alg HS512", "Bearer " + hs512, fakejwtapi.CodeTokenInvalid},
-		{"tampered payload", "Bearer " + tampered, fakejwtapi.CodeTokenInvalid},
-		{"no standard_claim", "Bearer " + forge(t, withoutClaim, accessSecret), fakejwtapi.CodeTokenInvalid},
-		{"no user_id", "Bearer " + forge(t, withoutUser, accessSecret), fakejwtapi.CodeTokenInvalid},
-		{"unknown role", "Bearer " + forge(t, seedClaims(f, "root"), accessSecret), fakejwtapi.CodeTokenInvalid},
-		{"issued in the future", "Bearer " + forge(t, future, accessSecret), fakejwtapi.CodeTokenInvalid},
+		{"not a JWT", "Bearer not-a-jwt", jwtapitest.CodeTokenInvalid},
+		{"refresh token", "Bearer " + tokens.RefreshToken, jwtapitest.CodeTokenInvalid},
+		{"other secret", "Bearer " + forge(t, seedClaims(f, "basic"), []byte("some-other-secret-of-32-bytes!!!")), jwtapitest.CodeTokenInvalid},
+		{"refresh secret", "Bearer " + forge(t, seedClaims(f, "basic"), refreshSecret), jwtapitest.CodeTokenInvalid},
+		{"alg none", "Bearer " + none, jwtapitest.CodeTokenInvalid},
+		{"alg HS512", "Bearer " + hs512, jwtapitest.CodeTokenInvalid},
+		{"tampered payload", "Bearer " + tampered, jwtapitest.CodeTokenInvalid},
+		{"no standard_claim", "Bearer " + forge(t, withoutClaim, accessSecret), jwtapitest.CodeTokenInvalid},
+		{"no user_id", "Bearer " + forge(t, withoutUser, accessSecret), jwtapitest.CodeTokenInvalid},
+		{"unknown role", "Bearer " + forge(t, seedClaims(f, "root"), accessSecret), jwtapitest.CodeTokenInvalid},
+		{"issued in the future", "Bearer " + forge(t, future, accessSecret), jwtapitest.CodeTokenInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodGet, f.ts.URL+fakejwtapi.PathFilms, nil)
+			req, _ := http.NewRequest(http.MethodGet, f.ts.URL+jwtapitest.PathFilms, nil)
 			if tt.authorization != "" {
 				req.Header.Set("Authorization", tt.authorization)
 			}
 			r := send(t, f.ts.Client(), req)
 			if tt.code == "" {
-				wantProblem(t, "GET films", r, http.StatusUnauthorized, fakejwtapi.NoTokenDetail)
+				wantProblem(t, "GET films", r, http.StatusUnauthorized, jwtapitest.NoTokenDetail)
 			} else {
 				wantError(t, "GET films", r, http.StatusUnauthorized, tt.code)
 			}
@@ -82,7 +82,7 @@ func TestSecuredRejections(t *testing.T) {
 	if r := f.films(t, forge(t, seedClaims(f, "basic"), accessSecret)); r.status != http.StatusOK {
 		t.Errorf("GET films with a well-forged token = %d %s; want 200", r.status, r.body)
 	}
-	req, _ := http.NewRequest(http.MethodGet, f.ts.URL+fakejwtapi.PathFilms, nil)
+	req, _ := http.NewRequest(http.MethodGet, f.ts.URL+jwtapitest.PathFilms, nil)
 	req.Header.Set("Authorization", "bearer "+tokens.Token)
 	if r := send(t, f.ts.Client(), req); r.status != http.StatusOK {
 		t.Errorf("GET films with a lower-case scheme = %d; want 200 (connexion ignores case)", r.status)
@@ -98,10 +98,10 @@ func TestAccessTokenExpiry(t *testing.T) {
 		t.Fatalf("films a second before exp = %d %s; want 200", r.status, r.body)
 	}
 	f.clock.Advance(time.Second)
-	wantError(t, "films at exp", f.films(t, tokens.Token), http.StatusUnauthorized, fakejwtapi.CodeTokenExpired)
+	wantError(t, "films at exp", f.films(t, tokens.Token), http.StatusUnauthorized, jwtapitest.CodeTokenExpired)
 
 	// The refresh token outlives the access token and gets a working one.
-	next := decodeOK[fakejwtapi.RefreshResponse](t, f.refresh(t, tokens.RefreshToken))
+	next := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, tokens.RefreshToken))
 	if r := f.films(t, next.Token); r.status != http.StatusOK {
 		t.Errorf("films with the refreshed token = %d %s; want 200", r.status, r.body)
 	}
@@ -115,7 +115,7 @@ func TestRefreshTokenExpiry(t *testing.T) {
 	tokens := f.signup(t, "luke@rebels.org")
 	f.clock.Advance(refreshTTL)
 	wantError(t, "generate_tokens at the refresh token's exp", f.refresh(t, tokens.RefreshToken),
-		http.StatusUnauthorized, fakejwtapi.CodeTokenExpired)
+		http.StatusUnauthorized, jwtapitest.CodeTokenExpired)
 	// After both expire, only a new login helps.
 	again := f.login(t, "luke@rebels.org")
 	if r := f.films(t, again.Token); r.status != http.StatusOK {
@@ -127,7 +127,7 @@ func TestRefreshRotates(t *testing.T) {
 	f := setup(t)
 	first := f.signup(t, "luke@rebels.org")
 	r := f.refresh(t, first.RefreshToken)
-	second := decodeOK[fakejwtapi.RefreshResponse](t, r)
+	second := decodeOK[jwtapitest.RefreshResponse](t, r)
 	if second.User != 1 || second.Token == first.Token || second.RefreshToken == first.RefreshToken {
 		t.Errorf("generate_tokens = %+v; want user 1 and two new tokens", second)
 	}
@@ -135,7 +135,7 @@ func TestRefreshRotates(t *testing.T) {
 		t.Errorf("new refresh claims = %+v", c)
 	}
 	wantError(t, "reusing the rotated refresh token", f.refresh(t, first.RefreshToken),
-		http.StatusUnauthorized, fakejwtapi.CodeTokenInvalid)
+		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
 	if r := f.refresh(t, second.RefreshToken); r.status != http.StatusOK {
 		t.Errorf("generate_tokens with the new refresh token = %d %s; want 200", r.status, r.body)
 	}
@@ -148,16 +148,16 @@ func TestRefreshRotates(t *testing.T) {
 func TestRefreshRejections(t *testing.T) {
 	f := setup(t)
 	tokens := f.signup(t, "luke@rebels.org")
-	wantProblem(t, "generate_tokens without a token", f.refresh(t, ""), http.StatusUnauthorized, fakejwtapi.NoTokenDetail)
+	wantProblem(t, "generate_tokens without a token", f.refresh(t, ""), http.StatusUnauthorized, jwtapitest.NoTokenDetail)
 	wantError(t, "generate_tokens with an access token", f.refresh(t, tokens.Token),
-		http.StatusUnauthorized, fakejwtapi.CodeTokenInvalid)
+		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
 
 	ghost := jwt.MapClaims{
 		"iss": "fathat.org", "sub": "x", "iat": start.Unix(), "exp": start.Add(time.Hour).Unix(),
 		"access_role": "basic", "user_id": 99, "refresh_claim": true,
 	}
 	wantError(t, "generate_tokens for a user that does not exist", f.refresh(t, forge(t, ghost, refreshSecret)),
-		http.StatusNotFound, fakejwtapi.CodeUserNotFound)
+		http.StatusNotFound, jwtapitest.CodeUserNotFound)
 }
 
 func TestRefreshRevokesOldAccessToken(t *testing.T) {
@@ -166,16 +166,16 @@ func TestRefreshRevokesOldAccessToken(t *testing.T) {
 	leia := f.signup(t, "leia@rebels.org")
 
 	// Leia's token named by Luke's refresh is left alone.
-	r := f.call(t, http.MethodGet, fakejwtapi.PathGenerateTokens+"?old_access_token="+leia.Token, luke.RefreshToken, nil)
-	next := decodeOK[fakejwtapi.RefreshResponse](t, r)
+	r := f.call(t, http.MethodGet, jwtapitest.PathGenerateTokens+"?old_access_token="+leia.Token, luke.RefreshToken, nil)
+	next := decodeOK[jwtapitest.RefreshResponse](t, r)
 	if r := f.films(t, leia.Token); r.status != http.StatusOK {
 		t.Errorf("films with another user's token named as old = %d; want 200", r.status)
 	}
 
-	r = f.call(t, http.MethodGet, fakejwtapi.PathGenerateTokens+"?old_access_token="+luke.Token, next.RefreshToken, nil)
-	decodeOK[fakejwtapi.RefreshResponse](t, r)
+	r = f.call(t, http.MethodGet, jwtapitest.PathGenerateTokens+"?old_access_token="+luke.Token, next.RefreshToken, nil)
+	decodeOK[jwtapitest.RefreshResponse](t, r)
 	wantError(t, "films with the access token named as old", f.films(t, luke.Token),
-		http.StatusUnauthorized, fakejwtapi.CodeTokenInvalid)
+		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
 }
 
 func TestLoginRevokesPreviousRefreshToken(t *testing.T) {
@@ -183,7 +183,7 @@ func TestLoginRevokesPreviousRefreshToken(t *testing.T) {
 	first := f.signup(t, "luke@rebels.org")
 	second := f.login(t, "luke@rebels.org")
 	wantError(t, "the refresh token of the previous login", f.refresh(t, first.RefreshToken),
-		http.StatusUnauthorized, fakejwtapi.CodeTokenInvalid)
+		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
 	if r := f.refresh(t, second.RefreshToken); r.status != http.StatusOK {
 		t.Errorf("the new login's refresh token = %d; want 200", r.status)
 	}
@@ -196,20 +196,20 @@ func TestLoginRevokesPreviousRefreshToken(t *testing.T) {
 func TestLogoutRevokes(t *testing.T) {
 	f := setup(t)
 	tokens := f.signup(t, "luke@rebels.org")
-	r := f.call(t, http.MethodGet, fakejwtapi.PathLogout, tokens.Token, nil)
+	r := f.call(t, http.MethodGet, jwtapitest.PathLogout, tokens.Token, nil)
 	if r.status != http.StatusOK || string(r.body) != "{}\n" {
 		t.Fatalf("logout = %d %q; want 200 {}", r.status, r.body)
 	}
-	wantError(t, "films after logout", f.films(t, tokens.Token), http.StatusUnauthorized, fakejwtapi.CodeTokenInvalid)
-	wantError(t, "logout twice", f.call(t, http.MethodGet, fakejwtapi.PathLogout, tokens.Token, nil),
-		http.StatusUnauthorized, fakejwtapi.CodeTokenInvalid)
-	wantError(t, "refresh after logout", f.refresh(t, tokens.RefreshToken), http.StatusUnauthorized, fakejwtapi.CodeTokenInvalid)
-	wantProblem(t, "logout without a token", f.call(t, http.MethodGet, fakejwtapi.PathLogout, "", nil),
-		http.StatusUnauthorized, fakejwtapi.NoTokenDetail)
+	wantError(t, "films after logout", f.films(t, tokens.Token), http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
+	wantError(t, "logout twice", f.call(t, http.MethodGet, jwtapitest.PathLogout, tokens.Token, nil),
+		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
+	wantError(t, "refresh after logout", f.refresh(t, tokens.RefreshToken), http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
+	wantProblem(t, "logout without a token", f.call(t, http.MethodGet, jwtapitest.PathLogout, "", nil),
+		http.StatusUnauthorized, jwtapitest.NoTokenDetail)
 
 	// Revocation is checked before expiry, as in the seed.
 	f.clock.Advance(accessTTL)
-	wantError(t, "films with a revoked, expired token", f.films(t, tokens.Token), http.StatusUnauthorized, fakejwtapi.CodeTokenInvalid)
+	wantError(t, "films with a revoked, expired token", f.films(t, tokens.Token), http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
 	if r := f.films(t, f.login(t, "luke@rebels.org").Token); r.status != http.StatusOK {
 		t.Errorf("films after logging in again = %d; want 200", r.status)
 	}
@@ -219,42 +219,42 @@ func TestServerRevoke(t *testing.T) {
 	f := setup(t)
 	tokens := f.signup(t, "luke@rebels.org")
 	f.api.Revoke(tokens.Token)
-	wantError(t, "films with a token the server revoked", f.films(t, tokens.Token), http.StatusUnauthorized, fakejwtapi.CodeTokenInvalid)
+	wantError(t, "films with a token the server revoked", f.films(t, tokens.Token), http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
 }
 
 func TestRoles(t *testing.T) {
 	f := setup(t)
 	luke := f.signup(t, "luke@rebels.org")
-	userPath := fakejwtapi.PathUsers + "1"
+	userPath := jwtapitest.PathUsers + "1"
 
 	wantError(t, "basic user on the admin endpoint", f.call(t, http.MethodGet, userPath, luke.Token, nil),
-		http.StatusUnauthorized, fakejwtapi.CodeAuthorisationRequired)
+		http.StatusUnauthorized, jwtapitest.CodeAuthorisationRequired)
 
 	if err := f.api.Promote("LUKE@rebels.org"); err != nil {
 		t.Fatalf("Promote: %v", err)
 	}
 	wantError(t, "token issued before the promotion", f.call(t, http.MethodGet, userPath, luke.Token, nil),
-		http.StatusUnauthorized, fakejwtapi.CodeAuthorisationRequired)
+		http.StatusUnauthorized, jwtapitest.CodeAuthorisationRequired)
 
-	admin := decodeOK[fakejwtapi.RefreshResponse](t, f.refresh(t, luke.RefreshToken))
-	if c := claimsOf(t, admin.Token, accessSecret); c.AccessRole != fakejwtapi.RoleAdmin {
+	admin := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, luke.RefreshToken))
+	if c := claimsOf(t, admin.Token, accessSecret); c.AccessRole != jwtapitest.RoleAdmin {
 		t.Fatalf("refreshed access_role = %q; want admin", c.AccessRole)
 	}
-	got := decodeOK[fakejwtapi.User](t, f.call(t, http.MethodGet, userPath, admin.Token, nil))
-	if want := (fakejwtapi.User{AccessRole: fakejwtapi.RoleAdmin, Email: "luke@rebels.org", UserID: 1}); got != want {
+	got := decodeOK[jwtapitest.User](t, f.call(t, http.MethodGet, userPath, admin.Token, nil))
+	if want := (jwtapitest.User{AccessRole: jwtapitest.RoleAdmin, Email: "luke@rebels.org", UserID: 1}); got != want {
 		t.Errorf("GET %s = %+v; want %+v", userPath, got, want)
 	}
-	wantError(t, "admin asks for a missing user", f.call(t, http.MethodGet, fakejwtapi.PathUsers+"42", admin.Token, nil),
-		http.StatusNotFound, fakejwtapi.CodeNotFound)
-	wantError(t, "admin asks for a huge user id", f.call(t, http.MethodGet, fakejwtapi.PathUsers+"99999999999999999999999", admin.Token, nil),
-		http.StatusNotFound, fakejwtapi.CodeNotFound)
+	wantError(t, "admin asks for a missing user", f.call(t, http.MethodGet, jwtapitest.PathUsers+"42", admin.Token, nil),
+		http.StatusNotFound, jwtapitest.CodeNotFound)
+	wantError(t, "admin asks for a huge user id", f.call(t, http.MethodGet, jwtapitest.PathUsers+"99999999999999999999999", admin.Token, nil),
+		http.StatusNotFound, jwtapitest.CodeNotFound)
 	if r := f.films(t, admin.Token); r.status != http.StatusOK {
 		t.Errorf("admin on the basic films endpoint = %d; want 200 (admin ranks above basic)", r.status)
 	}
-	wantProblem(t, "a user id that is not a number", f.call(t, http.MethodGet, fakejwtapi.PathUsers+"luke", admin.Token, nil),
+	wantProblem(t, "a user id that is not a number", f.call(t, http.MethodGet, jwtapitest.PathUsers+"luke", admin.Token, nil),
 		http.StatusNotFound, "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.")
 	wantProblem(t, "the admin endpoint without a token", f.call(t, http.MethodGet, userPath, "", nil),
-		http.StatusUnauthorized, fakejwtapi.NoTokenDetail)
+		http.StatusUnauthorized, jwtapitest.NoTokenDetail)
 
 	if err := f.api.Promote("nobody@rebels.org"); err == nil {
 		t.Error("Promote(unknown) = nil; want an error")
@@ -264,18 +264,18 @@ func TestRoles(t *testing.T) {
 func TestFilms(t *testing.T) {
 	f := setup(t)
 	tokens := f.signup(t, "luke@rebels.org")
-	list := decodeOK[fakejwtapi.FilmList](t, f.films(t, tokens.Token))
+	list := decodeOK[jwtapitest.FilmList](t, f.films(t, tokens.Token))
 	if list.Count != 6 || len(list.Results) != 6 || list.Results[0].Title != "A New Hope" || list.Results[0].EpisodeID != 4 {
 		t.Errorf("films = %d %+v; want the six films, A New Hope first", list.Count, list.Results)
 	}
-	one := decodeOK[fakejwtapi.Film](t, f.call(t, http.MethodGet, fakejwtapi.PathFilms+"2", tokens.Token, nil))
+	one := decodeOK[jwtapitest.Film](t, f.call(t, http.MethodGet, jwtapitest.PathFilms+"2", tokens.Token, nil))
 	if one.Title != "The Empire Strikes Back" {
 		t.Errorf("film 2 = %+v; want The Empire Strikes Back", one)
 	}
 	for _, id := range []string{"0", "7", "x"} {
-		wantError(t, "film "+id, f.call(t, http.MethodGet, fakejwtapi.PathFilms+id, tokens.Token, nil),
-			http.StatusNotFound, fakejwtapi.CodeNotFound)
+		wantError(t, "film "+id, f.call(t, http.MethodGet, jwtapitest.PathFilms+id, tokens.Token, nil),
+			http.StatusNotFound, jwtapitest.CodeNotFound)
 	}
-	wantProblem(t, "one film without a token", f.call(t, http.MethodGet, fakejwtapi.PathFilms+"1", "", nil),
-		http.StatusUnauthorized, fakejwtapi.NoTokenDetail)
+	wantProblem(t, "one film without a token", f.call(t, http.MethodGet, jwtapitest.PathFilms+"1", "", nil),
+		http.StatusUnauthorized, jwtapitest.NoTokenDetail)
 }

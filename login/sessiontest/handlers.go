@@ -1,4 +1,4 @@
-package fakesession
+package sessiontest
 
 import (
 	"crypto/rand"
@@ -40,16 +40,16 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	outcome, at := s.login(username, r.PostForm.Get("password"), token)
 	switch outcome {
 	case loginMissingField:
-		s.logger.Info("fakesession: login rejected", "reason", "missing field")
+		s.logger.Info("sessiontest: login rejected", "reason", "missing field")
 		challenge(w, http.StatusUnauthorized, realmLoginRequired, "Verification failed")
 	case loginUnknownUser:
-		s.logger.Info("fakesession: login rejected", "user", username, "reason", "unknown user")
+		s.logger.Info("sessiontest: login rejected", "user", username, "reason", "unknown user")
 		challenge(w, http.StatusUnauthorized, realmNoSuchUser, "Verification failed")
 	case loginBadPassword:
-		s.logger.Info("fakesession: login rejected", "user", username, "reason", "wrong password")
+		s.logger.Info("sessiontest: login rejected", "user", username, "reason", "wrong password")
 		challenge(w, http.StatusForbidden, realmPasswordIncorrect, "Verification failed")
 	default:
-		s.logger.Info("fakesession: login", "user", username)
+		s.logger.Info("sessiontest: login", "user", username)
 		http.SetCookie(w, &http.Cookie{Name: CookieUsername, Value: username, Path: "/"})
 		http.SetCookie(w, &http.Cookie{Name: CookieToken, Value: token, Path: "/"})
 		http.SetCookie(w, &http.Cookie{Name: CookieLoginTimestamp, Value: isoformat(at), Path: "/"})
@@ -66,21 +66,21 @@ func (s *Server) requireSession(next func(w http.ResponseWriter, username string
 		token, terr := r.Cookie(CookieToken)
 		if uerr != nil || terr != nil || user.Value == "" || token.Value == "" {
 			s.countMissingCookies()
-			s.logger.Info("fakesession: request rejected", "path", r.URL.Path, "reason", "no session cookies")
+			s.logger.Info("sessiontest: request rejected", "path", r.URL.Path, "reason", "no session cookies")
 			challenge(w, http.StatusUnauthorized, realmLoginRequired, "Login required")
 			return
 		}
 		outcome, login := s.check(user.Value, token.Value)
 		switch outcome {
 		case sessionMismatch:
-			s.logger.Info("fakesession: request rejected", "path", r.URL.Path, "user", user.Value, "reason", "token mismatch")
+			s.logger.Info("sessiontest: request rejected", "path", r.URL.Path, "user", user.Value, "reason", "token mismatch")
 			// The seed echoes the user name into an HTML body; escape it here.
 			writeText(w, http.StatusForbidden, html.EscapeString(user.Value)+" denied access to resource")
 		case sessionEnded:
-			s.logger.Info("fakesession: request rejected", "path", r.URL.Path, "user", user.Value, "reason", "session ended")
+			s.logger.Info("sessiontest: request rejected", "path", r.URL.Path, "user", user.Value, "reason", "session ended")
 			challenge(w, http.StatusUnauthorized, realmSessionEnded, "Login required")
 		case sessionExpired:
-			s.logger.Info("fakesession: request rejected", "path", r.URL.Path, "user", user.Value, "reason", "session expired")
+			s.logger.Info("sessiontest: request rejected", "path", r.URL.Path, "user", user.Value, "reason", "session expired")
 			challenge(w, http.StatusUnauthorized, realmSessionExpired, "Login required")
 		default:
 			next(w, user.Value, login)

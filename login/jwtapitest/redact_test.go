@@ -1,4 +1,4 @@
-package fakejwtapi_test
+package jwtapitest_test
 
 import (
 	"bytes"
@@ -8,21 +8,21 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bearer-go/bearer/internal/fakejwtapi"
+	"github.com/bearer-go/bearer/login/jwtapitest"
 )
 
 func TestSecretsNeverPrinted(t *testing.T) {
 	var logs bytes.Buffer
-	f := setup(t, fakejwtapi.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	f := setup(t, jwtapitest.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	api := f.api
 
 	tokens := f.signup(t, "luke@rebels.org")
 	f.login(t, "luke@rebels.org")
-	f.call(t, http.MethodPost, fakejwtapi.PathLogin, "", creds("luke@rebels.org", "Wr0ngPassX"))
+	f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", "Wr0ngPassX"))
 	f.films(t, tokens.Token)
 	f.films(t, tokens.RefreshToken)
-	f.call(t, http.MethodGet, fakejwtapi.PathLogout, tokens.Token, nil)
-	next := decodeOK[fakejwtapi.RefreshResponse](t, f.refresh(t, f.login(t, "luke@rebels.org").RefreshToken))
+	f.call(t, http.MethodGet, jwtapitest.PathLogout, tokens.Token, nil)
+	next := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, f.login(t, "luke@rebels.org").RefreshToken))
 
 	slog.New(slog.NewTextHandler(&logs, nil)).Info("responses", "login", tokens, "refresh", next)
 	printed := logs.String() + fmt.Sprintf("%v %+v %#v %v %+v %#v %v %+v %#v",

@@ -1,4 +1,4 @@
-package fakejwtapi
+package jwtapitest
 
 import (
 	"errors"
@@ -156,10 +156,10 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request, code string) {
 	}
 	s.mu.Unlock()
 	if code == "" {
-		s.logger.Info("fakejwtapi: rejected", "path", r.URL.Path, "reason", "no bearer token")
+		s.logger.Info("jwtapitest: rejected", "path", r.URL.Path, "reason", "no bearer token")
 		writeProblem(w, http.StatusUnauthorized, NoTokenDetail)
 		return
 	}
-	s.logger.Info("fakejwtapi: rejected", "path", r.URL.Path, "code", code)
+	s.logger.Info("jwtapitest: rejected", "path", r.URL.Path, "code", code)
 	writeError(w, http.StatusUnauthorized, code)
 }

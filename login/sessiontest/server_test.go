@@ -1,4 +1,4 @@
-package fakesession_test
+package sessiontest_test
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
-	"github.com/bearer-go/bearer/internal/fakesession"
+	"github.com/bearer-go/bearer/login/sessiontest"
 )
 
 // lifetime is the session lifetime the fixture's server uses.
@@ -26,7 +26,7 @@ const lifetime = time.Hour
 
 // fixture is a fake session server behind TLS, with the seed's users.
 type fixture struct {
-	srv   *fakesession.Server
+	srv   *sessiontest.Server
 	ts    *httptest.Server
 	pool  *x509.CertPool
 	clock *fakeclock.Clock
@@ -35,16 +35,16 @@ type fixture struct {
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	clk := fakeclock.New(time.Date(2021, 4, 18, 22, 54, 4, 387689000, time.UTC))
-	srv, err := fakesession.New(fakesession.WithClock(clk.Now), fakesession.WithSessionLifetime(lifetime))
+	srv, err := sessiontest.New(sessiontest.WithClock(clk.Now), sessiontest.WithSessionLifetime(lifetime))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	for name, pw := range fakesession.SeedUsers() {
+	for name, pw := range sessiontest.SeedUsers() {
 		if err := srv.AddUser(name, pw); err != nil {
 			t.Fatalf("AddUser(%q): %v", name, err)
 		}
 	}
-	ts, pool, err := fakesession.NewTLSServer(srv)
+	ts, pool, err := sessiontest.NewTLSServer(srv)
 	if err != nil {
 		t.Fatalf("NewTLSServer: %v", err)
 	}
@@ -125,11 +125,11 @@ func TestProtectedEndpointsWithSession(t *testing.T) {
 	}
 
 	got = f.get(t, c, "/whoami")
-	var who fakesession.WhoAmI
+	var who sessiontest.WhoAmI
 	if err := json.Unmarshal([]byte(got.body), &who); err != nil || got.status != http.StatusOK {
 		t.Fatalf("GET /whoami = %d %q (%v)", got.status, got.body, err)
 	}
-	want := fakesession.WhoAmI{Username: "Bob", LoginTimestamp: "2021-04-18T22:54:04.387689"}
+	want := sessiontest.WhoAmI{Username: "Bob", LoginTimestamp: "2021-04-18T22:54:04.387689"}
 	if who != want {
 		t.Errorf("GET /whoami = %+v; want %+v", who, want)
 	}
@@ -140,8 +140,8 @@ func TestMissingCookiesGet401(t *testing.T) {
 	for _, path := range []string{"/get-info", "/whoami"} {
 		for _, cookies := range [][]*http.Cookie{
 			nil,
-			{{Name: fakesession.CookieUsername, Value: "Alice"}},
-			{{Name: fakesession.CookieToken, Value: "GGTo57n11xqe9cGqo7mzlA"}},
+			{{Name: sessiontest.CookieUsername, Value: "Alice"}},
+			{{Name: sessiontest.CookieToken, Value: "GGTo57n11xqe9cGqo7mzlA"}},
 		} {
 			req, _ := http.NewRequest(http.MethodGet, f.ts.URL+path, nil)
 			for _, ck := range cookies {
@@ -167,7 +167,7 @@ func TestMismatchedCookiesGet403(t *testing.T) {
 	u, _ := url.Parse(f.ts.URL)
 	var token string
 	for _, ck := range c.Jar.Cookies(u) {
-		if ck.Name == fakesession.CookieToken {
+		if ck.Name == sessiontest.CookieToken {
 			token = ck.Value
 		}
 	}
@@ -183,8 +183,8 @@ func TestMismatchedCookiesGet403(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodGet, f.ts.URL+"/get-info", nil)
-			req.AddCookie(&http.Cookie{Name: fakesession.CookieUsername, Value: tt.user})
-			req.AddCookie(&http.Cookie{Name: fakesession.CookieToken, Value: tt.token})
+			req.AddCookie(&http.Cookie{Name: sessiontest.CookieUsername, Value: tt.user})
+			req.AddCookie(&http.Cookie{Name: sessiontest.CookieToken, Value: tt.token})
 			got := do(t, f.client(t), req)
 			if got.status != http.StatusForbidden || got.body != tt.wantBody {
 				t.Errorf("GET /get-info = %d %q; want 403 %q", got.status, got.body, tt.wantBody)
@@ -231,7 +231,7 @@ func TestSessionLifetime(t *testing.T) {
 
 func TestNoLifetimeMeansSessionsLast(t *testing.T) {
 	clk := fakeclock.New(time.Now())
-	srv, err := fakesession.New(fakesession.WithClock(clk.Now))
+	srv, err := sessiontest.New(sessiontest.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func TestStats(t *testing.T) {
 	f.get(t, c2, "/whoami")          // 401, session ended
 	f.get(t, f.client(t), "/whoami") // 401, no cookies
 
-	want := fakesession.Stats{
+	want := sessiontest.Stats{
 		Logins: 2, LoginsUnknownUser: 2, LoginsBadPassword: 1,
 		Served: 2, Unauthenticated: 3, Forbidden: 1,
 	}
@@ -372,17 +372,17 @@ func TestConcurrentClients(t *testing.T) {
 }
 
 func TestOptionsAndUsersValidate(t *testing.T) {
-	bad := map[string]fakesession.Option{
-		"nil clock":         fakesession.WithClock(nil),
-		"negative lifetime": fakesession.WithSessionLifetime(-time.Second),
-		"nil logger":        fakesession.WithLogger(nil),
+	bad := map[string]sessiontest.Option{
+		"nil clock":         sessiontest.WithClock(nil),
+		"negative lifetime": sessiontest.WithSessionLifetime(-time.Second),
+		"nil logger":        sessiontest.WithLogger(nil),
 	}
 	for name, opt := range bad {
-		if srv, err := fakesession.New(opt); err == nil || srv != nil {
+		if srv, err := sessiontest.New(opt); err == nil || srv != nil {
 			t.Errorf("New(%s) = %v, %v; want nil and an error", name, srv, err)
 		}
 	}
-	srv, err := fakesession.New()
+	srv, err := sessiontest.New()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,9 +394,9 @@ func TestOptionsAndUsersValidate(t *testing.T) {
 }
 
 func TestSeedUsersIsACopy(t *testing.T) {
-	users := fakesession.SeedUsers()
+	users := sessiontest.SeedUsers()
 	users["Alice"] = "changed"
-	if got := fakesession.SeedUsers()["Alice"]; got != "alice_pw" {
+	if got := sessiontest.SeedUsers()["Alice"]; got != "alice_pw" {
 		t.Errorf("SeedUsers()[Alice] = %q after a caller's change; want alice_pw", got)
 	}
 }
@@ -404,8 +404,8 @@ func TestSeedUsersIsACopy(t *testing.T) {
 func TestSecretsNeverPrinted(t *testing.T) {
 	var logs bytes.Buffer
 	clk := fakeclock.New(time.Now())
-	srv, err := fakesession.New(fakesession.WithClock(clk.Now),
-		fakesession.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	srv, err := sessiontest.New(sessiontest.WithClock(clk.Now),
+		sessiontest.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,7 +431,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	u, _ := url.Parse(ts.URL)
 	var token string
 	for _, ck := range jar.Cookies(u) {
-		if ck.Name == fakesession.CookieToken {
+		if ck.Name == sessiontest.CookieToken {
 			token = ck.Value
 		}
 	}

@@ -1,4 +1,4 @@
-package fakejwtapi
+package jwtapitest
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package fakejwtapi
+package jwtapitest
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 const redacted = "REDACTED"
 
 // String describes the server without its secrets, users or tokens.
-func (s *Server) String() string { return "fakejwtapi.Server{" + redacted + "}" }
+func (s *Server) String() string { return "jwtapitest.Server{" + redacted + "}" }
 
 // GoString is [Server.String], so %#v cannot print the secrets either.
 func (s *Server) GoString() string { return s.String() }

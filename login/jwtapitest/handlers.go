@@ -1,4 +1,4 @@
-package fakejwtapi
+package jwtapitest
 
 import (
 	"errors"
@@ -43,12 +43,12 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) {
 	resp, err := s.signup(c)
 	switch {
 	case errors.Is(err, errUserExists):
-		s.logger.Info("fakejwtapi: signup rejected", "email", c.email, "code", CodeUserAlreadyExists)
+		s.logger.Info("jwtapitest: signup rejected", "email", c.email, "code", CodeUserAlreadyExists)
 		writeError(w, http.StatusBadRequest, CodeUserAlreadyExists)
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, "token-generation-failure")
 	default:
-		s.logger.Info("fakejwtapi: signup", "email", c.email, "user_id", resp.UserID)
+		s.logger.Info("jwtapitest: signup", "email", c.email, "user_id", resp.UserID)
 		writeJSON(w, http.StatusOK, "application/json", resp)
 	}
 }
@@ -81,10 +81,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, "token-generation-failure")
 	case !found:
-		s.logger.Info("fakejwtapi: login rejected", "email", c.email, "code", CodeNotFound)
+		s.logger.Info("jwtapitest: login rejected", "email", c.email, "code", CodeNotFound)
 		writeError(w, http.StatusNotFound, CodeNotFound)
 	default:
-		s.logger.Info("fakejwtapi: login", "email", c.email, "user_id", resp.UserID)
+		s.logger.Info("jwtapitest: login", "email", c.email, "user_id", resp.UserID)
 		writeJSON(w, http.StatusOK, "application/json", resp)
 	}
 }
@@ -142,7 +142,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, _ *http.Request, c *Claims,
 	}
 	s.stats.Logouts++
 	s.mu.Unlock()
-	s.logger.Info("fakejwtapi: logout", "user_id", c.UserID)
+	s.logger.Info("jwtapitest: logout", "user_id", c.UserID)
 	writeJSON(w, http.StatusOK, "application/json", struct{}{})
 }
 
@@ -160,7 +160,7 @@ func (s *Server) handleGenerateTokens(w http.ResponseWriter, r *http.Request, c 
 	case code != "":
 		writeError(w, http.StatusNotFound, code)
 	default:
-		s.logger.Info("fakejwtapi: tokens refreshed", "user_id", c.UserID)
+		s.logger.Info("jwtapitest: tokens refreshed", "user_id", c.UserID)
 		writeJSON(w, http.StatusOK, "application/json", resp)
 	}
 }

@@ -1,4 +1,4 @@
-package fakejwtapi_test
+package jwtapitest_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/bearer-go/bearer/internal/fakejwtapi"
+	"github.com/bearer-go/bearer/login/jwtapitest"
 )
 
 // The seed's published secrets (JWT_SECRET, JWT_REFRESH_SECRET), so tests can
@@ -34,7 +34,7 @@ const password = "Passw0rdX"
 
 // fixture is a fake API on a loopback httptest server.
 type fixture struct {
-	api   *fakejwtapi.Server
+	api   *jwtapitest.Server
 	ts    *httptest.Server
 	clock *fakeclock.Clock
 }
@@ -45,14 +45,14 @@ var start = time.Date(2022, 1, 11, 5, 19, 16, 0, time.UTC)
 
 // setup starts a server with the seed's secrets, the fixture's lifetimes
 // and clock, and any further options.
-func setup(t *testing.T, opts ...fakejwtapi.Option) *fixture {
+func setup(t *testing.T, opts ...jwtapitest.Option) *fixture {
 	t.Helper()
 	clk := fakeclock.New(start)
-	api, err := fakejwtapi.New(append([]fakejwtapi.Option{
-		fakejwtapi.WithClock(clk.Now),
-		fakejwtapi.WithAccessTTL(accessTTL),
-		fakejwtapi.WithRefreshTTL(refreshTTL),
-		fakejwtapi.WithSecrets(accessSecret, refreshSecret),
+	api, err := jwtapitest.New(append([]jwtapitest.Option{
+		jwtapitest.WithClock(clk.Now),
+		jwtapitest.WithAccessTTL(accessTTL),
+		jwtapitest.WithRefreshTTL(refreshTTL),
+		jwtapitest.WithSecrets(accessSecret, refreshSecret),
 	}, opts...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -117,27 +117,27 @@ func creds(email, pw string) map[string]string {
 }
 
 // signup signs a user up and returns the tokens; it fails the test otherwise.
-func (f *fixture) signup(t *testing.T, email string) fakejwtapi.LoginResponse {
+func (f *fixture) signup(t *testing.T, email string) jwtapitest.LoginResponse {
 	t.Helper()
-	return decodeOK[fakejwtapi.LoginResponse](t, f.call(t, http.MethodPost, fakejwtapi.PathSignup, "", creds(email, password)))
+	return decodeOK[jwtapitest.LoginResponse](t, f.call(t, http.MethodPost, jwtapitest.PathSignup, "", creds(email, password)))
 }
 
 // login logs a user in and returns the tokens; it fails the test otherwise.
-func (f *fixture) login(t *testing.T, email string) fakejwtapi.LoginResponse {
+func (f *fixture) login(t *testing.T, email string) jwtapitest.LoginResponse {
 	t.Helper()
-	return decodeOK[fakejwtapi.LoginResponse](t, f.call(t, http.MethodPost, fakejwtapi.PathLogin, "", creds(email, password)))
+	return decodeOK[jwtapitest.LoginResponse](t, f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds(email, password)))
 }
 
 // refresh calls generate_tokens with a refresh token.
 func (f *fixture) refresh(t *testing.T, refreshToken string) reply {
 	t.Helper()
-	return f.call(t, http.MethodGet, fakejwtapi.PathGenerateTokens, refreshToken, nil)
+	return f.call(t, http.MethodGet, jwtapitest.PathGenerateTokens, refreshToken, nil)
 }
 
 // films lists the films with an access token.
 func (f *fixture) films(t *testing.T, token string) reply {
 	t.Helper()
-	return f.call(t, http.MethodGet, fakejwtapi.PathFilms, token, nil)
+	return f.call(t, http.MethodGet, jwtapitest.PathFilms, token, nil)
 }
 
 func decodeOK[T any](t *testing.T, r reply) T {
@@ -172,11 +172,11 @@ func wantError(t *testing.T, what string, r reply, status int, code string) {
 // wantProblem checks a response is connexion's problem document.
 func wantProblem(t *testing.T, what string, r reply, status int, detail string) {
 	t.Helper()
-	var p fakejwtapi.Problem
+	var p jwtapitest.Problem
 	if err := json.Unmarshal(r.body, &p); err != nil {
 		t.Fatalf("%s: body %s is not a problem document: %v", what, r.body, err)
 	}
-	want := fakejwtapi.Problem{Detail: detail, Status: status, Title: http.StatusText(status), Type: "about:blank"}
+	want := jwtapitest.Problem{Detail: detail, Status: status, Title: http.StatusText(status), Type: "about:blank"}
 	if r.status != status || p != want {
 		t.Errorf("%s = %d %+v; want %d %+v", what, r.status, p, status, want)
 	}
@@ -187,9 +187,9 @@ func wantProblem(t *testing.T, what string, r reply, status int, detail string) 
 
 // claimsOf verifies token's signature with secret (not its times) and
 // returns its claims.
-func claimsOf(t *testing.T, token string, secret []byte) *fakejwtapi.Claims {
+func claimsOf(t *testing.T, token string, secret []byte) *jwtapitest.Claims {
 	t.Helper()
-	c := &fakejwtapi.Claims{}
+	c := &jwtapitest.Claims{}
 	_, err := jwt.ParseWithClaims(token, c, func(*jwt.Token) (any, error) { return secret, nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithoutClaimsValidation())
 	if err != nil {

@@ -1,4 +1,4 @@
-package fakejwtapi_test
+package jwtapitest_test
 
 import (
 	"bytes"
@@ -10,13 +10,13 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/bearer-go/bearer/internal/fakejwtapi"
+	"github.com/bearer-go/bearer/login/jwtapitest"
 )
 
 // Sign up, call a secured endpoint with the access token, log out, and see
 // the same token refused with the seed's error JSON.
 func Example() {
-	api, err := fakejwtapi.New()
+	api, err := jwtapitest.New()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -45,20 +45,20 @@ func Example() {
 		return bytes.TrimSpace(b)
 	}
 
-	var tokens fakejwtapi.LoginResponse
-	body := call(http.MethodPost, fakejwtapi.PathSignup, "", `{"email": "luke@rebels.org", "password": "Passw0rdX"}`)
+	var tokens jwtapitest.LoginResponse
+	body := call(http.MethodPost, jwtapitest.PathSignup, "", `{"email": "luke@rebels.org", "password": "Passw0rdX"}`)
 	if err := json.Unmarshal(body, &tokens); err != nil {
 		log.Fatal(err)
 	}
-	var films fakejwtapi.FilmList
-	if err := json.Unmarshal(call(http.MethodGet, fakejwtapi.PathFilms, tokens.Token, ""), &films); err != nil {
+	var films jwtapitest.FilmList
+	if err := json.Unmarshal(call(http.MethodGet, jwtapitest.PathFilms, tokens.Token, ""), &films); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(films.Count, films.Results[0].Title)
-	fmt.Printf("%s\n", call(http.MethodGet, fakejwtapi.PathUsers+"1", tokens.Token, ""))
-	fmt.Printf("%s\n", call(http.MethodGet, fakejwtapi.PathLogout, tokens.Token, ""))
-	fmt.Printf("%s\n", call(http.MethodGet, fakejwtapi.PathFilms, tokens.Token, ""))
-	fmt.Printf("%s\n", call(http.MethodGet, fakejwtapi.PathFilms, "", ""))
+	fmt.Printf("%s\n", call(http.MethodGet, jwtapitest.PathUsers+"1", tokens.Token, ""))
+	fmt.Printf("%s\n", call(http.MethodGet, jwtapitest.PathLogout, tokens.Token, ""))
+	fmt.Printf("%s\n", call(http.MethodGet, jwtapitest.PathFilms, tokens.Token, ""))
+	fmt.Printf("%s\n", call(http.MethodGet, jwtapitest.PathFilms, "", ""))
 	// Output:
 	// 200
 	// 200

@@ -1,4 +1,4 @@
-package fakejwtapi
+package jwtapitest
 
 // Film is one film of GET /films/v1/, with the seed's BaseFilm fields.
 type Film struct {

@@ -1,4 +1,4 @@
-package fakesession_test
+package sessiontest_test
 
 import (
 	"net/http"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
-	"github.com/bearer-go/bearer/internal/fakesession"
+	"github.com/bearer-go/bearer/login/sessiontest"
 )
 
 func TestLoginFailures(t *testing.T) {
@@ -71,20 +71,20 @@ func TestLoginSetsSeedCookies(t *testing.T) {
 	if len(cookies) != 3 {
 		t.Fatalf("got cookies %v; want the seed's three", cookies)
 	}
-	if v := cookies[fakesession.CookieUsername].Value; v != "Alice" {
-		t.Errorf("%s = %q; want Alice", fakesession.CookieUsername, v)
+	if v := cookies[sessiontest.CookieUsername].Value; v != "Alice" {
+		t.Errorf("%s = %q; want Alice", sessiontest.CookieUsername, v)
 	}
-	if v := cookies[fakesession.CookieToken].Value; !regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`).MatchString(v) {
-		t.Errorf("%s = %q; want 22 URL-safe characters like token_urlsafe(16)", fakesession.CookieToken, v)
+	if v := cookies[sessiontest.CookieToken].Value; !regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`).MatchString(v) {
+		t.Errorf("%s = %q; want 22 URL-safe characters like token_urlsafe(16)", sessiontest.CookieToken, v)
 	}
-	if v := cookies[fakesession.CookieLoginTimestamp].Value; v != "2021-04-18T22:54:04.387689" {
-		t.Errorf("%s = %q; want the injected clock in isoformat", fakesession.CookieLoginTimestamp, v)
+	if v := cookies[sessiontest.CookieLoginTimestamp].Value; v != "2021-04-18T22:54:04.387689" {
+		t.Errorf("%s = %q; want the injected clock in isoformat", sessiontest.CookieLoginTimestamp, v)
 	}
 }
 
 func TestLoginTimestampWithoutMicroseconds(t *testing.T) {
 	clk := fakeclock.New(time.Date(2021, 4, 18, 23, 1, 28, 0, time.UTC))
-	srv, err := fakesession.New(fakesession.WithClock(clk.Now))
+	srv, err := sessiontest.New(sessiontest.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestLoginTimestampWithoutMicroseconds(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	srv.ServeHTTP(rec, req)
 	for _, ck := range rec.Result().Cookies() {
-		if ck.Name == fakesession.CookieLoginTimestamp && ck.Value != "2021-04-18T23:01:28" {
+		if ck.Name == sessiontest.CookieLoginTimestamp && ck.Value != "2021-04-18T23:01:28" {
 			t.Errorf("%s = %q; want Python's isoformat without microseconds", ck.Name, ck.Value)
 		}
 	}
@@ -121,7 +121,7 @@ func FuzzLogin(f *testing.F) {
 	f.Add("", "x")
 	f.Add("Bob\x00", "bob_pw")
 	f.Add("名前", "パス")
-	srv, err := fakesession.New()
+	srv, err := sessiontest.New()
 	if err != nil {
 		f.Fatal(err)
 	}

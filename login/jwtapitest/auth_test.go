@@ -1,4 +1,4 @@
-package fakejwtapi_test
+package jwtapitest_test
 
 import (
 	"encoding/base64"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bearer-go/bearer/internal/fakejwtapi"
+	"github.com/bearer-go/bearer/login/jwtapitest"
 )
 
 var uuid4Pattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -27,7 +27,7 @@ func TestSignupIssuesSeedTokens(t *testing.T) {
 	}
 
 	access := claimsOf(t, got.Token, accessSecret)
-	if access.UserID != 1 || access.AccessRole != fakejwtapi.RoleBasic || !access.StandardClaim || access.RefreshClaim {
+	if access.UserID != 1 || access.AccessRole != jwtapitest.RoleBasic || !access.StandardClaim || access.RefreshClaim {
 		t.Errorf("access claims = %+v; want user 1, basic, standard_claim only", access)
 	}
 	if access.Issuer != "fathat.org" || !uuid4Pattern.MatchString(access.Subject) {
@@ -38,7 +38,7 @@ func TestSignupIssuesSeedTokens(t *testing.T) {
 	}
 
 	refresh := claimsOf(t, got.RefreshToken, refreshSecret)
-	if refresh.UserID != 1 || refresh.AccessRole != fakejwtapi.RoleBasic || !refresh.RefreshClaim || refresh.StandardClaim {
+	if refresh.UserID != 1 || refresh.AccessRole != jwtapitest.RoleBasic || !refresh.RefreshClaim || refresh.StandardClaim {
 		t.Errorf("refresh claims = %+v; want user 1, basic, refresh_claim only", refresh)
 	}
 	if !refresh.ExpiresAt.Equal(start.Add(refreshTTL)) || refresh.Subject == access.Subject {
@@ -66,7 +66,7 @@ func TestSignupIssuesSeedTokens(t *testing.T) {
 
 func TestSignupBodyHasSeedFields(t *testing.T) {
 	f := setup(t)
-	r := f.call(t, http.MethodPost, fakejwtapi.PathSignup, "", creds("han@falcon.org", password))
+	r := f.call(t, http.MethodPost, jwtapitest.PathSignup, "", creds("han@falcon.org", password))
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
 		t.Fatal(err)
@@ -78,10 +78,10 @@ func TestSignupBodyHasSeedFields(t *testing.T) {
 
 func TestSignupAsAdmin(t *testing.T) {
 	f := setup(t)
-	r := f.call(t, http.MethodPost, fakejwtapi.PathSignup, "",
+	r := f.call(t, http.MethodPost, jwtapitest.PathSignup, "",
 		map[string]string{"email": "vader@empire.gov", "password": password, "access_role": "admin"})
-	got := decodeOK[fakejwtapi.LoginResponse](t, r)
-	if c := claimsOf(t, got.Token, accessSecret); c.AccessRole != fakejwtapi.RoleAdmin {
+	got := decodeOK[jwtapitest.LoginResponse](t, r)
+	if c := claimsOf(t, got.Token, accessSecret); c.AccessRole != jwtapitest.RoleAdmin {
 		t.Errorf("access_role = %q; want admin, as the seed's schema allows", c.AccessRole)
 	}
 }
@@ -89,8 +89,8 @@ func TestSignupAsAdmin(t *testing.T) {
 func TestSignupRejections(t *testing.T) {
 	f := setup(t)
 	f.signup(t, "luke@rebels.org")
-	wantError(t, "duplicate signup", f.call(t, http.MethodPost, fakejwtapi.PathSignup, "", creds("LUKE@rebels.org", password)),
-		http.StatusBadRequest, fakejwtapi.CodeUserAlreadyExists)
+	wantError(t, "duplicate signup", f.call(t, http.MethodPost, jwtapitest.PathSignup, "", creds("LUKE@rebels.org", password)),
+		http.StatusBadRequest, jwtapitest.CodeUserAlreadyExists)
 
 	tests := []struct {
 		name, contentType, body string
@@ -111,7 +111,7 @@ func TestSignupRejections(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodPost, f.ts.URL+fakejwtapi.PathSignup, strings.NewReader(tt.body))
+			req, _ := http.NewRequest(http.MethodPost, f.ts.URL+jwtapitest.PathSignup, strings.NewReader(tt.body))
 			if tt.contentType != "" {
 				req.Header.Set("Content-Type", tt.contentType)
 			}
@@ -142,7 +142,7 @@ func TestPasswordPattern(t *testing.T) {
 	f := setup(t)
 	for i, tt := range tests {
 		email := "user" + string(rune('a'+i)) + "@x.org"
-		r := f.call(t, http.MethodPost, fakejwtapi.PathSignup, "", creds(email, tt.password))
+		r := f.call(t, http.MethodPost, jwtapitest.PathSignup, "", creds(email, tt.password))
 		if ok := r.status == http.StatusOK; ok != tt.ok {
 			t.Errorf("signup with password %q = %d %s; want accepted %v", tt.password, r.status, r.body, tt.ok)
 		}
@@ -171,13 +171,13 @@ func TestLoginFailuresAreNotFound(t *testing.T) {
 	f := setup(t)
 	f.signup(t, "luke@rebels.org")
 	wantError(t, "login with an unknown email",
-		f.call(t, http.MethodPost, fakejwtapi.PathLogin, "", creds("leia@rebels.org", password)),
-		http.StatusNotFound, fakejwtapi.CodeNotFound)
+		f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("leia@rebels.org", password)),
+		http.StatusNotFound, jwtapitest.CodeNotFound)
 	wantError(t, "login with a wrong password",
-		f.call(t, http.MethodPost, fakejwtapi.PathLogin, "", creds("luke@rebels.org", "Wr0ngPassword")),
-		http.StatusNotFound, fakejwtapi.CodeNotFound)
+		f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", "Wr0ngPassword")),
+		http.StatusNotFound, jwtapitest.CodeNotFound)
 	wantProblem(t, "login with a weak password",
-		f.call(t, http.MethodPost, fakejwtapi.PathLogin, "", creds("luke@rebels.org", "short")),
+		f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", "short")),
 		http.StatusBadRequest, "password does not match the required pattern: 8 to 32 characters with an upper-case letter, a lower-case letter and a digit")
 	if got := f.api.Stats(); got.Logins != 0 || got.LoginsFailed != 3 {
 		t.Errorf("Stats() logins = %d, failed = %d; want 0, 3", got.Logins, got.LoginsFailed)
@@ -186,21 +186,21 @@ func TestLoginFailuresAreNotFound(t *testing.T) {
 
 func TestAddUser(t *testing.T) {
 	f := setup(t)
-	id, err := f.api.AddUser("Yoda@Dagobah.org", password, fakejwtapi.RoleAdmin)
+	id, err := f.api.AddUser("Yoda@Dagobah.org", password, jwtapitest.RoleAdmin)
 	if err != nil || id != 1 {
 		t.Fatalf("AddUser = %d, %v; want 1, nil", id, err)
 	}
 	got := f.login(t, "yoda@dagobah.org")
-	if c := claimsOf(t, got.Token, accessSecret); c.AccessRole != fakejwtapi.RoleAdmin {
+	if c := claimsOf(t, got.Token, accessSecret); c.AccessRole != jwtapitest.RoleAdmin {
 		t.Errorf("access_role = %q; want admin", c.AccessRole)
 	}
 	bad := []struct {
 		email, password string
-		role            fakejwtapi.Role
+		role            jwtapitest.Role
 	}{
-		{"yoda@dagobah.org", password, fakejwtapi.RoleBasic}, // taken
-		{"not-an-email", password, fakejwtapi.RoleBasic},
-		{"a@b.org", "weak", fakejwtapi.RoleBasic},
+		{"yoda@dagobah.org", password, jwtapitest.RoleBasic}, // taken
+		{"not-an-email", password, jwtapitest.RoleBasic},
+		{"a@b.org", "weak", jwtapitest.RoleBasic},
 		{"a@b.org", password, "root"},
 	}
 	for _, b := range bad {

@@ -1,4 +1,4 @@
-package fakesession_test
+package sessiontest_test
 
 import (
 	"bytes"
@@ -10,23 +10,23 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 
-	"github.com/bearer-go/bearer/internal/fakesession"
+	"github.com/bearer-go/bearer/login/sessiontest"
 )
 
 // The seed's session: log in over TLS, trusting only the server's freshly
 // generated certificate, then call the protected endpoint with the cookies
 // the cookie jar kept.
 func ExampleNewTLSServer() {
-	srv, err := fakesession.New()
+	srv, err := sessiontest.New()
 	if err != nil {
 		log.Fatal(err)
 	}
-	for name, pw := range fakesession.SeedUsers() {
+	for name, pw := range sessiontest.SeedUsers() {
 		if err := srv.AddUser(name, pw); err != nil {
 			log.Fatal(err)
 		}
 	}
-	ts, pool, err := fakesession.NewTLSServer(srv)
+	ts, pool, err := sessiontest.NewTLSServer(srv)
 	if err != nil {
 		log.Fatal(err)
 	}

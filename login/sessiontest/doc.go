@@ -1,4 +1,4 @@
-// Package fakesession is an in-memory copy of the cookie-session login server
+// Package sessiontest is an in-memory copy of the cookie-session login server
 // of seed 002 ("Secure RESTful APIs using Python"), as an [http.Handler] for
 // tests and demos, plus the self-signed TLS certificate that server was run with.
 //
@@ -46,12 +46,12 @@
 //
 // # Usage
 //
-//	srv, err := fakesession.New(fakesession.WithSessionLifetime(time.Hour))
+//	srv, err := sessiontest.New(sessiontest.WithSessionLifetime(time.Hour))
 //	if err != nil { ... }
-//	for name, pw := range fakesession.SeedUsers() {
+//	for name, pw := range sessiontest.SeedUsers() {
 //		srv.AddUser(name, pw)
 //	}
-//	ts, pool, err := fakesession.NewTLSServer(srv)
+//	ts, pool, err := sessiontest.NewTLSServer(srv)
 //	if err != nil { ... }
 //	defer ts.Close()
 //	jar, _ := cookiejar.New(nil)
@@ -60,4 +60,4 @@
 //	}}
 //
 // Passwords and tokens are never logged and never appear in an error.
-package fakesession
+package sessiontest
