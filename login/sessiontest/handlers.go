@@ -5,49 +5,95 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"html"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 )
 
-// Realms of the WWW-Authenticate challenges. The first three are the seed's.
+// Realms of the seed's WWW-Authenticate challenges.
 const (
 	realmLoginRequired     = "Login required"
 	realmNoSuchUser        = "No such user"
 	realmPasswordIncorrect = "Password incorrect"
-	realmSessionExpired    = "Session expired"
-	realmSessionEnded      = "Session ended"
 )
 
-// handleLogin serves POST /login.
+// routes are the seed's two endpoints and the methods Flask serves on
+// each: those of the route, with HEAD for GET, and OPTIONS.
+var routes = map[string][]string{
+	"/login":    {http.MethodPost, http.MethodOptions},
+	"/get-info": {http.MethodGet, http.MethodHead, http.MethodOptions},
+}
+
+// Werkzeug's error pages, as Flask 2.2 and 3 send them, text/html.
+const (
+	pageNotFound = "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n" +
+		"<p>The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.</p>\n"
+	pageMethodNotAllowed = "<!doctype html>\n<html lang=en>\n<title>405 Method Not Allowed</title>\n<h1>Method Not Allowed</h1>\n" +
+		"<p>The method is not allowed for the requested URL.</p>\n"
+	pageTooLarge = "<!doctype html>\n<html lang=en>\n<title>413 Request Entity Too Large</title>\n<h1>Request Entity Too Large</h1>\n" +
+		"<p>The data value transmitted exceeds the capacity limit.</p>\n"
+	pageInternalError = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n" +
+		"<p>The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.</p>\n"
+)
+
+// ServeHTTP implements [http.Handler]: it routes as Flask does, and closes
+// each connection after its answer, as the seed's development server does.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Connection", "close")
+	methods, known := routes[r.URL.Path]
+	switch {
+	case s.failing():
+		s.logger.Info("sessiontest: failing on purpose", "path", r.URL.Path)
+		writeText(w, http.StatusInternalServerError, pageInternalError)
+	case !known:
+		writeText(w, http.StatusNotFound, pageNotFound)
+	case !slices.Contains(methods, r.Method):
+		w.Header().Set("Allow", strings.Join(methods, ", "))
+		writeText(w, http.StatusMethodNotAllowed, pageMethodNotAllowed)
+	case r.Method == http.MethodOptions:
+		w.Header().Set("Allow", strings.Join(methods, ", "))
+		writeText(w, http.StatusOK, "")
+	case r.URL.Path == "/login":
+		s.handleLogin(w, r)
+	default:
+		s.handleGetInfo(w, r)
+	}
+}
+
+// handleLogin serves POST /login: the seed's login().
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-	if err := r.ParseForm(); err != nil {
-		status := http.StatusBadRequest
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			status = http.StatusRequestEntityTooLarge
+	// Werkzeug reads a body it cannot parse as an empty form: the login
+	// then lacks its fields. Only the bound is an answer of its own.
+	err := r.ParseForm() // ParseMultipartForm would drop its error
+	if err == nil {
+		if err = r.ParseMultipartForm(maxBodyBytes); errors.Is(err, http.ErrNotMultipart) {
+			err = nil
 		}
-		http.Error(w, http.StatusText(status), status)
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeText(w, http.StatusRequestEntityTooLarge, pageTooLarge)
 		return
 	}
 	username := r.PostForm.Get("username")
 	token, err := newToken()
-	if err != nil {
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+	if err != nil { // crypto/rand does not fail on the platforms Go supports
+		writeText(w, http.StatusInternalServerError, pageInternalError)
 		return
 	}
 	outcome, at := s.login(username, r.PostForm.Get("password"), token)
 	switch outcome {
 	case loginMissingField:
-		s.logger.Info("sessiontest: login rejected", "reason", "missing field")
-		challenge(w, http.StatusUnauthorized, realmLoginRequired, "Verification failed")
+		s.logger.Info("sessiontest: login refused", "reason", "missing field")
+		challenge(w, http.StatusUnauthorized, realmLoginRequired)
 	case loginUnknownUser:
-		s.logger.Info("sessiontest: login rejected", "user", username, "reason", "unknown user")
-		challenge(w, http.StatusUnauthorized, realmNoSuchUser, "Verification failed")
+		s.logger.Info("sessiontest: login refused", "user", username, "reason", "unknown user")
+		challenge(w, http.StatusUnauthorized, realmNoSuchUser)
 	case loginBadPassword:
-		s.logger.Info("sessiontest: login rejected", "user", username, "reason", "wrong password")
-		challenge(w, http.StatusForbidden, realmPasswordIncorrect, "Verification failed")
+		s.logger.Info("sessiontest: login refused", "user", username, "reason", "wrong password")
+		challenge(w, http.StatusForbidden, realmPasswordIncorrect)
 	default:
 		s.logger.Info("sessiontest: login", "user", username)
 		http.SetCookie(w, &http.Cookie{Name: CookieUsername, Value: username, Path: "/"})
@@ -57,51 +103,17 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// requireSession wraps a protected endpoint: it answers 401 when the session
-// cookies are missing or the session has ended, and 403 when they do not
-// match the server's token for that user.
-func (s *Server) requireSession(next func(w http.ResponseWriter, username string, login time.Time)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, uerr := r.Cookie(CookieUsername)
-		token, terr := r.Cookie(CookieToken)
-		if uerr != nil || terr != nil || user.Value == "" || token.Value == "" {
-			s.countMissingCookies()
-			s.logger.Info("sessiontest: request rejected", "path", r.URL.Path, "reason", "no session cookies")
-			challenge(w, http.StatusUnauthorized, realmLoginRequired, "Login required")
-			return
-		}
-		outcome, login := s.check(user.Value, token.Value)
-		switch outcome {
-		case sessionMismatch:
-			s.logger.Info("sessiontest: request rejected", "path", r.URL.Path, "user", user.Value, "reason", "token mismatch")
-			// The seed echoes the user name into an HTML body; escape it here.
-			writeText(w, http.StatusForbidden, html.EscapeString(user.Value)+" denied access to resource")
-		case sessionEnded:
-			s.logger.Info("sessiontest: request rejected", "path", r.URL.Path, "user", user.Value, "reason", "session ended")
-			challenge(w, http.StatusUnauthorized, realmSessionEnded, "Login required")
-		case sessionExpired:
-			s.logger.Info("sessiontest: request rejected", "path", r.URL.Path, "user", user.Value, "reason", "session expired")
-			challenge(w, http.StatusUnauthorized, realmSessionExpired, "Login required")
-		default:
-			next(w, user.Value, login)
-		}
-	})
-}
-
-// handleGetInfo serves GET /get-info, the seed's protected endpoint.
-func (s *Server) handleGetInfo(w http.ResponseWriter, _ string, _ time.Time) {
-	writeJSON(w, map[string]int{"Secret-number": 42})
-}
-
-// WhoAmI is the body of GET /whoami.
-type WhoAmI struct {
-	Username       string `json:"username"`
-	LoginTimestamp string `json:"login_timestamp"` // as in the CookieLoginTimestamp cookie
-}
-
-// handleWhoAmI serves GET /whoami: who the session belongs to and since when.
-func (s *Server) handleWhoAmI(w http.ResponseWriter, username string, login time.Time) {
-	writeJSON(w, WhoAmI{Username: username, LoginTimestamp: isoformat(login)})
+// handleGetInfo serves GET /get-info: the seed's get_info(). The body
+// quotes the username cookie as the seed's f-string does, unescaped.
+func (s *Server) handleGetInfo(w http.ResponseWriter, r *http.Request) {
+	username, token := cookie(r, CookieUsername), cookie(r, CookieToken)
+	if !s.admits(username, token) {
+		s.logger.Info("sessiontest: request denied", "path", r.URL.Path, "user", username.String())
+		writeText(w, http.StatusForbidden, username.String()+" denied access to resource")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]int{"Secret-number": 42}) // as jsonify: compact, a final newline
 }
 
 // newToken returns a session token like Python's secrets.token_urlsafe(16).
@@ -122,23 +134,17 @@ func isoformat(t time.Time) string {
 	return t.Format("2006-01-02T15:04:05.000000")
 }
 
-// challenge writes a Flask-style text answer with a Basic challenge, as the
-// seed's login does.
-func challenge(w http.ResponseWriter, status int, realm, body string) {
+// challenge writes the seed's refused login: "Verification failed" with a
+// Basic challenge naming why in its realm.
+func challenge(w http.ResponseWriter, status int, realm string) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`"`)
-	writeText(w, status, body)
+	writeText(w, status, "Verification failed")
 }
 
-// writeText writes body with Flask's default content type.
+// writeText writes body with the content type Flask gives a string:
+// text/html, whatever the text is.
 func writeText(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(body))
-}
-
-// writeJSON writes v as a 200 JSON answer, as Flask's jsonify does.
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
 }

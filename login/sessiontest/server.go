@@ -33,60 +33,42 @@ func SeedUsers() map[string]string {
 
 // Stats counts what the server has answered since [New].
 type Stats struct {
-	Logins            int // 200 from POST /login
-	LoginsUnknownUser int // 401 from POST /login: a missing field or an unknown user
-	LoginsBadPassword int // 403 from POST /login: a wrong password
-	Served            int // 200 from a protected endpoint
-	Unauthenticated   int // 401 from a protected endpoint: no cookies, or the session ended
-	Forbidden         int // 403 from a protected endpoint: cookies that do not match a session
+	Logins             int // 200 from POST /login
+	LoginsMissingField int // 401 realm "Login required" from POST /login
+	LoginsUnknownUser  int // 401 realm "No such user" from POST /login
+	LoginsBadPassword  int // 403 realm "Password incorrect" from POST /login
+	Served             int // 200 from GET /get-info
+	Denied             int // 403 "<username> denied access to resource" from GET /get-info
+	Failed             int // 500 answers made by [Server.FailNext]
+	Restarts           int // calls of [Server.Restart]
 }
 
 // Server is the fake login server. Create it with [New]; the zero value is
 // not usable. It is safe for concurrent use and serves any number of
 // listeners; reuse one per test.
 type Server struct {
-	now      func() time.Time
-	lifetime time.Duration // 0: sessions never expire, as in the seed
-	logger   *slog.Logger
-	mux      *http.ServeMux
+	now    func() time.Time
+	logger *slog.Logger
 
-	mu       sync.Mutex          // guards users, sessions and stats
+	mu       sync.Mutex          // guards users, tokens, failNext and stats
 	users    map[string][32]byte // username → SHA-256 of the password
-	sessions map[string]*session // username → its one session (the seed keeps one token per user)
+	tokens   map[string]string   // username → its one session token: the seed's auth_tokens
+	failNext int                 // requests still to answer 500
 	stats    Stats
-}
-
-// session is one login. It is only read or written with Server.mu held.
-type session struct {
-	token string
-	login time.Time
-	ended bool // set by ResetSessions
 }
 
 // Option configures a [Server] in [New].
 type Option func(*Server) error
 
-// WithClock sets the clock the server reads for login timestamps and session
-// expiry. The default is [time.Now].
+// WithClock sets the clock the server reads for the login timestamp
+// cookie (the seed's datetime.now(), formatted in the location of the time
+// the clock returns). The default is [time.Now].
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) error {
 		if now == nil {
 			return errors.New("sessiontest: WithClock: nil clock")
 		}
 		s.now = now
-		return nil
-	}
-}
-
-// WithSessionLifetime ends each session d after its login: later requests
-// with its cookies get 401 and must log in again. Zero, the default, keeps
-// sessions forever, as the seed does.
-func WithSessionLifetime(d time.Duration) Option {
-	return func(s *Server) error {
-		if d < 0 {
-			return errors.New("sessiontest: WithSessionLifetime: negative lifetime")
-		}
-		s.lifetime = d
 		return nil
 	}
 }
@@ -106,26 +88,17 @@ func WithLogger(l *slog.Logger) Option {
 // New returns a server with no users; add them with [Server.AddUser].
 func New(opts ...Option) (*Server, error) {
 	s := &Server{
-		now:      time.Now,
-		logger:   slog.New(slog.DiscardHandler),
-		users:    make(map[string][32]byte),
-		sessions: make(map[string]*session),
+		now:    time.Now,
+		logger: slog.New(slog.DiscardHandler),
+		users:  make(map[string][32]byte),
+		tokens: make(map[string]string),
 	}
 	for _, opt := range opts {
 		if err := opt(s); err != nil {
 			return nil, err
 		}
 	}
-	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("POST /login", s.handleLogin)
-	s.mux.Handle("GET /get-info", s.requireSession(s.handleGetInfo))
-	s.mux.Handle("GET /whoami", s.requireSession(s.handleWhoAmI))
 	return s, nil
-}
-
-// ServeHTTP implements [http.Handler].
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r)
 }
 
 // String describes the server without its users, passwords or tokens.
@@ -134,9 +107,10 @@ func (s *Server) String() string { return "sessiontest.Server{REDACTED}" }
 // GoString is [Server.String], so %#v cannot print the sessions either.
 func (s *Server) GoString() string { return s.String() }
 
-// AddUser adds a user, or sets the password of an existing one (its session,
-// if any, stays valid). Both must be non-empty: the seed treats an empty field
-// as missing, so such a user could never log in.
+// AddUser adds a user, as the seed's authorized dict lists them, or sets
+// the password of an existing one (its session, if any, stays valid). Both
+// must be non-empty: the seed treats an empty field as missing, so such a
+// user could never log in.
 func (s *Server) AddUser(username, password string) error {
 	if username == "" || password == "" {
 		return errors.New("sessiontest: AddUser: empty username or password")
@@ -147,14 +121,25 @@ func (s *Server) AddUser(username, password string) error {
 	return nil
 }
 
-// ResetSessions ends every session, as if the server had lost its token
-// table: each client must log in again. Requests with the old cookies get 401.
-func (s *Server) ResetSessions() {
+// Restart forgets every session, as the seed's server does when its
+// process restarts (its auth_tokens is a dict in memory): the cookies of
+// earlier logins then get 403 "<username> denied access to resource", and
+// each client must log in again. Users stay.
+func (s *Server) Restart() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, sess := range s.sessions {
-		sess.ended = true
-	}
+	s.tokens = make(map[string]string)
+	s.stats.Restarts++
+}
+
+// FailNext makes the server answer its next n requests, whatever they
+// are, as Flask answers a request whose handler raised: 500 with
+// Werkzeug's "Internal Server Error" page. Nothing else happens for them:
+// a login is not made. n <= 0 cancels failures still pending.
+func (s *Server) FailNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext = max(n, 0)
 }
 
 // Stats returns a snapshot of the server's counters.
@@ -164,7 +149,20 @@ func (s *Server) Stats() Stats {
 	return s.stats
 }
 
-// loginOutcome is what POST /login decided.
+// failing reports whether this request is one FailNext asked to fail, and
+// counts it.
+func (s *Server) failing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failNext == 0 {
+		return false
+	}
+	s.failNext--
+	s.stats.Failed++
+	return true
+}
+
+// loginOutcome is what POST /login decided, in the seed's order.
 type loginOutcome int
 
 const (
@@ -174,13 +172,13 @@ const (
 	loginBadPassword
 )
 
-// login checks the credentials and, when they are right, starts a new
-// session for the user, replacing any earlier one.
+// login checks the credentials as the seed does and, when they are right,
+// keeps token as the user's session, replacing any earlier one.
 func (s *Server) login(username, password, token string) (loginOutcome, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if username == "" || password == "" {
-		s.stats.LoginsUnknownUser++
+		s.stats.LoginsMissingField++
 		return loginMissingField, time.Time{}
 	}
 	want, ok := s.users[username]
@@ -193,46 +191,49 @@ func (s *Server) login(username, password, token string) (loginOutcome, time.Tim
 		s.stats.LoginsBadPassword++
 		return loginBadPassword, time.Time{}
 	}
-	now := s.now()
-	s.sessions[username] = &session{token: token, login: now}
+	s.tokens[username] = token
 	s.stats.Logins++
-	return loginOK, now
+	return loginOK, s.now()
 }
 
-// sessionCheck is what a protected endpoint decided about a request's cookies.
-type sessionCheck int
+// optional is a cookie's value as Python sees request.cookies.get(name):
+// a string, or None when the cookie is absent.
+type optional struct {
+	value string
+	set   bool
+}
 
-const (
-	sessionValid sessionCheck = iota
-	sessionMismatch
-	sessionEnded
-	sessionExpired
-)
-
-// check compares the cookies with the user's session and counts the outcome.
-// On success it returns the session's login time.
-func (s *Server) check(username, token string) (sessionCheck, time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, ok := s.sessions[username]
-	switch {
-	case !ok || subtle.ConstantTimeCompare([]byte(token), []byte(sess.token)) != 1:
-		s.stats.Forbidden++
-		return sessionMismatch, time.Time{}
-	case sess.ended:
-		s.stats.Unauthenticated++
-		return sessionEnded, time.Time{}
-	case s.lifetime > 0 && !s.now().Before(sess.login.Add(s.lifetime)):
-		s.stats.Unauthenticated++
-		return sessionExpired, time.Time{}
+// String is the value as Python's f-string prints it.
+func (o optional) String() string {
+	if !o.set {
+		return "None"
 	}
-	s.stats.Served++
-	return sessionValid, sess.login
+	return o.value
 }
 
-// countMissingCookies records a 401 for a request that carried no session.
-func (s *Server) countMissingCookies() {
+// admits is the seed's check, token != auth_tokens.get(username), with
+// Python's None: absent cookies match a user with no session, which is
+// how a request with no cookies at all gets the secret number.
+func (s *Server) admits(username, token optional) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stats.Unauthenticated++
+	stored, ok := s.tokens[username.value]
+	ok = ok && username.set
+	admitted := ok == token.set && subtle.ConstantTimeCompare([]byte(stored), []byte(token.value)) == 1
+	if admitted {
+		s.stats.Served++
+	} else {
+		s.stats.Denied++
+	}
+	return admitted
+}
+
+// cookie returns the first cookie named name, as Werkzeug's
+// request.cookies.get does.
+func cookie(r *http.Request, name string) optional {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return optional{}
+	}
+	return optional{value: c.Value, set: true}
 }

@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -93,19 +92,17 @@ func certTemplate(hosts []string) (*x509.Certificate, error) {
 }
 
 // NewTLSServer starts an [httptest.Server] serving h over TLS with a fresh
-// certificate from [SelfSignedCert], and returns the pool that trusts exactly
-// that certificate. The caller must Close the server.
-func NewTLSServer(h http.Handler) (*httptest.Server, *x509.CertPool, error) {
+// certificate from [SelfSignedCert], and returns that certificate in PEM:
+// the seed's pubkey.pem, for a client to trust (bearer.WithTrustedPEM, or
+// an [x509.CertPool] with AppendCertsFromPEM). The caller must Close the
+// server.
+func NewTLSServer(h http.Handler) (ts *httptest.Server, certPEM []byte, err error) {
 	certPEM, _, cert, err := SelfSignedCert()
 	if err != nil {
 		return nil, nil, err
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(certPEM) {
-		return nil, nil, errors.New("sessiontest: generated certificate does not parse")
-	}
-	srv := httptest.NewUnstartedServer(h)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	srv.StartTLS()
-	return srv, pool, nil
+	ts = httptest.NewUnstartedServer(h)
+	ts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	ts.StartTLS()
+	return ts, certPEM, nil
 }
