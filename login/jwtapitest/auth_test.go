@@ -13,7 +13,9 @@ import (
 
 var uuid4Pattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
-func TestSignupIssuesSeedTokens(t *testing.T) {
+// TestTokensCarrySeedClaims checks the tokens of a login against the
+// seed's generate_jwt.
+func TestTokensCarrySeedClaims(t *testing.T) {
 	f := setup(t)
 	got := f.signup(t, "Luke@Rebels.org")
 	if got.UserID != 1 || got.Email != "luke@rebels.org" {
@@ -64,15 +66,30 @@ func TestSignupIssuesSeedTokens(t *testing.T) {
 	}
 }
 
-func TestSignupBodyHasSeedFields(t *testing.T) {
+// TestSignupThenVerify: signup answers {} and makes an account whose
+// logins are refused until its email is verified.
+func TestSignupThenVerify(t *testing.T) {
 	f := setup(t)
 	r := f.call(t, http.MethodPost, jwtapitest.PathSignup, "", creds("han@falcon.org", password))
+	if r.status != http.StatusOK || string(r.body) != "{}\n" || r.header.Get("Content-Type") != "application/json" {
+		t.Errorf("signup = %d %q (%s); want 200 {} as application/json", r.status, r.body, r.header.Get("Content-Type"))
+	}
+	wantError(t, "login before the email is verified",
+		f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("han@falcon.org", password)),
+		http.StatusBadRequest, jwtapitest.CodeEmailUnverified)
+	if err := f.api.VerifyEmail("Han@Falcon.org"); err != nil {
+		t.Fatal(err)
+	}
+	r = f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("han@falcon.org", password))
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
 		t.Fatal(err)
 	}
 	if len(m) != 4 || m["token"] == nil || m["refresh_token"] == nil || m["user_id"] != 1.0 || m["email"] != "han@falcon.org" {
-		t.Errorf("signup body = %s; want token, refresh_token, user_id and email", r.body)
+		t.Errorf("login body = %s; want token, refresh_token, user_id and email", r.body)
+	}
+	if err := f.api.VerifyEmail("nobody@falcon.org"); err == nil {
+		t.Error("VerifyEmail of an unknown user = nil; want an error")
 	}
 }
 
@@ -80,7 +97,13 @@ func TestSignupAsAdmin(t *testing.T) {
 	f := setup(t)
 	r := f.call(t, http.MethodPost, jwtapitest.PathSignup, "",
 		map[string]string{"email": "vader@empire.gov", "password": password, "access_role": "admin"})
-	got := decodeOK[jwtapitest.LoginResponse](t, r)
+	if r.status != http.StatusOK {
+		t.Fatalf("signup as admin = %d %s", r.status, r.body)
+	}
+	if err := f.api.VerifyEmail("vader@empire.gov"); err != nil {
+		t.Fatal(err)
+	}
+	got := f.login(t, "vader@empire.gov")
 	if c := claimsOf(t, got.Token, accessSecret); c.AccessRole != jwtapitest.RoleAdmin {
 		t.Errorf("access_role = %q; want admin, as the seed's schema allows", c.AccessRole)
 	}
@@ -154,7 +177,9 @@ func TestPasswordPattern(t *testing.T) {
 
 func TestLogin(t *testing.T) {
 	f := setup(t)
-	f.signup(t, "luke@rebels.org")
+	if _, err := f.api.AddUser("luke@rebels.org", password, jwtapitest.RoleBasic); err != nil {
+		t.Fatal(err)
+	}
 	got := f.login(t, "Luke@Rebels.org")
 	if got.UserID != 1 || got.Email != "luke@rebels.org" {
 		t.Errorf("login = %+v; want user 1 luke@rebels.org", got)
@@ -179,8 +204,28 @@ func TestLoginFailuresAreNotFound(t *testing.T) {
 	wantProblem(t, "login with a weak password",
 		f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", "short")),
 		http.StatusBadRequest, "password does not match the required pattern: 8 to 32 characters with an upper-case letter, a lower-case letter and a digit")
-	if got := f.api.Stats(); got.Logins != 0 || got.LoginsFailed != 3 {
-		t.Errorf("Stats() logins = %d, failed = %d; want 0, 3", got.Logins, got.LoginsFailed)
+	if got := f.api.Stats(); got.Logins != 1 || got.LoginsFailed != 3 {
+		t.Errorf("Stats() logins = %d, failed = %d; want 1 (the signup's), 3", got.Logins, got.LoginsFailed)
+	}
+}
+
+// TestOneSessionPerUser: a second login before a logout is refused with
+// user-already-logged-in, even with the right password; a logout ends it.
+func TestOneSessionPerUser(t *testing.T) {
+	f := setup(t)
+	first := f.signup(t, "luke@rebels.org")
+	wantError(t, "a second login", f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", password)),
+		http.StatusBadRequest, jwtapitest.CodeUserAlreadyLoggedIn)
+	wantError(t, "a second login with a wrong password", f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", "Wr0ngPassword")),
+		http.StatusNotFound, jwtapitest.CodeNotFound)
+	if r := f.logout(t, first.Token); r.status != http.StatusOK {
+		t.Fatalf("logout = %d %s", r.status, r.body)
+	}
+	second := f.login(t, "luke@rebels.org")
+	wantError(t, "the first login's refresh token after the second login", f.refresh(t, first.RefreshToken, second.Token),
+		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
+	if got := f.api.Stats(); got.Logins != 2 || got.AlreadyLoggedIn != 1 || got.LoginsFailed != 2 {
+		t.Errorf("Stats() = %+v; want 2 logins, 2 failed of which 1 user-already-logged-in", got)
 	}
 }
 
@@ -190,7 +235,7 @@ func TestAddUser(t *testing.T) {
 	if err != nil || id != 1 {
 		t.Fatalf("AddUser = %d, %v; want 1, nil", id, err)
 	}
-	got := f.login(t, "yoda@dagobah.org")
+	got := f.login(t, "yoda@dagobah.org") // AddUser's accounts are verified
 	if c := claimsOf(t, got.Token, accessSecret); c.AccessRole != jwtapitest.RoleAdmin {
 		t.Errorf("access_role = %q; want admin", c.AccessRole)
 	}

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
-// LoginResponse is the body of signup and login (the seed's
-// UserLoginResponse): the access token, the refresh token and the user.
+// LoginResponse is the body of login (the seed's UserLoginResponse): the
+// access token, the refresh token and the user.
 type LoginResponse struct {
 	Email        string `json:"email"`
 	RefreshToken string `json:"refresh_token"`
@@ -30,167 +33,200 @@ type User struct {
 	UserID     int    `json:"user_id"`
 }
 
-// errUserExists is signup's answer for a taken email.
-var errUserExists = errors.New("user exists")
+// empty is the seed's api_response() without a payload: {}.
+type empty struct{}
 
-// handleSignup serves POST /users/v1/signup: it creates a user and, as the
-// seed's text says, returns tokens as login does.
+// handleSignup serves POST /users/v1/signup: it creates an account whose
+// email is not verified yet, and answers {}, as the seed's signup does.
 func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) {
 	c, ok := readCredentials(w, r, true)
 	if !ok {
 		return
 	}
-	resp, err := s.signup(c)
-	switch {
-	case errors.Is(err, errUserExists):
-		s.logger.Info("jwtapitest: signup rejected", "email", c.email, "code", CodeUserAlreadyExists)
-		writeError(w, http.StatusBadRequest, CodeUserAlreadyExists)
-	case err != nil:
-		writeError(w, http.StatusInternalServerError, "token-generation-failure")
-	default:
-		s.logger.Info("jwtapitest: signup", "email", c.email, "user_id", resp.UserID)
-		writeJSON(w, http.StatusOK, "application/json", resp)
-	}
-}
-
-func (s *Server) signup(c credentials) (LoginResponse, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, ok := s.addUserLocked(c.email, c.password, c.role)
-	if !ok {
-		return LoginResponse{}, errUserExists
-	}
-	resp, err := s.startSessionLocked(u)
-	if err == nil {
+	u, created := s.addUserLocked(c.email, c.password, c.role)
+	if created {
 		s.stats.Signups++
 	}
-	return resp, err
+	s.mu.Unlock()
+	if !created {
+		s.logger.Info("jwtapitest: signup refused", "email", c.email, "code", CodeUserAlreadyExists)
+		writeError(w, http.StatusBadRequest, CodeUserAlreadyExists)
+		return
+	}
+	s.logger.Info("jwtapitest: signup", "email", c.email, "user_id", u.id)
+	writeJSON(w, http.StatusOK, "application/json", empty{})
 }
 
-// handleLogin serves POST /users/v1/login. An unknown email and a wrong
-// password both get 404 not-found: the seed's login turns every lookup
-// failure into not-found.
+// handleLogin serves POST /users/v1/login, in the order of the seed's
+// UserDacc.login: an unknown email and a wrong password are both 404
+// not-found; then a user still logged in is 400 user-already-logged-in,
+// an unverified email 400 email-unverified.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	c, ok := readCredentials(w, r, false)
 	if !ok {
-		s.countFailedLogin()
+		s.countFailedLogin("")
 		return
 	}
-	resp, found, err := s.login(c)
-	switch {
-	case err != nil:
-		writeError(w, http.StatusInternalServerError, "token-generation-failure")
-	case !found:
-		s.logger.Info("jwtapitest: login rejected", "email", c.email, "code", CodeNotFound)
-		writeError(w, http.StatusNotFound, CodeNotFound)
-	default:
+	resp, outcome := s.login(c)
+	switch outcome {
+	case "":
 		s.logger.Info("jwtapitest: login", "email", c.email, "user_id", resp.UserID)
 		writeJSON(w, http.StatusOK, "application/json", resp)
+	case outcomeCrash:
+		s.logger.Info("jwtapitest: login failed as the seed's code does", "email", c.email)
+		writeProblem(w, http.StatusInternalServerError, internalErrorDetail)
+	case CodeNotFound:
+		s.logger.Info("jwtapitest: login refused", "email", c.email, "code", outcome)
+		writeError(w, http.StatusNotFound, outcome)
+	default:
+		s.logger.Info("jwtapitest: login refused", "email", c.email, "code", outcome)
+		writeError(w, http.StatusBadRequest, outcome)
 	}
 }
 
-func (s *Server) login(c credentials) (LoginResponse, bool, error) {
+// login checks the credentials and the account, and starts a session.
+func (s *Server) login(c credentials) (LoginResponse, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, ok := s.byEmail[c.email]
-	if !ok || !samePassword(u, c.password) {
-		s.stats.LoginsFailed++
-		return LoginResponse{}, false, nil
+	var outcome string
+	switch {
+	case !ok || !samePassword(u, c.password):
+		outcome = CodeNotFound
+	case u.loggedIn:
+		outcome = CodeUserAlreadyLoggedIn
+	case !u.verified:
+		outcome = CodeEmailUnverified
 	}
-	resp, err := s.startSessionLocked(u)
+	if outcome != "" {
+		s.countFailedLoginLocked(outcome)
+		return LoginResponse{}, outcome
+	}
+	access, refresh, err := s.newTokensLocked(u)
 	if err != nil {
-		s.stats.LoginsFailed++
-		return LoginResponse{}, false, err
+		s.countFailedLoginLocked(outcomeCrash)
+		return LoginResponse{}, outcomeCrash
 	}
+	u.loggedIn = true
 	s.stats.Logins++
-	return resp, true, nil
+	return LoginResponse{Email: u.email, RefreshToken: refresh, Token: access, UserID: u.id}, ""
 }
 
-func (s *Server) countFailedLogin() {
+func (s *Server) countFailedLogin(outcome string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stats.LoginsFailed++
+	s.countFailedLoginLocked(outcome)
 }
 
-// startSessionLocked issues an access and a refresh token for u and, as the
-// seed's login does, revokes the refresh token of the previous login.
-// s.mu must be held.
-func (s *Server) startSessionLocked(u *user) (LoginResponse, error) {
-	access, err := s.issue(u, accessToken)
-	if err != nil {
-		return LoginResponse{}, err
+func (s *Server) countFailedLoginLocked(outcome string) {
+	s.stats.LoginsFailed++
+	switch outcome {
+	case CodeUserAlreadyLoggedIn:
+		s.stats.AlreadyLoggedIn++
+	case outcomeCrash:
+		s.stats.Crashes++
 	}
-	refresh, err := s.issue(u, refreshToken)
-	if err != nil {
-		return LoginResponse{}, err
-	}
+}
+
+// newTokensLocked is the seed's UserDacc.generate_new_tokens without an
+// old access token: it revokes u's stored refresh token (failing while
+// Redis is down, an error the seed does not catch), issues an access token
+// and a refresh token with u's current role, and stores the refresh
+// token. s.mu must be held.
+func (s *Server) newTokensLocked(u *user) (access, refresh string, err error) {
 	if u.refresh != "" {
-		s.revoked[tokenKey(u.refresh)] = struct{}{}
+		if err := s.revokeLocked(u.refresh); err != nil {
+			return "", "", err
+		}
+	}
+	if access, err = s.issue(u, accessToken); err != nil {
+		return "", "", err
+	}
+	if refresh, err = s.issue(u, refreshToken); err != nil {
+		return "", "", err
 	}
 	u.refresh = refresh
-	return LoginResponse{Email: u.email, RefreshToken: refresh, Token: access, UserID: u.id}, nil
+	return access, refresh, nil
 }
 
-// handleLogout serves GET /users/v1/logout: it revokes the access token it
-// was called with and the user's current refresh token, and answers {}.
-func (s *Server) handleLogout(w http.ResponseWriter, _ *http.Request, c *Claims, token string) {
-	s.mu.Lock()
-	s.revoked[tokenKey(token)] = struct{}{}
-	if u := s.userLocked(c.UserID); u != nil && u.refresh != "" {
-		s.revoked[tokenKey(u.refresh)] = struct{}{}
-		u.refresh = ""
+// handleLogout serves GET /users/v1/logout: the seed checks the header
+// for "Bearer " itself, revokes the access token, and marks the user
+// logged out. The refresh token stays valid, as in the seed.
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, c *Claims, token string) {
+	if !strings.Contains(r.Header.Get("Authorization"), "Bearer ") {
+		writeError(w, http.StatusBadRequest, MessageAuthorisationRequired)
+		return
 	}
-	s.stats.Logouts++
+	s.mu.Lock()
+	err := s.revokeLocked(token)
+	if u := s.userLocked(c.UserID); err == nil && u != nil {
+		u.loggedIn = false
+		s.stats.Logouts++
+	}
 	s.mu.Unlock()
+	if err != nil {
+		s.reject(w, r, outcomeCrash)
+		return
+	}
 	s.logger.Info("jwtapitest: logout", "user_id", c.UserID)
-	writeJSON(w, http.StatusOK, "application/json", struct{}{})
+	writeJSON(w, http.StatusOK, "application/json", empty{})
 }
 
 // handleGenerateTokens serves GET /users/v1/generate_tokens, called with a
-// refresh token: it revokes that refresh token (and the access token named
-// by the optional old_access_token query parameter, if it is the same
-// user's) and returns a new pair carrying the user's current role.
+// refresh token and the access token it replaces as old_access_token, as
+// the seed's generate_new_tokens does it: it revokes the old access token
+// and the user's stored refresh token and returns a new pair with the
+// user's current role. An old_access_token that has expired makes the
+// seed's code fail (its payload is never assigned): a 500.
 func (s *Server) handleGenerateTokens(w http.ResponseWriter, r *http.Request, c *Claims, token string) {
-	resp, code, err := s.rotate(c, token, r.URL.Query().Get("old_access_token"))
+	resp, status, outcome := s.rotate(c, token, r.URL.Query().Get("old_access_token"))
 	switch {
-	case err != nil:
-		writeError(w, http.StatusInternalServerError, "token-generation-failure")
-	case code == CodeTokenInvalid:
-		s.reject(w, r, code)
-	case code != "":
-		writeError(w, http.StatusNotFound, code)
-	default:
+	case outcome == "":
 		s.logger.Info("jwtapitest: tokens refreshed", "user_id", c.UserID)
 		writeJSON(w, http.StatusOK, "application/json", resp)
+	case status == http.StatusForbidden:
+		s.count(outcome)
+		s.logger.Info("jwtapitest: refresh refused: the old access token is another user's", "user_id", c.UserID)
+		writeError(w, status, outcome)
+	default:
+		s.reject(w, r, outcome)
 	}
 }
 
-func (s *Server) rotate(c *Claims, token, oldAccess string) (RefreshResponse, string, error) {
+// rotate is generate_new_tokens. It returns the answer, or the status and
+// outcome of a failure.
+func (s *Server) rotate(c *Claims, token, oldAccess string) (RefreshResponse, int, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// Checked again under the lock: of two refreshes with one token, one wins.
+	// Checked again under the lock: of two refreshes with one token, one
+	// wins, as when the seed's server answers them one after the other.
 	if _, used := s.revoked[tokenKey(token)]; used {
-		return RefreshResponse{}, CodeTokenInvalid, nil
+		return RefreshResponse{}, http.StatusUnauthorized, CodeTokenInvalid
+	}
+	old, err := s.parse(oldAccess, accessToken, true)
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return RefreshResponse{}, http.StatusInternalServerError, outcomeCrash
+	case err != nil:
+		return RefreshResponse{}, http.StatusUnauthorized, CodeTokenInvalid
+	}
+	if err := s.revokeLocked(oldAccess); err != nil {
+		return RefreshResponse{}, http.StatusInternalServerError, outcomeCrash
 	}
 	u := s.userLocked(c.UserID)
-	if u == nil {
-		return RefreshResponse{}, CodeUserNotFound, nil
+	switch {
+	case old.UserID != c.UserID:
+		return RefreshResponse{}, http.StatusForbidden, CodeTokenInvalid
+	case u == nil:
+		return RefreshResponse{}, http.StatusInternalServerError, outcomeCrash // the seed's [0] of no rows
 	}
-	access, err := s.issue(u, accessToken)
+	access, refresh, err := s.newTokensLocked(u)
 	if err != nil {
-		return RefreshResponse{}, "", err
+		return RefreshResponse{}, http.StatusInternalServerError, outcomeCrash
 	}
-	refresh, err := s.issue(u, refreshToken)
-	if err != nil {
-		return RefreshResponse{}, "", err
-	}
-	s.revoked[tokenKey(token)] = struct{}{}
-	if old, err := s.parse(oldAccess, accessToken, false); oldAccess != "" && err == nil && old.UserID == u.id {
-		s.revoked[tokenKey(oldAccess)] = struct{}{}
-	}
-	u.refresh = refresh
 	s.stats.Refreshes++
-	return RefreshResponse{RefreshToken: refresh, Token: access, User: u.id}, "", nil
+	return RefreshResponse{RefreshToken: refresh, Token: access, User: u.id}, http.StatusOK, ""
 }
 
 // handleFilms serves GET /films/v1/, for any signed-in user.
@@ -199,8 +235,9 @@ func (s *Server) handleFilms(w http.ResponseWriter, _ *http.Request, _ *Claims, 
 	writeJSON(w, http.StatusOK, "application/json", FilmList{Count: len(results), Results: results})
 }
 
-// handleFilm serves GET /films/v1/{film_id}, for any signed-in user.
-func (s *Server) handleFilm(w http.ResponseWriter, r *http.Request, _ *Claims, _ string) {
+// handleFilm serves GET /films/v1/{film_id}, which the seed leaves
+// unsecured.
+func (s *Server) handleFilm(w http.ResponseWriter, r *http.Request) {
 	for i, f := range films() {
 		if r.PathValue("film_id") == strconv.Itoa(i+1) {
 			writeJSON(w, http.StatusOK, "application/json", f)
@@ -222,7 +259,7 @@ func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		id = 0 // too large to be anyone: not-found, once the token passes
 	}
-	s.secured(accessToken, RoleAdmin, func(w http.ResponseWriter, _ *http.Request, _ *Claims, _ string) {
+	s.secured(accessToken, RoleAdmin, nil, func(w http.ResponseWriter, _ *http.Request, _ *Claims, _ string) {
 		s.mu.Lock()
 		u := s.userLocked(id)
 		var out User

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -116,10 +117,19 @@ func creds(email, pw string) map[string]string {
 	return map[string]string{"email": email, "password": pw}
 }
 
-// signup signs a user up and returns the tokens; it fails the test otherwise.
+// signup signs a user up (the server answers {}), verifies the email as
+// the link of the verification email would, and logs in: it returns the
+// login's tokens, and fails the test otherwise.
 func (f *fixture) signup(t *testing.T, email string) jwtapitest.LoginResponse {
 	t.Helper()
-	return decodeOK[jwtapitest.LoginResponse](t, f.call(t, http.MethodPost, jwtapitest.PathSignup, "", creds(email, password)))
+	r := f.call(t, http.MethodPost, jwtapitest.PathSignup, "", creds(email, password))
+	if r.status != http.StatusOK || string(r.body) != "{}\n" {
+		t.Fatalf("signup = %d %s; want 200 {}", r.status, r.body)
+	}
+	if err := f.api.VerifyEmail(email); err != nil {
+		t.Fatal(err)
+	}
+	return f.login(t, email)
 }
 
 // login logs a user in and returns the tokens; it fails the test otherwise.
@@ -128,10 +138,17 @@ func (f *fixture) login(t *testing.T, email string) jwtapitest.LoginResponse {
 	return decodeOK[jwtapitest.LoginResponse](t, f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds(email, password)))
 }
 
-// refresh calls generate_tokens with a refresh token.
-func (f *fixture) refresh(t *testing.T, refreshToken string) reply {
+// refresh calls generate_tokens with a refresh token and the access
+// token it replaces, as the seed's endpoint needs them.
+func (f *fixture) refresh(t *testing.T, refreshToken, oldAccess string) reply {
 	t.Helper()
-	return f.call(t, http.MethodGet, jwtapitest.PathGenerateTokens, refreshToken, nil)
+	return f.call(t, http.MethodGet, jwtapitest.PathGenerateTokens+"?old_access_token="+url.QueryEscape(oldAccess), refreshToken, nil)
+}
+
+// logout calls logout with an access token.
+func (f *fixture) logout(t *testing.T, token string) reply {
+	t.Helper()
+	return f.call(t, http.MethodGet, jwtapitest.PathLogout, token, nil)
 }
 
 // films lists the films with an access token.

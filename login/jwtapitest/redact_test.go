@@ -17,12 +17,13 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	api := f.api
 
 	tokens := f.signup(t, "luke@rebels.org")
-	f.login(t, "luke@rebels.org")
+	f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", password)) // already logged in
 	f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", "Wr0ngPassX"))
 	f.films(t, tokens.Token)
 	f.films(t, tokens.RefreshToken)
-	f.call(t, http.MethodGet, jwtapitest.PathLogout, tokens.Token, nil)
-	next := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, f.login(t, "luke@rebels.org").RefreshToken))
+	f.logout(t, tokens.Token)
+	again := f.login(t, "luke@rebels.org")
+	next := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, again.RefreshToken, again.Token))
 
 	slog.New(slog.NewTextHandler(&logs, nil)).Info("responses", "login", tokens, "refresh", next)
 	printed := logs.String() + fmt.Sprintf("%v %+v %#v %v %+v %#v %v %+v %#v",

@@ -17,17 +17,28 @@ const (
 	CodeTokenExpired          = "token-expired"          // 401: exp has passed
 	CodeTokenInvalid          = "token-invalid"          // 401: bad signature, wrong kind, revoked, malformed
 	CodeAuthorisationRequired = "authorisation-required" // 401 (not 403, as in the seed): role too low
-	CodeNotFound              = "not-found"              // 404: unknown film or user, or a failed login
-	CodeUserNotFound          = "user-not-found"         // 404: a refresh token whose user is gone
+	CodeNotFound              = "not-found"              // 404: unknown film or user, or a failed login (unknown email or wrong password)
 	CodeUserAlreadyExists     = "user-already-exists"    // 400: signup with a taken email
+	CodeUserAlreadyLoggedIn   = "user-already-logged-in" // 400: login while the user's last login has not logged out
+	CodeEmailUnverified       = "email-unverified"       // 400: login to an account whose email is not verified
+	CodeServiceUnavailable    = "service unavailable"    // 503: the Redis of revoked tokens is down
 )
+
+// MessageAuthorisationRequired is the message of the seed's logout when
+// the Authorization header lacks "Bearer " (case-sensitive, where
+// connexion accepts any case): a 400.
+const MessageAuthorisationRequired = "Authorisation required"
 
 // NoTokenDetail is the detail of connexion's 401 problem when a secured
 // endpoint gets no bearer token (the seed's "No authorization token provided").
 const NoTokenDetail = "No authorization token provided"
 
-// notFoundDetail is Werkzeug's text for a path no route has.
-const notFoundDetail = "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again."
+// Werkzeug's texts, which connexion's problem documents carry as detail.
+const (
+	notFoundDetail         = "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again."
+	methodNotAllowedDetail = "The method is not allowed for the requested URL."
+	internalErrorDetail    = "The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application."
+)
 
 // ErrorBody is the JSON of the seed's ApiError handler,
 // {"message": "<code>", "status": "error"}, sent with application/json.

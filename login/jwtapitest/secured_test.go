@@ -59,7 +59,6 @@ func TestSecuredRejections(t *testing.T) {
 		{"tampered payload", "Bearer " + tampered, jwtapitest.CodeTokenInvalid},
 		{"no standard_claim", "Bearer " + forge(t, withoutClaim, accessSecret), jwtapitest.CodeTokenInvalid},
 		{"no user_id", "Bearer " + forge(t, withoutUser, accessSecret), jwtapitest.CodeTokenInvalid},
-		{"unknown role", "Bearer " + forge(t, seedClaims(f, "root"), accessSecret), jwtapitest.CodeTokenInvalid},
 		{"issued in the future", "Bearer " + forge(t, future, accessSecret), jwtapitest.CodeTokenInvalid},
 	}
 	for _, tt := range tests {
@@ -87,8 +86,17 @@ func TestSecuredRejections(t *testing.T) {
 	if r := send(t, f.ts.Client(), req); r.status != http.StatusOK {
 		t.Errorf("GET films with a lower-case scheme = %d; want 200 (connexion ignores case)", r.status)
 	}
+	// A role the seed does not know fails its access_roles() lookup.
+	wantProblem(t, "GET films with an unknown role", f.films(t, forge(t, seedClaims(f, "root"), accessSecret)),
+		http.StatusInternalServerError, internalError)
 }
 
+// internalError is the detail of connexion's 500 problem.
+const internalError = "The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application."
+
+// TestAccessTokenExpiry: the access token dies at its exp, and the seed's
+// refresh, which must name it as old_access_token, fails with a 500 once
+// it has: a client has to refresh before.
 func TestAccessTokenExpiry(t *testing.T) {
 	f := setup(t)
 	tokens := f.signup(t, "luke@rebels.org")
@@ -99,9 +107,18 @@ func TestAccessTokenExpiry(t *testing.T) {
 	}
 	f.clock.Advance(time.Second)
 	wantError(t, "films at exp", f.films(t, tokens.Token), http.StatusUnauthorized, jwtapitest.CodeTokenExpired)
+	wantProblem(t, "generate_tokens naming the expired access token", f.refresh(t, tokens.RefreshToken, tokens.Token),
+		http.StatusInternalServerError, internalError)
+	if got := f.api.Stats(); got.Crashes != 1 || got.Refreshes != 0 {
+		t.Errorf("Stats() = %+v; want 1 crash and no refresh", got)
+	}
+}
 
-	// The refresh token outlives the access token and gets a working one.
-	next := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, tokens.RefreshToken))
+func TestRefreshBeforeExpiry(t *testing.T) {
+	f := setup(t)
+	tokens := f.signup(t, "luke@rebels.org")
+	f.clock.Advance(accessTTL - time.Second)
+	next := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, tokens.RefreshToken, tokens.Token))
 	if r := f.films(t, next.Token); r.status != http.StatusOK {
 		t.Errorf("films with the refreshed token = %d %s; want 200", r.status, r.body)
 	}
@@ -110,23 +127,24 @@ func TestAccessTokenExpiry(t *testing.T) {
 	}
 }
 
+// TestRefreshTokenExpiry: once both tokens have expired, nothing works:
+// the refresh is refused, a login is refused because the user never
+// logged out, and a logout needs a live access token.
 func TestRefreshTokenExpiry(t *testing.T) {
 	f := setup(t)
 	tokens := f.signup(t, "luke@rebels.org")
 	f.clock.Advance(refreshTTL)
-	wantError(t, "generate_tokens at the refresh token's exp", f.refresh(t, tokens.RefreshToken),
+	wantError(t, "generate_tokens at the refresh token's exp", f.refresh(t, tokens.RefreshToken, tokens.Token),
 		http.StatusUnauthorized, jwtapitest.CodeTokenExpired)
-	// After both expire, only a new login helps.
-	again := f.login(t, "luke@rebels.org")
-	if r := f.films(t, again.Token); r.status != http.StatusOK {
-		t.Errorf("films after logging in again = %d; want 200", r.status)
-	}
+	wantError(t, "login again", f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", password)),
+		http.StatusBadRequest, jwtapitest.CodeUserAlreadyLoggedIn)
+	wantError(t, "logout with the expired token", f.logout(t, tokens.Token), http.StatusUnauthorized, jwtapitest.CodeTokenExpired)
 }
 
 func TestRefreshRotates(t *testing.T) {
 	f := setup(t)
 	first := f.signup(t, "luke@rebels.org")
-	r := f.refresh(t, first.RefreshToken)
+	r := f.refresh(t, first.RefreshToken, first.Token)
 	second := decodeOK[jwtapitest.RefreshResponse](t, r)
 	if second.User != 1 || second.Token == first.Token || second.RefreshToken == first.RefreshToken {
 		t.Errorf("generate_tokens = %+v; want user 1 and two new tokens", second)
@@ -134,84 +152,154 @@ func TestRefreshRotates(t *testing.T) {
 	if c := claimsOf(t, second.RefreshToken, refreshSecret); !c.RefreshClaim || c.UserID != 1 {
 		t.Errorf("new refresh claims = %+v", c)
 	}
-	wantError(t, "reusing the rotated refresh token", f.refresh(t, first.RefreshToken),
+	wantError(t, "reusing the rotated refresh token", f.refresh(t, first.RefreshToken, second.Token),
 		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
-	if r := f.refresh(t, second.RefreshToken); r.status != http.StatusOK {
+	wantError(t, "films with the access token named as old", f.films(t, first.Token),
+		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
+	if r := f.refresh(t, second.RefreshToken, second.Token); r.status != http.StatusOK {
 		t.Errorf("generate_tokens with the new refresh token = %d %s; want 200", r.status, r.body)
-	}
-	// Without old_access_token, the old access token lives until its exp.
-	if r := f.films(t, first.Token); r.status != http.StatusOK {
-		t.Errorf("films with the first access token = %d; want 200", r.status)
 	}
 }
 
 func TestRefreshRejections(t *testing.T) {
 	f := setup(t)
 	tokens := f.signup(t, "luke@rebels.org")
-	wantProblem(t, "generate_tokens without a token", f.refresh(t, ""), http.StatusUnauthorized, jwtapitest.NoTokenDetail)
-	wantError(t, "generate_tokens with an access token", f.refresh(t, tokens.Token),
+	wantProblem(t, "generate_tokens without a token", f.refresh(t, "", tokens.Token), http.StatusUnauthorized, jwtapitest.NoTokenDetail)
+	wantError(t, "generate_tokens with an access token", f.refresh(t, tokens.Token, tokens.Token),
+		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
+	for _, path := range []string{jwtapitest.PathGenerateTokens, jwtapitest.PathGenerateTokens + "?old_access_token="} {
+		wantProblem(t, "GET "+path, f.call(t, http.MethodGet, path, tokens.RefreshToken, nil),
+			http.StatusBadRequest, "Missing query parameter 'old_access_token'")
+	}
+	wantError(t, "old_access_token not a JWT", f.refresh(t, tokens.RefreshToken, "not-a-jwt"),
+		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
+	wantError(t, "old_access_token a refresh token", f.refresh(t, tokens.RefreshToken, tokens.RefreshToken),
 		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
 
-	ghost := jwt.MapClaims{
-		"iss": "fathat.org", "sub": "x", "iat": start.Unix(), "exp": start.Add(time.Hour).Unix(),
-		"access_role": "basic", "user_id": 99, "refresh_claim": true,
+	ghost := func(marker string) jwt.MapClaims {
+		return jwt.MapClaims{
+			"iss": "fathat.org", "sub": "x", "iat": start.Unix(), "exp": start.Add(time.Hour).Unix(),
+			"access_role": "basic", "user_id": 99, marker: true,
+		}
 	}
-	wantError(t, "generate_tokens for a user that does not exist", f.refresh(t, forge(t, ghost, refreshSecret)),
-		http.StatusNotFound, jwtapitest.CodeUserNotFound)
+	wantProblem(t, "generate_tokens for a user that does not exist",
+		f.refresh(t, forge(t, ghost("refresh_claim"), refreshSecret), forge(t, ghost("standard_claim"), accessSecret)),
+		http.StatusInternalServerError, internalError)
+	if r := f.refresh(t, tokens.RefreshToken, tokens.Token); r.status != http.StatusOK {
+		t.Errorf("generate_tokens after the rejections = %d %s; want 200: none used the refresh token up", r.status, r.body)
+	}
 }
 
-func TestRefreshRevokesOldAccessToken(t *testing.T) {
+// TestRefreshWithAnotherUsersToken: the seed revokes the access token
+// named as old before it checks whose it is, then answers 403.
+func TestRefreshWithAnotherUsersToken(t *testing.T) {
 	f := setup(t)
 	luke := f.signup(t, "luke@rebels.org")
 	leia := f.signup(t, "leia@rebels.org")
-
-	// Leia's token named by Luke's refresh is left alone.
-	r := f.call(t, http.MethodGet, jwtapitest.PathGenerateTokens+"?old_access_token="+leia.Token, luke.RefreshToken, nil)
-	next := decodeOK[jwtapitest.RefreshResponse](t, r)
-	if r := f.films(t, leia.Token); r.status != http.StatusOK {
-		t.Errorf("films with another user's token named as old = %d; want 200", r.status)
+	wantError(t, "Luke's refresh naming Leia's token", f.refresh(t, luke.RefreshToken, leia.Token),
+		http.StatusForbidden, jwtapitest.CodeTokenInvalid)
+	wantError(t, "films with Leia's token", f.films(t, leia.Token), http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
+	if r := f.refresh(t, luke.RefreshToken, luke.Token); r.status != http.StatusOK {
+		t.Errorf("Luke's refresh naming his own token = %d %s; want 200", r.status, r.body)
 	}
-
-	r = f.call(t, http.MethodGet, jwtapitest.PathGenerateTokens+"?old_access_token="+luke.Token, next.RefreshToken, nil)
-	decodeOK[jwtapitest.RefreshResponse](t, r)
-	wantError(t, "films with the access token named as old", f.films(t, luke.Token),
-		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
 }
 
+// TestLoginRevokesPreviousRefreshToken: a logout leaves the refresh token
+// valid; the next login revokes it.
 func TestLoginRevokesPreviousRefreshToken(t *testing.T) {
 	f := setup(t)
 	first := f.signup(t, "luke@rebels.org")
-	second := f.login(t, "luke@rebels.org")
-	wantError(t, "the refresh token of the previous login", f.refresh(t, first.RefreshToken),
-		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
-	if r := f.refresh(t, second.RefreshToken); r.status != http.StatusOK {
-		t.Errorf("the new login's refresh token = %d; want 200", r.status)
+	if r := f.logout(t, first.Token); r.status != http.StatusOK {
+		t.Fatalf("logout = %d %s", r.status, r.body)
 	}
-	// The seed revokes only the refresh token: the old access token still works.
-	if r := f.films(t, first.Token); r.status != http.StatusOK {
-		t.Errorf("films with the previous login's access token = %d; want 200", r.status)
+	second := f.login(t, "luke@rebels.org")
+	wantError(t, "the refresh token of the previous login", f.refresh(t, first.RefreshToken, second.Token),
+		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
+	if r := f.refresh(t, second.RefreshToken, second.Token); r.status != http.StatusOK {
+		t.Errorf("the new login's refresh token = %d; want 200", r.status)
 	}
 }
 
-func TestLogoutRevokes(t *testing.T) {
+// TestLogoutRevokesTheAccessTokenOnly: as in the seed, logout revokes the
+// access token and ends the session, but the refresh token still works.
+func TestLogoutRevokesTheAccessTokenOnly(t *testing.T) {
 	f := setup(t)
 	tokens := f.signup(t, "luke@rebels.org")
-	r := f.call(t, http.MethodGet, jwtapitest.PathLogout, tokens.Token, nil)
+	r := f.logout(t, tokens.Token)
 	if r.status != http.StatusOK || string(r.body) != "{}\n" {
 		t.Fatalf("logout = %d %q; want 200 {}", r.status, r.body)
 	}
 	wantError(t, "films after logout", f.films(t, tokens.Token), http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
-	wantError(t, "logout twice", f.call(t, http.MethodGet, jwtapitest.PathLogout, tokens.Token, nil),
-		http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
-	wantError(t, "refresh after logout", f.refresh(t, tokens.RefreshToken), http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
-	wantProblem(t, "logout without a token", f.call(t, http.MethodGet, jwtapitest.PathLogout, "", nil),
-		http.StatusUnauthorized, jwtapitest.NoTokenDetail)
+	wantError(t, "logout twice", f.logout(t, tokens.Token), http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
+	wantProblem(t, "logout without a token", f.logout(t, ""), http.StatusUnauthorized, jwtapitest.NoTokenDetail)
 
 	// Revocation is checked before expiry, as in the seed.
 	f.clock.Advance(accessTTL)
 	wantError(t, "films with a revoked, expired token", f.films(t, tokens.Token), http.StatusUnauthorized, jwtapitest.CodeTokenInvalid)
-	if r := f.films(t, f.login(t, "luke@rebels.org").Token); r.status != http.StatusOK {
+
+	again := f.login(t, "luke@rebels.org")
+	if r := f.films(t, again.Token); r.status != http.StatusOK {
 		t.Errorf("films after logging in again = %d; want 200", r.status)
+	}
+	if got := f.api.Stats().Logouts; got != 1 {
+		t.Errorf("Stats().Logouts = %d; want 1", got)
+	}
+}
+
+func TestLogoutRefreshTokenStillWorks(t *testing.T) {
+	f := setup(t)
+	tokens := f.signup(t, "luke@rebels.org")
+	f.logout(t, tokens.Token)
+	next := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, tokens.RefreshToken, tokens.Token))
+	if r := f.films(t, next.Token); r.status != http.StatusOK {
+		t.Errorf("films with tokens refreshed after the logout = %d; want 200, as on the seed's server", r.status)
+	}
+}
+
+// TestLogoutNeedsCapitalBearer: connexion takes any case of the scheme;
+// the seed's logout looks for "Bearer " itself.
+func TestLogoutNeedsCapitalBearer(t *testing.T) {
+	f := setup(t)
+	tokens := f.signup(t, "luke@rebels.org")
+	req, _ := http.NewRequest(http.MethodGet, f.ts.URL+jwtapitest.PathLogout, nil)
+	req.Header.Set("Authorization", "bearer "+tokens.Token)
+	wantError(t, "logout with bearer in lower case", send(t, f.ts.Client(), req),
+		http.StatusBadRequest, jwtapitest.MessageAuthorisationRequired)
+}
+
+// TestRedisDown: while the revocation set does not answer, every secured
+// endpoint answers 503, and a login that must revoke an earlier login's
+// refresh token fails with a 500; a first login works.
+func TestRedisDown(t *testing.T) {
+	f := setup(t)
+	luke := f.signup(t, "luke@rebels.org")
+	f.logout(t, luke.Token)
+	fresh := f.signup(t, "leia@rebels.org")
+	if _, err := f.api.AddUser("han@falcon.org", password, jwtapitest.RoleBasic); err != nil {
+		t.Fatal(err)
+	}
+
+	f.api.SetRedisDown(true)
+	for what, r := range map[string]reply{
+		"films":           f.films(t, fresh.Token),
+		"logout":          f.logout(t, fresh.Token),
+		"generate_tokens": f.refresh(t, fresh.RefreshToken, fresh.Token),
+	} {
+		wantError(t, what+" with Redis down", r, http.StatusServiceUnavailable, jwtapitest.CodeServiceUnavailable)
+	}
+	wantProblem(t, "login of a user with an earlier refresh token", f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", password)),
+		http.StatusInternalServerError, internalError)
+	han := f.login(t, "han@falcon.org") // no refresh token to revoke
+
+	f.api.SetRedisDown(false)
+	if r := f.logout(t, fresh.Token); r.status != http.StatusOK {
+		t.Errorf("logout once Redis is back = %d %s; want 200", r.status, r.body)
+	}
+	if r := f.films(t, han.Token); r.status != http.StatusOK {
+		t.Errorf("films with the token of the login made while Redis was down = %d; want 200", r.status)
+	}
+	if got := f.api.Stats(); got.Unavailable != 3 || got.Crashes != 1 {
+		t.Errorf("Stats() = %+v; want 3 unavailable answers and 1 crash", got)
 	}
 }
 
@@ -236,7 +324,7 @@ func TestRoles(t *testing.T) {
 	wantError(t, "token issued before the promotion", f.call(t, http.MethodGet, userPath, luke.Token, nil),
 		http.StatusUnauthorized, jwtapitest.CodeAuthorisationRequired)
 
-	admin := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, luke.RefreshToken))
+	admin := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, luke.RefreshToken, luke.Token))
 	if c := claimsOf(t, admin.Token, accessSecret); c.AccessRole != jwtapitest.RoleAdmin {
 		t.Fatalf("refreshed access_role = %q; want admin", c.AccessRole)
 	}
@@ -276,6 +364,9 @@ func TestFilms(t *testing.T) {
 		wantError(t, "film "+id, f.call(t, http.MethodGet, jwtapitest.PathFilms+id, tokens.Token, nil),
 			http.StatusNotFound, jwtapitest.CodeNotFound)
 	}
-	wantProblem(t, "one film without a token", f.call(t, http.MethodGet, jwtapitest.PathFilms+"1", "", nil),
-		http.StatusUnauthorized, jwtapitest.NoTokenDetail)
+	// The seed secures /films/v1/ only.
+	if r := f.call(t, http.MethodGet, jwtapitest.PathFilms+"1", "", nil); r.status != http.StatusOK {
+		t.Errorf("one film without a token = %d %s; want 200", r.status, r.body)
+	}
+	wantProblem(t, "the list without a token", f.films(t, ""), http.StatusUnauthorized, jwtapitest.NoTokenDetail)
 }

@@ -64,17 +64,21 @@ func (r Role) level() int {
 
 // Stats counts what the server has answered since [New].
 type Stats struct {
-	Signups      int // 200 from signup
-	Logins       int // 200 from login
-	LoginsFailed int // any other answer from login
-	Refreshes    int // 200 from generate_tokens
-	Logouts      int // 200 from logout
+	Signups         int // 200 from signup
+	Logins          int // 200 from login
+	LoginsFailed    int // any other answer from login
+	AlreadyLoggedIn int // of LoginsFailed: 400 user-already-logged-in
+	Refreshes       int // 200 from generate_tokens
+	Logouts         int // 200 from logout
 
-	// 401s from secured endpoints, by cause.
-	NoToken               int // no bearer token: connexion's "No authorization token provided"
-	TokenExpired          int // token-expired
-	TokenInvalid          int // token-invalid (bad signature, wrong kind of token, revoked, malformed)
-	AuthorisationRequired int // authorisation-required (role too low)
+	// Rejections of a token, by cause.
+	NoToken               int // 401: no bearer token, connexion's "No authorization token provided"
+	TokenExpired          int // 401 token-expired
+	TokenInvalid          int // token-invalid: 401 (bad signature, wrong kind, revoked, malformed), or the refresh's 403 for another user's old_access_token
+	AuthorisationRequired int // 401 authorisation-required (role too low)
+
+	Unavailable int // 503 "service unavailable": the Redis of revoked tokens is down (see [Server.SetRedisDown])
+	Crashes     int // 500: where the seed's code raises an error it does not handle
 }
 
 // Server is the fake JWT API. Create it with [New]; the zero value is not
@@ -88,20 +92,24 @@ type Server struct {
 	logger        *slog.Logger
 	mux           *http.ServeMux
 
-	mu      sync.Mutex            // guards users, byEmail, revoked and stats
-	users   []*user               // users[id-1]; ids start at 1, like MySQL's AUTO_INCREMENT
-	byEmail map[string]*user      // lower-case email → user
-	revoked map[[32]byte]struct{} // SHA-256 of each revoked token; never pruned, like the seed's Redis set
-	stats   Stats
+	mu        sync.Mutex            // guards users, byEmail, revoked, redisDown and stats
+	users     []*user               // users[id-1]; ids start at 1, like MySQL's AUTO_INCREMENT
+	byEmail   map[string]*user      // lower-case email → user
+	revoked   map[[32]byte]struct{} // SHA-256 of each revoked token; never pruned, like the seed's Redis set
+	redisDown bool                  // the Redis of revoked tokens does not answer
+	stats     Stats
 }
 
-// user is one account. It is only read or written with Server.mu held.
+// user is one account, a row of the seed's users table. It is only read
+// or written with Server.mu held.
 type user struct {
 	id       int
 	email    string
 	password [32]byte // SHA-256 of the password
 	role     Role
-	refresh  string // the refresh token issued at the last login, signup or refresh
+	verified bool   // email_verified: login refuses an account until its email is
+	loggedIn bool   // logged_in: set by login, cleared by logout only
+	refresh  string // refresh_token: the one issued at the last login or refresh
 }
 
 // Option configures a [Server] in [New].
@@ -208,39 +216,65 @@ func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST "+PathSignup, s.handleSignup)
 	s.mux.HandleFunc("POST "+PathLogin, s.handleLogin)
-	s.mux.Handle("GET "+PathLogout, s.secured(accessToken, RoleBasic, s.handleLogout))
-	s.mux.Handle("GET "+PathGenerateTokens, s.secured(refreshToken, RoleBasic, s.handleGenerateTokens))
-	s.mux.Handle("GET "+PathFilms+"{$}", s.secured(accessToken, RoleBasic, s.handleFilms))
-	s.mux.Handle("GET "+PathFilms+"{film_id}", s.secured(accessToken, RoleBasic, s.handleFilm))
+	s.mux.Handle("GET "+PathLogout, s.secured(accessToken, RoleBasic, nil, s.handleLogout))
+	s.mux.Handle("GET "+PathGenerateTokens, s.secured(refreshToken, RoleBasic, requireQuery("old_access_token"), s.handleGenerateTokens))
+	s.mux.Handle("GET "+PathFilms+"{$}", s.secured(accessToken, RoleBasic, nil, s.handleFilms))
+	// Unsecured, as in the seed: it marks /films/v1/ only.
+	s.mux.HandleFunc("GET "+PathFilms+"{film_id}", s.handleFilm)
 	// Not wrapped: a user_id that is not an integer is a 404 before any token check.
-	s.mux.HandleFunc("GET "+PathUsers+"{user_id}", s.handleGetUser)
+	s.mux.HandleFunc(userRoute, s.handleGetUser)
 }
 
 // ServeHTTP implements [http.Handler]. A path no endpoint has gets
-// connexion's 404 problem document; a known path with the wrong method, 405.
+// connexion's 404 problem document; a known path with another method,
+// its 405.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if _, pattern := s.mux.Handler(r); pattern == "" && !s.knownPath(r) {
+	if !s.routed(r) {
+		if allow := s.allowed(r); allow != "" {
+			w.Header().Set("Allow", allow)
+			writeProblem(w, http.StatusMethodNotAllowed, methodNotAllowedDetail)
+			return
+		}
 		writeProblem(w, http.StatusNotFound, notFoundDetail)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
 }
 
-// knownPath reports whether some endpoint serves r's path with any method.
-func (s *Server) knownPath(r *http.Request) bool {
+// userRoute is the pattern of GET /users/v1/{user_id}, whose user_id is
+// an int in the seed's route: other text does not match it.
+const userRoute = "GET " + PathUsers + "{user_id}"
+
+// routed reports whether an endpoint serves r, as Flask's routes match.
+func (s *Server) routed(r *http.Request) bool {
+	_, pattern := s.mux.Handler(r)
+	switch pattern {
+	case "":
+		return false
+	case userRoute:
+		return isDigits(strings.TrimPrefix(r.URL.Path, PathUsers))
+	}
+	return true
+}
+
+// allowed returns the methods some endpoint serves r's path with, as an
+// Allow header; "" if none.
+func (s *Server) allowed(r *http.Request) string {
+	var methods []string
 	for _, m := range []string{http.MethodGet, http.MethodPost} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "" {
-			return true
+		if s.routed(probe) {
+			methods = append(methods, m)
 		}
 	}
-	return false
+	return strings.Join(methods, ", ")
 }
 
-// AddUser adds an account, as signup does without issuing tokens, and
-// returns its id. The email and password must pass the seed's schema checks
-// (see the package documentation), since login applies them too.
+// AddUser adds an account whose email is verified, as after the link of
+// the seed's verification email, and returns its id. The email and
+// password must pass the seed's schema checks (see the package
+// documentation), since login applies them too.
 func (s *Server) AddUser(email, password string, role Role) (int, error) {
 	email = strings.ToLower(email)
 	if detail := validateCredentials(email, password); detail != "" {
@@ -255,10 +289,12 @@ func (s *Server) AddUser(email, password string, role Role) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("jwtapitest: AddUser: %s already exists", email)
 	}
+	u.verified = true
 	return u.id, nil
 }
 
-// addUserLocked creates the account unless the email is taken. s.mu must be held.
+// addUserLocked creates an unverified account unless the email is taken.
+// s.mu must be held.
 func (s *Server) addUserLocked(email, password string, role Role) (*user, bool) {
 	if _, taken := s.byEmail[email]; taken {
 		return nil, false
@@ -267,6 +303,32 @@ func (s *Server) addUserLocked(email, password string, role Role) (*user, bool) 
 	s.users = append(s.users, u)
 	s.byEmail[email] = u
 	return u, true
+}
+
+// VerifyEmail marks the email of an account made by signup verified, as
+// following the link of the seed's verification email does (the fake sends
+// no email): until then, its logins are refused with email-unverified.
+func (s *Server) VerifyEmail(email string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.byEmail[strings.ToLower(email)]
+	if !ok {
+		return fmt.Errorf("jwtapitest: VerifyEmail: no user %s", email)
+	}
+	u.verified = true
+	return nil
+}
+
+// SetRedisDown makes the Redis of revoked tokens stop answering, or answer
+// again. While it is down, the server answers as the seed's code does:
+// every secured endpoint 503 {"message": "service unavailable"} (its
+// check of the revocation set fails first), and a login that must revoke
+// the refresh token of an earlier login 500 (the seed does not catch that
+// error). Tokens revoked before stay revoked.
+func (s *Server) SetRedisDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.redisDown = down
 }
 
 // samePassword reports, in constant time, whether password is u's.
@@ -306,12 +368,29 @@ func (s *Server) Stats() Stats {
 // tokenKey is how the revocation set names a token without holding it.
 func tokenKey(token string) [32]byte { return sha256.Sum256([]byte(token)) }
 
-// isRevoked reports whether token is in the revocation set.
-func (s *Server) isRevoked(token string) bool {
+// errRedisDown is the failure of a call to the Redis of revoked tokens.
+var errRedisDown = errors.New("redis: connection refused")
+
+// isRevoked reports whether token is in the revocation set: the seed's
+// is_revoked, which fails while Redis is down.
+func (s *Server) isRevoked(token string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.redisDown {
+		return false, errRedisDown
+	}
 	_, ok := s.revoked[tokenKey(token)]
-	return ok
+	return ok, nil
+}
+
+// revokeLocked adds token to the revocation set: the seed's
+// redis_connection.set. s.mu must be held.
+func (s *Server) revokeLocked(token string) error {
+	if s.redisDown {
+		return errRedisDown
+	}
+	s.revoked[tokenKey(token)] = struct{}{}
+	return nil
 }
 
 // uuid4 returns a random RFC 9562 version 4 UUID, like Python's uuid.uuid4().

@@ -18,20 +18,25 @@ import (
 
 func TestStats(t *testing.T) {
 	f := setup(t)
-	tokens := f.signup(t, "luke@rebels.org")                                                     // signup
-	f.login(t, "luke@rebels.org")                                                                // login
-	f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", "Wr0ngPassX")) // failed login
-	next := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, f.login(t, "luke@rebels.org").RefreshToken))
+	tokens := f.signup(t, "luke@rebels.org")                                                     // signup, login
+	f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", password))     // already logged in
+	f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", "Wr0ngPassX")) // not found
+	next := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, tokens.RefreshToken, tokens.Token))
 	f.films(t, "")                                                       // no token
 	f.films(t, tokens.RefreshToken)                                      // token-invalid
 	f.call(t, http.MethodGet, jwtapitest.PathUsers+"1", next.Token, nil) // authorisation-required
-	f.call(t, http.MethodGet, jwtapitest.PathLogout, next.Token, nil)    // logout
+	f.logout(t, next.Token)                                              // logout
+	f.api.SetRedisDown(true)
+	f.films(t, next.Token) // unavailable
+	f.api.SetRedisDown(false)
+	again := f.login(t, "luke@rebels.org") // login
 	f.clock.Advance(accessTTL)
-	f.films(t, tokens.Token) // token-expired
+	f.films(t, again.Token)                       // token-expired
+	f.refresh(t, again.RefreshToken, again.Token) // crash: the old access token expired
 
 	want := jwtapitest.Stats{
-		Signups: 1, Logins: 2, LoginsFailed: 1, Refreshes: 1, Logouts: 1,
-		NoToken: 1, TokenExpired: 1, TokenInvalid: 1, AuthorisationRequired: 1,
+		Signups: 1, Logins: 2, LoginsFailed: 2, AlreadyLoggedIn: 1, Refreshes: 1, Logouts: 1,
+		NoToken: 1, TokenExpired: 1, TokenInvalid: 1, AuthorisationRequired: 1, Unavailable: 1, Crashes: 1,
 	}
 	if got := f.api.Stats(); got != want {
 		t.Errorf("Stats() = %+v; want %+v", got, want)
@@ -44,13 +49,15 @@ func TestRoutes(t *testing.T) {
 	for _, path := range []string{"/", "/films", "/films/v2/", "/users/v1/", "/users/v1/signup/extra"} {
 		wantProblem(t, "GET "+path, f.call(t, http.MethodGet, path, "", nil), http.StatusNotFound, notFound)
 	}
-	for _, tt := range []struct{ method, path string }{
-		{http.MethodPost, jwtapitest.PathFilms},
-		{http.MethodPost, jwtapitest.PathLogout},
-		{http.MethodDelete, jwtapitest.PathLogin},
+	for _, tt := range []struct{ method, path, allow string }{
+		{http.MethodPost, jwtapitest.PathFilms, "GET"},
+		{http.MethodPost, jwtapitest.PathLogout, "GET"},
+		{http.MethodDelete, jwtapitest.PathLogin, "POST"},
 	} {
-		if r := f.call(t, tt.method, tt.path, "", nil); r.status != http.StatusMethodNotAllowed {
-			t.Errorf("%s %s = %d; want 405", tt.method, tt.path, r.status)
+		r := f.call(t, tt.method, tt.path, "", nil)
+		wantProblem(t, tt.method+" "+tt.path, r, http.StatusMethodNotAllowed, "The method is not allowed for the requested URL.")
+		if got := r.header.Get("Allow"); got != tt.allow {
+			t.Errorf("%s %s: Allow = %q; want %q", tt.method, tt.path, got, tt.allow)
 		}
 	}
 }
@@ -79,7 +86,7 @@ func TestConcurrentRefreshWithOneToken(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-ready
-			req, _ := http.NewRequest(http.MethodGet, f.ts.URL+jwtapitest.PathGenerateTokens, nil)
+			req, _ := http.NewRequest(http.MethodGet, f.ts.URL+jwtapitest.PathGenerateTokens+"?old_access_token="+tokens.Token, nil)
 			req.Header.Set("Authorization", "Bearer "+tokens.RefreshToken)
 			resp, err := f.ts.Client().Do(req)
 			if err != nil {
@@ -166,8 +173,15 @@ func userSession(f *fixture, email string) error {
 		}
 		return json.NewDecoder(resp.Body).Decode(out)
 	}
+	var signedUp struct{}
+	if err := post(jwtapitest.PathSignup, creds(email, password), &signedUp); err != nil {
+		return err
+	}
+	if err := f.api.VerifyEmail(email); err != nil {
+		return err
+	}
 	var login jwtapitest.LoginResponse
-	if err := post(jwtapitest.PathSignup, creds(email, password), &login); err != nil {
+	if err := post(jwtapitest.PathLogin, creds(email, password), &login); err != nil {
 		return err
 	}
 	var films jwtapitest.FilmList
@@ -175,7 +189,7 @@ func userSession(f *fixture, email string) error {
 		return err
 	}
 	var next jwtapitest.RefreshResponse
-	if err := get(jwtapitest.PathGenerateTokens, login.RefreshToken, &next); err != nil {
+	if err := get(jwtapitest.PathGenerateTokens+"?old_access_token="+login.Token, login.RefreshToken, &next); err != nil {
 		return err
 	}
 	var empty struct{}
@@ -208,8 +222,11 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := func(api *jwtapitest.Server) string {
+		if _, err := api.AddUser("a@b.org", "Passw0rdX", jwtapitest.RoleBasic); err != nil {
+			t.Fatal(err)
+		}
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, jwtapitest.PathSignup, strings.NewReader(`{"email":"a@b.org","password":"Passw0rdX"}`))
+		req := httptest.NewRequest(http.MethodPost, jwtapitest.PathLogin, strings.NewReader(`{"email":"a@b.org","password":"Passw0rdX"}`))
 		req.Header.Set("Content-Type", "application/json")
 		api.ServeHTTP(rec, req)
 		var out jwtapitest.LoginResponse

@@ -62,12 +62,24 @@ func (s *Server) issue(u *user, kind tokenKind) (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.secret(kind))
 }
 
-// verify checks token as the seed does, in its order: the revocation set
-// (token-invalid), the signature with the kind's secret (token-invalid), exp
-// (token-expired), the kind's private claims (token-invalid), and the role
-// against min (authorisation-required). It returns the claims, or the error code.
-func (s *Server) verify(token string, kind tokenKind, min Role) (*Claims, string) {
-	if s.isRevoked(token) {
+// Outcomes of a token check that are not error codes the seed sends as
+// its ApiError with a 401.
+const (
+	outcomeUnavailable = CodeServiceUnavailable // Redis is down: the seed's ApiError, with a 503
+	outcomeCrash       = "crash"                // the seed's code raises an error it does not handle: a 500
+)
+
+// decode checks token as connexion's x-bearerInfoFunc does in the seed
+// (decode_token, decode_refresh_token): the revocation set (token-invalid;
+// service unavailable while Redis is down), then the signature with the
+// kind's secret (token-invalid) and exp (token-expired). It returns the
+// claims, or the outcome.
+func (s *Server) decode(token string, kind tokenKind) (*Claims, string) {
+	revoked, err := s.isRevoked(token)
+	switch {
+	case err != nil:
+		return nil, outcomeUnavailable
+	case revoked:
 		return nil, CodeTokenInvalid
 	}
 	c, err := s.parse(token, kind, true)
@@ -76,15 +88,24 @@ func (s *Server) verify(token string, kind tokenKind, min Role) (*Claims, string
 		return nil, CodeTokenExpired
 	case err != nil:
 		return nil, CodeTokenInvalid
-	case kind == accessToken && !c.StandardClaim, kind == refreshToken && !c.RefreshClaim, c.UserID == 0:
-		return nil, CodeTokenInvalid
-	case c.AccessRole.level() == 0:
-		// The seed fails here with a KeyError and a 500; a bad role is a bad token.
-		return nil, CodeTokenInvalid
-	case c.AccessRole.level() < min.level():
-		return nil, CodeAuthorisationRequired
 	}
 	return c, ""
+}
+
+// permission checks the claims as the seed's permission() and
+// verify_payload() do: a known private claim and its user_id
+// (token-invalid), then the role against min (authorisation-required; a
+// role the seed does not know makes its code fail with a KeyError, a 500).
+func permission(c *Claims, min Role) string {
+	switch {
+	case !c.StandardClaim && !c.RefreshClaim, c.UserID == 0:
+		return CodeTokenInvalid
+	case c.AccessRole.level() == 0:
+		return outcomeCrash
+	case c.AccessRole.level() < min.level():
+		return CodeAuthorisationRequired
+	}
+	return ""
 }
 
 // parse checks token's HS256 signature with the kind's secret and, when
@@ -121,30 +142,72 @@ func bearerToken(r *http.Request) (string, bool) {
 // verified claims and the token they came from.
 type securedHandler func(w http.ResponseWriter, r *http.Request, c *Claims, token string)
 
-// secured guards next as connexion's security scheme and the seed's
-// permission() do: no bearer token is connexion's 401 problem; a token that
-// fails [Server.verify] is a 401 with the seed's error code.
-func (s *Server) secured(kind tokenKind, min Role, next securedHandler) http.Handler {
+// secured guards next as the seed's endpoints are guarded, in their order:
+// connexion's security scheme (no bearer token is its 401 problem; then
+// [Server.decode]), connexion's check of the parameters (params, if set,
+// returns the problem detail of a bad request), then the seed's
+// permission() as the endpoint's first line.
+func (s *Server) secured(kind tokenKind, min Role, params func(*http.Request) string, next securedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := bearerToken(r)
 		if !ok {
 			s.reject(w, r, "")
 			return
 		}
-		c, code := s.verify(token, kind, min)
-		if code != "" {
-			s.reject(w, r, code)
+		c, outcome := s.decode(token, kind)
+		if outcome == "" && params != nil {
+			if detail := params(r); detail != "" {
+				writeProblem(w, http.StatusBadRequest, detail)
+				return
+			}
+		}
+		if outcome == "" {
+			outcome = permission(c, min)
+		}
+		if outcome != "" {
+			s.reject(w, r, outcome)
 			return
 		}
 		next(w, r, c, token)
 	})
 }
 
-// reject counts and writes a 401: connexion's problem when code is empty
-// (no token), the seed's error JSON otherwise.
-func (s *Server) reject(w http.ResponseWriter, r *http.Request, code string) {
+// requireQuery returns connexion's check of a required query parameter.
+func requireQuery(name string) func(*http.Request) string {
+	return func(r *http.Request) string {
+		if r.URL.Query().Get(name) == "" {
+			return "Missing query parameter '" + name + "'"
+		}
+		return ""
+	}
+}
+
+// reject counts and writes a rejection: connexion's 401 problem when
+// outcome is empty (no token), a 503 while Redis is down, a 500 where the
+// seed's code fails, the seed's 401 error JSON otherwise.
+func (s *Server) reject(w http.ResponseWriter, r *http.Request, outcome string) {
+	s.count(outcome)
+	switch outcome {
+	case "":
+		s.logger.Info("jwtapitest: rejected", "path", r.URL.Path, "reason", "no bearer token")
+		writeProblem(w, http.StatusUnauthorized, NoTokenDetail)
+	case outcomeUnavailable:
+		s.logger.Info("jwtapitest: rejected", "path", r.URL.Path, "reason", "redis is down")
+		writeError(w, http.StatusServiceUnavailable, outcomeUnavailable)
+	case outcomeCrash:
+		s.logger.Info("jwtapitest: failed as the seed's code does", "path", r.URL.Path)
+		writeProblem(w, http.StatusInternalServerError, internalErrorDetail)
+	default:
+		s.logger.Info("jwtapitest: rejected", "path", r.URL.Path, "code", outcome)
+		writeError(w, http.StatusUnauthorized, outcome)
+	}
+}
+
+// count adds an answer of outcome to the stats.
+func (s *Server) count(outcome string) {
 	s.mu.Lock()
-	switch code {
+	defer s.mu.Unlock()
+	switch outcome {
 	case "":
 		s.stats.NoToken++
 	case CodeTokenExpired:
@@ -153,13 +216,9 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request, code string) {
 		s.stats.TokenInvalid++
 	case CodeAuthorisationRequired:
 		s.stats.AuthorisationRequired++
+	case outcomeUnavailable:
+		s.stats.Unavailable++
+	case outcomeCrash:
+		s.stats.Crashes++
 	}
-	s.mu.Unlock()
-	if code == "" {
-		s.logger.Info("jwtapitest: rejected", "path", r.URL.Path, "reason", "no bearer token")
-		writeProblem(w, http.StatusUnauthorized, NoTokenDetail)
-		return
-	}
-	s.logger.Info("jwtapitest: rejected", "path", r.URL.Path, "code", code)
-	writeError(w, http.StatusUnauthorized, code)
 }
