@@ -14,7 +14,7 @@ import (
 )
 
 func TestSessionConfigValidate(t *testing.T) {
-	good := seed002(alice, alicePW)
+	good := session002(alice, alicePW)
 	tests := []struct {
 		name   string
 		change func(*login.SessionConfig)
@@ -52,7 +52,7 @@ func TestOptionsRefuseBadInput(t *testing.T) {
 		"WithHTTPClient(nil)":                     login.WithHTTPClient(nil),
 		"must not include bearer.WithTokenSource": login.WithBearerOptions(bearer.WithTokenSource(bearer.StaticToken("x"))),
 	} {
-		c, err := login.NewSessionClient("https://api.example.com", seed002(alice, alicePW), opt)
+		c, err := login.NewSessionClient("https://api.example.com", session002(alice, alicePW), opt)
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("NewSessionClient with a bad option = %v, %v; want an error containing %q", c, err, name)
 		}
@@ -60,7 +60,7 @@ func TestOptionsRefuseBadInput(t *testing.T) {
 }
 
 func TestSessionRefusesPlainHTTP(t *testing.T) {
-	cfg := seed002(alice, alicePW)
+	cfg := session002(alice, alicePW)
 	if _, err := login.NewSessionClient("http://api.example.com", cfg); err == nil || !strings.Contains(err.Error(), "plain http") {
 		t.Errorf("NewSessionClient(http://api.example.com) error = %v; want a refusal", err)
 	}
@@ -73,7 +73,7 @@ func TestSessionRefusesPlainHTTP(t *testing.T) {
 }
 
 func TestSessionLoginPathOnAnotherHost(t *testing.T) {
-	cfg := seed002(alice, alicePW)
+	cfg := session002(alice, alicePW)
 	cfg.Login.Path = "https://evil.example.com/login"
 	c, err := login.NewSessionClient("https://api.example.com", cfg)
 	if err != nil {
@@ -108,6 +108,16 @@ func TestTokenConfigValidate(t *testing.T) {
 		{"encoding", func(c *login.TokenConfig) { c.Logout.Encoding = "xml" }, "Logout.Encoding"},
 		{"fields", func(c *login.TokenConfig) { c.AccessTokenFields = []string{} }, "AccessTokenFields must name"},
 		{"body on GET", func(c *login.TokenConfig) { c.Refresh.Encoding = login.JSON }, "which a GET request has not"},
+		{"token query kind", func(c *login.TokenConfig) { c.Refresh.TokenQuery = map[string]login.TokenKind{"old": "id"} }, "TokenQuery[\"old\"] is \"id\""},
+		{"query twice", func(c *login.TokenConfig) { c.Refresh.Query = map[string]string{"old_access_token": "x"} }, "Query and TokenQuery both set"},
+		{"secret query", func(c *login.TokenConfig) { c.Logout.Query = map[string]string{"api_key": "k"} }, "Logout.Query[\"api_key\"] looks secret"},
+		{"fields without body", func(c *login.TokenConfig) { c.Logout.Fields = map[string]string{"all": "yes"} }, "Logout.Fields need a body"},
+		{"field of the token", func(c *login.TokenConfig) {
+			c.Refresh.Method, c.Refresh.Encoding, c.Refresh.Field = http.MethodPost, login.Form, "rt"
+			c.Refresh.Fields = map[string]string{"rt": "x"}
+		}, "it is the token's field"},
+		{"authorization header", func(c *login.TokenConfig) { c.Refresh.Header = map[string]string{"authorization": "Basic x"} }, "must not set Authorization"},
+		{"secret header", func(c *login.TokenConfig) { c.Refresh.Header = map[string]string{"X-Client-Secret": "x"} }, "looks secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,7 +145,7 @@ func TestTokenRefusesPlainHTTP(t *testing.T) {
 }
 
 func TestRequestRefusesSecretInFields(t *testing.T) {
-	cfg := seed002("u", "pw-value-1")
+	cfg := session002("u", "pw-value-1")
 	cfg.Login.Fields = map[string]string{"client_id": "app-1", "client_secret": "s3cr3t-value"}
 	c, err := login.NewSessionClient("https://api.example.com", cfg)
 	if err == nil || !strings.Contains(err.Error(), "SecretFields") || strings.Contains(err.Error(), "s3cr3t-value") {

@@ -58,7 +58,7 @@ type sessionFixture struct {
 	srv     *sessiontest.Server
 	ts      *httptest.Server
 	certPEM []byte
-	logins  atomic.Int64 // POST /login requests seen
+	logins  atomic.Int64 // POST /login requests seen, answered or failed
 }
 
 func setupSession(t *testing.T, opts ...sessiontest.Option) *sessionFixture {
@@ -90,11 +90,14 @@ func setupSession(t *testing.T, opts ...sessiontest.Option) *sessionFixture {
 	return f
 }
 
-// seed002 is the session login of seed 002.
-func seed002(username, password string) login.SessionConfig {
+// session002 is the session login of seed 002, as its server needs it: a
+// new login on 401 and on 403, which that server answers to the cookies
+// of a session it no longer has.
+func session002(username, password string) login.SessionConfig {
 	return login.SessionConfig{
-		Login:       login.Request{Path: "/login"},
-		Credentials: login.Credentials{Username: username, Password: secret.New(password)},
+		Login:           login.Request{Path: "/login"},
+		Credentials:     login.Credentials{Username: username, Password: secret.New(password)},
+		ReloginStatuses: []int{http.StatusUnauthorized, http.StatusForbidden},
 	}
 }
 
@@ -179,13 +182,15 @@ func setupJWT(t *testing.T, o jwtOptions) *jwtFixture {
 	return f
 }
 
-// seed004 is the token login of seed 004.
+// seed004 is the token login of seed 004: its refresh names the access
+// token it replaces as old_access_token.
 func seed004(email, password string) login.TokenConfig {
 	return login.TokenConfig{
 		Login:       login.Request{Path: jwtapitest.PathLogin, UsernameField: "email"},
 		Credentials: login.Credentials{Username: email, Password: secret.New(password)},
-		Refresh:     login.TokenRequest{Method: http.MethodGet, Path: jwtapitest.PathGenerateTokens},
-		Logout:      login.TokenRequest{Method: http.MethodGet, Path: jwtapitest.PathLogout},
+		Refresh: login.TokenRequest{Method: http.MethodGet, Path: jwtapitest.PathGenerateTokens,
+			TokenQuery: map[string]login.TokenKind{"old_access_token": login.AccessToken}},
+		Logout: login.TokenRequest{Method: http.MethodGet, Path: jwtapitest.PathLogout},
 	}
 }
 

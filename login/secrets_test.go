@@ -88,10 +88,10 @@ func sessionFlows(t *testing.T, c *canary, pw, wrongPW string) {
 		t.Fatal(err)
 	}
 	for _, creds := range [][2]string{{"Canary", pw}, {"Canary", wrongPW}, {"Nobody", wrongPW}} {
-		cfg := seed002(creds[0], creds[1])
+		cfg := session002(creds[0], creds[1])
 		cl := f.client(t, cfg, login.WithLogger(logTo(c.logs)), login.WithBearerOptions(bearer.WithLogger(logTo(c.logs))))
 		c.print(cfg, cfg.Credentials, cl, cl.Login(testContext(t)), getInfo(t, cl))
-		f.srv.ResetSessions()
+		f.srv.Restart()
 		c.print(getInfo(t, cl), cl.Close(), getInfo(t, cl))
 	}
 }
@@ -108,20 +108,21 @@ func tokenFlows(t *testing.T, c *canary, pw, wrongPW string) {
 	c.print(cfg, cl, films(t, cl))
 	f.clk.Advance(9 * time.Minute) // a refresh
 	c.print(films(t, cl))
-	f.api.Revoke(currentToken(t, cl)) // token-invalid: a new login
+	f.api.Revoke(currentToken(t, cl)) // token-invalid: a refresh
 	c.print(films(t, cl), cl.Get(testContext(t), jwtapitest.PathUsers+"1", nil))
-	f.clk.Advance(2 * time.Hour) // the refresh token expired: a new login
+	f.clk.Advance(2 * time.Hour) // the refresh token expired: a new login, refused: the user is logged in
 	c.print(films(t, cl), cl.Close(), films(t, cl))
 
 	bad := f.clientNoLogin(t, seed004("canary@rebels.org", wrongPW))
 	c.print(bad.Login(testContext(t)), films(t, bad))
 
-	initial := signup(t, f, "orphan@rebels.org")
+	initial := loginTokens(t, f, "orphan@rebels.org")
 	c.secret(initial.AccessToken, initial.RefreshToken)
 	orphan := f.client(t, withoutCredentials(initial), login.WithBearerOptions(bearer.WithLogger(logTo(c.logs))))
 	f.api.Revoke(initial.AccessToken)
+	f.api.Revoke(initial.RefreshToken)
 	c.print(films(t, orphan))
-	initial2 := signup(t, f, "orphan2@rebels.org")
+	initial2 := loginTokens(t, f, "orphan2@rebels.org")
 	c.secret(initial2.AccessToken, initial2.RefreshToken)
 	orphan2 := f.client(t, withoutCredentials(initial2))
 	f.clk.Advance(2 * time.Hour)
@@ -165,18 +166,18 @@ func echoingServer(t *testing.T, c *canary, pw string) {
 		}
 		err = cl.Get(testContext(t), "data", nil)
 		var pe *login.PermissionError
-		var ae *bearer.APIError
+		var le *login.Error
 		switch {
-		case password == pw && !errors.As(err, &ae):
-			t.Errorf("GET with a wrong password = %v; want the server's answer in the chain", err)
+		case password == pw && (!errors.As(err, &le) || le.Response == nil):
+			t.Errorf("GET with a wrong password = %v; want the server's answer in a *login.Error", err)
 		case password != pw && !errors.As(err, &pe):
 			t.Errorf("GET = %v; want a *PermissionError", err)
 		}
 		if pe != nil {
 			c.print(pe.Response, string(pe.Response.Body))
 		}
-		if ae != nil {
-			c.print(ae, string(ae.Body))
+		if le != nil && le.Response != nil {
+			c.print(le, le.Response, string(le.Response.Body))
 		}
 		c.print(err)
 		cl.Close()

@@ -47,9 +47,12 @@ type SessionConfig struct {
 
 	// ReloginStatuses are the statuses of answers that mean the session
 	// ended, so the client logs in again and sends the request once more.
-	// Optional: nil means 401 only. Seed 002 also answers 403 to cookies
-	// of a session replaced by another login; add 403 to log in again
-	// then too.
+	// Optional: nil means 401 only. Seed 002's server needs 401 and 403:
+	// it answers 403 "<user> denied access to resource" to the cookies of
+	// a session it no longer has, after a restart (it keeps sessions in
+	// memory) or another login of the user. New logins after rejections
+	// are limited, so a 403 that means a missing permission costs a few
+	// logins, not one per request.
 	ReloginStatuses []int
 
 	// ReloginCodes are server error codes ([bearer.APIError.Code]) that
@@ -318,7 +321,7 @@ func (s *session) login(ctx context.Context) error {
 		return &Error{Op: "login", Err: err, final: true, advice: "check SessionConfig.Login"}
 	}
 	if _, err := send(s.x, req, s.now()); err != nil {
-		return failure("login", err, ErrCredentialsRefused, "check the username and password (and Login.Path); they are not sent again")
+		return loginError(err, nil)
 	}
 	if !s.jar.gotCookies() {
 		return &Error{Op: "login", final: true,

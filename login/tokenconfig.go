@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/redact"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
@@ -33,8 +34,8 @@ var (
 	defaultAccessTokenFields  = []string{"access_token", "token", "accessToken"}
 	defaultRefreshTokenFields = []string{"refresh_token", "refreshToken"}
 	defaultRefreshCodes       = []string{"token-expired", "invalid_token"}
-	defaultReloginCodes       = []string{"token-invalid"}
 	defaultPermissionCodes    = []string{"authorisation-required", "insufficient_scope"}
+	defaultAlreadyLoggedIn    = []string{"user-already-logged-in"}
 	// refusedCodes, from a refresh endpoint, mean the refresh token is
 	// dead (besides any 401, and the Refresh and Relogin codes).
 	refusedCodes = []string{"token-expired", "token-invalid", "invalid_grant", "invalid_token"}
@@ -73,6 +74,28 @@ type TokenRequest struct {
 	// Field names the body field of the token with Form or JSON.
 	// Optional: empty means "refresh_token" or "access_token".
 	Field string
+
+	// TokenQuery are query parameters whose value is one of the current
+	// tokens. Optional. Seed 004's refresh needs the access token it
+	// replaces: {"old_access_token": login.AccessToken}. The token is then
+	// in the URL, which servers and proxies may log: use it only where the
+	// API demands it. The client removes it from its own errors and logs.
+	TokenQuery map[string]TokenKind
+
+	// Query are extra query parameters with fixed values, such as an API
+	// version. Optional. They must not be secret: a name that says it is
+	// (client_secret, api_key, ...) is refused.
+	Query map[string]string
+
+	// Fields are extra body fields with fixed values, sent with the token
+	// field; they need Encoding Form or JSON. Optional. They must not be
+	// secret, as Query.
+	Fields map[string]string
+
+	// Header are extra request headers, such as an API version or a
+	// client id. Optional. They must not replace the headers the client
+	// sets (Authorization, Cookie, Content-Type, Host), nor be secret.
+	Header map[string]string
 }
 
 func (r TokenRequest) withDefaults(token TokenKind) TokenRequest {
@@ -101,8 +124,49 @@ func (r TokenRequest) validate(name string) error {
 		return fmt.Errorf("login: %s.Encoding is %q: leave it empty for a bearer header, or use login.Form or login.JSON", name, r.Encoding)
 	case r.Encoding != "" && !hasBody(r.Method):
 		return fmt.Errorf("login: %s sends the token in a %s body, which a %s request has not: use POST, or a bearer header (empty Encoding)", name, r.Encoding, r.Method)
+	case len(r.Fields) > 0 && r.Encoding == "":
+		return fmt.Errorf("login: %s.Fields need a body: set %s.Encoding to login.Form or login.JSON", name, name)
+	}
+	if err := r.validateParams(name); err != nil {
+		return err
 	}
 	return checkPath(name+".Path", r.Path)
+}
+
+// validateParams checks the extra parameters of r.
+func (r TokenRequest) validateParams(name string) error {
+	for k, kind := range r.TokenQuery {
+		if k == "" || (kind != AccessToken && kind != RefreshToken) {
+			return fmt.Errorf("login: %s.TokenQuery[%q] is %q: name a parameter, and use login.AccessToken or login.RefreshToken", name, k, kind)
+		}
+		if _, dup := r.Query[k]; dup {
+			return fmt.Errorf("login: %s.Query and TokenQuery both set %q", name, k)
+		}
+	}
+	for field, m := range map[string]map[string]string{"Query": r.Query, "Fields": r.Fields, "Header": r.Header} {
+		for k := range m {
+			switch {
+			case k == "":
+				return fmt.Errorf("login: %s.%s has an empty name", name, field)
+			case redact.IsSensitiveParam(k):
+				return fmt.Errorf("login: %s.%s[%q] looks secret: this package sends only the tokens and credentials it holds as secrets", name, field, k)
+			case field == "Fields" && k == r.Field:
+				return fmt.Errorf("login: %s.Fields must not set %q: it is the token's field", name, k)
+			case field == "Header" && reservedHeader(k):
+				return fmt.Errorf("login: %s.Header must not set %s: the client sets it", name, http.CanonicalHeaderKey(k))
+			}
+		}
+	}
+	return nil
+}
+
+// reservedHeader reports whether the client sets header k itself.
+func reservedHeader(k string) bool {
+	switch http.CanonicalHeaderKey(k) {
+	case "Authorization", "Cookie", "Content-Type", "Content-Length", "Host":
+		return true
+	}
+	return false
 }
 
 // TokenConfig describes a login API that hands out tokens, as in seed
@@ -124,8 +188,11 @@ type TokenConfig struct {
 	// Path the client logs in again instead (which needs Credentials).
 	Refresh TokenRequest
 
-	// Logout is sent by [Client.Close] with the current token. Optional:
-	// without a Path, Close sends nothing.
+	// Logout is sent by [Client.Close] with the current token, and sent
+	// again while the server fails (no answer, 408, 429, 5xx), from
+	// [LogoutRetryMin] to [LogoutRetryMax] apart, within Close's
+	// [DefaultLogoutTimeout] or Logout's context. Optional: without a
+	// Path, Close sends nothing.
 	Logout TokenRequest
 
 	// AccessTokenFields and RefreshTokenFields name the fields of the
@@ -153,10 +220,21 @@ type TokenConfig struct {
 	RefreshCodes []string
 
 	// ReloginCodes are the error codes that mean the access token is no
-	// good (revoked, or signed with a key the server dropped): the client
-	// logs in again and sends the request once more. Optional: nil means
-	// token-invalid.
+	// good and a refresh cannot help: the client logs in again, without
+	// trying a refresh, and sends the request once more. Optional: nil
+	// means none. Seed 004's token-invalid is not one: its refresh works
+	// for an access token that was revoked (by a logout elsewhere, say), so
+	// it is handled as any other 401: a refresh, then a login only if the
+	// refresh token is refused too.
 	ReloginCodes []string
+
+	// AlreadyLoggedInCodes are the error codes with which the login
+	// endpoint refuses a login because the user has a session already:
+	// the login fails with [ErrAlreadyLoggedIn], not as wrong credentials,
+	// and is not sent again. Optional: nil means user-already-logged-in
+	// (seed 004, whose server allows one session per user until it logs
+	// out).
+	AlreadyLoggedInCodes []string
 
 	// PermissionCodes are the error codes that mean the account lacks a
 	// role or scope, whatever the status: the request fails with a
@@ -188,7 +266,7 @@ func (c TokenConfig) withDefaults() TokenConfig {
 	c.AccessTokenFields = pick(c.AccessTokenFields, defaultAccessTokenFields)
 	c.RefreshTokenFields = pick(c.RefreshTokenFields, defaultRefreshTokenFields)
 	c.RefreshCodes = pick(c.RefreshCodes, defaultRefreshCodes)
-	c.ReloginCodes = pick(c.ReloginCodes, defaultReloginCodes)
+	c.AlreadyLoggedInCodes = pick(c.AlreadyLoggedInCodes, defaultAlreadyLoggedIn)
 	c.PermissionCodes = pick(c.PermissionCodes, defaultPermissionCodes)
 	if c.ExpiresInField == "" {
 		c.ExpiresInField = "expires_in"

@@ -29,15 +29,18 @@ import (
 //
 // The first login starts at once in the background; [Client.Login] waits
 // for it. Answers from the API are handled by their error code (see
-// TokenConfig): an expired token is refreshed, an invalid one makes the
-// client log in again, each followed by one more try of the request; a
+// TokenConfig): a rejected token (token-expired, token-invalid, any other
+// 401) is refreshed, or replaced by a new login for one of
+// TokenConfig.ReloginCodes, and the request is tried once more; a
 // permission error is a [*PermissionError], never retried. A refresh token
 // that has expired or was revoked makes the client log in again with
 // cfg.Credentials, or fail with [ErrLoginRequired] without them. Refused
-// credentials are sent once, and fail with [ErrCredentialsRefused]. The
-// login, refresh and logout requests are never retried by the client (a
-// refresh that reached the server has used up its refresh token: the
-// Refresher decides) and never follow a redirect.
+// credentials are sent once, and fail with [ErrCredentialsRefused]; a login
+// refused because the user has a session already fails with
+// [ErrAlreadyLoggedIn]. The login and refresh requests are never retried
+// by the client (a refresh that reached the server has used up its refresh
+// token: the Refresher decides); a logout the server failed is tried again
+// within Close's bound. None follows a redirect.
 //
 // Credentials and tokens go over https, or plain http to this machine
 // only; pass bearer.WithInsecureHTTP through [WithBearerOptions] to allow
@@ -145,9 +148,9 @@ func (t *tokens) deny(e *bearer.APIError) error {
 
 // Reject says what an error answer means, by the API's codes: a
 // permission the account lacks stands (the Client makes it a
-// *PermissionError); a token the server calls invalid is replaced by a new
-// login; an expired one, or any other 401, by a refresh. Either way the
-// request is sent once more.
+// *PermissionError); a token rejected with one of the ReloginCodes is
+// replaced by a new login; any other 401, or a RefreshCode, by a refresh.
+// Either way the request is sent once more.
 func (t *tokens) Reject(_ context.Context, r bearer.Rejection) bearer.Verdict {
 	tok := r.Token.Reveal()
 	code := r.Code
@@ -155,7 +158,7 @@ func (t *tokens) Reject(_ context.Context, r bearer.Rejection) bearer.Verdict {
 	case r.StatusCode == http.StatusForbidden || (code != "" && slices.Contains(t.cfg.PermissionCodes, code)):
 		return bearer.Stand
 	case code != "" && slices.Contains(t.cfg.ReloginCodes, code):
-		t.logger.Info("login: the server called the access token invalid; logging in again", rejection(r)...)
+		t.logger.Info("login: the server rejected the access token with a relogin code; logging in again", rejection(r)...)
 		t.mu.Lock()
 		t.relogin = tok.AccessToken
 		t.mu.Unlock()
@@ -205,14 +208,29 @@ func (t *tokens) refresh(ctx context.Context, current *oauth2.Token) (*oauth2.To
 		return nil, &Error{Op: "refresh", Err: perr}
 	}
 	if !t.refused(ae) {
-		return nil, failure("refresh", err, nil, "check TokenConfig.Refresh (path, method, how the token is sent)")
+		return nil, refreshError(err)
 	}
 	why := "the server refused the refresh token (" + codeOrStatus(ae) + "): it has expired or was revoked"
 	if !t.cfg.Credentials.set() {
-		return nil, &Error{Op: "refresh", Err: err, kind: ErrLoginRequired,
-			advice: "the refresh token has expired or was revoked, and no credentials are held to log in again: log in and start from the new tokens"}
+		e := newError("refresh", err)
+		e.kind = ErrLoginRequired
+		e.advice = "the refresh token has expired or was revoked, and no credentials are held to log in again: log in and start from the new tokens"
+		return nil, e
 	}
 	return t.login(ctx, why)
+}
+
+// refreshError describes a refresh that failed otherwise than by a
+// refused refresh token.
+func refreshError(err error) *Error {
+	e := newError("refresh", err)
+	switch r := e.Response; {
+	case r != nil && r.Permanent():
+		e.advice = "check TokenConfig.Refresh (path, method, how the token is sent, its parameters)"
+	case r != nil:
+		e.advice = "the server failed; the refresh is tried again later"
+	}
+	return e
 }
 
 // refused reports whether an answer of the refresh endpoint says its
@@ -253,8 +271,11 @@ func (t *tokens) login(ctx context.Context, why string) (*oauth2.Token, error) {
 	}
 	raw, err := t.exchange("login", req)
 	if err != nil {
-		return nil, failure("login", err, ErrCredentialsRefused,
-			"check the username and password (and Login.Path); they are not sent again")
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e // an answer this package cannot read
+		}
+		return nil, loginError(err, t.cfg.AlreadyLoggedInCodes)
 	}
 	tok, err := t.parse("login", raw, issued, nil)
 	if err != nil {
@@ -283,34 +304,46 @@ func (t *tokens) refreshWith(ctx context.Context, current *oauth2.Token) (*oauth
 	return tok, nil
 }
 
-// tokenRequest builds r presenting tok's access or refresh token.
+// tokenRequest builds r presenting tok's access or refresh token, with
+// r's extra parameters.
 func (t *tokens) tokenRequest(ctx context.Context, r TokenRequest, tok *oauth2.Token) (*http.Request, error) {
-	value := tok.AccessToken
-	if r.Token == RefreshToken {
-		value = tok.RefreshToken
+	var fields map[string]string
+	if r.Encoding != "" {
+		fields = make(map[string]string, len(r.Fields)+1)
+		for k, v := range r.Fields {
+			fields[k] = v
+		}
+		fields[r.Field] = tokenOf(tok, r.Token)
+	}
+	req, err := newRequest(ctx, t.api, r.Method, r.Path, r.Encoding, fields)
+	if err != nil {
+		return nil, err
 	}
 	if r.Encoding == "" {
-		req, err := newRequest(ctx, t.api, r.Method, r.Path, JSON, nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Authorization", "Bearer "+value)
-		return req, nil
+		req.Header.Set("Authorization", "Bearer "+tokenOf(tok, r.Token))
 	}
-	return newRequest(ctx, t.api, r.Method, r.Path, r.Encoding, map[string]string{r.Field: value})
+	if len(r.Query)+len(r.TokenQuery) > 0 {
+		q := req.URL.Query()
+		for k, v := range r.Query {
+			q.Set(k, v)
+		}
+		for k, kind := range r.TokenQuery {
+			q.Set(k, tokenOf(tok, kind))
+		}
+		req.URL.RawQuery = q.Encode()
+	}
+	for k, v := range r.Header {
+		req.Header.Set(k, v)
+	}
+	return req, nil
 }
 
-// logout sends the Logout request with tok.
-func (t *tokens) logout(ctx context.Context, tok *oauth2.Token) error {
-	req, err := t.tokenRequest(ctx, t.cfg.Logout, tok)
-	if err != nil {
-		return &Error{Op: "logout", Err: err, final: true, advice: "check TokenConfig.Logout"}
+// tokenOf returns tok's token of this kind.
+func tokenOf(tok *oauth2.Token, kind TokenKind) string {
+	if kind == RefreshToken {
+		return tok.RefreshToken
 	}
-	if _, err := send(t.x, req, t.now()); err != nil {
-		return failure("logout", err, nil, "the tokens may still be valid on the server until they expire")
-	}
-	t.logger.Info("login: logged out")
-	return nil
+	return tok.AccessToken
 }
 
 // parse reads the tokens of a login or refresh answer; prev, the token

@@ -1,6 +1,7 @@
 package login_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,74 +72,124 @@ func TestTokenRefreshedBeforeExpiry(t *testing.T) {
 	}
 }
 
-// TestTokenAcrossExpiries jumps past several expiries at once: callers
-// wait for the refresh and never fail.
-func TestTokenAcrossExpiries(t *testing.T) {
-	f := setupJWT(t, jwtOptions{})
-	c := f.client(t, seed004(lukeEmail, lukePW))
-	for i := range 3 {
-		f.clk.Advance(11 * time.Minute)
-		if err := films(t, c); err != nil {
-			t.Fatalf("round %d: GET films: %v", i, err)
-		}
-	}
-	if got := f.api.Stats(); got.Logins != 1 || got.Refreshes != 3 {
-		t.Errorf("Stats() = %+v; want 1 login and 3 refreshes", got)
-	}
-}
-
-// TestTokenExpiredCode checks token-expired: the server's clock runs ahead,
-// so it calls a token expired that the client thinks fresh.
-func TestTokenExpiredCode(t *testing.T) {
+// TestTokenExpiredOnTheSeedsServer: seed 004's refresh must name the old
+// access token, and its code fails (a 500) when that token has expired:
+// the server's clock runs ahead here, so it calls a token expired that
+// the client thinks fresh. The client refreshes, reports the 500 with
+// the server's words, and keeps trying; it never logs in again in a
+// storm. (Its own schedule refreshes in the early window, before expiry:
+// TestTokenRefreshedBeforeExpiry.)
+func TestTokenExpiredOnTheSeedsServer(t *testing.T) {
 	f := setupJWT(t, jwtOptions{apartClocks: true})
-	c := f.client(t, seed004(lukeEmail, lukePW))
+	cfg := seed004(lukeEmail, lukePW)
+	cfg.Logout = login.TokenRequest{} // Close would wait DefaultLogoutTimeout for a token to log out with
+	c := f.client(t, cfg)
 	if err := films(t, c); err != nil {
 		t.Fatal(err)
 	}
 	f.srvClk.Advance(11 * time.Minute)
+	ctx, cancel := context.WithCancel(testContext(t))
+	done := make(chan error, 1)
+	go func() { done <- c.Get(ctx, jwtapitest.PathFilms, nil) }()
+	now := f.clk.Now()
+	if _, err := f.clk.AwaitTimer(testContext(t), func(d time.Time) bool { return d.After(now) && d.Before(now.Add(time.Minute)) }); err != nil {
+		t.Fatalf("no retry planned after the failed refresh: %v", err)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Error("GET films = nil; want an error: the seed's server cannot refresh an expired token")
+	}
+	st := c.Refresher().Status()
+	if !strings.Contains(st.LastError, "500 Internal Server Error") || !strings.Contains(st.LastError, "the refresh is tried again later") {
+		t.Errorf("Status().LastError = %q; want the server's 500 and that it is tried again", st.LastError)
+	}
+	if got := f.api.Stats(); got.Crashes != 1 || got.TokenExpired != 1 || got.Logins != 1 {
+		t.Errorf("Stats() = %+v; want 1 token-expired, 1 failed refresh, no new login", got)
+	}
+}
+
+// TestTokenExpiredCode checks a RefreshCode: token-expired makes the
+// client refresh, once for all the callers that saw it, and send each
+// request once more.
+func TestTokenExpiredCode(t *testing.T) {
+	s := &tokenServer{}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	f := &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
+	c := f.client(t, shapeConfig(login.JSON))
+	if err := c.Get(testContext(t), "data", nil); err != nil {
+		t.Fatal(err)
+	}
+	s.expire.Store(true)
 	const workers = 8
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for range workers {
-		wg.Go(func() { errs <- films(t, c) })
+		wg.Go(func() { errs <- c.Get(testContext(t), "data", nil) })
 	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		if err != nil {
-			t.Errorf("GET films after token-expired: %v; want success after a refresh", err)
+			t.Errorf("GET data after token-expired: %v; want success after a refresh", err)
 		}
 	}
-	if got := f.api.Stats(); got.Logins != 1 || got.Refreshes != 1 || got.TokenExpired == 0 {
-		t.Errorf("Stats() = %+v; want 1 login, exactly 1 refresh for all %d callers", got, workers)
+	if n := s.refresh.Load(); n != 1 {
+		t.Errorf("%d refreshes; want exactly 1 for all %d callers", n, workers)
 	}
 }
 
-func TestTokenInvalidCodeLogsInAgain(t *testing.T) {
+// TestTokenInvalidCodeRefreshes: seed 004's token-invalid (here, an access
+// token the server revoked) is a 401 like any other: the client
+// refreshes, which that server grants for a revoked access token, and
+// does not log in again (which it would refuse: the user is logged in).
+func TestTokenInvalidCodeRefreshes(t *testing.T) {
 	f := setupJWT(t, jwtOptions{})
 	c := f.client(t, seed004(lukeEmail, lukePW))
 	f.api.Revoke(currentToken(t, c))
 	if err := films(t, c); err != nil {
-		t.Fatalf("GET films with a revoked token: %v; want success after a new login", err)
+		t.Fatalf("GET films with a revoked token: %v; want success after a refresh", err)
 	}
-	if got := f.api.Stats(); got.Logins != 2 || got.Refreshes != 0 || got.TokenInvalid != 1 {
-		t.Errorf("Stats() = %+v; want 2 logins, no refresh, 1 token-invalid", got)
+	if got := f.api.Stats(); got.Logins != 1 || got.Refreshes != 1 || got.TokenInvalid != 1 {
+		t.Errorf("Stats() = %+v; want 1 login, 1 refresh, 1 token-invalid", got)
 	}
 }
 
-// signup signs luke up through the API and returns the tokens it gives.
-func signup(t *testing.T, f *jwtFixture, email string) *oauth2.Token {
+// TestTokenReloginCodes: a code configured as a ReloginCode makes the
+// client log in again without trying a refresh.
+func TestTokenReloginCodes(t *testing.T) {
+	s := &tokenServer{}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	f := &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
+	cfg := shapeConfig(login.JSON)
+	cfg.ReloginCodes = []string{"invalid_token"}
+	c := f.client(t, cfg)
+	s.bump() // the server drops the token: invalid_token
+	if err := c.Get(testContext(t), "data", nil); err != nil {
+		t.Fatalf("GET data: %v; want success after a new login", err)
+	}
+	if n, r := s.logins.Load(), s.refresh.Load(); n != 2 || r != 0 {
+		t.Errorf("%d logins, %d refreshes; want 2 and none", n, r)
+	}
+}
+
+// loginTokens logs email in with a plain request, as a program that
+// hands its tokens to the client would, and returns them.
+func loginTokens(t *testing.T, f *jwtFixture, email string) *oauth2.Token {
 	t.Helper()
-	hc := f.ts.Client()
+	if _, err := f.api.AddUser(email, lukePW, jwtapitest.RoleBasic); err != nil {
+		t.Fatal(err)
+	}
 	body := fmt.Sprintf(`{"email":%q,"password":%q}`, email, lukePW)
-	resp, err := hc.Post(f.ts.URL+jwtapitest.PathSignup, "application/json", strings.NewReader(body))
+	resp, err := f.ts.Client().Post(f.ts.URL+jwtapitest.PathLogin, "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	var lr jwtapitest.LoginResponse
 	if err := json.NewDecoder(resp.Body).Decode(&lr); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("signup = %d, %v", resp.StatusCode, err)
+		t.Fatalf("login = %d, %v", resp.StatusCode, err)
 	}
 	return &oauth2.Token{AccessToken: lr.Token, RefreshToken: lr.RefreshToken} // the expiry comes from the JWT
 }
@@ -151,9 +202,11 @@ func withoutCredentials(initial *oauth2.Token) login.TokenConfig {
 	return cfg
 }
 
+// TestTokenInvalidWithoutCredentials: both tokens revoked, and no
+// credentials to log in again: ErrLoginRequired, at once on later calls.
 func TestTokenInvalidWithoutCredentials(t *testing.T) {
 	f := setupJWT(t, jwtOptions{})
-	initial := signup(t, f, "leia@rebels.org")
+	initial := loginTokens(t, f, "leia@rebels.org")
 	c := f.client(t, withoutCredentials(initial))
 	if err := films(t, c); err != nil {
 		t.Fatal(err)
@@ -162,17 +215,18 @@ func TestTokenInvalidWithoutCredentials(t *testing.T) {
 		t.Errorf("the sign-up token's expiry = %v; want %v, from its JWT", got, want)
 	}
 	f.api.Revoke(initial.AccessToken)
+	f.api.Revoke(initial.RefreshToken)
 	for range 3 {
 		err := films(t, c)
 		if !errors.Is(err, login.ErrLoginRequired) {
-			t.Fatalf("GET films with a revoked token and no credentials = %v; want ErrLoginRequired", err)
+			t.Fatalf("GET films with revoked tokens and no credentials = %v; want ErrLoginRequired", err)
 		}
 		if !strings.Contains(err.Error(), "no credentials are held") {
 			t.Errorf("error %q; want it to say no credentials are held", err)
 		}
 	}
-	if got := f.api.Stats(); got.TokenInvalid != 1 || got.Logins != 0 {
-		t.Errorf("Stats() = %+v; want 1 token-invalid (later calls fail at once) and no login", got)
+	if got := f.api.Stats(); got.TokenInvalid != 2 || got.Logins != 1 {
+		t.Errorf("Stats() = %+v; want 2 token-invalid (the call, the refresh; later calls fail at once) and only the first login", got)
 	}
 }
 
@@ -250,7 +304,10 @@ func TestTokenBadCredentials(t *testing.T) {
 }
 
 // TestTokenRefreshTokenExpired checks a refresh token that has itself
-// expired: a login with the credentials, or a clear error without them.
+// expired (the program was stopped for longer than its lifetime): the
+// client logs in again with the credentials, which seed 004's server
+// refuses because the user never logged out, an error of its own; or
+// fails with ErrLoginRequired without credentials.
 func TestTokenRefreshTokenExpired(t *testing.T) {
 	t.Run("with credentials", func(t *testing.T) {
 		f := setupJWT(t, jwtOptions{refreshTTL: 30 * time.Minute})
@@ -259,19 +316,35 @@ func TestTokenRefreshTokenExpired(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.clk.Advance(2 * time.Hour) // both tokens expire before any refresh
-		if err := films(t, c); err != nil {
-			t.Fatalf("GET films after the refresh token expired: %v; want success after a new login", err)
+		err := films(t, c)
+		if !errors.Is(err, login.ErrAlreadyLoggedIn) || errors.Is(err, login.ErrCredentialsRefused) {
+			t.Fatalf("GET films after the refresh token expired: %v; want ErrAlreadyLoggedIn, not ErrCredentialsRefused", err)
 		}
-		if got := f.api.Stats(); got.Logins != 2 || got.Refreshes != 0 || got.TokenExpired != 1 {
-			t.Errorf("Stats() = %+v; want 2 logins, the refresh refused once as token-expired", got)
+		for _, want := range []string{"user-already-logged-in", "log that session out", "TokenConfig.Refresher.Store"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q lacks %q", err, want)
+			}
+		}
+		if strings.Contains(err.Error(), "check the username") {
+			t.Errorf("error %q blames the credentials", err)
+		}
+		if got := f.api.Stats(); got.Logins != 1 || got.AlreadyLoggedIn != 1 || got.Refreshes != 0 || got.TokenExpired != 1 {
+			t.Errorf("Stats() = %+v; want the refresh refused as token-expired, then one login refused as already logged in", got)
 		}
 		if logs := f.logs.String(); !strings.Contains(logs, "logging in again") {
 			t.Errorf("logs do not say the client logged in again:\n%s", logs)
 		}
+		f.clk.Advance(24 * time.Hour)
+		if err := films(t, c); !errors.Is(err, login.ErrAlreadyLoggedIn) {
+			t.Errorf("GET films a day later = %v; want ErrAlreadyLoggedIn, not sent again", err)
+		}
+		if got := f.api.Stats().AlreadyLoggedIn; got != 1 {
+			t.Errorf("logins refused as already logged in = %d; want 1: the login is not sent again", got)
+		}
 	})
 	t.Run("without credentials", func(t *testing.T) {
 		f := setupJWT(t, jwtOptions{refreshTTL: 30 * time.Minute})
-		c := f.client(t, withoutCredentials(signup(t, f, "han@rebels.org")))
+		c := f.client(t, withoutCredentials(loginTokens(t, f, "han@rebels.org")))
 		f.clk.Advance(2 * time.Hour)
 		for range 2 {
 			err := films(t, c)
@@ -279,23 +352,51 @@ func TestTokenRefreshTokenExpired(t *testing.T) {
 				t.Fatalf("GET films = %v; want ErrLoginRequired saying the refresh token expired", err)
 			}
 		}
-		if got := f.api.Stats(); got.Logins != 0 || got.TokenExpired != 1 {
-			t.Errorf("Stats() = %+v; want no login and one refused refresh", got)
+		if got := f.api.Stats(); got.Logins != 1 || got.TokenExpired != 1 {
+			t.Errorf("Stats() = %+v; want only the first login and one refused refresh", got)
 		}
 	})
 }
 
-func TestTokenNoRefreshEndpointLogsInAgain(t *testing.T) {
+// TestTokenAlreadyLoggedIn: seed 004 allows one session per user. A
+// second client's login is refused with user-already-logged-in: its own
+// error, sent once, that does not blame the credentials.
+func TestTokenAlreadyLoggedIn(t *testing.T) {
 	f := setupJWT(t, jwtOptions{})
-	cfg := seed004(lukeEmail, lukePW)
+	f.client(t, seed004(lukeEmail, lukePW))
+	second := f.clientNoLogin(t, seed004(lukeEmail, lukePW))
+	for range 3 {
+		err := second.Login(testContext(t))
+		var le *login.Error
+		if !errors.Is(err, login.ErrAlreadyLoggedIn) || !errors.As(err, &le) || le.Response.Code != "user-already-logged-in" {
+			t.Fatalf("Login of a second client = %v; want ErrAlreadyLoggedIn with the server's answer", err)
+		}
+		if errors.Is(err, login.ErrCredentialsRefused) || strings.Contains(err.Error(), "check the username") {
+			t.Errorf("error %q; want it not to blame the credentials", err)
+		}
+	}
+	if got := f.api.Stats(); got.AlreadyLoggedIn != 1 || got.Logins != 1 {
+		t.Errorf("Stats() = %+v; want the second login refused once, not sent again", got)
+	}
+	if st := second.Refresher().Status(); !st.Permanent {
+		t.Errorf("Refresher().Status() = %+v; want a permanent failure", st)
+	}
+}
+
+func TestTokenNoRefreshEndpointLogsInAgain(t *testing.T) {
+	s := &tokenServer{}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	f := &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
+	cfg := shapeConfig(login.JSON)
 	cfg.Refresh = login.TokenRequest{}
 	c := f.client(t, cfg)
 	f.clk.Advance(11 * time.Minute)
-	if err := films(t, c); err != nil {
+	if err := c.Get(testContext(t), "data", nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.api.Stats(); got.Logins != 2 || got.Refreshes != 0 {
-		t.Errorf("Stats() = %+v; want 2 logins and no refresh", got)
+	if n, r := s.logins.Load(), s.refresh.Load(); n != 2 || r != 0 {
+		t.Errorf("%d logins, %d refreshes; want 2 and none", n, r)
 	}
 }
 
@@ -344,11 +445,22 @@ func TestTokenCloseWithoutLogout(t *testing.T) {
 // tokenServer is a login API of another shape: tokens under "data", an
 // expires_in, and a refresh that takes the refresh token in a body field.
 type tokenServer struct {
-	mu       sync.Mutex // guards gen, got
+	mu       sync.Mutex // guards gen, got, expired
 	gen      int
-	got      []string // what each refresh request carried
+	got      []string // what each refresh request carried: its query, headers and body
+	expired  bool     // the current token is answered token-expired
+	logins   atomic.Int64
 	refresh  atomic.Int64
 	failNext atomic.Int64 // answer the next refreshes 503
+	expire   atomic.Bool  // expire the current token at its next use
+}
+
+// bump makes a new generation, so the current token is answered
+// invalid_token.
+func (s *tokenServer) bump() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
 }
 
 func (s *tokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -358,18 +470,29 @@ func (s *tokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch r.URL.Path {
 	case "/auth/login":
+		s.logins.Add(1)
+		s.expired = false
 		s.gen++
 		fmt.Fprintf(w, `{"data":{"jwt":"access-%d","refresh":"refresh-%d"},"expires_in":"600","user":{"id":7}}`, s.gen, s.gen)
 	case "/auth/refresh":
 		s.refresh.Add(1)
-		s.got = append(s.got, r.Header.Get("Content-Type")+" "+string(body))
+		s.got = append(s.got, strings.TrimSpace(r.URL.RawQuery+" "+r.Header.Get("X-Api-Version")+" "+r.Header.Get("Content-Type")+" "+string(body)))
 		if s.failNext.Add(-1) >= 0 {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
+		s.expired = false
 		s.gen++
 		fmt.Fprintf(w, `{"data":{"jwt":"access-%d"},"expires_in":300}`, s.gen)
 	case "/data":
+		if s.expire.Swap(false) {
+			s.expired = true
+		}
+		if s.expired {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"message":"token-expired","status":"error"}`)
+			return
+		}
 		if r.Header.Get("Authorization") != fmt.Sprintf("Bearer access-%d", s.gen) {
 			w.WriteHeader(http.StatusUnauthorized)
 			fmt.Fprint(w, `{"error":"invalid_token"}`)
@@ -381,23 +504,26 @@ func (s *tokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// shapeConfig is the login of tokenServer, with its refresh token sent in
+// a body field encoded so.
+func shapeConfig(enc login.Encoding) login.TokenConfig {
+	return login.TokenConfig{
+		Login:              login.Request{Path: "auth/login"},
+		Credentials:        login.Credentials{Username: alice, Password: secret.New(alicePW)},
+		Refresh:            login.TokenRequest{Path: "auth/refresh", Encoding: enc, Field: "refresh"},
+		AccessTokenFields:  []string{"data.jwt"},
+		RefreshTokenFields: []string{"data.refresh"},
+	}
+}
+
 func TestTokenOtherAPIShapes(t *testing.T) {
 	for _, enc := range []login.Encoding{login.JSON, login.Form} {
 		t.Run(string(enc), func(t *testing.T) {
 			s := &tokenServer{}
 			ts := httptest.NewServer(s)
 			t.Cleanup(ts.Close)
-			f := &jwtFixture{clk: nil, logs: &syncbuf.Buffer{}}
-			f.clk = newClock()
-			cfg := login.TokenConfig{
-				Login:              login.Request{Path: "auth/login"},
-				Credentials:        login.Credentials{Username: alice, Password: secret.New(alicePW)},
-				Refresh:            login.TokenRequest{Path: "auth/refresh", Encoding: enc, Field: "refresh"},
-				AccessTokenFields:  []string{"data.jwt"},
-				RefreshTokenFields: []string{"data.refresh"},
-			}
-			f.ts = ts
-			c := f.client(t, cfg)
+			f := &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
+			c := f.client(t, shapeConfig(enc))
 			tok, err := c.Refresher().Token(testContext(t))
 			if err != nil {
 				t.Fatal(err)
@@ -426,19 +552,38 @@ func TestTokenOtherAPIShapes(t *testing.T) {
 	}
 }
 
+// TestTokenRequestParameters: a refresh carries its extra query
+// parameters, token query parameters, headers and fields.
+func TestTokenRequestParameters(t *testing.T) {
+	s := &tokenServer{}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	f := &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
+	cfg := shapeConfig(login.Form)
+	cfg.Refresh.Query = map[string]string{"v": "2"}
+	cfg.Refresh.TokenQuery = map[string]login.TokenKind{"old": login.AccessToken}
+	cfg.Refresh.Header = map[string]string{"X-Api-Version": "2024-05"}
+	cfg.Refresh.Fields = map[string]string{"client_id": "films-app"}
+	c := f.client(t, cfg)
+	f.clk.Advance(11 * time.Minute)
+	if err := c.Get(testContext(t), "data", nil); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want := "old=access-1&v=2 2024-05 application/x-www-form-urlencoded client_id=films-app&refresh=refresh-1"
+	if len(s.got) != 1 || s.got[0] != want {
+		t.Errorf("refresh requests = %q; want [%q]", s.got, want)
+	}
+}
+
 func TestTokenRefreshFailureIsRetried(t *testing.T) {
 	s := &tokenServer{}
 	s.failNext.Store(1)
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	f := &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
-	cfg := login.TokenConfig{
-		Login:              login.Request{Path: "auth/login"},
-		Credentials:        login.Credentials{Username: alice, Password: secret.New(alicePW)},
-		Refresh:            login.TokenRequest{Path: "auth/refresh", Encoding: login.JSON, Field: "refresh"},
-		AccessTokenFields:  []string{"data.jwt"},
-		RefreshTokenFields: []string{"data.refresh"},
-	}
+	cfg := shapeConfig(login.JSON)
 	cfg.Refresher.RetryMin = time.Second
 	c := f.client(t, cfg)
 	tok, err := c.Refresher().Token(testContext(t))
