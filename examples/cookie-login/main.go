@@ -1,18 +1,23 @@
 // Command cookie-login shows package login keeping a cookie session alive
 // against the login server of seed 002 (a Flask API that sets session
 // cookies on POST /login), with no account and no network. It starts that
-// server in this process, over TLS with a self-signed certificate made at
-// start, and then:
+// server in this process (login/sessiontest, which answers as the seed's
+// server does), over TLS with a self-signed certificate made at start, and
+// then:
 //
 //   - trusts exactly that certificate with bearer.WithTrustedPEM, as the
 //     seed's verify='pubkey.pem' does, after showing that a client which
 //     trusts another certificate is refused with a message naming the
 //     server's;
-//   - shows that a wrong password is refused with a clear error, after a
-//     single login request;
-//   - logs in, calls the protected endpoints, and keeps working when the
-//     server forgets every session: the client logs in again on the 401
-//     and sends the request once more.
+//   - shows that a wrong password is refused once, with the server's
+//     reason (its realm, "Password incorrect"), and is not a permission
+//     error;
+//   - logs in, calls the protected endpoint, and keeps working when the
+//     server restarts and forgets every session: the seed's server then
+//     answers the old cookies 403, so the client is configured to log in
+//     again on 401 and 403, and sends the request once more.
+//
+// Its test runs the same steps against the seed's own Flask code too.
 //
 // Run it with:
 //
@@ -21,12 +26,12 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"log/slog"
-	"net/http/httptest"
+	"net/http"
 	"os"
 	"time"
 
@@ -39,20 +44,28 @@ import (
 func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := run(ctx, os.Stdout); err != nil {
+	s, err := startServer()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cookie-login:", err)
+		os.Exit(1)
+	}
+	defer s.close()
+	if err := run(ctx, os.Stdout, s); err != nil {
 		fmt.Fprintln(os.Stderr, "cookie-login:", err)
 		os.Exit(1)
 	}
 }
 
-// server is the seed-002 server on a loopback TLS listener.
+// server is a seed-002 server on a loopback TLS listener.
 type server struct {
-	srv     *sessiontest.Server
-	ts      *httptest.Server
+	url     string
 	certPEM []byte // the certificate to trust, as pubkey.pem holds it
-	logins  func() int
+	restart func() // restarts the server, which forgets every session
+	close   func()
 }
 
+// startServer starts login/sessiontest's copy of the seed's server, with
+// the seed's users.
 func startServer() (*server, error) {
 	srv, err := sessiontest.New()
 	if err != nil {
@@ -63,25 +76,22 @@ func startServer() (*server, error) {
 			return nil, err
 		}
 	}
-	certPEM, _, cert, err := sessiontest.SelfSignedCert()
+	ts, certPEM, err := sessiontest.NewTLSServer(srv)
 	if err != nil {
 		return nil, err
 	}
-	ts := httptest.NewUnstartedServer(srv)
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is shown by the client
-	ts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	ts.StartTLS()
-	return &server{srv: srv, ts: ts, certPEM: certPEM, logins: func() int {
-		st := srv.Stats()
-		return st.Logins + st.LoginsBadPassword + st.LoginsUnknownUser
-	}}, nil
+	return &server{url: ts.URL, certPEM: certPEM, restart: srv.Restart, close: ts.Close}, nil
 }
 
-// session is the login of seed 002: form fields username and password.
+// session is the login of seed 002 (form fields username and password),
+// configured as its server needs: it says a session ended with 401 or
+// with 403 "<user> denied access to resource".
 func session(user, password string) login.SessionConfig {
 	return login.SessionConfig{
-		Login:       login.Request{Path: "/login"},
-		Credentials: login.Credentials{Username: user, Password: secret.New(password)},
+		Login:           login.Request{Path: "/login"},
+		Credentials:     login.Credentials{Username: user, Password: secret.New(password)},
+		ReloginStatuses: []int{http.StatusUnauthorized, http.StatusForbidden},
 	}
 }
 
@@ -91,14 +101,8 @@ func trusting(pem []byte) login.Option {
 	return login.WithBearerOptions(bearer.WithTrustedPEM(pem))
 }
 
-func run(ctx context.Context, w io.Writer) error {
-	s, err := startServer()
-	if err != nil {
-		return err
-	}
-	defer s.ts.Close()
-	fmt.Fprintf(w, "Seed 002's login server is at %s, with a certificate made just now.\n\n", s.ts.URL)
-
+func run(ctx context.Context, w io.Writer, s *server) error {
+	fmt.Fprintf(w, "Seed 002's login server is at %s, with a certificate made just now.\n\n", s.url)
 	if err := untrusted(ctx, w, s); err != nil {
 		return err
 	}
@@ -115,7 +119,7 @@ func untrusted(ctx context.Context, w io.Writer, s *server) error {
 	if err != nil {
 		return err
 	}
-	c, err := login.NewSessionClient(s.ts.URL, session("Alice", "alice_pw"), trusting(otherPEM))
+	c, err := login.NewSessionClient(s.url, session("Alice", "alice_pw"), trusting(otherPEM))
 	if err != nil {
 		return err
 	}
@@ -123,15 +127,15 @@ func untrusted(ctx context.Context, w io.Writer, s *server) error {
 	err = c.Login(ctx)
 	fmt.Fprintf(w, "A client that trusts another certificate is refused:\n  %v\n\n", err)
 	if err == nil {
-		return fmt.Errorf("the server was trusted without its certificate")
+		return errors.New("the server was trusted without its certificate")
 	}
 	return nil
 }
 
-// wrongPassword shows that refused credentials are sent once.
+// wrongPassword shows that refused credentials are sent once, with the
+// server's reason.
 func wrongPassword(ctx context.Context, w io.Writer, s *server) error {
-	before := s.logins()
-	c, err := login.NewSessionClient(s.ts.URL, session("Alice", "wrong_pw"), trusting(s.certPEM))
+	c, err := login.NewSessionClient(s.url, session("Alice", "wrong_pw"), trusting(s.certPEM))
 	if err != nil {
 		return err
 	}
@@ -140,35 +144,34 @@ func wrongPassword(ctx context.Context, w io.Writer, s *server) error {
 	for range 3 {
 		lastErr = c.Get(ctx, "/get-info", nil)
 	}
-	fmt.Fprintf(w, "Alice with a wrong password, three requests:\n  %v\n  login requests sent: %d\n\n", lastErr, s.logins()-before)
+	var le *login.Error
+	if !errors.As(lastErr, &le) || le.Response == nil {
+		return fmt.Errorf("a wrong password gave %v; want the server's refusal", lastErr)
+	}
+	fmt.Fprintf(w, "Alice with a wrong password, three requests:\n  %v\n", lastErr)
+	fmt.Fprintf(w, "  the server's reason: %q; credentials refused: %v; a permission error: %v\n\n",
+		le.Realm(), errors.Is(lastErr, login.ErrCredentialsRefused), errors.Is(lastErr, bearer.ErrForbidden))
 	return nil
 }
 
-// loggedIn logs in, calls, and survives the server losing its sessions.
+// loggedIn logs in, calls, and survives the server's restart.
 func loggedIn(ctx context.Context, w io.Writer, s *server) error {
 	logger := slog.New(slog.NewTextHandler(&indent{w: w}, &slog.HandlerOptions{ReplaceAttr: dropTime}))
-	c, err := login.NewSessionClient(s.ts.URL, session("Alice", "alice_pw"), trusting(s.certPEM), login.WithLogger(logger))
+	c, err := login.NewSessionClient(s.url, session("Alice", "alice_pw"), trusting(s.certPEM), login.WithLogger(logger))
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	fmt.Fprintln(w, "Alice, trusting the server's certificate:")
-	var who sessiontest.WhoAmI
-	if err := c.Get(ctx, "/whoami", &who); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "  GET /whoami: %s, logged in at %s\n", who.Username, who.LoginTimestamp)
 	if err := getInfo(ctx, w, c); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "The server forgets every session (ResetSessions):")
-	s.srv.ResetSessions()
+	fmt.Fprintln(w, "The server restarts, and forgets every session:")
+	s.restart()
 	if err := getInfo(ctx, w, c); err != nil {
 		return err
 	}
-	st := s.srv.Stats()
-	fmt.Fprintf(w, "\nDone: %d logins, %d request rejected for an ended session, %d served.\n", st.Logins, st.Unauthenticated, st.Served)
-	return nil
+	return getInfo(ctx, w, c)
 }
 
 func getInfo(ctx context.Context, w io.Writer, c *login.Client) error {

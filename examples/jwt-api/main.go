@@ -2,15 +2,21 @@
 // starwars API of seed 004, whose login answers with an access token and a
 // refresh token, and whose errors are codes such as token-expired and
 // authorisation-required. It needs no account and no network: it starts
-// that API in this process, on loopback, with access tokens that live
-// three seconds, and then:
+// that API in this process (login/jwtapitest, which answers as the seed's
+// server does), on loopback, with access tokens that live four seconds,
+// and then:
 //
-//   - signs a user up;
+//   - signs a user up, and verifies the email as the seed's verification
+//     link would;
 //   - logs in with login.NewTokenClient and calls a secured endpoint for
 //     about eight seconds, across several expiries: the token is refreshed
-//     in the background before it expires, and no call fails;
+//     in the background before it expires (the seed's refresh names the
+//     access token it replaces, and fails once that token has expired, so
+//     the refresh starts half the lifetime early), and no call fails;
 //   - calls an endpoint for admins only, and gets a permission error that
 //     is not retried and does not refresh the token;
+//   - shows that a second login of the same user is refused, as the seed
+//     allows one session per user until it logs out;
 //   - logs out (Close), and shows that the last token no longer works.
 //
 // Run it with:
@@ -53,7 +59,7 @@ type settings struct {
 }
 
 func defaultSettings() settings {
-	return settings{accessTTL: 3 * time.Second, calls: 16, every: 500 * time.Millisecond}
+	return settings{accessTTL: 4 * time.Second, calls: 16, every: 500 * time.Millisecond}
 }
 
 // The demo's account.
@@ -72,16 +78,12 @@ func run(ctx context.Context, w io.Writer, s settings) error {
 	defer ts.Close()
 	fmt.Fprintf(w, "Seed 004's API is at %s; access tokens live %v.\n", ts.URL, s.accessTTL)
 
-	if err := signup(ctx, w, ts.URL); err != nil {
+	if err := signup(ctx, w, api, ts.URL); err != nil {
 		return err
 	}
 	began := time.Now()
-	cfg := login.TokenConfig{
-		Login:       login.Request{Path: jwtapitest.PathLogin, UsernameField: "email"},
-		Credentials: login.Credentials{Username: email, Password: secret.New(password)},
-		Refresh:     login.TokenRequest{Method: http.MethodGet, Path: jwtapitest.PathGenerateTokens},
-		Logout:      login.TokenRequest{Method: http.MethodGet, Path: jwtapitest.PathLogout},
-	}
+	cfg := config()
+	cfg.Refresher.EarlyWindow = s.accessTTL / 2
 	cfg.Refresher.OnRotate = func(old, tok *oauth2.Token) {
 		what := "logged in"
 		if old != nil {
@@ -98,6 +100,9 @@ func run(ctx context.Context, w io.Writer, s settings) error {
 
 	failed := callFilms(ctx, w, c, s, began)
 	forbidden(ctx, w, c)
+	if err := secondSession(ctx, w, ts.URL); err != nil {
+		return err
+	}
 	last, err := c.Refresher().Token(ctx)
 	if err != nil {
 		return err
@@ -115,18 +120,51 @@ func run(ctx context.Context, w io.Writer, s settings) error {
 	return nil
 }
 
-// signup creates the account with a plain request: it is the API's own
-// business, not a login.
-func signup(ctx context.Context, w io.Writer, baseURL string) error {
+// config is the login of seed 004: JSON credentials with an email, a
+// refresh that presents the refresh token and names the access token it
+// replaces, and a logout.
+func config() login.TokenConfig {
+	return login.TokenConfig{
+		Login:       login.Request{Path: jwtapitest.PathLogin, UsernameField: "email"},
+		Credentials: login.Credentials{Username: email, Password: secret.New(password)},
+		Refresh: login.TokenRequest{Method: http.MethodGet, Path: jwtapitest.PathGenerateTokens,
+			TokenQuery: map[string]login.TokenKind{"old_access_token": login.AccessToken}},
+		Logout: login.TokenRequest{Method: http.MethodGet, Path: jwtapitest.PathLogout},
+	}
+}
+
+// signup creates the account with a plain request (it is the API's own
+// business, not a login), and verifies its email as the seed's
+// verification link would: until then the seed refuses its logins.
+func signup(ctx context.Context, w io.Writer, api *jwtapitest.Server, baseURL string) error {
 	c, err := bearer.NewClient(baseURL)
 	if err != nil {
 		return err
 	}
-	var out jwtapitest.LoginResponse
-	if err := c.Post(ctx, jwtapitest.PathSignup, map[string]string{"email": email, "password": password}, &out); err != nil {
+	if err := c.Post(ctx, jwtapitest.PathSignup, map[string]string{"email": email, "password": password}, nil); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Signed up %s as user %d.\n\n", out.Email, out.UserID)
+	if err := api.VerifyEmail(email); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Signed up %s, and verified the email.\n\n", email)
+	return nil
+}
+
+// secondSession logs the same user in from a second client, which the
+// seed refuses while the first session lasts.
+func secondSession(ctx context.Context, w io.Writer, baseURL string) error {
+	c, err := login.NewTokenClient(ctx, baseURL, config())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	err = c.Login(ctx)
+	fmt.Fprintf(w, "A second login of %s, while the first session lasts:\n  %v\n  login.ErrAlreadyLoggedIn: %v\n\n",
+		email, err, errors.Is(err, login.ErrAlreadyLoggedIn))
+	if err == nil {
+		return errors.New("the seed's server allowed a second session")
+	}
 	return nil
 }
 

@@ -20,7 +20,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // was refused. With -short it makes three quick calls instead.
 func TestJWTAPI(t *testing.T) {
 	s := defaultSettings()
-	minRefreshes := 2 // about 8 s of 3 s tokens
+	minRefreshes := 2 // about 8 s of 4 s tokens, refreshed 2 s early
 	if testing.Short() {
 		s.calls, s.every, minRefreshes = 3, 10*time.Millisecond, 0
 	}
@@ -44,9 +44,11 @@ func TestJWTAPI(t *testing.T) {
 		t.Errorf("the output shows %d refreshes; the API made %d\n%s", n, refreshes, got)
 	}
 	for _, want := range []string{
-		"Signed up luke@rebels.org as user 1.",
+		"Signed up luke@rebels.org, and verified the email.",
 		"401 Unauthorized: authorisation-required",
 		"a *login.PermissionError: true; matches bearer.ErrForbidden: true",
+		"400 Bad Request: user-already-logged-in: the server refuses a new login while this user is logged in",
+		"login.ErrAlreadyLoggedIn: true",
 		"The last access token after the logout: 401 token-invalid",
 	} {
 		if !strings.Contains(got, want) {
