@@ -191,7 +191,7 @@ func loginTokens(t *testing.T, f *jwtFixture, email string) *oauth2.Token {
 	if err := json.NewDecoder(resp.Body).Decode(&lr); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("login = %d, %v", resp.StatusCode, err)
 	}
-	return &oauth2.Token{AccessToken: lr.Token, RefreshToken: lr.RefreshToken} // the expiry comes from the JWT
+	return &oauth2.Token{AccessToken: lr.Token.Reveal(), RefreshToken: lr.RefreshToken.Reveal()} // the expiry comes from the JWT
 }
 
 // withoutCredentials is seed004 started from tokens, with no credentials.

@@ -26,6 +26,7 @@ import (
 	"github.com/bearer-go/bearer/climateengine"
 	"github.com/bearer-go/bearer/climateengine/climateenginetest"
 	"github.com/bearer-go/bearer/login"
+	"github.com/bearer-go/bearer/login/jwtapitest"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
@@ -166,6 +167,16 @@ var samples = map[string]sample{
 		return oauthtest.Client{UserID: "u", ClientID: "c", ClientSecret: secret.New(canary + "-kit-secret")}
 	}},
 	"oauthtest.Server": {runtimeValue, newOAuthTestServer},
+	"jwtapitest.LoginResponse": {config, func(*testing.T) any {
+		return jwtapitest.LoginResponse{Email: "luke@rebels.org", Token: secret.New(canary + "-jwt-access"),
+			RefreshToken: secret.New(canary + "-jwt-refresh"), UserID: 1}
+	}},
+	"jwtapitest.RefreshResponse": {config, func(*testing.T) any {
+		return jwtapitest.RefreshResponse{Token: secret.New(canary + "-jwt-access"), RefreshToken: secret.New(canary + "-jwt-refresh"), User: 1}
+	}},
+	"jwtapitest.Server": {runtimeValue, func(t *testing.T) any {
+		return must(t)(jwtapitest.New(jwtapitest.WithSecrets([]byte(canary+"-jwt-access-secret"), []byte(canary+"-jwt-refresh-secret"))))
+	}},
 }
 
 // verbs are every fmt verb a caller might use on a value.

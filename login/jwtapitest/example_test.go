@@ -57,14 +57,14 @@ func Example() {
 	}
 	fmt.Println("logged in as user", tokens.UserID)
 	var films jwtapitest.FilmList
-	if err := json.Unmarshal(call(http.MethodGet, jwtapitest.PathFilms, tokens.Token, ""), &films); err != nil {
+	if err := json.Unmarshal(call(http.MethodGet, jwtapitest.PathFilms, tokens.Token.Reveal(), ""), &films); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(films.Count, films.Results[0].Title)
 	fmt.Printf("%s\n", call(http.MethodPost, jwtapitest.PathLogin, "", creds))
-	fmt.Printf("%s\n", call(http.MethodGet, jwtapitest.PathUsers+"1", tokens.Token, ""))
-	fmt.Printf("%s\n", call(http.MethodGet, jwtapitest.PathLogout, tokens.Token, ""))
-	fmt.Printf("%s\n", call(http.MethodGet, jwtapitest.PathFilms, tokens.Token, ""))
+	fmt.Printf("%s\n", call(http.MethodGet, jwtapitest.PathUsers+"1", tokens.Token.Reveal(), ""))
+	fmt.Printf("%s\n", call(http.MethodGet, jwtapitest.PathLogout, tokens.Token.Reveal(), ""))
+	fmt.Printf("%s\n", call(http.MethodGet, jwtapitest.PathFilms, tokens.Token.Reveal(), ""))
 	fmt.Printf("%s\n", call(http.MethodGet, jwtapitest.PathFilms, "", ""))
 	// Output:
 	// 200 logged in as user 1

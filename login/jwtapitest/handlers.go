@@ -6,21 +6,41 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bearer-go/bearer/secret"
 	"github.com/golang-jwt/jwt/v5"
 )
 
 // LoginResponse is the body of login (the seed's UserLoginResponse): the
-// access token, the refresh token and the user.
+// access token, the refresh token and the user, for a test to decode the
+// server's answer into. The tokens are secrets: they print, log and
+// marshal as REDACTED; Reveal gives them.
 type LoginResponse struct {
+	Email        string        `json:"email"`
+	RefreshToken secret.String `json:"refresh_token"`
+	Token        secret.String `json:"token"`
+	UserID       int           `json:"user_id"`
+}
+
+// RefreshResponse is the body of generate_tokens: a new access token, a
+// new refresh token, and the user id under "user", as the seed's endpoint
+// writes it. The tokens are secrets, as in [LoginResponse].
+type RefreshResponse struct {
+	RefreshToken secret.String `json:"refresh_token"`
+	Token        secret.String `json:"token"`
+	User         int           `json:"user"`
+}
+
+// loginAnswer is a LoginResponse as the server writes it, sorted as
+// Flask's jsonify sorts keys.
+type loginAnswer struct {
 	Email        string `json:"email"`
 	RefreshToken string `json:"refresh_token"`
 	Token        string `json:"token"`
 	UserID       int    `json:"user_id"`
 }
 
-// RefreshResponse is the body of generate_tokens: a new access token, a new
-// refresh token, and the user id under "user", as the seed's endpoint writes it.
-type RefreshResponse struct {
+// refreshAnswer is a RefreshResponse as the server writes it.
+type refreshAnswer struct {
 	RefreshToken string `json:"refresh_token"`
 	Token        string `json:"token"`
 	User         int    `json:"user"`
@@ -86,7 +106,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // login checks the credentials and the account, and starts a session.
-func (s *Server) login(c credentials) (LoginResponse, string) {
+func (s *Server) login(c credentials) (loginAnswer, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, ok := s.byEmail[c.email]
@@ -101,16 +121,16 @@ func (s *Server) login(c credentials) (LoginResponse, string) {
 	}
 	if outcome != "" {
 		s.countFailedLoginLocked(outcome)
-		return LoginResponse{}, outcome
+		return loginAnswer{}, outcome
 	}
 	access, refresh, err := s.newTokensLocked(u)
 	if err != nil {
 		s.countFailedLoginLocked(outcomeCrash)
-		return LoginResponse{}, outcomeCrash
+		return loginAnswer{}, outcomeCrash
 	}
 	u.loggedIn = true
 	s.stats.Logins++
-	return LoginResponse{Email: u.email, RefreshToken: refresh, Token: access, UserID: u.id}, ""
+	return loginAnswer{Email: u.email, RefreshToken: refresh, Token: access, UserID: u.id}, ""
 }
 
 func (s *Server) countFailedLogin(outcome string) {
@@ -196,37 +216,37 @@ func (s *Server) handleGenerateTokens(w http.ResponseWriter, r *http.Request, c 
 
 // rotate is generate_new_tokens. It returns the answer, or the status and
 // outcome of a failure.
-func (s *Server) rotate(c *Claims, token, oldAccess string) (RefreshResponse, int, string) {
+func (s *Server) rotate(c *Claims, token, oldAccess string) (refreshAnswer, int, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Checked again under the lock: of two refreshes with one token, one
 	// wins, as when the seed's server answers them one after the other.
 	if _, used := s.revoked[tokenKey(token)]; used {
-		return RefreshResponse{}, http.StatusUnauthorized, CodeTokenInvalid
+		return refreshAnswer{}, http.StatusUnauthorized, CodeTokenInvalid
 	}
 	old, err := s.parse(oldAccess, accessToken, true)
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return RefreshResponse{}, http.StatusInternalServerError, outcomeCrash
+		return refreshAnswer{}, http.StatusInternalServerError, outcomeCrash
 	case err != nil:
-		return RefreshResponse{}, http.StatusUnauthorized, CodeTokenInvalid
+		return refreshAnswer{}, http.StatusUnauthorized, CodeTokenInvalid
 	}
 	if err := s.revokeLocked(oldAccess); err != nil {
-		return RefreshResponse{}, http.StatusInternalServerError, outcomeCrash
+		return refreshAnswer{}, http.StatusInternalServerError, outcomeCrash
 	}
 	u := s.userLocked(c.UserID)
 	switch {
 	case old.UserID != c.UserID:
-		return RefreshResponse{}, http.StatusForbidden, CodeTokenInvalid
+		return refreshAnswer{}, http.StatusForbidden, CodeTokenInvalid
 	case u == nil:
-		return RefreshResponse{}, http.StatusInternalServerError, outcomeCrash // the seed's [0] of no rows
+		return refreshAnswer{}, http.StatusInternalServerError, outcomeCrash // the seed's [0] of no rows
 	}
 	access, refresh, err := s.newTokensLocked(u)
 	if err != nil {
-		return RefreshResponse{}, http.StatusInternalServerError, outcomeCrash
+		return refreshAnswer{}, http.StatusInternalServerError, outcomeCrash
 	}
 	s.stats.Refreshes++
-	return RefreshResponse{RefreshToken: refresh, Token: access, User: u.id}, http.StatusOK, ""
+	return refreshAnswer{RefreshToken: refresh, Token: access, User: u.id}, http.StatusOK, ""
 }
 
 // handleFilms serves GET /films/v1/, for any signed-in user.

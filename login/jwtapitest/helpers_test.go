@@ -120,7 +120,7 @@ func creds(email, pw string) map[string]string {
 // signup signs a user up (the server answers {}), verifies the email as
 // the link of the verification email would, and logs in: it returns the
 // login's tokens, and fails the test otherwise.
-func (f *fixture) signup(t *testing.T, email string) jwtapitest.LoginResponse {
+func (f *fixture) signup(t *testing.T, email string) issued {
 	t.Helper()
 	r := f.call(t, http.MethodPost, jwtapitest.PathSignup, "", creds(email, password))
 	if r.status != http.StatusOK || string(r.body) != "{}\n" {
@@ -133,9 +133,30 @@ func (f *fixture) signup(t *testing.T, email string) jwtapitest.LoginResponse {
 }
 
 // login logs a user in and returns the tokens; it fails the test otherwise.
-func (f *fixture) login(t *testing.T, email string) jwtapitest.LoginResponse {
+func (f *fixture) login(t *testing.T, email string) issued {
 	t.Helper()
-	return decodeOK[jwtapitest.LoginResponse](t, f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds(email, password)))
+	return loginOK(t, f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds(email, password)))
+}
+
+// issued is what a login or a refresh answered, its tokens revealed.
+type issued struct {
+	Email               string
+	Token, RefreshToken string
+	UserID, User        int
+}
+
+// loginOK decodes a login's answer, checking it is a 200 of JSON.
+func loginOK(t *testing.T, r reply) issued {
+	t.Helper()
+	lr := decodeOK[jwtapitest.LoginResponse](t, r)
+	return issued{Email: lr.Email, Token: lr.Token.Reveal(), RefreshToken: lr.RefreshToken.Reveal(), UserID: lr.UserID}
+}
+
+// refreshOK decodes a refresh's answer, checking it is a 200 of JSON.
+func refreshOK(t *testing.T, r reply) issued {
+	t.Helper()
+	rr := decodeOK[jwtapitest.RefreshResponse](t, r)
+	return issued{Token: rr.Token.Reveal(), RefreshToken: rr.RefreshToken.Reveal(), User: rr.User}
 }
 
 // refresh calls generate_tokens with a refresh token and the access

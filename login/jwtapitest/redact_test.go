@@ -2,6 +2,7 @@ package jwtapitest_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,9 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	f := setup(t, jwtapitest.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	api := f.api
 
+	if _, err := api.AddUser("leia@rebels.org", password, jwtapitest.RoleBasic); err != nil {
+		t.Fatal(err)
+	}
 	tokens := f.signup(t, "luke@rebels.org")
 	f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", password)) // already logged in
 	f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", "Wr0ngPassX"))
@@ -23,12 +27,25 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	f.films(t, tokens.RefreshToken)
 	f.logout(t, tokens.Token)
 	again := f.login(t, "luke@rebels.org")
-	next := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, again.RefreshToken, again.Token))
+	next := refreshOK(t, f.refresh(t, again.RefreshToken, again.Token))
 
-	slog.New(slog.NewTextHandler(&logs, nil)).Info("responses", "login", tokens, "refresh", next)
-	printed := logs.String() + fmt.Sprintf("%v %+v %#v %v %+v %#v %v %+v %#v",
-		api, api, api, tokens, tokens, tokens, next, next, next)
+	var lr jwtapitest.LoginResponse
+	var rr jwtapitest.RefreshResponse
+	if err := json.Unmarshal(f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("leia@rebels.org", password)).body, &lr); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(f.refresh(t, lr.RefreshToken.Reveal(), lr.Token.Reveal()).body, &rr); err != nil {
+		t.Fatal(err)
+	}
+	marshalled, _ := json.Marshal([]any{lr, rr})
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("responses", "login", lr, "refresh", rr)
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("responses", "login", lr, "refresh", rr)
+	printed := logs.String() + string(marshalled)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x"} {
+		printed += fmt.Sprintf(verb+" "+verb+" "+verb+" "+verb+"\n", api, lr, rr, &lr)
+	}
 	secrets := []string{password, "Wr0ngPassX", tokens.Token, tokens.RefreshToken, next.Token, next.RefreshToken,
+		lr.Token.Reveal(), lr.RefreshToken.Reveal(), rr.Token.Reveal(), rr.RefreshToken.Reveal(),
 		string(accessSecret), string(refreshSecret)}
 	for _, s := range secrets {
 		if strings.Contains(printed, s) {

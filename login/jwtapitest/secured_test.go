@@ -118,7 +118,7 @@ func TestRefreshBeforeExpiry(t *testing.T) {
 	f := setup(t)
 	tokens := f.signup(t, "luke@rebels.org")
 	f.clock.Advance(accessTTL - time.Second)
-	next := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, tokens.RefreshToken, tokens.Token))
+	next := refreshOK(t, f.refresh(t, tokens.RefreshToken, tokens.Token))
 	if r := f.films(t, next.Token); r.status != http.StatusOK {
 		t.Errorf("films with the refreshed token = %d %s; want 200", r.status, r.body)
 	}
@@ -145,7 +145,7 @@ func TestRefreshRotates(t *testing.T) {
 	f := setup(t)
 	first := f.signup(t, "luke@rebels.org")
 	r := f.refresh(t, first.RefreshToken, first.Token)
-	second := decodeOK[jwtapitest.RefreshResponse](t, r)
+	second := refreshOK(t, r)
 	if second.User != 1 || second.Token == first.Token || second.RefreshToken == first.RefreshToken {
 		t.Errorf("generate_tokens = %+v; want user 1 and two new tokens", second)
 	}
@@ -250,7 +250,7 @@ func TestLogoutRefreshTokenStillWorks(t *testing.T) {
 	f := setup(t)
 	tokens := f.signup(t, "luke@rebels.org")
 	f.logout(t, tokens.Token)
-	next := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, tokens.RefreshToken, tokens.Token))
+	next := refreshOK(t, f.refresh(t, tokens.RefreshToken, tokens.Token))
 	if r := f.films(t, next.Token); r.status != http.StatusOK {
 		t.Errorf("films with tokens refreshed after the logout = %d; want 200, as on the seed's server", r.status)
 	}
@@ -324,7 +324,7 @@ func TestRoles(t *testing.T) {
 	wantError(t, "token issued before the promotion", f.call(t, http.MethodGet, userPath, luke.Token, nil),
 		http.StatusUnauthorized, jwtapitest.CodeAuthorisationRequired)
 
-	admin := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, luke.RefreshToken, luke.Token))
+	admin := refreshOK(t, f.refresh(t, luke.RefreshToken, luke.Token))
 	if c := claimsOf(t, admin.Token, accessSecret); c.AccessRole != jwtapitest.RoleAdmin {
 		t.Fatalf("refreshed access_role = %q; want admin", c.AccessRole)
 	}

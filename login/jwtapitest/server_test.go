@@ -21,7 +21,7 @@ func TestStats(t *testing.T) {
 	tokens := f.signup(t, "luke@rebels.org")                                                     // signup, login
 	f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", password))     // already logged in
 	f.call(t, http.MethodPost, jwtapitest.PathLogin, "", creds("luke@rebels.org", "Wr0ngPassX")) // not found
-	next := decodeOK[jwtapitest.RefreshResponse](t, f.refresh(t, tokens.RefreshToken, tokens.Token))
+	next := refreshOK(t, f.refresh(t, tokens.RefreshToken, tokens.Token))
 	f.films(t, "")                                                       // no token
 	f.films(t, tokens.RefreshToken)                                      // token-invalid
 	f.call(t, http.MethodGet, jwtapitest.PathUsers+"1", next.Token, nil) // authorisation-required
@@ -185,15 +185,15 @@ func userSession(f *fixture, email string) error {
 		return err
 	}
 	var films jwtapitest.FilmList
-	if err := get(jwtapitest.PathFilms, login.Token, &films); err != nil {
+	if err := get(jwtapitest.PathFilms, login.Token.Reveal(), &films); err != nil {
 		return err
 	}
 	var next jwtapitest.RefreshResponse
-	if err := get(jwtapitest.PathGenerateTokens+"?old_access_token="+login.Token, login.RefreshToken, &next); err != nil {
+	if err := get(jwtapitest.PathGenerateTokens+"?old_access_token="+login.Token.Reveal(), login.RefreshToken.Reveal(), &next); err != nil {
 		return err
 	}
 	var empty struct{}
-	return get(jwtapitest.PathLogout, next.Token, &empty)
+	return get(jwtapitest.PathLogout, next.Token.Reveal(), &empty)
 }
 
 func TestOptionsValidate(t *testing.T) {
@@ -233,7 +233,7 @@ func TestDefaults(t *testing.T) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
 			t.Fatalf("signup: %d %s", rec.Code, rec.Body)
 		}
-		return out.Token
+		return out.Token.Reveal()
 	}
 	ta := token(a)
 	c := &jwtapitest.Claims{}

@@ -4,10 +4,13 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/bearer-go/bearer/internal/redact"
 )
 
 // Cookie names set by POST /login, as in the seed's Flask server.
@@ -101,11 +104,9 @@ func New(opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// String describes the server without its users, passwords or tokens.
-func (s *Server) String() string { return "sessiontest.Server{REDACTED}" }
-
-// GoString is [Server.String], so %#v cannot print the sessions either.
-func (s *Server) GoString() string { return s.String() }
+// Format prints the server as sessiontest.Server{REDACTED}, whatever the
+// verb: it holds the users' passwords' hashes and the session tokens.
+func (s *Server) Format(f fmt.State, _ rune) { redact.Opaque(f, "sessiontest.Server") }
 
 // AddUser adds a user, as the seed's authorized dict lists them, or sets
 // the password of an existing one (its session, if any, stays valid). Both
