@@ -114,6 +114,17 @@ func (f *sessionFixture) client(t *testing.T, cfg login.SessionConfig, opts ...l
 	return c
 }
 
+// refusals are seed 002's refused logins: the status and the realm it
+// answers with.
+var refusals = []struct {
+	name, user, pw string
+	status         int
+	realm          string
+}{
+	{"wrong password", alice, "wrong_pw", http.StatusForbidden, "Password incorrect"},
+	{"unknown user", "Mallory", "mallory_pw", http.StatusUnauthorized, "No such user"},
+}
+
 // secretNumber is the body of seed 002's GET /get-info.
 type secretNumber struct {
 	N int `json:"Secret-number"`

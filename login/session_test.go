@@ -119,15 +119,7 @@ func TestSessionRestartConcurrent(t *testing.T) {
 // are never sent again; and that they are not a permission error, which
 // bearer.ErrForbidden means.
 func TestSessionBadCredentials(t *testing.T) {
-	tests := []struct {
-		name, user, pw string
-		status         int
-		realm          string
-	}{
-		{"wrong password", alice, "wrong_pw", http.StatusForbidden, "Password incorrect"},
-		{"unknown user", "Mallory", "mallory_pw", http.StatusUnauthorized, "No such user"},
-	}
-	for _, tt := range tests {
+	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setupSession(t)
 			c := f.client(t, session002(tt.user, tt.pw))

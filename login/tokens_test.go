@@ -112,10 +112,7 @@ func TestTokenExpiredOnTheSeedsServer(t *testing.T) {
 // client refresh, once for all the callers that saw it, and send each
 // request once more.
 func TestTokenExpiredCode(t *testing.T) {
-	s := &tokenServer{}
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	f := &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
+	s, f := setupShapes(t)
 	c := f.client(t, shapeConfig(login.JSON))
 	if err := c.Get(testContext(t), "data", nil); err != nil {
 		t.Fatal(err)
@@ -158,10 +155,7 @@ func TestTokenInvalidCodeRefreshes(t *testing.T) {
 // TestTokenReloginCodes: a code configured as a ReloginCode makes the
 // client log in again without trying a refresh.
 func TestTokenReloginCodes(t *testing.T) {
-	s := &tokenServer{}
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	f := &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
+	s, f := setupShapes(t)
 	cfg := shapeConfig(login.JSON)
 	cfg.ReloginCodes = []string{"invalid_token"}
 	c := f.client(t, cfg)
@@ -384,10 +378,7 @@ func TestTokenAlreadyLoggedIn(t *testing.T) {
 }
 
 func TestTokenNoRefreshEndpointLogsInAgain(t *testing.T) {
-	s := &tokenServer{}
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	f := &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
+	s, f := setupShapes(t)
 	cfg := shapeConfig(login.JSON)
 	cfg.Refresh = login.TokenRequest{}
 	c := f.client(t, cfg)
@@ -504,6 +495,16 @@ func (s *tokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// setupShapes starts a tokenServer, with a fixture whose clock the
+// client will use.
+func setupShapes(t *testing.T) (*tokenServer, *jwtFixture) {
+	t.Helper()
+	s := &tokenServer{}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return s, &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
+}
+
 // shapeConfig is the login of tokenServer, with its refresh token sent in
 // a body field encoded so.
 func shapeConfig(enc login.Encoding) login.TokenConfig {
@@ -519,10 +520,7 @@ func shapeConfig(enc login.Encoding) login.TokenConfig {
 func TestTokenOtherAPIShapes(t *testing.T) {
 	for _, enc := range []login.Encoding{login.JSON, login.Form} {
 		t.Run(string(enc), func(t *testing.T) {
-			s := &tokenServer{}
-			ts := httptest.NewServer(s)
-			t.Cleanup(ts.Close)
-			f := &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
+			s, f := setupShapes(t)
 			c := f.client(t, shapeConfig(enc))
 			tok, err := c.Refresher().Token(testContext(t))
 			if err != nil {
@@ -555,10 +553,7 @@ func TestTokenOtherAPIShapes(t *testing.T) {
 // TestTokenRequestParameters: a refresh carries its extra query
 // parameters, token query parameters, headers and fields.
 func TestTokenRequestParameters(t *testing.T) {
-	s := &tokenServer{}
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	f := &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
+	s, f := setupShapes(t)
 	cfg := shapeConfig(login.Form)
 	cfg.Refresh.Query = map[string]string{"v": "2"}
 	cfg.Refresh.TokenQuery = map[string]login.TokenKind{"old": login.AccessToken}
@@ -578,11 +573,8 @@ func TestTokenRequestParameters(t *testing.T) {
 }
 
 func TestTokenRefreshFailureIsRetried(t *testing.T) {
-	s := &tokenServer{}
+	s, f := setupShapes(t)
 	s.failNext.Store(1)
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	f := &jwtFixture{clk: newClock(), logs: &syncbuf.Buffer{}, ts: ts}
 	cfg := shapeConfig(login.JSON)
 	cfg.Refresher.RetryMin = time.Second
 	c := f.client(t, cfg)
