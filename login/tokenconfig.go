@@ -246,8 +246,9 @@ type TokenConfig struct {
 	// Refresher configures the Refresher that keeps the token alive:
 	// its schedule, Store, Clock and Logger (when nil, the client's: see
 	// [WithClock], [WithLogger]). Its Refresh must be nil (the client sets
-	// it); its Initial may hold tokens to start from, such as a sign-up's
-	// (without an Expiry, the JWT's exp is used).
+	// it); its Initial may hold tokens to start from, such as those of a
+	// login the program made itself (without an Expiry, the JWT's exp is
+	// used).
 	Refresher tokenrefresh.Config
 }
 

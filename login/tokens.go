@@ -193,7 +193,7 @@ func (t *tokens) refresh(ctx context.Context, current *oauth2.Token) (*oauth2.To
 	case current == nil:
 		return t.login(ctx, "")
 	case t.reloginDue(current.AccessToken):
-		return t.login(ctx, "the server called the access token invalid (revoked, or not the server's)")
+		return t.login(ctx, "the server rejected the access token with one of TokenConfig.ReloginCodes")
 	case t.cfg.Refresh.Path == "":
 		return t.login(ctx, "the token is due and TokenConfig.Refresh has no Path")
 	case t.cfg.Refresh.Token == RefreshToken && current.RefreshToken == "":
