@@ -57,9 +57,10 @@ type Server struct {
 	dir  string // the server's working directory: the code and the key pair
 	port string
 
-	cmd  *exec.Cmd
-	logs chan string   // the running process's access-log lines, in order
-	done chan struct{} // closed when the running process's log has been read to its end
+	cmd    *exec.Cmd
+	logs   chan string   // the running process's access-log lines, in order
+	done   chan struct{} // closed when the running process's log has been read to its end
+	others []string      // the running process's other log lines; read only after done
 
 	counts map[string]int // requests in the access logs read so far, by "METHOD /path"
 }
@@ -126,7 +127,7 @@ func (s *Server) start() {
 	}
 	s.cmd = cmd
 	ready := make(chan string, 1)
-	s.logs, s.done = make(chan string, 1024), make(chan struct{})
+	s.logs, s.done, s.others = make(chan string, 1024), make(chan struct{}), nil
 	go s.read(stderr, ready)
 	select {
 	case port := <-ready:
@@ -134,7 +135,7 @@ func (s *Server) start() {
 	case <-s.done:
 		cmd.Wait()
 		s.cmd = nil
-		s.t.Fatalf("seed 002's server exited before it listened")
+		s.t.Fatalf("seed 002's server exited before it listened:\n%s", strings.Join(s.others, "\n"))
 	case <-time.After(startLimit):
 		s.kill()
 		s.t.Fatalf("seed 002's server did not listen within %v", startLimit)
@@ -155,6 +156,8 @@ func (s *Server) read(r io.Reader, ready chan<- string) {
 		}
 		if strings.Contains(line, `" `) && strings.Contains(line, ` HTTP/1.`) {
 			s.logs <- line
+		} else {
+			s.others = append(s.others, line)
 		}
 	}
 }
