@@ -94,16 +94,12 @@ func (r *rotator) rotate(ctx context.Context, token string) (tok *oauth2.Token, 
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 	a, err := r.x.Send(req, maxAnswer)
-	var re *httpx.RedirectError
 	switch {
-	case errors.As(err, &re):
-		return nil, false, err // a redirect is answered before Charon acts
 	case err != nil:
-		return nil, sent.MaybeSent(), err
+		return nil, sent.MaybeApplied(0, err), err
 	case a.StatusCode < 200 || a.StatusCode > 299:
-		// A 500 may come after Charon applied the rotation; a gateway's
-		// 502 or 504 may hide one.
-		return nil, a.StatusCode >= 500, httpx.NewAPIError(a, r.x.Secrets, r.now())
+		err := httpx.NewAPIError(a, r.x.Secrets, r.now())
+		return nil, sent.MaybeApplied(a.StatusCode, err), err
 	}
 	return r.payload(a)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bearer-go/bearer/internal/expiry"
 	"github.com/bearer-go/bearer/internal/httpx"
+	"github.com/bearer-go/bearer/internal/sendtrace"
 	"github.com/bearer-go/bearer/secret"
 
 	"github.com/bearer-go/bearer"
@@ -199,16 +200,17 @@ func (t *tokens) refresh(ctx context.Context, current *oauth2.Token) (*oauth2.To
 	case t.cfg.Refresh.Token == RefreshToken && current.RefreshToken == "":
 		return t.login(ctx, "the token is due and there is no refresh token")
 	}
+	ctx, sent := sendtrace.Track(ctx)
 	tok, err := t.refreshWith(ctx, current)
 	var ae *bearer.APIError
 	if err == nil || !errors.As(err, &ae) {
-		return tok, err
+		return tok, inDoubtIf(sent.MaybeApplied(0, err), err)
 	}
 	if perr := t.deny(ae); perr != nil {
 		return nil, &Error{Op: "refresh", Err: perr}
 	}
 	if !t.refused(ae) {
-		return nil, refreshError(err)
+		return nil, inDoubtIf(sent.MaybeApplied(ae.StatusCode, ae), refreshError(err))
 	}
 	why := "the server refused the refresh token (" + codeOrStatus(ae) + "): it has expired or was revoked"
 	if !t.cfg.Credentials.set() {
@@ -218,6 +220,18 @@ func (t *tokens) refresh(ctx context.Context, current *oauth2.Token) (*oauth2.To
 		return nil, e
 	}
 	return t.login(ctx, why)
+}
+
+// inDoubtIf marks err with tokenrefresh.InDoubt when the refresh that
+// failed may have been applied: a server that rotates its refresh tokens
+// (seed 004's generate_tokens revokes the old ones) may have done so
+// before the 5xx or the cut connection, and the Refresher must then report
+// a later rejection as a lost lineage, not a revoked token.
+func inDoubtIf(maybeApplied bool, err error) error {
+	if err != nil && maybeApplied {
+		return tokenrefresh.InDoubt(err)
+	}
+	return err
 }
 
 // refreshError describes a refresh that failed otherwise than by a

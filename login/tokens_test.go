@@ -643,3 +643,33 @@ func TestTokenLogoutWithContext(t *testing.T) {
 		t.Errorf("logouts = %d; want 1 for Logout then Close", got)
 	}
 }
+
+// A refresh answered 5xx may have been applied by a server that rotates
+// its refresh tokens, as seed 004's does: the failure is in doubt, so
+// that a later rejection is reported as a lost lineage.
+func TestTokenRefresh5xxIsInDoubt(t *testing.T) {
+	s, f := setupShapes(t)
+	s.failNext.Store(1)
+	failed := make(chan error, 10)
+	cfg := shapeConfig(login.JSON)
+	cfg.Refresher.RetryMin = time.Second
+	cfg.Refresher.Observer = tokenrefresh.ObserverFunc(func(e tokenrefresh.Event) {
+		if e.Kind == tokenrefresh.Failed {
+			failed <- e.Err
+		}
+	})
+	c := f.client(t, cfg)
+	tok, err := c.Refresher().Token(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Advance(tok.Expiry.Sub(f.clk.Now()) - time.Minute) // inside the early window
+	select {
+	case err := <-failed:
+		if !tokenrefresh.IsInDoubt(err) || !strings.Contains(err.Error(), "503") {
+			t.Errorf("failed refresh = %v (in doubt: %v); want the 503, in doubt", err, tokenrefresh.IsInDoubt(err))
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("no failed refresh")
+	}
+}

@@ -135,7 +135,7 @@ func refreshGrant(ctx context.Context, ep *endpoint, rt string, scopes []string,
 	ctx, sent := sendtrace.Track(ctx)
 	tok, err := ep.token(ctx, "refresh_token", form, rt)
 	if err != nil {
-		return nil, refreshError(err, sent.MaybeSent())
+		return nil, refreshError(err, sent)
 	}
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = rt
@@ -144,19 +144,14 @@ func refreshGrant(ctx context.Context, ep *endpoint, rt string, scopes []string,
 }
 
 // refreshError marks err, the failure of a refresh request, as in doubt
-// when a server that rotates refresh tokens may have applied it: the
-// request may have been sent (it got a connection) and then timed out or
-// was cut, or its answer was 5xx or unreadable. An error answer below 500
-// was not applied.
-func refreshError(err error, maybeSent bool) error {
-	var oe *Error
-	switch {
-	case errors.As(err, &oe):
-		if oe.StatusCode >= 500 {
-			return tokenrefresh.InDoubt(err)
-		}
-		return err
-	case maybeSent:
+// when a server that rotates refresh tokens may have applied it (see
+// sendtrace.Tracker.MaybeApplied).
+func refreshError(err error, sent *sendtrace.Tracker) error {
+	status := 0
+	if oe := (*Error)(nil); errors.As(err, &oe) {
+		status = oe.StatusCode
+	}
+	if sent.MaybeApplied(status, err) {
 		return tokenrefresh.InDoubt(err)
 	}
 	return err

@@ -6,8 +6,11 @@ package sendtrace
 
 import (
 	"context"
+	"errors"
 	"net/http/httptrace"
 	"sync/atomic"
+
+	"github.com/bearer-go/bearer/internal/httpx"
 )
 
 // A Tracker records whether a request sent with its context got a
@@ -27,3 +30,21 @@ func Track(ctx context.Context) (context.Context, *Tracker) {
 // got a connection, so it may have been written, and then timed out or
 // been cut. A request that never got one cannot have been applied.
 func (t *Tracker) MaybeSent() bool { return t.conn.Load() }
+
+// MaybeApplied reports whether a request that rotates a credential (a
+// Charon rotation, a refresh that rotates its refresh token), which
+// failed with status (zero if no answer came) and err, may all the same
+// have been applied by the server: it was answered 5xx (the server, or a
+// gateway in front of it, failed after it may have acted), or it got no
+// answer after it may have been sent. A redirect and any other error
+// answer were given before the server acted.
+func (t *Tracker) MaybeApplied(status int, err error) bool {
+	var re *httpx.RedirectError
+	switch {
+	case status >= 500:
+		return true
+	case status != 0, errors.As(err, &re):
+		return false
+	}
+	return err != nil && t.MaybeSent()
+}
