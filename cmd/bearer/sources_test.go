@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bearer-go/bearer/login/jwtapitest"
 )
@@ -17,7 +18,10 @@ import (
 // reaches its films through the proxy without handling a token; bearer
 // revoke then logs out, and the API refuses the token.
 func TestLoginTokenSource(t *testing.T) {
-	api, err := jwtapitest.New()
+	// Three-second tokens, so that serve refreshes one through seed
+	// 004's generate_tokens, which wants the old access token named in
+	// its query (refresh_token_query).
+	api, err := jwtapitest.New(jwtapitest.WithAccessTTL(3 * time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +47,7 @@ username_field = "email"
 password_file = %q
 refresh_path = %q
 refresh_method = "GET"
+refresh_token_query = { old_access_token = "access" }
 logout_path = %q
 logout_method = "GET"
 store = %q
@@ -56,6 +61,10 @@ store = %q
 
 	if got := get(t, base+"/films"+jwtapitest.PathFilms, key, "callers-own"); !strings.HasPrefix(got, "200 ") {
 		t.Fatalf("GET /films%s through the proxy = %s; want 200", jwtapitest.PathFilms, got)
+	}
+	p.waitLog(`msg="login: token refreshed"`)
+	if st := api.Stats(); st.Refreshes < 1 || st.Logins != 1 {
+		t.Errorf("the API's Stats() = %+v; want a refresh through generate_tokens and one login", st)
 	}
 	token, _, err := runBearer(t, env, "token", "films")
 	if err != nil {

@@ -88,8 +88,12 @@ type Token struct {
 	Encoding      string   `toml:"encoding"`
 	RefreshPath   string   `toml:"refresh_path"`
 	RefreshMethod string   `toml:"refresh_method"`
-	LogoutPath    string   `toml:"logout_path"`
-	LogoutMethod  string   `toml:"logout_method"`
+	// RefreshTokenQuery names query parameters of the refresh request
+	// that carry one of the tokens ("access" or "refresh"): seed 004's
+	// generate_tokens wants { old_access_token = "access" }.
+	RefreshTokenQuery map[string]string `toml:"refresh_token_query"`
+	LogoutPath        string            `toml:"logout_path"`
+	LogoutMethod      string            `toml:"logout_method"`
 
 	// The secrets, resolved by Parse from the fields below.
 	Token         Secret `toml:"-"` // C2: the token issued at /charon/tokens/issue

@@ -67,6 +67,7 @@ username_field = "email"
 password_env = "FILMS_PASSWORD"
 refresh_path = "/users/v1/generate_tokens"
 refresh_method = "GET"
+refresh_token_query = { old_access_token = "access" }
 store = "/var/lib/bearer/films.json"
 `, secretFile)
 	cfg, err := parse(t, body, map[string]string{"CC_SECRET": secretValue, "REDIS_PASSWORD": secretValue, "FILMS_PASSWORD": secretValue})

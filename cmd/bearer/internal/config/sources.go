@@ -50,7 +50,7 @@ var Sources = map[string]struct {
 	Device:            {append(slices.Clone(oauthKeys), "device_authorization_url"), true},
 	ClimateEngine:     {append([]string{"auth_url", "api_url", "email", "client_id", "auth_method"}, secretKeys("password", "client_secret")...), false},
 	LoginToken: {append([]string{"base_url", "login_path", "username", "username_field", "password_field", "encoding",
-		"refresh_path", "refresh_method", "logout_path", "logout_method"}, secretKeys("password")...), true},
+		"refresh_path", "refresh_method", "refresh_token_query", "logout_path", "logout_method"}, secretKeys("password")...), true},
 }
 
 // sourceNames lists the kinds for messages.
@@ -82,12 +82,17 @@ func checkKeys(md toml.MetaData, cfg *Config) error {
 			if err := checkTokenKey(k[1], k[2], cfg.Tokens[k[1]]); err != nil {
 				return err
 			}
+		case len(k) == 4 && slices.Contains(tableKeys, k[2]): // a parameter of a table key
 		default:
 			return fmt.Errorf("[tokens.%s]: unexpected nested key %q", k[1], strings.Join(k[2:], "."))
 		}
 	}
 	return nil
 }
+
+// tableKeys are the keys of [tokens.NAME] whose value is a table of
+// names the file chooses.
+var tableKeys = []string{"refresh_token_query"}
 
 // checkTokenKey refuses key in [tokens.name] if t's source does not take it.
 func checkTokenKey(name, key string, t *Token) error {

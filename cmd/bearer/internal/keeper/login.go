@@ -27,6 +27,20 @@ func (k *Keeper) startLogin(ctx context.Context, t *config.Token, store tokenref
 	return k.setUpstream(t, t.BaseURL)
 }
 
+// tokenQuery turns refresh_token_query's values into the tokens they
+// name; login.NewTokenClient refuses any other value than "access" and
+// "refresh".
+func tokenQuery(q map[string]string) map[string]login.TokenKind {
+	if len(q) == 0 {
+		return nil
+	}
+	out := make(map[string]login.TokenKind, len(q))
+	for k, v := range q {
+		out[k] = login.TokenKind(v)
+	}
+	return out
+}
+
 // NewLoginClient builds the login client of t; onRotate and obs, if not
 // nil, receive its Refresher's new tokens and events. With logout, Close
 // (or Logout) sends t's logout request.
@@ -34,7 +48,7 @@ func NewLoginClient(ctx context.Context, t *config.Token, store tokenrefresh.Sto
 	onRotate func(old, new *oauth2Token), obs tokenrefresh.Observer, logout bool) (*login.Client, error) {
 	cfg := login.TokenConfig{
 		Credentials: login.Credentials{Username: t.Username, Password: t.Password.Value},
-		Refresh:     login.TokenRequest{Path: t.RefreshPath, Method: strings.ToUpper(t.RefreshMethod)},
+		Refresh:     login.TokenRequest{Path: t.RefreshPath, Method: strings.ToUpper(t.RefreshMethod), TokenQuery: tokenQuery(t.RefreshTokenQuery)},
 		Refresher:   tokenrefresh.Config{Store: store, OnRotate: onRotate, Observer: obs, Logger: log},
 	}
 	if t.LoginPath != "" {
