@@ -413,7 +413,15 @@ func (t *tokens) close(ctx context.Context) error {
 	if t.cfg.Logout.Path == "" {
 		return t.r.Close()
 	}
-	tok, err := t.r.Token(ctx) // a valid token, refreshed first if need be
+	// Only a token valid now is logged out: an expired or rejected one is
+	// dead already, and waiting for a refresh that keeps failing would
+	// hold Close for its whole bound.
+	if !t.r.Status().Valid {
+		t.r.Close()
+		t.logger.Info("login: not logging out: there is no valid token")
+		return nil
+	}
+	tok, err := t.r.Token(ctx)
 	t.r.Close()
 	if err != nil {
 		t.logger.Info("login: not logging out: there is no valid token", "error", err.Error())

@@ -444,6 +444,7 @@ type tokenServer struct {
 	refresh  atomic.Int64
 	failNext atomic.Int64 // answer the next refreshes 503
 	expire   atomic.Bool  // expire the current token at its next use
+	logouts  atomic.Int64
 }
 
 // bump makes a new generation, so the current token is answered
@@ -475,6 +476,9 @@ func (s *tokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.expired = false
 		s.gen++
 		fmt.Fprintf(w, `{"data":{"jwt":"access-%d"},"expires_in":300}`, s.gen)
+	case "/auth/logout":
+		s.logouts.Add(1)
+		fmt.Fprint(w, `{}`)
 	case "/data":
 		if s.expire.Swap(false) {
 			s.expired = true
@@ -671,5 +675,34 @@ func TestTokenRefresh5xxIsInDoubt(t *testing.T) {
 		}
 	case <-time.After(waitLimit):
 		t.Fatal("no failed refresh")
+	}
+}
+
+// A token that died (expired, and every refresh fails) is not logged out:
+// Logout returns at once, rather than wait for a refresh that keeps
+// failing for as long as its context lasts.
+func TestTokenLogoutOfADeadTokenReturnsAtOnce(t *testing.T) {
+	s, f := setupShapes(t)
+	s.failNext.Store(1 << 30)
+	cfg := shapeConfig(login.JSON)
+	cfg.Logout = login.TokenRequest{Path: "auth/logout"}
+	c := f.client(t, cfg)
+	tok, err := c.Refresher().Token(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Advance(tok.Expiry.Sub(f.clk.Now()) + time.Second) // expired
+	done := make(chan error, 1)
+	go func() { done <- c.Logout(context.Background()) }() // no deadline: it must not wait for one
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Logout = %v; want nil: there was nothing to log out", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Logout of a dead token waited for a refresh that keeps failing")
+	}
+	if n := s.logouts.Load(); n != 0 {
+		t.Errorf("logout requests = %d; want 0 for a dead token", n)
 	}
 }
