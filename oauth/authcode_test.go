@@ -466,3 +466,31 @@ func TestNewRefresherLogsInWhenTheStoreIsEmpty(t *testing.T) {
 		t.Errorf("NewRefresher with a login that fails = %v", err)
 	}
 }
+
+// The token a person logged in for is saved before anything else can
+// fail: a Refresher that cannot start (here, a bad schedule) loses no
+// login, and the next start resumes it without a browser.
+func TestNewRefresherSavesTheLoginBeforeItStarts(t *testing.T) {
+	clk := fakeclock.New(epoch)
+	f := setupFake(t, clk.Now)
+	b := &browser{}
+	ac := newAuthCode(t, f, clk.Now, b.open)
+	store := &tokenrefresh.MemoryStore{}
+	if _, err := oauth.NewRefresher(bounded(t), ac, tokenrefresh.Config{Store: store, Clock: clk, Interval: -time.Second}); err == nil {
+		t.Fatal("NewRefresher with a negative Interval = nil error")
+	}
+	e, err := store.Load(bounded(t))
+	if err != nil || e.Token.Reveal().RefreshToken == "" || !e.Obtained.Equal(epoch) {
+		t.Fatalf("store after the failed start = %v, %v; want the login's token, obtained now", e, err)
+	}
+	r := newRefresher(t, ac, clk, tokenrefresh.Config{Store: store})
+	defer r.Close()
+	if _, err := r.Token(bounded(t)); err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.urls) != 1 {
+		t.Errorf("browser opened %d times; want 1: the second start resumes the saved login", len(b.urls))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -52,7 +53,7 @@ func NewRefresher(ctx context.Context, src Source, cfg tokenrefresh.Config) (*to
 		return nil, err
 	}
 	if l, ok := src.(Loginer); ok && cfg.Initial.IsZero() {
-		tok, err := loginIfEmpty(ctx, l, cfg.Store)
+		tok, err := loginIfEmpty(ctx, l, cfg.Store, cfg.Clock)
 		if err != nil {
 			return nil, err
 		}
@@ -63,8 +64,10 @@ func NewRefresher(ctx context.Context, src Source, cfg tokenrefresh.Config) (*to
 }
 
 // loginIfEmpty logs in when store holds no token, and returns the token;
-// nil when there is one to resume.
-func loginIfEmpty(ctx context.Context, l Loginer, store tokenrefresh.Store) (*oauth2.Token, error) {
+// nil when there is one to resume. The token a person just logged in for
+// is saved to store at once, before anything else can fail, so that it is
+// never lost: a restart resumes it.
+func loginIfEmpty(ctx context.Context, l Loginer, store tokenrefresh.Store, clk tokenrefresh.Clock) (*oauth2.Token, error) {
 	if store != nil {
 		_, err := store.Load(ctx)
 		if err == nil {
@@ -77,6 +80,16 @@ func loginIfEmpty(ctx context.Context, l Loginer, store tokenrefresh.Store) (*oa
 	tok, err := l.Login(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("oauth: log in for a first token: %w", err)
+	}
+	if store != nil {
+		now := time.Now()
+		if clk != nil {
+			now = clk.Now()
+		}
+		e := &tokenrefresh.Entry{Token: secret.New(tok), Obtained: now, Lineage: tokenrefresh.LineageOf(tok)}
+		if err := store.Save(ctx, e); err != nil {
+			return nil, fmt.Errorf("oauth: save the token of the login: %w", err)
+		}
 	}
 	return tok, nil
 }
