@@ -2,6 +2,7 @@ package tokenrefresh
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -18,11 +19,11 @@ func TestSystemClockFastPathAgreesWithTokenState(t *testing.T) {
 		return &oauth2.Token{AccessToken: "next", Expiry: time.Now().Add(time.Hour)}, nil
 	}
 	for name, cfg := range map[string]Config{
-		"fresh, expiring":   {Initial: secret.New(&oauth2.Token{AccessToken: "a", Expiry: time.Now().Add(time.Hour)})},
-		"stale, expiring":   {Initial: secret.New(&oauth2.Token{AccessToken: "b", Expiry: time.Now().Add(time.Minute)}), EarlyWindow: 10 * time.Minute},
-		"unknown age":       {Initial: secret.New(&oauth2.Token{AccessToken: "c"}), Interval: time.Hour},
-		"fenced interval":   {Initial: secret.New(&oauth2.Token{AccessToken: "d"}), Interval: time.Hour, Fence: time.Second},
-		"no expiry, no age": {Initial: secret.New(&oauth2.Token{AccessToken: "e"})},
+		"fresh, expiring":         {Initial: secret.New(&oauth2.Token{AccessToken: "a", Expiry: time.Now().Add(time.Hour)})},
+		"fresh for half a minute": {Initial: secret.New(&oauth2.Token{AccessToken: "b", Expiry: time.Now().Add(time.Minute)}), EarlyWindow: 10 * time.Minute},
+		"unknown age":             {Initial: secret.New(&oauth2.Token{AccessToken: "c"}), Interval: time.Hour},
+		"fenced interval":         {Initial: secret.New(&oauth2.Token{AccessToken: "d"}), Interval: time.Hour, Fence: time.Second},
+		"no expiry, no age":       {Initial: secret.New(&oauth2.Token{AccessToken: "e"})},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg.Refresh = refresh
@@ -42,7 +43,58 @@ func TestSystemClockFastPathAgreesWithTokenState(t *testing.T) {
 				if fast, slow := r.freshNow(st), r.tokenState(st, time.Now()) == fresh; fast != slow {
 					t.Errorf("freshNow = %v, tokenState == fresh is %v; want them equal (invalid = %v)", fast, slow, st.invalid)
 				}
+				if st.fresh.Load() && r.tokenState(st, time.Now()) != fresh {
+					t.Errorf("marked fresh, but tokenState = %v (invalid = %v)", r.tokenState(st, time.Now()), st.invalid)
+				}
+			}
+			// A token due at once (unknown age on an interval) is never
+			// marked; one fresh for long is.
+			want := name == "fresh, expiring" || name == "no expiry, no age"
+			dueAtOnce := name == "unknown age" || name == "fenced interval"
+			if (want && !s.fresh.Load()) || (dueAtOnce && s.fresh.Load()) {
+				t.Errorf("fresh mark = %v; want %v", s.fresh.Load(), want)
 			}
 		})
+	}
+}
+
+// The loop clears a fresh mark when its time comes, wakes for it, and
+// clears it when it exits, so that Token never skips the clock for a
+// token that may be stale.
+func TestFreshMarkIsClearedOnTime(t *testing.T) {
+	r, err := New(context.Background(), Config{
+		Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) { return nil, errors.New("unused") },
+		Initial: secret.New(&oauth2.Token{AccessToken: "a", Expiry: time.Now().Add(time.Hour)}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.cur.Load()
+	if !s.fresh.Load() {
+		t.Fatal("a token fresh for 45 minutes is not marked fresh")
+	}
+	if at, ok := r.freshWake(time.Now().Add(2*time.Hour), true); !ok || !at.Equal(s.freshUntil) {
+		t.Errorf("freshWake(2h) = %v, %v; want the mark's end %v", at, ok, s.freshUntil)
+	}
+	if at, ok := r.freshWake(time.Time{}, false); !ok || !at.Equal(s.freshUntil) {
+		t.Errorf("freshWake(nothing scheduled) = %v, %v; want the mark's end", at, ok)
+	}
+	r.expireFresh()
+	if !s.fresh.Load() {
+		t.Error("expireFresh cleared a mark whose time has not come")
+	}
+	s.freshUntil = time.Now().Add(-time.Millisecond) // its time has come
+	r.expireFresh()
+	if s.fresh.Load() {
+		t.Error("expireFresh kept a mark whose time has come")
+	}
+	s.fresh.Store(true)
+	s.freshUntil = time.Now().Add(time.Hour)
+	r.Close()
+	if s.fresh.Load() {
+		t.Error("the mark outlived the loop that clears it")
+	}
+	if tok, err := r.Token(context.Background()); err != nil || tok.AccessToken != "a" {
+		t.Errorf("Token() after Close = %v, %v; want the still valid token, by the clock", tok, err)
 	}
 }

@@ -16,10 +16,18 @@ import (
 // returned and its token is saved).
 func (r *Refresher) run() {
 	defer close(r.done)
+	defer func() {
+		// Nobody clears a fresh mark after this: Token decides by the
+		// clock from now on.
+		if s := r.cur.Load(); s != nil {
+			s.fresh.Store(false)
+		}
+	}()
 	var t wakeTimer
 	defer t.stop()
 	for r.ctx.Err() == nil {
-		at, scheduled := r.nextWake()
+		r.expireFresh()
+		at, scheduled := r.freshWake(r.nextWake())
 		if scheduled && !r.cfg.Clock.Now().Before(at) {
 			t.stop()
 			r.step()

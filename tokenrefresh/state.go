@@ -34,6 +34,14 @@ type state struct {
 	// rotated even without the shared store's lock; zero: never.
 	lastResortAt time.Time
 	held         atomic.Bool // the Held event was sent for this state
+	// fresh is set, with the system clock, while the token is certainly
+	// fresh: Token then serves it without reading the clock. It is set
+	// when the state is planned (see markFresh) and cleared by the loop
+	// at freshUntil, a margin before serveUntil (zero: never), and when
+	// the loop exits. Only the loop clears it; nothing sets it after
+	// the state is published.
+	fresh      atomic.Bool
+	freshUntil time.Time
 }
 
 // usable reports whether s can be served at now.
@@ -113,13 +121,66 @@ func (r *Refresher) freshNow(s *state) bool {
 // plan schedules s to be refreshed at at (see fence.plan). With the
 // system clock, serveUntil is rebased onto the monotonic clock, so that
 // freshNow can compare it with one cheap clock read, and a step of the
-// wall clock does not change how long the token is served.
+// wall clock does not change how long the token is served; and s is
+// marked fresh (see markFresh).
 func (r *Refresher) plan(s *state, at time.Time) {
 	r.fence().plan(s, at)
 	if r.sysClock && !s.serveUntil.IsZero() {
 		now := time.Now()
 		s.serveUntil = now.Add(s.serveUntil.Sub(now))
 	}
+	r.markFresh(s)
+}
+
+// freshMargin is how long before serveUntil the loop clears a state's
+// fresh mark, and how long at least a marked token must stay valid after
+// serveUntil: a loop that wakes up to twice this late still never lets
+// Token serve an expired token from the mark. A second is hundreds of
+// times a goroutine's usual wake-up delay; the clock path (freshNow)
+// decides exactly in the last second.
+const freshMargin = time.Second
+
+// markFresh marks s as certainly fresh until a margin before its
+// serveUntil, with the system clock, for as long as the loop runs to
+// clear the mark: Token then skips the clock read, the one cost a
+// Transport adds to a request beyond copying it (about 38 ns on the
+// project's machine, 2.5% of an in-memory round trip). A token whose
+// serveUntil is near, or whose expiry is too close behind it, is not
+// marked, and goes by the clock.
+func (r *Refresher) markFresh(s *state) {
+	s.fresh.Store(false)
+	if !r.sysClock || (r.ctx != nil && r.ctx.Err() != nil) || s.invalid || s.unsendable {
+		return
+	}
+	if s.serveUntil.IsZero() {
+		s.freshUntil = time.Time{}
+		s.fresh.Store(s.expiry.IsZero())
+		return
+	}
+	until := s.serveUntil.Add(-freshMargin)
+	if time.Until(until) > 0 && (s.expiry.IsZero() || s.expiry.Sub(s.serveUntil) >= freshMargin) {
+		s.freshUntil = until
+		s.fresh.Store(true)
+	}
+}
+
+// expireFresh clears the current state's fresh mark once its time has
+// come. The loop calls it each time it wakes, and wakes for it (see
+// freshWake).
+func (r *Refresher) expireFresh() {
+	if s := r.cur.Load(); s != nil && s.fresh.Load() && !s.freshUntil.IsZero() && time.Until(s.freshUntil) <= 0 {
+		s.fresh.Store(false)
+	}
+}
+
+// freshWake brings the loop's next wake forward to the current state's
+// freshUntil, if the mark is set and ends earlier.
+func (r *Refresher) freshWake(at time.Time, scheduled bool) (time.Time, bool) {
+	s := r.cur.Load()
+	if s == nil || !s.fresh.Load() || s.freshUntil.IsZero() || (scheduled && !s.freshUntil.Before(at)) {
+		return at, scheduled
+	}
+	return s.freshUntil, true
 }
 
 // retryAtHint reads the lock-free mirror of retryAt.
@@ -138,7 +199,7 @@ func (r *Refresher) retryAtHint() time.Time {
 // the token is held back for its rotation.
 func (r *Refresher) Token(ctx context.Context) (*oauth2.Token, error) {
 	s := r.cur.Load()
-	if r.freshNow(s) {
+	if s != nil && s.fresh.Load() || r.freshNow(s) {
 		return s.tok, nil
 	}
 	now := r.cfg.Clock.Now()
