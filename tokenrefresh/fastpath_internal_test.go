@@ -73,25 +73,32 @@ func TestFreshMarkIsClearedOnTime(t *testing.T) {
 	if !s.fresh.Load() {
 		t.Fatal("a token fresh for 45 minutes is not marked fresh")
 	}
-	if at, ok := r.freshWake(time.Now().Add(2*time.Hour), true); !ok || !at.Equal(s.freshUntil) {
-		t.Errorf("freshWake(2h) = %v, %v; want the mark's end %v", at, ok, s.freshUntil)
+	if at, ok := r.freshWake(time.Now().Add(2*time.Hour), true); !ok || !at.Equal(s.freshUntil()) {
+		t.Errorf("freshWake(2h) = %v, %v; want the mark's end %v", at, ok, s.freshUntil())
 	}
-	if at, ok := r.freshWake(time.Time{}, false); !ok || !at.Equal(s.freshUntil) {
+	if at, ok := r.freshWake(time.Time{}, false); !ok || !at.Equal(s.freshUntil()) {
 		t.Errorf("freshWake(nothing scheduled) = %v, %v; want the mark's end", at, ok)
 	}
 	r.expireFresh()
 	if !s.fresh.Load() {
 		t.Error("expireFresh cleared a mark whose time has not come")
 	}
-	s.freshUntil = time.Now().Add(-time.Millisecond) // its time has come
+	// States of the test's own, swapped in as the write rule says; the
+	// loop sleeps until the first mark's end, an hour away.
+	due := &state{tok: s.tok, expiry: s.expiry, serveUntil: time.Now().Add(freshMargin - time.Millisecond)}
+	due.fresh.Store(true)
+	if !r.cur.CompareAndSwap(s, due) {
+		t.Fatal("the loop published a state meanwhile")
+	}
 	r.expireFresh()
-	if s.fresh.Load() {
+	if due.fresh.Load() {
 		t.Error("expireFresh kept a mark whose time has come")
 	}
-	s.fresh.Store(true)
-	s.freshUntil = time.Now().Add(time.Hour)
+	later := &state{tok: s.tok, expiry: s.expiry, serveUntil: time.Now().Add(30 * time.Minute)}
+	later.fresh.Store(true)
+	r.cur.CompareAndSwap(due, later)
 	r.Close()
-	if s.fresh.Load() {
+	if later.fresh.Load() {
 		t.Error("the mark outlived the loop that clears it")
 	}
 	if tok, err := r.Token(context.Background()); err != nil || tok.AccessToken != "a" {

@@ -37,11 +37,19 @@ type state struct {
 	// fresh is set, with the system clock, while the token is certainly
 	// fresh: Token then serves it without reading the clock. It is set
 	// when the state is planned (see markFresh) and cleared by the loop
-	// at freshUntil, a margin before serveUntil (zero: never), and when
-	// the loop exits. Only the loop clears it; nothing sets it after
-	// the state is published.
-	fresh      atomic.Bool
-	freshUntil time.Time
+	// at freshUntil, a margin before serveUntil (never, without one),
+	// and when the loop exits. Only the loop clears it; nothing sets it
+	// after the state is published.
+	fresh atomic.Bool
+}
+
+// freshUntil is when s's fresh mark ends: a margin before serveUntil;
+// zero (never) for a token that is never stale by time.
+func (s *state) freshUntil() time.Time {
+	if s.serveUntil.IsZero() {
+		return time.Time{}
+	}
+	return s.serveUntil.Add(-freshMargin)
 }
 
 // usable reports whether s can be served at now.
@@ -153,13 +161,10 @@ func (r *Refresher) markFresh(s *state) {
 		return
 	}
 	if s.serveUntil.IsZero() {
-		s.freshUntil = time.Time{}
 		s.fresh.Store(s.expiry.IsZero())
 		return
 	}
-	until := s.serveUntil.Add(-freshMargin)
-	if time.Until(until) > 0 && (s.expiry.IsZero() || s.expiry.Sub(s.serveUntil) >= freshMargin) {
-		s.freshUntil = until
+	if time.Until(s.freshUntil()) > 0 && (s.expiry.IsZero() || s.expiry.Sub(s.serveUntil) >= freshMargin) {
 		s.fresh.Store(true)
 	}
 }
@@ -168,7 +173,7 @@ func (r *Refresher) markFresh(s *state) {
 // come. The loop calls it each time it wakes, and wakes for it (see
 // freshWake).
 func (r *Refresher) expireFresh() {
-	if s := r.cur.Load(); s != nil && s.fresh.Load() && !s.freshUntil.IsZero() && time.Until(s.freshUntil) <= 0 {
+	if s := r.cur.Load(); s != nil && s.fresh.Load() && !s.serveUntil.IsZero() && time.Until(s.freshUntil()) <= 0 {
 		s.fresh.Store(false)
 	}
 }
@@ -177,10 +182,10 @@ func (r *Refresher) expireFresh() {
 // freshUntil, if the mark is set and ends earlier.
 func (r *Refresher) freshWake(at time.Time, scheduled bool) (time.Time, bool) {
 	s := r.cur.Load()
-	if s == nil || !s.fresh.Load() || s.freshUntil.IsZero() || (scheduled && !s.freshUntil.Before(at)) {
+	if s == nil || !s.fresh.Load() || s.serveUntil.IsZero() || (scheduled && !s.freshUntil().Before(at)) {
 		return at, scheduled
 	}
-	return s.freshUntil, true
+	return s.freshUntil(), true
 }
 
 // retryAtHint reads the lock-free mirror of retryAt.
