@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"strings"
+
+	"github.com/bearer-go/bearer/internal/httpx"
 )
 
 // Socket modes serve accepts: the owner only, or the owner and its group.
@@ -53,9 +54,8 @@ func IsLoopback(hostport string) bool {
 	if err != nil {
 		return false
 	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
+	// A listener bound to a name binds the addresses the name resolves
+	// to here: "localhost" is trusted for that, as it cannot make this
+	// machine listen on another's address.
+	return strings.EqualFold(host, "localhost") || httpx.IsLoopbackIP(host)
 }

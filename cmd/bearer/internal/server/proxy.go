@@ -10,12 +10,8 @@ import (
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/cmd/bearer/internal/keeper"
+	"github.com/bearer-go/bearer/internal/httpx"
 )
-
-// upstreamHeaderTimeout bounds the wait for an upstream's response
-// headers, as bearer.DefaultResponseHeaderTimeout does for the SDK's
-// clients; bodies are streamed without a time limit.
-const upstreamHeaderTimeout = bearer.DefaultResponseHeaderTimeout
 
 // counters are what the server counts per token, for /metrics.
 type counters struct {
@@ -33,8 +29,9 @@ type counters struct {
 // both ways; and it never forwards the caller's Authorization, Cookie-free
 // credentials or the key.
 func (s *Server) newProxy(k *keeper.Keeper) http.Handler {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.ResponseHeaderTimeout = upstreamHeaderTimeout
+	// The SDK's one transport: plain http to the upstream only when the
+	// connection reaches this machine, checked when it connects.
+	base := httpx.NewTransport(httpx.TransportOptions{})
 	target := k.Upstream()
 	st := s.stats[k.Name()]
 	return &httputil.ReverseProxy{
