@@ -24,6 +24,18 @@ type endpoint struct {
 	x      *httpx.Exchange // the transport, the rules, and the secrets seen
 }
 
+// newOtherEndpoint is an endpoint other than the token endpoint
+// (revocation, introspection): its client assertions name aud, the token
+// endpoint, when it is known (RFC 7523 3 has servers check their token
+// endpoint there), else its own URL.
+func newOtherEndpoint(u *url.URL, aud string, c ClientAuth, s Settings) *endpoint {
+	ep := newEndpoint(u, c, s)
+	if aud != "" {
+		ep.aud = aud
+	}
+	return ep
+}
+
 func newEndpoint(u *url.URL, c ClientAuth, s Settings) *endpoint {
 	s = s.withDefaults()
 	// Without certificates to trust, and with a client certificate only

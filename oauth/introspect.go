@@ -70,11 +70,7 @@ func NewIntrospector(cfg IntrospectionConfig) (*Introspector, error) {
 	if err != nil {
 		return nil, err
 	}
-	ep := newEndpoint(u, cfg.Client, cfg.Settings)
-	if aud != "" {
-		ep.aud = aud
-	}
-	return &Introspector{ep: ep}, nil
+	return &Introspector{ep: newOtherEndpoint(u, aud, cfg.Client, cfg.Settings)}, nil
 }
 
 // Introspection is the server's answer about a token (RFC 7662 2.2).

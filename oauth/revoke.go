@@ -69,11 +69,7 @@ func NewRevoker(cfg RevocationConfig) (*Revoker, error) {
 	if err != nil {
 		return nil, err
 	}
-	ep := newEndpoint(u, cfg.Client, cfg.Settings)
-	if aud != "" {
-		ep.aud = aud
-	}
-	return &Revoker{ep: ep}, nil
+	return &Revoker{ep: newOtherEndpoint(u, aud, cfg.Client, cfg.Settings)}, nil
 }
 
 // Revoke asks the server to revoke token (RFC 7009 2.1); hint is optional.
