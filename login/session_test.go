@@ -405,7 +405,7 @@ func TestSessionReloginsAreLimited(t *testing.T) {
 		requests   int
 		wantLogins int64
 	}{
-		{0, 10, 2},           // the first login, and one new login after the first rejection
+		{0, 40, 2},           // the first login, and one new login after the first rejection (issue 10: 40 requests, at most 5)
 		{time.Second, 1, 3},  // a second later, one more
 		{time.Second, 10, 3}, // the interval has doubled: none
 		{time.Second, 1, 4},  // two seconds after the last
