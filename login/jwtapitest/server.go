@@ -309,14 +309,7 @@ func (s *Server) addUserLocked(email, password string, role Role) (*user, bool) 
 // following the link of the seed's verification email does (the fake sends
 // no email): until then, its logins are refused with email-unverified.
 func (s *Server) VerifyEmail(email string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, ok := s.byEmail[strings.ToLower(email)]
-	if !ok {
-		return fmt.Errorf("jwtapitest: VerifyEmail: no user %s", email)
-	}
-	u.verified = true
-	return nil
+	return s.changeUser("VerifyEmail", email, func(u *user) { u.verified = true })
 }
 
 // SetRedisDown makes the Redis of revoked tokens stop answering, or answer
@@ -331,6 +324,19 @@ func (s *Server) SetRedisDown(down bool) {
 	s.redisDown = down
 }
 
+// changeUser applies change to the user with this email, under the lock;
+// op names the caller in the error for an unknown email.
+func (s *Server) changeUser(op, email string, change func(*user)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.byEmail[strings.ToLower(email)]
+	if !ok {
+		return fmt.Errorf("jwtapitest: %s: no user %s", op, email)
+	}
+	change(u)
+	return nil
+}
+
 // samePassword reports, in constant time, whether password is u's.
 func samePassword(u *user, password string) bool {
 	got := sha256.Sum256([]byte(password))
@@ -340,14 +346,7 @@ func samePassword(u *user, password string) bool {
 // Promote makes the user with this email an admin. Tokens already issued
 // keep the role they were signed with; the next login or refresh carries admin.
 func (s *Server) Promote(email string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, ok := s.byEmail[strings.ToLower(email)]
-	if !ok {
-		return fmt.Errorf("jwtapitest: Promote: no user %s", email)
-	}
-	u.role = RoleAdmin
-	return nil
+	return s.changeUser("Promote", email, func(u *user) { u.role = RoleAdmin })
 }
 
 // Revoke adds a token to the revocation set, as the seed's logout does with
