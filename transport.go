@@ -83,31 +83,43 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errNoSource
 	}
 	base, checked := t.base()
-	if err := t.check(req, checked); err != nil {
-		closeBody(req)
-		return nil, err
+	if req.Response != nil || req.URL.Scheme != "https" { // a first https request passes
+		if err := t.check(req, checked); err != nil {
+			closeBody(req)
+			return nil, err
+		}
 	}
 	tok, err := fetchToken(req.Context(), t.Source)
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
-	r := rejection{src: t.Source, base: base, cache: &t.cache, reg: &t.secrets, logger: t.Logger, dpop: t.DPoP}
-	resp, err := r.send(req, tok)
-	if err != nil || resp.StatusCode < 400 {
+	out, err := authorizedCopy(req, tok, t.Source, &t.cache, &t.secrets, t.DPoP)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	resp, err := base.RoundTrip(out)
+	if err != nil {
 		return resp, err
 	}
-	return r.after(req, tok, resp)
+	if t.DPoP != nil { // a call less per request without DPoP
+		noteNonce(t.DPoP, req, tok, resp)
+	}
+	if resp.StatusCode < 400 {
+		return resp, nil
+	}
+	return rejection{src: t.Source, base: base, cache: &t.cache, reg: &t.secrets, logger: t.Logger, dpop: t.DPoP}.after(req, tok, resp)
 }
 
 // base returns the transport to send through, and whether it checks
 // plain-http addresses when it connects.
 func (t *Transport) base() (http.RoundTripper, bool) {
-	if t.Base == nil {
-		return httpx.Default(t.AllowInsecureHTTP), true
+	if b := t.Base; b != nil {
+		_, checked := b.(*httpx.Transport)
+		return b, checked
 	}
-	_, checked := t.Base.(*httpx.Transport)
-	return t.Base, checked
+	return httpx.Default(t.AllowInsecureHTTP), true
 }
 
 // check refuses req if it may not carry the token: a redirect to another
