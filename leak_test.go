@@ -50,23 +50,51 @@ const (
 	leakCharon = "CANARYc2-0f1e2d3c4b5a69788796a5b"
 )
 
-// leakForms returns every form in which a canary could leak: raw, escaped
-// for a query or a path, JSON-escaped (with and without HTML escapes and
-// escaped slashes), base64 (alone and in a Basic header), and every piece
-// of it at least 8 bytes long, as a cut could leave.
+// leakForms returns every form in which a canary could leak: each of
+// leakEncodings, base64 in a Basic header, and every piece of it at least
+// 8 bytes long, as a cut could leave.
 func leakForms() []string {
 	var forms []string
 	for _, v := range []string{leakToken, leakSecret, leakPassword, leakQuery, leakCharon} {
-		j, _ := json.Marshal(v)
-		js := string(j[1 : len(j)-1])
-		forms = append(forms, url.QueryEscape(v), url.PathEscape(v), js, strings.ReplaceAll(js, "/", `\/`),
-			strings.ReplaceAll(v, "/", `\/`), base64.StdEncoding.EncodeToString([]byte(v)),
-			base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(leakClientID)+":"+url.QueryEscape(v))))
+		for _, f := range leakEncodings(v) {
+			forms = append(forms, f)
+		}
+		forms = append(forms, base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(leakClientID)+":"+url.QueryEscape(v))))
 		for i := 0; i+8 <= len(v); i++ {
 			forms = append(forms, v[i:i+8])
 		}
 	}
 	return forms
+}
+
+// leakEncodings returns v as the encoders of different languages write
+// it: escaped for a query or a path, with lower-case hex, as Python's
+// quote (which keeps '/'), JSON-escaped (with and without HTML escapes,
+// with escaped slashes, every character as \u00xx in either case),
+// HTML-escaped, and base64 (std and URL alphabets).
+func leakEncodings(v string) map[string]string {
+	j, _ := json.Marshal(v)
+	js := string(j[1 : len(j)-1])
+	var lowerHex, upperU strings.Builder
+	for _, c := range []byte(v) {
+		fmt.Fprintf(&lowerHex, "%%%02x", c)
+		fmt.Fprintf(&upperU, `\u%04X`, c)
+	}
+	return map[string]string{
+		"query":             url.QueryEscape(v),
+		"path":              url.PathEscape(v),
+		"lower-case hex":    lowerHex.String(),
+		"Python quote":      strings.ReplaceAll(url.QueryEscape(v), "%2F", "/"),
+		"JSON":              js,
+		`JSON \/`:           strings.ReplaceAll(js, "/", `\/`),
+		`raw \/`:            strings.ReplaceAll(v, "/", `\/`),
+		`JSON \u002f`:       strings.NewReplacer("/", `\u002f`, "&", `\u0026`, "+", `\u002b`).Replace(v),
+		`JSON \u00XX`:       upperU.String(),
+		"HTML":              strings.NewReplacer("&", "&amp;", "/", "&#47;", "+", "&#x2B;").Replace(v),
+		"base64":            base64.StdEncoding.EncodeToString([]byte(v)),
+		"base64url":         base64.URLEncoding.EncodeToString([]byte(v)),
+		"base64url, no pad": base64.RawURLEncoding.EncodeToString([]byte(v)),
+	}
 }
 
 // leakResult is what a row's failure path produced.
@@ -463,6 +491,39 @@ func echoes() []leakCase {
 			}
 			_, err = cc.Token(leakCtx(t))
 			return leakResult{err: err}
+		}},
+		{"token endpoint echoing the secret in every encoding, in bodies of every kind", true, func(t *testing.T, l *slog.Logger) leakResult {
+			var errs []error
+			for name, enc := range leakEncodings(leakSecret) {
+				for _, body := range []struct{ contentType, text string }{
+					{"text/plain", "invalid client secret " + enc},
+					{"application/x-www-form-urlencoded", "error=invalid_client&error_description=" + enc},
+					{"text/html", "<html><title>bad secret " + enc + "</title><p>" + enc + "</p></html>"},
+					{"application/json", `{"error":"invalid_client","error_description":"` + enc + `"`}, // not JSON
+					{"application/json", `{"error":"invalid_client","error_description":"` + enc + `","pad":"` + strings.Repeat("x", oauth.MaxErrorBody) + `"}`},
+					{"application/json", `{"error":"invalid_client","pad":"` + strings.Repeat("x", oauth.MaxErrorBody-len(enc)/2-40) + `","echo":"` + enc + `"}`},
+				} {
+					srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						w.Header().Set("Content-Type", body.contentType)
+						w.Header().Set("WWW-Authenticate", `Basic realm="`+enc+`", Bearer error_uri="https://as.example/e?s=`+enc+`"`)
+						w.WriteHeader(http.StatusBadRequest)
+						io.WriteString(w, body.text)
+					}))
+					cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: srv.URL + "/token",
+						Client:   oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: leakClientID, Secret: secret.New(leakSecret)},
+						Settings: oauth.Settings{Logger: l}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, err = cc.Token(leakCtx(t))
+					srv.Close()
+					if err == nil {
+						t.Fatalf("%s echo as %s: no error", name, body.contentType)
+					}
+					errs = append(errs, err)
+				}
+			}
+			return leakResult{err: errors.Join(errs...)}
 		}},
 		{"login endpoint echoing the password", true, func(t *testing.T, l *slog.Logger) leakResult {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

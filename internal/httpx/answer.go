@@ -62,7 +62,7 @@ func (a *Answer) Redacted(reg *redact.Registry, keep int, extra ...string) (Prob
 		text = reg.RedactCut(text, len(text), extra...) // drop a piece of a secret at the read limit
 	}
 	text = canonicalIfLeaking(text, reg, extra)
-	p := ParseProblem(a.Header, []byte(text))
+	p := ParseProblem(redactedChallenges(a.Header, reg, extra), []byte(text))
 	p.Code = reg.Redact(p.Code, extra...)
 	p.Message = reg.Redact(p.Message, extra...)
 	p.URI = reg.Redact(p.URI, extra...)
@@ -72,6 +72,23 @@ func (a *Answer) Redacted(reg *redact.Registry, keep int, extra ...string) (Prob
 		}
 	}
 	return p, cutUTF8(reg.RedactCut(text, keep, extra...), keep)
+}
+
+// redactedChallenges returns a header holding h's WWW-Authenticate values
+// redacted as they came: the quoted-string reader drops the '\' of an
+// escape a server wrote unquoted (\u0026 becomes u0026), after which no
+// form of the secret is left to find. The challenges' parameters are
+// redacted again once read.
+func redactedChallenges(h http.Header, reg *redact.Registry, extra []string) http.Header {
+	vs := h.Values("WWW-Authenticate")
+	if len(vs) == 0 {
+		return h
+	}
+	c := http.Header{"Content-Type": h.Values("Content-Type")}
+	for _, v := range vs {
+		c.Add("WWW-Authenticate", reg.Redact(v, extra...))
+	}
+	return c
 }
 
 // LabelledSecrets returns the values a body labels secret: the string

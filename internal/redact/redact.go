@@ -18,22 +18,11 @@ const Placeholder = "REDACTED"
 // anything worth protecting.
 const minSecretLen = 4
 
-// String returns s with every occurrence of each secret replaced by
-// [Placeholder]. Empty and very short secrets are ignored.
+// String returns s with every occurrence of each secret, in every
+// encoding [Registry.Redact] knows, replaced by [Placeholder]. Empty and
+// very short secrets are ignored.
 func String(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if len(sec) < minSecretLen {
-			continue
-		}
-		if strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, Placeholder)
-		}
-		// Secrets also travel percent-encoded in URLs and forms.
-		if esc := url.QueryEscape(sec); esc != sec && strings.Contains(s, esc) {
-			s = strings.ReplaceAll(s, esc, Placeholder)
-		}
-	}
-	return s
+	return (*Registry)(nil).Redact(s, secrets...)
 }
 
 // sensitiveParams are query and form keys whose values are always

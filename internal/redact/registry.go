@@ -2,8 +2,8 @@ package redact
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -15,9 +15,11 @@ const maxRegistered = 32
 
 // A Registry is the one list of secrets a client has seen: its
 // credentials and the token values it has sent or received. [Registry.Redact]
-// removes each of them in every form a server might echo: raw,
-// URL-encoded (query and path), JSON-escaped (with and without HTML
-// escapes and escaped slashes) and base64-encoded (a Basic header).
+// removes each of them in every form a server might echo: raw, and each
+// character in any mixture of percent-encoding (either case, '+', twice
+// encoded), JSON escapes (\/, \u002f, \u002F) and HTML references
+// (&amp;, &#47;); and base64-encoded (std and URL alphabets, padded or
+// not, alone or inside a longer value such as a Basic header's "id:secret").
 //
 // The zero value is an empty registry, ready to use. A Registry is safe
 // for concurrent use; its secrets are held behind pointers, so that fmt
@@ -67,19 +69,26 @@ func (r *Registry) indexLocked(v string) int {
 // Redact returns s with every form of every remembered secret, and of
 // each of extra, replaced by [Placeholder].
 func (r *Registry) Redact(s string, extra ...string) string {
+	for _, forms := range r.all(extra) {
+		s = replaceForms(s, forms)
+	}
+	return s
+}
+
+// all returns the forms of every remembered secret and of each of extra.
+func (r *Registry) all(extra []string) [][]*string {
+	var all [][]*string
 	if r != nil {
 		r.mu.Lock()
-		for _, f := range r.forms {
-			s = replaceForms(s, f)
-		}
+		all = append(all, r.forms...)
 		r.mu.Unlock()
 	}
 	for _, v := range extra {
 		if len(v) >= minSecretLen {
-			s = replaceForms(s, formsOf(v))
+			all = append(all, formsOf(v))
 		}
 	}
-	return s
+	return all
 }
 
 // RedactCut redacts s as [Registry.Redact] does, then cuts it to at most
@@ -95,25 +104,16 @@ func (r *Registry) RedactCut(s string, n int, extra ...string) string {
 	return s
 }
 
-// dropTrailingPiece removes from the end of s a start of a secret's form
-// (at least minSecretLen bytes of it), left where s was cut.
+// dropTrailingPiece removes from the end of s a start of a secret, in
+// any encoding (at least minSecretLen bytes of it), left where s was cut.
 func (r *Registry) dropTrailingPiece(s string, extra []string) string {
-	var all [][]*string
-	if r != nil {
-		r.mu.Lock()
-		all = append(all, r.forms...)
-		r.mu.Unlock()
-	}
-	for _, v := range extra {
-		if len(v) >= minSecretLen {
-			all = append(all, formsOf(v))
+	for _, forms := range r.all(extra) {
+		k := trailingEncoded(s, *forms[0])
+		for _, f := range forms[1:] {
+			k = max(k, trailingPiece(s, *f))
 		}
-	}
-	for _, forms := range all {
-		for _, f := range forms {
-			if k := trailingPiece(s, *f); k > 0 {
-				return s[:len(s)-k] + Placeholder
-			}
+		if k > 0 {
+			return s[:len(s)-k] + Placeholder
 		}
 	}
 	return s
@@ -136,42 +136,47 @@ func trailingPiece(s, form string) int {
 	return 0
 }
 
-// formsOf returns v and each distinct encoding of it a server might echo.
+// formsOf returns v, then the base64 encodings of v that a server might
+// echo, longest first: those the matcher of [redactEncoded] cannot read
+// one character at a time.
 func formsOf(v string) []*string {
 	seen := map[string]bool{}
-	var out []*string
-	add := func(f string) {
-		if f != "" && !seen[f] {
+	out := []*string{&v}
+	var b64 []string
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		for _, w := range []string{v, url.QueryEscape(v)} {
+			b64 = append(b64, enc.EncodeToString([]byte(w)), enc.WithPadding(base64.NoPadding).EncodeToString([]byte(w)))
+			b64 = append(b64, base64Cores(enc, w)...)
+		}
+	}
+	slices.SortStableFunc(b64, func(a, b string) int { return len(b) - len(a) })
+	for _, f := range b64 {
+		if len(f) >= minSecretLen && !seen[f] {
 			seen[f] = true
 			out = append(out, &f)
 		}
 	}
-	add(v)
-	add(url.QueryEscape(v))
-	add(url.PathEscape(v))
-	add(jsonEscape(v, true))
-	add(jsonEscape(v, false))
-	add(strings.ReplaceAll(jsonEscape(v, true), "/", `\/`))
-	add(strings.ReplaceAll(jsonEscape(v, false), "/", `\/`))
-	add(base64.StdEncoding.EncodeToString([]byte(v)))
-	add(base64.RawURLEncoding.EncodeToString([]byte(v)))
 	return out
 }
 
-// jsonEscape returns v as it appears inside a JSON string.
-func jsonEscape(v string, html bool) string {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(html)
-	enc.Encode(v)
-	s := strings.TrimSuffix(b.String(), "\n")
-	return s[1 : len(s)-1]
+// base64Cores returns, for each of the three byte offsets at which v may
+// start inside a longer encoded value (a Basic header encodes
+// "id:secret"), the characters of the encoding that depend on v alone.
+func base64Cores(enc *base64.Encoding, v string) []string {
+	var out []string
+	for k := range 3 {
+		e := enc.EncodeToString(append(make([]byte, k), v...))
+		from, to := (8*k+5)/6, 8*(k+len(v))/6
+		out = append(out, e[from:to])
+	}
+	return out
 }
 
-// replaceForms replaces each of forms in s, longest first so that a form
-// that contains another is replaced whole.
+// replaceForms replaces in s every encoding of forms[0], then each base64
+// form of it.
 func replaceForms(s string, forms []*string) string {
-	for _, f := range forms {
+	s = redactEncoded(s, *forms[0])
+	for _, f := range forms[1:] {
 		if strings.Contains(s, *f) {
 			s = strings.ReplaceAll(s, *f, Placeholder)
 		}

@@ -114,3 +114,86 @@ func TestRegistryAddRefreshesASecret(t *testing.T) {
 		t.Errorf("len(forms) = %d; want %d", n, maxRegistered)
 	}
 }
+
+// TestRegistryRedactsEveryEncoding: each character of a secret may be
+// written raw or escaped, in any mixture, by the encoders of any language.
+func TestRegistryRedactsEveryEncoding(t *testing.T) {
+	const v = "CANARYtok/7f3a&9c1e+5b2d=4068 é😀"
+	var r Registry
+	r.Add(v)
+	q := url.QueryEscape(v)
+	b64 := func(enc *base64.Encoding, s string) string { return enc.EncodeToString([]byte(s)) }
+	forms := map[string]string{
+		"lower-case percent":       q[:9] + strings.NewReplacer("%2F", "%2f", "%2B", "%2b", "%3D", "%3d", "%C3%A9", "%c3%a9").Replace(q[9:]),
+		"Python quote (keeps /)":   strings.ReplaceAll(q, "%2F", "/"),
+		"space as %20":             strings.ReplaceAll(q, "+", "%20"),
+		"encoded twice":            strings.ReplaceAll(q, "%", "%25"),
+		`JSON \u002f`:              `CANARYtok\u002f7f3a\u00269c1e+5b2d=4068 \u00e9\ud83d\ude00`,
+		`JSON \u002F upper`:        `CANARYtok\u002F7f3a\u00269c1e\u002B5b2d\u003D4068\u0020\u00E9\uD83D\uDE00`,
+		`JSON every char`:          jsonEscapeAll(v),
+		"HTML &amp;":               "CANARYtok/7f3a&amp;9c1e+5b2d=4068 é😀",
+		"HTML numeric":             "CANARYtok&#47;7f3a&#38;9c1e&#x2B;5b2d&#X3d;4068 &#233;&#128512;",
+		"base64 URL padded":        b64(base64.URLEncoding, v),
+		"base64 std raw":           b64(base64.RawStdEncoding, v),
+		"base64 inside x:":         b64(base64.StdEncoding, "x:"+v),
+		"base64 inside xy-":        b64(base64.URLEncoding, "xy-"+v),
+		"base64 inside id:escaped": b64(base64.StdEncoding, "i:"+q),
+	}
+	for name, f := range forms {
+		got := r.Redact("before " + f + " after")
+		if strings.Contains(got, "CANARY") || strings.Contains(got, f) || strings.Contains(got, f[4:len(f)-4]) {
+			t.Errorf("Redact(%s form %q) = %q; want it removed", name, f, got)
+		}
+	}
+}
+
+func jsonEscapeAll(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r > 0xFFFF {
+			r1, r2 := utf16Pair(r)
+			fmt.Fprintf(&b, `\u%04x\u%04X`, r1, r2)
+			continue
+		}
+		fmt.Fprintf(&b, `\u%04x`, r)
+	}
+	return b.String()
+}
+
+func utf16Pair(r rune) (rune, rune) {
+	r -= 0x10000
+	return 0xD800 + r>>10, 0xDC00 + r&0x3FF
+}
+
+// TestRegistryCutInsideAnEscape: a text cut in the middle of an encoded
+// secret, even in the middle of one escape, keeps no piece of it.
+func TestRegistryCutInsideAnEscape(t *testing.T) {
+	var r Registry
+	r.Add(tok)
+	for _, enc := range []string{url.QueryEscape(tok), strings.ToLower(url.QueryEscape(tok)), `eyJhbGciOi.J9\u002fpay\u002bload\u0026x\u003cy\u003e==`,
+		"eyJhbGciOi.J9/pay+load&amp;x&lt;y&gt;=="} {
+		body := "start " + enc
+		for n := len("start ") + minSecretLen; n < len(body); n++ {
+			got := r.RedactCut(body[:n], n)
+			if strings.Contains(got, "eyJh") || strings.Contains(got, "J9") {
+				t.Errorf("RedactCut(%q) = %q; keeps a piece of the token", body[:n], got)
+			}
+		}
+	}
+}
+
+// TestRegistryLeavesOtherTextAlone: escapes that encode no secret, and
+// text around a short secret, are kept as they are.
+func TestRegistryLeavesOtherTextAlone(t *testing.T) {
+	var r Registry
+	r.Add("pass", tok)
+	for _, s := range []string{`a%2Fb \u0026 &amp; &#47; %25 \\ + % & \ &x; \u12`, "passport", "REDACTED", ""} {
+		want := strings.ReplaceAll(s, "pass", Placeholder)
+		if got := r.Redact(s); got != want {
+			t.Errorf("Redact(%q) = %q; want %q", s, got, want)
+		}
+	}
+	if got := r.Redact("p%61ss and p&#97;ss"); got != "REDACTED and REDACTED" {
+		t.Errorf("Redact(an encoded short secret) = %q; want both removed", got)
+	}
+}
