@@ -128,7 +128,7 @@ func (c *Client) newExchange() error {
 func parseBase(baseURL string) (*url.URL, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("bearer: base URL %q is not an absolute http or https URL, such as https://api.example.com", redact.String(baseURL))
+		return nil, fmt.Errorf("bearer: base URL %q is not an absolute http or https URL, such as https://api.example.com", redact.RawURL(baseURL))
 	}
 	if u.User != nil {
 		return nil, errors.New("bearer: the base URL must not carry a user name or password: pass credentials through a token source")
@@ -258,7 +258,13 @@ func (c *Client) setHeaders(h http.Header, contentType string) {
 func (c *Client) resolve(path string) (*url.URL, error) {
 	ref, err := url.Parse(path)
 	if err != nil {
-		return nil, fmt.Errorf("bearer: bad request path: %w", err)
+		// url.Parse's *url.Error quotes the path, query included: only
+		// its cause is kept.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("bearer: bad request path %s: %w", c.x.Secrets.Redact(redact.RawURL(path)), err)
 	}
 	if ref.IsAbs() || ref.Host != "" {
 		if !strings.EqualFold(ref.Host, c.base.Host) || ref.Scheme != c.base.Scheme {

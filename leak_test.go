@@ -27,6 +27,7 @@ import (
 
 	"github.com/bearer-go/bearer"
 	"github.com/bearer-go/bearer/c2"
+	"github.com/bearer-go/bearer/climateengine"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/httpx"
 	"github.com/bearer-go/bearer/internal/syncbuf"
@@ -120,6 +121,7 @@ func TestLeakMatrix(t *testing.T) {
 	cases = append(cases, echoes()...)
 	cases = append(cases, destinations()...)
 	cases = append(cases, sharedMemory()...)
+	cases = append(cases, configURLs()...)
 	forms := leakForms()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -608,6 +610,38 @@ func sharedMemory() []leakCase {
 			mu.Lock()
 			defer mu.Unlock()
 			return leakResult{texts: seen}
+		}},
+	}
+}
+
+// configURLs: a URL given in a configuration, refused before anything is
+// sent; the message names it without its credentials.
+func configURLs() []leakCase {
+	bad := []string{
+		"ftp://alice:" + url.QueryEscape(leakPassword) + "@api.example/?api-key=" + leakQuery,
+		"https://alice:" + url.QueryEscape(leakPassword) + "@api.example:port/",
+		"alice:" + url.QueryEscape(leakPassword) + "@api.example:8443",
+		"api.example/v1?api-key=" + leakQuery,
+		"https://api.example/%zz?access_token=" + url.QueryEscape(leakToken),
+	}
+	return []leakCase{
+		{"base URLs that are not http URLs, with credentials", true, func(t *testing.T, l *slog.Logger) leakResult {
+			var errs []error
+			for _, u := range bad {
+				_, err := bearer.NewClient(u, bearer.WithTokenSource(bearer.StaticToken(leakToken)), bearer.WithLogger(l))
+				_, ceErr := climateengine.NewClient(leakCtx(t), climateengine.Credentials{Email: "a@example.com", Password: secret.New(leakPassword)},
+					climateengine.WithAPIURL(u), climateengine.WithLogger(l))
+				if err == nil || ceErr == nil {
+					t.Errorf("NewClient(%q) = %v, climateengine %v; want both refused", u, err, ceErr)
+				}
+				errs = append(errs, err, ceErr)
+			}
+			return leakResult{err: errors.Join(errs...)}
+		}},
+		{"a request path that does not parse, with a token in its query", true, func(t *testing.T, l *slog.Logger) leakResult {
+			c := newClient(t, "https://api.example", bearer.WithTokenSource(bearer.StaticToken(leakToken)), bearer.WithLogger(l))
+			_, err := c.NewRequest(leakCtx(t), "GET", "/x%zz?api-key="+leakQuery+"&t="+url.QueryEscape(leakToken), nil)
+			return leakResult{err: err}
 		}},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/internal/redact"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
@@ -57,7 +58,7 @@ func WithAPIURL(u string) Option {
 func baseURL(opt, raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.RawQuery != "" {
-		return "", fmt.Errorf("climateengine: %s(%q): want an absolute URL such as https://auth.climateengine.com", opt, raw)
+		return "", fmt.Errorf("climateengine: %s(%q): want an absolute URL without a query, such as https://auth.climateengine.com", opt, redact.RawURL(raw))
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
 }

@@ -73,6 +73,11 @@ func URL(u *url.URL, secrets ...string) string {
 	if c.User != nil {
 		c.User = url.User(Placeholder)
 	}
+	// "user:password@host" parses as the scheme "user" and an opaque
+	// "password@host".
+	if at := strings.LastIndexByte(c.Opaque, '@'); at >= 0 {
+		c.Opaque = Placeholder + c.Opaque[at:]
+	}
 	if c.RawQuery != "" {
 		q := c.Query()
 		changed := false
@@ -91,6 +96,32 @@ func URL(u *url.URL, secrets ...string) string {
 	c.Fragment = ""
 	c.RawFragment = ""
 	return String(c.String(), secrets...)
+}
+
+// RawURL returns raw, a URL as a caller wrote it, for a message: as
+// [URL] does if it parses; otherwise with its user info and everything
+// from its query on replaced by [Placeholder], since an address that does
+// not parse cannot be told apart into harmless and secret parts.
+func RawURL(raw string, secrets ...string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return URL(u, secrets...)
+	}
+	rest := raw
+	scheme, afterScheme, ok := strings.Cut(raw, "://")
+	if ok {
+		rest = afterScheme
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i] + "?" + Placeholder
+	}
+	authority, _, _ := strings.Cut(rest, "/")
+	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+		rest = Placeholder + rest[at:]
+	}
+	if ok {
+		rest = scheme + "://" + rest
+	}
+	return String(rest, secrets...)
 }
 
 // Opaque prints a value of a type that holds secrets and state in motion

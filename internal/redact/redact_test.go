@@ -71,3 +71,19 @@ func TestURLRedactsSignedURLs(t *testing.T) {
 		t.Errorf("URL() = %q; lost the harmless parameter", got)
 	}
 }
+
+func TestRawURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"ftp://alice:pw-secret@host/p?api-key=k-secret&page=2", "ftp://REDACTED@host/p?api-key=REDACTED&page=2"},
+		{"api.example/?api-key=k-secret", "api.example/?api-key=REDACTED"},
+		{"https://alice:pw-secret@host:xx/p?sig=k-secret", "https://REDACTED@host:xx/p?REDACTED"},
+		{"https://host/%zz?access_token=k-secret", "https://host/%zz?REDACTED"},
+		{"alice:pw-secret@host:xx", "alice:REDACTED@host:xx"},
+		{"https://host/tok-secret-1", "https://host/REDACTED"},
+	}
+	for _, tt := range tests {
+		if got := RawURL(tt.in, "tok-secret-1"); got != tt.want {
+			t.Errorf("RawURL(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
