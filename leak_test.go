@@ -35,6 +35,7 @@ import (
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
+	"golang.org/x/oauth2"
 )
 
 // The canaries: a token, a client secret, a password, and a value that
@@ -122,6 +123,8 @@ func TestLeakMatrix(t *testing.T) {
 	cases = append(cases, destinations()...)
 	cases = append(cases, sharedMemory()...)
 	cases = append(cases, configURLs()...)
+	cases = append(cases, transportErrors()...)
+	cases = append(cases, refreshErrors()...)
 	forms := leakForms()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -642,6 +645,86 @@ func configURLs() []leakCase {
 			c := newClient(t, "https://api.example", bearer.WithTokenSource(bearer.StaticToken(leakToken)), bearer.WithLogger(l))
 			_, err := c.NewRequest(leakCtx(t), "GET", "/x%zz?api-key="+leakQuery+"&t="+url.QueryEscape(leakToken), nil)
 			return leakResult{err: err}
+		}},
+	}
+}
+
+// echoingTransport fails every request with an error that quotes it: its
+// URL and its Authorization header, as a proxy or a caller's middleware
+// may.
+type echoingTransport struct{}
+
+func (echoingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return nil, fmt.Errorf("proxy refused %s with %s", r.URL, r.Header.Get("Authorization"))
+}
+
+// transportErrors: a transport's error quotes the request. No error of
+// the chain a caller can walk with errors.Unwrap may hold a secret.
+func transportErrors() []leakCase {
+	hc := &http.Client{Transport: echoingTransport{}}
+	return []leakCase{
+		{"API request through a transport that quotes it", true, func(t *testing.T, l *slog.Logger) leakResult {
+			c := newClient(t, "https://api.example", bearer.WithTokenSource(bearer.StaticToken(leakToken)), bearer.WithHTTPClient(hc),
+				bearer.WithRetryMax(0), bearer.WithLogger(l))
+			return leakResult{err: c.Get(leakCtx(t), "/x?api-key="+leakQuery, nil)}
+		}},
+		{"token request through a transport that quotes it", true, func(t *testing.T, l *slog.Logger) leakResult {
+			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: "https://as.example/token?api-key=" + leakQuery,
+				Client: basicClient(), Settings: oauth.Settings{HTTPClient: hc, Logger: l}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = cc.Token(leakCtx(t))
+			return leakResult{err: err}
+		}},
+		{"API echoing a secret query value in its error body", true, func(t *testing.T, l *slog.Logger) leakResult {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusForbidden)
+				fmt.Fprintf(w, "key %s is not allowed (%s)", r.URL.Query().Get("api-key"), strings.ToLower(url.QueryEscape(r.URL.Query().Get("sig"))))
+			}))
+			t.Cleanup(srv.Close)
+			c := newClient(t, srv.URL, bearer.WithTokenSource(bearer.StaticToken(leakToken)), bearer.WithLogger(l))
+			return leakResult{err: c.Get(leakCtx(t), "/x?api-key="+leakQuery+"&sig="+url.QueryEscape(leakSecret), nil)}
+		}},
+	}
+}
+
+// refreshErrors: a RefreshFunc of the caller's whose error quotes the
+// token it was given, encoded. The Refresher knows the token: no event,
+// status, log line, nor any error of an event's chain may hold it.
+func refreshErrors() []leakCase {
+	return []leakCase{
+		{"a Refresh whose error quotes the token, encoded", true, func(t *testing.T, l *slog.Logger) leakResult {
+			clk := fakeclock.New(time.Now())
+			failed := make(chan tokenrefresh.Event, 1)
+			// An expired token with a live refresh token: the first
+			// refresh starts at once.
+			initial := &oauth2.Token{AccessToken: leakToken, RefreshToken: leakSecret, Expiry: clk.Now().Add(-time.Minute)}
+			r, err := tokenrefresh.New(leakCtx(t), tokenrefresh.Config{Clock: clk, Logger: l, Initial: secret.New(initial),
+				Refresh: func(_ context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
+					enc := leakEncodings(cur.RefreshToken)
+					return nil, fmt.Errorf("refresh %s refused: %s, %s", enc[`JSON \u002f`], enc["lower-case hex"], enc["HTML"])
+				},
+				Observer: tokenrefresh.ObserverFunc(func(e tokenrefresh.Event) {
+					if e.Kind == tokenrefresh.Failed {
+						select {
+						case failed <- e:
+						default:
+						}
+					}
+				})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			var e tokenrefresh.Event
+			select {
+			case e = <-failed:
+			case <-leakCtx(t).Done():
+				t.Fatal("no refresh failed")
+			}
+			ev, _ := json.Marshal(e)
+			return leakResult{err: e.Err, texts: []string{r.Status().LastError, fmt.Sprintf("%v %+v %s", e, e, ev)}}
 		}},
 	}
 }

@@ -57,16 +57,6 @@ func retryAfter(err error) time.Duration {
 	return 0
 }
 
-// redactedError carries a refresh failure to callers with the token values
-// removed from its message; errors.Is and errors.As still see err.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
 // ErrInDoubt matches, with [errors.Is], every error marked with [InDoubt]:
 // a refresh whose request may have been applied by the server although
 // its answer was lost.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/redact"
 	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
 )
@@ -409,7 +410,7 @@ func (r *Refresher) fail(start time.Time, err error) {
 		r.quickAt = now.Add(quick).UnixNano()
 	}
 	ev := Event{Kind: Failed, At: now, Start: start, Duration: durationSince(start, now), Retry: r.retryAt,
-		Failures: r.failures, Err: &redactedError{msg: r.redact(err), err: err}}
+		Failures: r.failures, Err: redact.NewError(err, r.redact(err))}
 	lostNow := perm && r.lostErr == nil
 	if lostNow {
 		r.lostErr = ev.Err

@@ -5,30 +5,18 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// maxSecrets bounds how many past token values are kept for redaction.
-const maxSecrets = 8
-
 // remember records tok's secrets so they are scrubbed from errors and logs.
 func (r *Refresher) remember(tok *oauth2.Token) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, v := range []string{tok.AccessToken, tok.RefreshToken} {
-		if v != "" {
-			r.secrets = append(r.secrets, v)
-		}
-	}
-	if n := len(r.secrets); n > maxSecrets {
-		r.secrets = append(r.secrets[:0:0], r.secrets[n-maxSecrets:]...)
-	}
+	r.secrets.Add(tok.AccessToken, tok.RefreshToken)
 }
 
-// redact returns err's message with every remembered token removed. It
-// must be called with r.mu held; it reads r.secrets.
+// redact returns err's message with every remembered token removed, in
+// every encoding the registry knows.
 func (r *Refresher) redact(err error) string {
 	if err == nil {
 		return ""
 	}
-	return redact.String(err.Error(), r.secrets...)
+	return r.secrets.Redact(err.Error())
 }
 
 // redacted returns err as an error whose message has every remembered
@@ -39,5 +27,5 @@ func (r *Refresher) redacted(err error) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return &redactedError{msg: r.redact(err), err: err}
+	return redact.NewError(err, r.redact(err))
 }

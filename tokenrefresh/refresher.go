@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/redact"
 	"github.com/bearer-go/bearer/internal/rejectlimit"
 	"github.com/bearer-go/bearer/secret"
 	"golang.org/x/oauth2"
@@ -70,7 +71,7 @@ type Refresher struct {
 	unsaved     *Entry               // a published entry the store has not taken yet
 	storeErr    error                // why the store could not be used last time; nil if it could
 	inDoubt     bool                 // the last attempt may have been applied without its answer
-	secrets     []string             // recent token values, scrubbed from errors
+	secrets     redact.Registry      // recent token values, scrubbed from errors; safe for concurrent use
 }
 
 // New validates cfg, resumes the lineage from cfg.Store when it holds one,

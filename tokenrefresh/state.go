@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/redact"
 	"golang.org/x/oauth2"
 )
 
@@ -307,11 +308,8 @@ func (r *Refresher) waitAttempt(ctx context.Context, s *state, first bool) error
 		if r.lastErr == nil {
 			return fmt.Errorf("tokenrefresh: waiting for a token: %w", ctx.Err())
 		}
-		return &redactedError{
-			msg: fmt.Sprintf("tokenrefresh: waiting for a token: %v; the last of %d failed attempts: %s",
-				ctx.Err(), r.failures, r.redact(r.lastErr)),
-			err: errors.Join(ctx.Err(), r.lastErr),
-		}
+		return redact.NewError(errors.Join(ctx.Err(), r.lastErr), fmt.Sprintf("tokenrefresh: waiting for a token: %v; the last of %d failed attempts: %s",
+			ctx.Err(), r.failures, r.redact(r.lastErr)))
 	}
 	return nil
 }
@@ -324,10 +322,7 @@ func (r *Refresher) noMoreAttemptsLocked() error {
 	case r.ctx.Err() != nil:
 		return ErrClosed
 	case r.permErr != nil:
-		return &redactedError{
-			msg: "tokenrefresh: token refresh failed and will not be retried: " + r.redact(r.permErr),
-			err: r.permErr,
-		}
+		return redact.NewError(r.permErr, "tokenrefresh: token refresh failed and will not be retried: "+r.redact(r.permErr))
 	}
 	return nil
 }

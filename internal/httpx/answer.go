@@ -50,13 +50,15 @@ func ReadAnswer(resp *http.Response, limit int64) (*Answer, error) {
 
 // Redacted returns what the answer says with every secret removed: the
 // [Problem] its body and challenges state, and its body cut to at most
-// keep bytes. The secrets are reg's, extra, and every value the body
-// itself labels secret (an access_token field of a JSON or form-encoded
+// keep bytes. The secrets are reg's, extra, those the request's URL
+// carries (an api-key query value), and every value the body itself
+// labels secret (an access_token field of a JSON or form-encoded
 // body), in every encoding; they are removed before anything is cut, so
 // no piece of a secret survives at the cut, nor at the end of a body
 // that was read up to a limit.
 func (a *Answer) Redacted(reg *redact.Registry, keep int, extra ...string) (Problem, string) {
 	extra = append(extra, LabelledSecrets(a.Header, a.Body)...)
+	extra = append(extra, redact.URLSecrets(a.URL)...)
 	text := reg.Redact(string(a.Body), extra...)
 	if a.Oversize {
 		text = reg.RedactCut(text, len(text), extra...) // drop a piece of a secret at the read limit

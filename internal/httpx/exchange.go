@@ -133,6 +133,7 @@ func (x *Exchange) Close() {
 // redirect ([*RedirectError]); a request that got no answer gives a
 // [*RequestError]. Every error is redacted with the registry and extra.
 func (x *Exchange) Send(req *http.Request, limit int64, extra ...string) (*Answer, error) {
+	extra = append(extra, redact.URLSecrets(req.URL)...)
 	a, err := x.Fetch(req, limit, extra...)
 	if err != nil {
 		return nil, err
@@ -150,6 +151,7 @@ func (x *Exchange) Send(req *http.Request, limit int64, extra ...string) (*Answe
 // and still never followed.
 func (x *Exchange) Fetch(req *http.Request, limit int64, extra ...string) (*Answer, error) {
 	x.registerAuthorization(req.Header)
+	extra = append(extra, redact.URLSecrets(req.URL)...) // errors may name the URL without its query
 	if err := x.dest.Check(x.pkg, req.URL); err != nil {
 		if req.Body != nil {
 			req.Body.Close()

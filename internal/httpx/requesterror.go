@@ -13,7 +13,7 @@ import (
 type RequestError struct {
 	Method string // the request's method
 	URL    string // the request's URL, redacted
-	Err    error  // the underlying error
+	Err    error  // the underlying error, its message redacted: errors.Is and errors.As see the original
 
 	pkg string // the prefix of the message
 	msg string // Err's message with secrets removed
@@ -28,8 +28,9 @@ func NewRequestError(pkg, method string, u *url.URL, err error, reg *redact.Regi
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return &RequestError{Method: method, URL: RedactURL(u, reg, extra...), Err: err, pkg: pkg,
-		msg: reg.Redact(err.Error(), extra...)}
+	extra = append(extra, redact.URLSecrets(u)...)
+	msg := reg.Redact(err.Error(), extra...)
+	return &RequestError{Method: method, URL: RedactURL(u, reg, extra...), Err: redact.NewError(err, msg), pkg: pkg, msg: msg}
 }
 
 // Error names the request, redacted, and why it failed.
