@@ -530,6 +530,38 @@ func echoes() []leakCase {
 			}
 			return leakResult{err: errors.Join(errs...)}
 		}},
+		{"token endpoint and login API answering 200 with a token in a shape they do not read", true, func(t *testing.T, l *slog.Logger) leakResult {
+			var errs []error
+			for _, body := range []struct{ contentType, text string }{
+				{"text/plain", "access_token: " + leakToken + "\nrefresh_token: " + leakQuery},
+				{"application/javascript", `cb({"access_token":"` + leakToken + `","refresh_token":"` + leakQuery + `"})`},
+				{"text/html", `<html><title>{"access_token":"` + leakToken + `", "refreshToken": "` + leakQuery + `"}</title></html>`},
+			} {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", body.contentType)
+					io.WriteString(w, body.text)
+				}))
+				cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: srv.URL + "/token", Client: basicClient(),
+					Settings: oauth.Settings{Logger: l}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, ccErr := cc.Token(leakCtx(t))
+				req, creds := loginRequest()
+				c, err := login.NewTokenClient(leakCtx(t), srv.URL, login.TokenConfig{Login: req, Credentials: creds}, login.WithLogger(l))
+				if err != nil {
+					t.Fatal(err)
+				}
+				loginErr := c.Login(leakCtx(t))
+				c.Close()
+				srv.Close()
+				if ccErr == nil || loginErr == nil {
+					t.Fatalf("a %s answer: Token = %v, Login = %v; want both to fail", body.contentType, ccErr, loginErr)
+				}
+				errs = append(errs, ccErr, loginErr)
+			}
+			return leakResult{err: errors.Join(errs...)}
+		}},
 		{"login endpoint echoing the password", true, func(t *testing.T, l *slog.Logger) leakResult {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				r.ParseForm()

@@ -1,10 +1,8 @@
 package httpx
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -91,57 +89,6 @@ func redactedChallenges(h http.Header, reg *redact.Registry, extra []string) htt
 		c.Add("WWW-Authenticate", reg.Redact(v, extra...))
 	}
 	return c
-}
-
-// LabelledSecrets returns the values a body labels secret: the string
-// values, at any depth, of JSON members whose names say they hold one
-// (access_token, refresh_token, password, …), and the values of such
-// fields of a form-encoded body. A JSON "code" is an error code, not an
-// authorization code, and is kept.
-func LabelledSecrets(h http.Header, body []byte) []string {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 {
-		return nil
-	}
-	var out []string
-	switch mt, _, _ := mime.ParseMediaType(h.Get("Content-Type")); {
-	case trimmed[0] == '{' || trimmed[0] == '[':
-		var v any
-		if json.Unmarshal(trimmed, &v) == nil {
-			collectJSONSecrets(v, "", 0, &out)
-		}
-	case isForm(mt, trimmed):
-		q, _ := url.ParseQuery(string(trimmed))
-		for k, vs := range q {
-			if redact.IsSensitiveParam(k) {
-				out = append(out, vs...)
-			}
-		}
-	}
-	return out
-}
-
-// maxJSONDepth bounds the walk through a JSON body for labelled secrets.
-const maxJSONDepth = 8
-
-func collectJSONSecrets(v any, key string, depth int, out *[]string) {
-	if depth > maxJSONDepth {
-		return
-	}
-	switch v := v.(type) {
-	case string:
-		if key != "" && key != "code" && redact.IsSensitiveParam(key) {
-			*out = append(*out, v)
-		}
-	case map[string]any:
-		for k, e := range v {
-			collectJSONSecrets(e, k, depth+1, out)
-		}
-	case []any:
-		for _, e := range v {
-			collectJSONSecrets(e, key, depth+1, out)
-		}
-	}
 }
 
 // canonicalIfLeaking returns text as it is, unless it is JSON that still

@@ -3,6 +3,7 @@ package httpx
 import (
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -95,4 +96,26 @@ func FuzzParseProblem(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLabelledSecretsInAnyShape(t *testing.T) {
+	const v = "s3cr3t/tok+en=="
+	bodies := []string{
+		"access_token: " + v + "\ntoken_type: bearer",
+		`cb({"access_token":"` + v + `"})`,
+		`<html><title>{"refresh_token": "` + v + `"}</title></html>`,
+		`{"data":{"accessToken":"` + v + `","expiresIn":3600}`,
+		`{"msg":"{\"api_key\":\"` + v + `\"}"}`,
+		"the password = '" + v + "' was refused",
+	}
+	for _, b := range bodies {
+		if got := LabelledSecrets(http.Header{}, []byte(b)); !slices.Contains(got, v) {
+			t.Errorf("LabelledSecrets(%q) = %q; want it to hold %q", b, got, v)
+		}
+	}
+	for _, b := range []string{`{"error":"invalid_grant","code":"expired-token","token_type":"bearer"}`, "the token expired: log in again"} {
+		if got := LabelledSecrets(http.Header{}, []byte(b)); len(got) != 0 {
+			t.Errorf("LabelledSecrets(%q) = %q; want none", b, got)
+		}
+	}
 }
