@@ -115,7 +115,7 @@ type leakCase struct {
 
 func TestLeakMatrix(t *testing.T) {
 	var cases []leakCase
-	for _, status := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 		cases = append(cases, credentialRedirects(status)...)
 		cases = append(cases, apiRedirects(status)...)
 	}
@@ -316,7 +316,7 @@ func credentialRedirects(status int) []leakCase {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			if status == http.StatusPermanentRedirect {
+			if status == http.StatusPermanentRedirect || status == http.StatusMovedPermanently {
 				err = c.Login(leakCtx(t)) // permanent: the Refresher stops, and says why
 			} else if _, err = clk.AwaitTimer(leakCtx(t), func(time.Time) bool { return true }); err != nil {
 				// A 302 or 307 may pass: the Refresher plans a retry.
@@ -561,6 +561,22 @@ func echoes() []leakCase {
 				errs = append(errs, ccErr, loginErr)
 			}
 			return leakResult{err: errors.Join(errs...)}
+		}},
+		{"token endpoint echoing a secret the caller added to Params", true, func(t *testing.T, l *slog.Logger) leakResult {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				r.ParseForm()
+				w.WriteHeader(http.StatusBadRequest)
+				fmt.Fprintf(w, "bad subject_token %s, api key %s", r.PostForm.Get("subject_token"), leakEncodings(r.PostForm.Get("x-api-key"))["lower-case hex"])
+			}))
+			t.Cleanup(srv.Close)
+			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: srv.URL + "/token", Client: basicClient(),
+				Params:   url.Values{"subject_token": {leakToken}, "x-api-key": {leakQuery}},
+				Settings: oauth.Settings{Logger: l}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = cc.Token(leakCtx(t))
+			return leakResult{err: err}
 		}},
 		{"login endpoint echoing the password", true, func(t *testing.T, l *slog.Logger) leakResult {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,8 @@ package oauth
 import (
 	"context"
 	"net/url"
+
+	"github.com/bearer-go/bearer/internal/redact"
 )
 
 // call posts form, with the client's authentication, to an endpoint that
@@ -16,7 +18,7 @@ func (e *endpoint) call(ctx context.Context, what string, form url.Values, secre
 	if err != nil {
 		return nil, nil, err
 	}
-	secrets = append(secrets, e.client.Secret.Reveal(), a.assertion)
+	secrets = append(append(secrets, e.client.Secret.Reveal(), a.assertion), redact.ValuesSecrets(form)...)
 	ans, err := e.post(ctx, a, secrets)
 	if err != nil {
 		return nil, nil, err

@@ -91,7 +91,8 @@ func (e *endpoint) tokenAnswer(ctx context.Context, form url.Values, now time.Ti
 		if err != nil {
 			return nil, nil, err
 		}
-		secrets = append(secrets, a.assertion)
+		// Parameters of the caller's (Params) are secret by their names too.
+		secrets = append(append(secrets, a.assertion), redact.ValuesSecrets(form)...)
 		a.get, a.dpop = e.s.TokenRequestGET, e.s.DPoP
 		ans, err := e.post(ctx, a, secrets)
 		if err != nil || retried || !asksDPoPNonce(ans, a.dpop) {

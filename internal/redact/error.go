@@ -43,7 +43,15 @@ func URLSecrets(u *url.URL) []string {
 	if u.RawQuery == "" {
 		return out
 	}
-	for k, vs := range u.Query() {
+	return append(out, ValuesSecrets(u.Query())...)
+}
+
+// ValuesSecrets returns the values of v's sensitive fields: a query's or a
+// form's (an api_key or a subject_token a caller added to a token
+// request's parameters).
+func ValuesSecrets(v url.Values) []string {
+	var out []string
+	for k, vs := range v {
 		if IsSensitiveParam(k) {
 			out = append(out, vs...)
 		}
