@@ -75,7 +75,8 @@ func (r *Registry) Redact(s string, extra ...string) string {
 	return s
 }
 
-// all returns the forms of every remembered secret and of each of extra.
+// all returns the forms of every remembered secret and of each of extra,
+// the longest secret first.
 func (r *Registry) all(extra []string) [][]*string {
 	var all [][]*string
 	if r != nil {
@@ -88,6 +89,9 @@ func (r *Registry) all(extra []string) [][]*string {
 			all = append(all, formsOf(v))
 		}
 	}
+	// Longest first: a secret that holds another (a password inside a
+	// token) is removed whole, not left in two pieces around the other.
+	slices.SortStableFunc(all, func(a, b []*string) int { return len(*b[0]) - len(*a[0]) })
 	return all
 }
 

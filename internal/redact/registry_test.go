@@ -212,3 +212,14 @@ func BenchmarkRegistryRedact(b *testing.B) {
 		r.Redact(body)
 	}
 }
+
+// TestRegistryLongestFirst: a secret that holds a shorter one is removed
+// whole, whatever order they were added in.
+func TestRegistryLongestFirst(t *testing.T) {
+	var r Registry
+	r.Add("cdef")
+	r.Add("abcdefgh")
+	if got := r.Redact("x abcdefgh y", "bcdefg"); got != "x REDACTED y" {
+		t.Errorf("Redact = %q; want the longer secret removed whole", got)
+	}
+}
