@@ -151,11 +151,18 @@ func TestLeakMatrix(t *testing.T) {
 }
 
 // describeErr renders err every way a caller might: each error of its
-// chain, with every fmt verb, and the fields of the SDK's error types.
+// chain (both ways of unwrapping), with every fmt verb, json.Marshal, and
+// the fields of the SDK's error types.
 func describeErr(err error) string {
 	var b strings.Builder
 	for e := err; e != nil; e = errors.Unwrap(e) {
-		fmt.Fprintf(&b, "%s\n%v\n%+v\n%#v\n", e.Error(), e, e, e)
+		j, _ := json.Marshal(e)
+		fmt.Fprintf(&b, "%s\n%v\n%+v\n%#v\n%q\n%x\n%s\n", e.Error(), e, e, e, e, e, j)
+		if joined, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, je := range joined.Unwrap() {
+				b.WriteString(describeErr(je))
+			}
+		}
 	}
 	var ae *bearer.APIError
 	if errors.As(err, &ae) {
