@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -259,22 +260,13 @@ func credentialRedirects(status int) []leakCase {
 		{"Charon rotation redirected " + s, true, func(t *testing.T, l *slog.Logger) leakResult {
 			other, n := elsewhere(t)
 			srv := redirecting(t, status, other.URL+"/charon/tokens/x")
-			events := make(chan tokenrefresh.Event, 16)
-			c, err := c2.New(leakCtx(t), srv.URL, leakCharon, c2.WithLogger(l), c2.WithObserver(tokenrefresh.ObserverFunc(func(e tokenrefresh.Event) {
-				if e.Kind == tokenrefresh.Failed || e.Kind == tokenrefresh.Lost || e.Kind == tokenrefresh.Refreshed {
-					events <- e
-				}
-			})))
+			obs, next := eventWaiter(t, tokenrefresh.Failed, tokenrefresh.Lost, tokenrefresh.Refreshed)
+			c, err := c2.New(leakCtx(t), srv.URL, leakCharon, c2.WithLogger(l), c2.WithObserver(obs))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			var e tokenrefresh.Event
-			select {
-			case e = <-events:
-			case <-leakCtx(t).Done():
-				t.Fatal("no rotation attempt ended")
-			}
+			e := next("no rotation attempt ended")
 			if e.Kind == tokenrefresh.Refreshed {
 				t.Error("the redirect's answer was adopted as the new token")
 			}
@@ -478,13 +470,8 @@ func echoes() []leakCase {
 				fmt.Fprintf(w, `{"error":"invalid_client","error_description":"bad header %s"}`, r.Header.Get("Authorization"))
 			}))
 			t.Cleanup(srv.Close)
-			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: srv.URL + "/token", Client: basicClient(),
-				Settings: oauth.Settings{Logger: l}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = cc.Token(leakCtx(t))
-			return leakResult{err: err}
+			return leakResult{err: ccToken(t, oauth.ClientCredentialsConfig{TokenURL: srv.URL + "/token", Client: basicClient(),
+				Settings: oauth.Settings{Logger: l}})}
 		}},
 		{"token endpoint echoing the secret JSON-escaped, just past the cut-off", true, func(t *testing.T, l *slog.Logger) leakResult {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -495,14 +482,9 @@ func echoes() []leakCase {
 					j[1:len(j)-1], strings.Repeat("x", oauth.MaxErrorBody-90), j[1:len(j)-1])
 			}))
 			t.Cleanup(srv.Close)
-			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: srv.URL + "/token",
+			return leakResult{err: ccToken(t, oauth.ClientCredentialsConfig{TokenURL: srv.URL + "/token",
 				Client:   oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: leakClientID, Secret: secret.New(leakSecret)},
-				Settings: oauth.Settings{Logger: l}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = cc.Token(leakCtx(t))
-			return leakResult{err: err}
+				Settings: oauth.Settings{Logger: l}})}
 		}},
 		{"token endpoint echoing the secret in every encoding, in bodies of every kind", true, func(t *testing.T, l *slog.Logger) leakResult {
 			var errs []error
@@ -576,14 +558,9 @@ func echoes() []leakCase {
 				fmt.Fprintf(w, "bad subject_token %s, api key %s", r.PostForm.Get("subject_token"), leakEncodings(r.PostForm.Get("x-api-key"))["lower-case hex"])
 			}))
 			t.Cleanup(srv.Close)
-			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: srv.URL + "/token", Client: basicClient(),
+			return leakResult{err: ccToken(t, oauth.ClientCredentialsConfig{TokenURL: srv.URL + "/token", Client: basicClient(),
 				Params:   url.Values{"subject_token": {leakToken}, "x-api-key": {leakQuery}},
-				Settings: oauth.Settings{Logger: l}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = cc.Token(leakCtx(t))
-			return leakResult{err: err}
+				Settings: oauth.Settings{Logger: l}})}
 		}},
 		{"login endpoint echoing the password", true, func(t *testing.T, l *slog.Logger) leakResult {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -724,13 +701,8 @@ func transportErrors() []leakCase {
 			return leakResult{err: c.Get(leakCtx(t), "/x?api-key="+leakQuery, nil)}
 		}},
 		{"token request through a transport that quotes it", true, func(t *testing.T, l *slog.Logger) leakResult {
-			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: "https://as.example/token?api-key=" + leakQuery,
-				Client: basicClient(), Settings: oauth.Settings{HTTPClient: hc, Logger: l}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = cc.Token(leakCtx(t))
-			return leakResult{err: err}
+			return leakResult{err: ccToken(t, oauth.ClientCredentialsConfig{TokenURL: "https://as.example/token?api-key=" + leakQuery,
+				Client: basicClient(), Settings: oauth.Settings{HTTPClient: hc, Logger: l}})}
 		}},
 		{"API echoing a secret query value in its error body", true, func(t *testing.T, l *slog.Logger) leakResult {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -751,7 +723,7 @@ func refreshErrors() []leakCase {
 	return []leakCase{
 		{"a Refresh whose error quotes the token, encoded", true, func(t *testing.T, l *slog.Logger) leakResult {
 			clk := fakeclock.New(time.Now())
-			failed := make(chan tokenrefresh.Event, 1)
+			obs, next := eventWaiter(t, tokenrefresh.Failed)
 			// An expired token with a live refresh token: the first
 			// refresh starts at once.
 			initial := &oauth2.Token{AccessToken: leakToken, RefreshToken: leakSecret, Expiry: clk.Now().Add(-time.Minute)}
@@ -760,26 +732,51 @@ func refreshErrors() []leakCase {
 					enc := leakEncodings(cur.RefreshToken)
 					return nil, fmt.Errorf("refresh %s refused: %s, %s", enc[`JSON \u002f`], enc["lower-case hex"], enc["HTML"])
 				},
-				Observer: tokenrefresh.ObserverFunc(func(e tokenrefresh.Event) {
-					if e.Kind == tokenrefresh.Failed {
-						select {
-						case failed <- e:
-						default:
-						}
-					}
-				})})
+				Observer: obs})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			var e tokenrefresh.Event
-			select {
-			case e = <-failed:
-			case <-leakCtx(t).Done():
-				t.Fatal("no refresh failed")
-			}
+			e := next("no refresh failed")
 			ev, _ := json.Marshal(e)
 			return leakResult{err: e.Err, texts: []string{r.Status().LastError, fmt.Sprintf("%v %+v %s", e, e, ev)}}
 		}},
 	}
+}
+
+// eventWaiter returns an Observer that passes on the events of kinds (a
+// few; the rest are dropped), and a function that waits for the next of
+// them, failing the test with why if none comes in time.
+func eventWaiter(t *testing.T, kinds ...tokenrefresh.EventKind) (tokenrefresh.Observer, func(why string) tokenrefresh.Event) {
+	events := make(chan tokenrefresh.Event, 16)
+	obs := tokenrefresh.ObserverFunc(func(e tokenrefresh.Event) {
+		if slices.Contains(kinds, e.Kind) {
+			select {
+			case events <- e:
+			default:
+			}
+		}
+	})
+	return obs, func(why string) tokenrefresh.Event {
+		t.Helper()
+		select {
+		case e := <-events:
+			return e
+		case <-leakCtx(t).Done():
+			t.Fatal(why)
+		}
+		return tokenrefresh.Event{}
+	}
+}
+
+// ccToken asks for a token with the client credentials grant of cfg, and
+// returns the error it ends with.
+func ccToken(t *testing.T, cfg oauth.ClientCredentialsConfig) error {
+	t.Helper()
+	cc, err := oauth.NewClientCredentials(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cc.Token(leakCtx(t))
+	return err
 }
