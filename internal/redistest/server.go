@@ -3,6 +3,7 @@ package redistest
 import (
 	"net"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -11,9 +12,14 @@ import (
 	"github.com/bearer-go/bearer/internal/syncbuf"
 )
 
-// waitLimit bounds the wait for a redis-server to answer after it starts,
-// or to exit after SIGTERM; a local one does either in milliseconds.
+// waitLimit bounds the wait for a redis-server to accept connections
+// after it starts, or to exit after SIGTERM; a local one does either in
+// milliseconds.
 const waitLimit = 20 * time.Second
+
+// readyLine is what redis-server logs, at the notice level, once it
+// accepts connections (Redis 5 to 7; 7.2 adds " tcp" after it).
+const readyLine = "Ready to accept connections"
 
 // Server is a private redis-server process, for tests that stop and
 // restart Redis. It keeps nothing on disk, so a restart loses every key,
@@ -29,8 +35,14 @@ type Server struct {
 	dir  string
 	port string
 
-	mu  sync.Mutex // guards cmd
-	cmd *exec.Cmd
+	mu   sync.Mutex // guards proc
+	proc *process
+}
+
+// process is a running redis-server.
+type process struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once it has exited and been waited for
 }
 
 // Private starts a redis-server of the test's own on a free loopback
@@ -50,39 +62,64 @@ func Private(t testing.TB) *Server {
 	return s
 }
 
-// Start runs the server and waits until it answers; it fails the test if
-// it does not within waitLimit.
+// Start runs the server and waits until it logs that it accepts
+// connections, then checks that it answers; it fails the test if the
+// server exits first, or says nothing within waitLimit.
 func (s *Server) Start() {
 	s.t.Helper()
-	cmd := exec.Command(s.bin, "--port", s.port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s.dir)
-	var out syncbuf.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd := exec.Command(s.bin, "--port", s.port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", s.dir, "--loglevel", "notice")
+	out := &readyWriter{ready: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
+	p := &process{cmd: cmd, exited: make(chan struct{})}
+	go func() { // ends when the server exits: at the latest, Kill or Stop
+		cmd.Wait()
+		close(p.exited)
+	}()
 	s.mu.Lock()
-	s.cmd = cmd
+	s.proc = p
 	s.mu.Unlock()
-	deadline := time.Now().Add(waitLimit)
-	for { // bounded polling of an external process
-		err := Ping(s.Addr, 100*time.Millisecond)
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.Kill()
-			s.t.Fatalf("redis-server on %s never answered: %v\n%s", s.Addr, err, out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-out.ready:
+	case <-p.exited:
+		s.t.Fatalf("redis-server on %s exited before it accepted connections:\n%s", s.Addr, out.String())
+	case <-time.After(waitLimit):
+		s.Kill()
+		s.t.Fatalf("redis-server on %s did not accept connections within %v:\n%s", s.Addr, waitLimit, out.String())
 	}
+	if err := Ping(s.Addr, pingLimit); err != nil {
+		s.Kill()
+		s.t.Fatalf("redis-server on %s accepts connections but does not answer: %v\n%s", s.Addr, err, out.String())
+	}
+}
+
+// readyWriter collects the server's output and closes ready once it holds
+// [readyLine]. exec calls Write from one goroutine at a time, since it is
+// both the Stdout and the Stderr of the command.
+type readyWriter struct {
+	syncbuf.Buffer
+	ready  chan struct{}
+	closed bool // ready is closed; only Write touches it
+}
+
+func (w *readyWriter) Write(p []byte) (int, error) {
+	n, err := w.Buffer.Write(p)
+	if !w.closed && strings.Contains(w.String(), readyLine) {
+		w.closed = true
+		close(w.ready)
+	}
+	return n, err
 }
 
 // Kill kills the server with SIGKILL, as a crash would, and waits for it
 // to exit. It does nothing if the server is not running.
 func (s *Server) Kill() {
-	if cmd := s.take(); cmd != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
+	if p := s.take(); p != nil {
+		p.cmd.Process.Kill()
+		<-p.exited
 	}
 }
 
@@ -90,29 +127,24 @@ func (s *Server) Kill() {
 // persistence) and waits for it to exit; SIGKILL after waitLimit. It does
 // nothing if the server is not running.
 func (s *Server) Stop() {
-	cmd := s.take()
-	if cmd == nil {
+	p := s.take()
+	if p == nil {
 		return
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { // ends when the server exits, at the latest after the Kill below
-		cmd.Wait()
-		close(done)
-	}()
+	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-done:
+	case <-p.exited:
 	case <-time.After(waitLimit):
-		cmd.Process.Kill()
-		<-done
+		p.cmd.Process.Kill()
+		<-p.exited
 	}
 }
 
 // take returns the running process, if any, and forgets it.
-func (s *Server) take() *exec.Cmd {
+func (s *Server) take() *process {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cmd := s.cmd
-	s.cmd = nil
-	return cmd
+	p := s.proc
+	s.proc = nil
+	return p
 }

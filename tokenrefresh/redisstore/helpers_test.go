@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/eventtest"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"github.com/bearer-go/bearer/tokenrefresh/redisstore"
@@ -78,13 +79,15 @@ type replica struct {
 	mu      sync.Mutex // guards calls
 	calls   int
 	rotated chan string
+	events  chan tokenrefresh.Event // the Refresher's Observer's
 }
 
 // startReplica starts a Refresher on the chain with store and clk,
 // closed at the end of the test.
 func startReplica(t *testing.T, c *chain, store tokenrefresh.Store, clk *fakeclock.Clock, cfg tokenrefresh.Config) *replica {
 	t.Helper()
-	rp := &replica{rotated: make(chan string, 1000)}
+	obs, events := eventtest.Channel()
+	rp := &replica{rotated: make(chan string, 1000), events: events}
 	cfg.Refresh = func(ctx context.Context, cur *oauth2.Token) (*oauth2.Token, error) {
 		rp.mu.Lock()
 		rp.calls++
@@ -92,7 +95,7 @@ func startReplica(t *testing.T, c *chain, store tokenrefresh.Store, clk *fakeclo
 		return c.rotate(ctx, cur)
 	}
 	cfg.OnRotate = func(_, n *oauth2.Token) { rp.rotated <- n.AccessToken }
-	cfg.Clock, cfg.Store, cfg.Jitter = clk, store, -1
+	cfg.Clock, cfg.Store, cfg.Jitter, cfg.Observer = clk, store, -1, obs
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	r, err := tokenrefresh.New(ctx, cfg)
@@ -151,31 +154,45 @@ func (rp *replica) waitToken(t *testing.T, want string) {
 	}
 }
 
-// eventually waits, polling, until cond holds: for conditions that only
-// an external process (Redis) changes.
-func eventually(t *testing.T, what string, cond func() bool) {
+// awaitStored waits until s holds want, reading it again each time the
+// store's own Watch reports a save (Save publishes one) or a
+// (re)subscription: the event of a write that another client makes, which
+// no Refresher event marks (a write-back after Redis restarted empty).
+func awaitStored(t *testing.T, s *redisstore.Store, want string) {
 	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s", what)
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	noted := make(chan struct{}, 1)
+	watched := make(chan struct{})
+	go func() { // ends with ctx, cancelled below
+		defer close(watched)
+		s.Watch(ctx, func(error) {
+			select {
+			case noted <- struct{}{}:
+			default: // one pending note is enough: every note means "read again"
+			}
+		})
+	}()
+	defer func() {
+		cancel()
+		<-watched
+	}()
+	for got := storedToken(s); got != want; got = storedToken(s) {
+		select {
+		case <-noted:
+		case <-ctx.Done():
+			t.Fatalf("Redis never held %q; it holds %q", want, got)
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
-// status waits until the replica's status satisfies cond.
+// status waits until the replica's status satisfies cond, reading it
+// again after each of the replica's events, and returns it.
 func (rp *replica) status(t *testing.T, what string, cond func(tokenrefresh.Status) bool) tokenrefresh.Status {
 	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for {
-		st := rp.r.Status()
-		if cond(st) {
-			return st
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s; last status %+v", what, st)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	var st tokenrefresh.Status
+	eventtest.Until(t, rp.events, what, func() bool {
+		st = rp.r.Status()
+		return cond(st)
+	})
+	return st
 }

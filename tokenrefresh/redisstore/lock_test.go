@@ -127,7 +127,9 @@ func TestExpiredHolderCannotReleaseTheNextHoldersLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the lock expires", func() bool { return c.Exists(ctx, key+":lock").Val() == 0 })
+	// b's Lock waits for the lock to expire: Redis tells no client when a
+	// key expires unless keyspace notifications are on, and the shared
+	// Redis is not ours to configure.
 	b := mustStore(t, c, key)
 	wctx, cancel := context.WithTimeout(ctx, waitLimit)
 	defer cancel()
