@@ -49,7 +49,7 @@ func runOutage(s *authServer, start time.Time, get func(ctx context.Context) err
 	for range outageCallers {
 		wg.Go(func() {
 			for next := time.Now(); time.Since(start) < outageEnd; next = next.Add(outageEvery) {
-				time.Sleep(time.Until(next)) // the callers' cadence
+				time.Sleep(time.Until(next)) // the callers' cadence, in real time: x/oauth2 has no fake clock
 				ctx, cancel := context.WithTimeout(context.Background(), outageEvery)
 				err := get(ctx)
 				cancel()
@@ -64,7 +64,10 @@ func runOutage(s *authServer, start time.Time, get func(ctx context.Context) err
 			}
 		})
 	}
-	time.Sleep(time.Until(start.Add(outageDown))) // the scenario's timeline
+	// The scenario's timeline, in real time (x/oauth2 has no fake clock):
+	// these sleeps wait for no goroutine, only for the moments the
+	// endpoint fails and returns.
+	time.Sleep(time.Until(start.Add(outageDown)))
 	before := s.calls.Load()
 	s.setFailing(true)
 	time.Sleep(time.Until(start.Add(outageUp)))

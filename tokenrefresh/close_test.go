@@ -22,6 +22,13 @@ func (s *ctxStore) Save(ctx context.Context, e *tokenrefresh.Entry) error {
 	return s.MemoryStore.Save(ctx, e)
 }
 
+// earlyReturnWindow is how long TestCloseSavesARotationInFlight gives
+// Close to return wrongly, before the rotation in flight is answered: it
+// checks an absence, which no event can mark. A Close that does not wait
+// returns within microseconds; a correct one passes however slow the
+// machine, so the window never makes the test pass or fail by timing.
+const earlyReturnWindow = 50 * time.Millisecond
+
 // Close while a rotation is in flight (the server has applied it and
 // answers a moment later): the answer is awaited, saved on a context
 // Close does not cancel, and published; Close returns after.
@@ -43,7 +50,7 @@ func TestCloseSavesARotationInFlight(t *testing.T) {
 	select {
 	case <-closed:
 		t.Fatal("Close returned while a rotation was in flight, within its grace")
-	case <-time.After(50 * time.Millisecond): // the answer's delay, not synchronisation
+	case <-time.After(earlyReturnWindow): // an absence, which no event marks
 	}
 	close(answer)
 	select {

@@ -23,7 +23,13 @@ import (
 type NewStore func(t *testing.T) tokenrefresh.Store
 
 // answerDelay is how long after applying a rotation the servers of the
-// scenarios answer it: long enough that Close always comes first.
+// scenarios answer it: the answer's travel time, which the scenarios do
+// not wait on (they wait for the rotation to be applied, then Close). It
+// is long enough that Close comes first; on a machine so slow that it did
+// not, a run would test an ordinary Close and pass, never fail wrongly.
+// No event could hold the answer until Close has begun: the Refresher
+// tells its store that only through a Watcher, which would make it a
+// fleet member and change what the scenarios test.
 const answerDelay = 400 * time.Millisecond
 
 // waitLimit bounds every wait for a server, so a broken test fails
