@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/eventtest"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
@@ -32,7 +33,7 @@ func TestRejectionAfterARefreshInDoubtIsLineageLost(t *testing.T) {
 			rejecting := newSource(func(n int, _ *oauth2.Token) (*oauth2.Token, error) {
 				return nil, tokenrefresh.Permanent(errRejected)
 			})
-			obs, evs := events()
+			obs, evs := eventtest.Channel()
 			cfg := tokenrefresh.Config{Clock: clk, Initial: secret.New(&oauth2.Token{AccessToken: "old"}), Interval: time.Hour, Store: store, Observer: obs}
 			src := doubtful
 			if !restart {
@@ -44,7 +45,7 @@ func TestRejectionAfterARefreshInDoubtIsLineageLost(t *testing.T) {
 				}
 			}
 			r, _ := setup(t, cfg, src)
-			ev := waitEvent(t, evs, tokenrefresh.Failed)
+			ev := eventtest.Wait(t, evs, tokenrefresh.Failed)
 			if !errors.Is(ev.Err, tokenrefresh.ErrInDoubt) || !r.Status().InDoubt {
 				t.Fatalf("Failed event %v, status %+v; want the doubt recorded", ev.Err, r.Status())
 			}
@@ -58,7 +59,7 @@ func TestRejectionAfterARefreshInDoubtIsLineageLost(t *testing.T) {
 				clk.Advance(ev.Retry.Sub(clk.Now()))
 			}
 			err := waitLost(t, r)
-			if ev := waitEvent(t, evs, tokenrefresh.Lost); !errors.Is(ev.Err, tokenrefresh.ErrLineageLost) {
+			if ev := eventtest.Wait(t, evs, tokenrefresh.Lost); !errors.Is(ev.Err, tokenrefresh.ErrLineageLost) {
 				t.Errorf("Lost event error = %v; want ErrLineageLost", ev.Err)
 			}
 			if !errors.Is(err, tokenrefresh.ErrLineageLost) || !errors.Is(err, errRejected) || !tokenrefresh.IsPermanent(err) {
@@ -85,12 +86,12 @@ func TestSuccessClearsTheDoubt(t *testing.T) {
 		}
 		return nil, tokenrefresh.Permanent(errRejected)
 	})
-	obs, evs := events()
+	obs, evs := eventtest.Channel()
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(&oauth2.Token{AccessToken: "old"}), Interval: time.Hour,
 		Store: store, Observer: obs}, src)
-	ev := waitEvent(t, evs, tokenrefresh.Failed)
+	ev := eventtest.Wait(t, evs, tokenrefresh.Failed)
 	clk.Advance(ev.Retry.Sub(clk.Now()))
-	waitEvent(t, evs, tokenrefresh.Refreshed)
+	eventtest.Wait(t, evs, tokenrefresh.Refreshed)
 	if e, err := store.Load(context.Background()); err != nil || e.InDoubt || r.Status().InDoubt {
 		t.Fatalf("after a success: store %+v, %v, status %+v; want no doubt", e, err, r.Status())
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/eventtest"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -363,7 +364,7 @@ func TestABackingOffProcessHoldsForTheFleetsPlan(t *testing.T) {
 		})
 	}
 	srcA, srcB := failFirst("a"), failFirst("b")
-	obs, evs := events()
+	obs, evs := eventtest.Channel()
 	setup(t, tokenrefresh.Config{Clock: clk, Store: open(), Interval: fenceInterval, Fence: fence, RetryMin: 30 * time.Second}, srcA)
 	b, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: open(), Interval: fenceInterval, Fence: fence,
 		RetryMin: 5 * time.Minute, RetryMax: 5 * time.Minute, Observer: obs}, srcB)
@@ -377,13 +378,13 @@ func TestABackingOffProcessHoldsForTheFleetsPlan(t *testing.T) {
 	srcA.waitCall(t)
 	srcB.waitCall(t)
 	retryA := awaitTimer(t, clk, "A's retry", func(d time.Time) bool { return d.After(at) && d.Before(at.Add(time.Minute)) })
-	if ev := waitEvent(t, evs, tokenrefresh.Failed); !ev.Retry.After(at.Add(2 * time.Minute)) {
+	if ev := eventtest.Wait(t, evs, tokenrefresh.Failed); !ev.Retry.After(at.Add(2 * time.Minute)) {
 		t.Fatalf("B's retry planned at %v; want it long after A's", ev.Retry)
 	}
 
 	clk.Advance(retryA.Sub(clk.Now()))
 	due := retryA.Add(2 * fence)
-	if ev := waitEvent(t, evs, tokenrefresh.Adopted); !ev.Retry.Equal(due) {
+	if ev := eventtest.Wait(t, evs, tokenrefresh.Adopted); !ev.Retry.Equal(due) {
 		t.Fatalf("B adopted the moment %v; want %v, planned by A", ev.Retry, due)
 	}
 	if got := b.Status().NextRefresh; !got.Equal(due) {
@@ -414,21 +415,21 @@ func TestFenceReportsHeldOncePerRotation(t *testing.T) {
 	clk := newClock()
 	store := &tokenrefresh.MemoryStore{}
 	store.Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "old"}), Obtained: epoch, Lineage: "l"})
-	obs, evs := events()
+	obs, evs := eventtest.Channel()
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Interval: fenceInterval, Fence: fence, Observer: obs}, src)
 	at := epoch.Add(fenceInterval)
 	awaitTimer(t, clk, "the planned rotation", func(d time.Time) bool { return d.Equal(at) })
 	clk.Advance(at.Add(-fence).Sub(clk.Now()))
 	first := held(t, context.Background(), r, clk, at.Add(fence))
 	second := held(t, context.Background(), r, clk, at.Add(fence))
-	if ev := waitEvent(t, evs, tokenrefresh.Held); !ev.Retry.Equal(at.Add(fence)) {
+	if ev := eventtest.Wait(t, evs, tokenrefresh.Held); !ev.Retry.Equal(at.Add(fence)) {
 		t.Errorf("Held event ends at %v; want %v", ev.Retry, at.Add(fence))
 	}
 	clk.Advance(fence)
 	close(gate)
 	got(t, first, "rot-1")
 	got(t, second, "rot-1")
-	waitEvent(t, evs, tokenrefresh.Refreshed)
+	eventtest.Wait(t, evs, tokenrefresh.Refreshed)
 	for {
 		select {
 		case ev := <-evs:

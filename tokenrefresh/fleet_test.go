@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/eventtest"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -229,7 +230,7 @@ func join(t *testing.T, c *chain, store tokenrefresh.Store, clk *fakeclock.Clock
 	t.Helper()
 	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) { return c.rotate(context.Background(), cur) })
 	onRotate, rotated := rotations()
-	obs, evs := events()
+	obs, evs := eventtest.Channel()
 	cfg.Clock, cfg.Store, cfg.OnRotate, cfg.Observer = clk, store, onRotate, obs
 	r, _ := setup(t, cfg, src)
 	return &member{r: r, src: src, rotated: rotated, events: evs}
@@ -325,7 +326,7 @@ func TestWatchAdoptsATokenRotatedElsewhereAtOnce(t *testing.T) {
 	a.r.Invalidate(&oauth2.Token{AccessToken: "rot-1"})
 	a.waitToken(t, "rot-2")
 	b.waitToken(t, "rot-2") // told by the store, not by a 401 or its schedule
-	if ev := waitEvent(t, b.events, tokenrefresh.Adopted); ev.Start != (time.Time{}) || !ev.Retry.IsZero() {
+	if ev := eventtest.Wait(t, b.events, tokenrefresh.Adopted); ev.Start != (time.Time{}) || !ev.Retry.IsZero() {
 		t.Errorf("b's Adopted event = %+v; want no attempt timed, no plan", ev)
 	}
 	if n := b.src.Calls(); n != 0 {
@@ -423,7 +424,7 @@ func testLastResort(t *testing.T, tc lastResortCase, watch bool) {
 	}
 	shared.setDown(true)
 	if watch {
-		waitEvent(t, m.events, tokenrefresh.StoreUnavailable)
+		eventtest.Wait(t, m.events, tokenrefresh.StoreUnavailable)
 	}
 
 	// Retry until the last-resort rotation; none before it.
@@ -460,7 +461,7 @@ func testLastResort(t *testing.T, tc lastResortCase, watch bool) {
 		next := awaitTimer(t, clk, "save retry", func(d time.Time) bool { return d.After(now) })
 		clk.Advance(next.Sub(now))
 	}
-	waitEvent(t, m.events, tokenrefresh.StoreRecovered)
+	eventtest.Wait(t, m.events, tokenrefresh.StoreRecovered)
 	if st := m.r.Status(); !st.Healthy {
 		t.Errorf("status after the save = %+v; want healthy", st)
 	}
@@ -523,7 +524,7 @@ func TestRejectedTokenWaitsForTheStore(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	waiter := asyncToken(ctx, m.r)
-	waitEvent(t, m.events, tokenrefresh.Failed) // the store is down: no lock
+	eventtest.Wait(t, m.events, tokenrefresh.Failed) // the store is down: no lock
 	select {
 	case res := <-waiter:
 		t.Fatalf("Token() = %v, %v after a failed attempt; want it to wait for the next while its context has time", res.tok, res.err)
@@ -559,7 +560,7 @@ func TestRejectedTokenReloadsTheStoreDuringABackoff(t *testing.T) {
 	parked(t, clk)
 	shared.setDown(true)
 	clk.Advance(55 * time.Minute) // due, and the lock cannot be had: back off
-	waitEvent(t, m.events, tokenrefresh.Failed)
+	eventtest.Wait(t, m.events, tokenrefresh.Failed)
 	shared.setDown(false)
 	c.rotate(context.Background(), &oauth2.Token{AccessToken: "issued"})
 	shared.memory().Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(&oauth2.Token{AccessToken: "rot-1"}), Obtained: clk.Now()})
@@ -598,13 +599,13 @@ func TestWatchFailuresShowInStatus(t *testing.T) {
 	m := join(t, &chain{live: "issued"}, shared, newClock(), tokenrefresh.Config{})
 	shared.awaitWatchers(t, 1)
 	shared.setDown(true)
-	waitEvent(t, m.events, tokenrefresh.StoreUnavailable)
+	eventtest.Wait(t, m.events, tokenrefresh.StoreUnavailable)
 	st := m.r.Status()
 	if !st.StoreUnavailable || st.Healthy || !st.Valid || st.StoreError == "" {
 		t.Errorf("status with the store down = %+v; want valid, unhealthy, with a reason", st)
 	}
 	shared.setDown(false)
-	waitEvent(t, m.events, tokenrefresh.StoreRecovered)
+	eventtest.Wait(t, m.events, tokenrefresh.StoreRecovered)
 	if st := m.r.Status(); !st.Healthy || st.StoreError != "" {
 		t.Errorf("status with the store back = %+v; want healthy", st)
 	}

@@ -148,31 +148,6 @@ func waitRotation(t *testing.T, ch chan *oauth2.Token) *oauth2.Token {
 
 func newClock() *fakeclock.Clock { return fakeclock.New(epoch) }
 
-// events returns an Observer that reports every event on the returned
-// channel.
-func events() (tokenrefresh.Observer, chan tokenrefresh.Event) {
-	ch := make(chan tokenrefresh.Event, 10000)
-	return tokenrefresh.ObserverFunc(func(e tokenrefresh.Event) { ch <- e }), ch
-}
-
-// waitEvent waits for the next event of kind, skipping others, and
-// returns it.
-func waitEvent(t *testing.T, ch <-chan tokenrefresh.Event, kind tokenrefresh.EventKind) tokenrefresh.Event {
-	t.Helper()
-	deadline := time.After(waitLimit)
-	for {
-		select {
-		case e := <-ch:
-			if e.Kind == kind {
-				return e
-			}
-		case <-deadline:
-			t.Fatalf("no %v event within %v", kind, waitLimit)
-			return tokenrefresh.Event{}
-		}
-	}
-}
-
 // waitLost waits until r reports its token lost, and returns why.
 func waitLost(t *testing.T, r *tokenrefresh.Refresher) error {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/eventtest"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
@@ -35,9 +36,9 @@ func TestTokenThatCannotBeSentIsAFailedAttempt(t *testing.T) {
 				tok := tt.tok
 				return &tok, nil
 			})
-			obs, evs := events()
+			obs, evs := eventtest.Channel()
 			r, _ := setup(t, tokenrefresh.Config{Observer: obs}, src)
-			ev := waitEvent(t, evs, tokenrefresh.Failed)
+			ev := eventtest.Wait(t, evs, tokenrefresh.Failed)
 			if ev.Err == nil || !strings.Contains(ev.Err.Error(), tt.want) {
 				t.Errorf("Failed event error = %v; want it to say %q", ev.Err, tt.want)
 			}
@@ -86,10 +87,10 @@ func TestUnusableAccessTokenKeepsTheNewRefreshToken(t *testing.T) {
 		return nil, tokenrefresh.Permanent(errors.New("invalid_grant: the refresh token was already used"))
 	})
 	store := &tokenrefresh.MemoryStore{}
-	obs, evs := events()
+	obs, evs := eventtest.Channel()
 	initial := &oauth2.Token{AccessToken: "a1", RefreshToken: "r1", Expiry: epoch.Add(-time.Second)}
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Store: store, Observer: obs}, src)
-	ev := waitEvent(t, evs, tokenrefresh.Failed)
+	ev := eventtest.Wait(t, evs, tokenrefresh.Failed)
 	if !strings.Contains(ev.Err.Error(), "kept the new refresh token") {
 		t.Errorf("Failed event = %v; want it to say the refresh token was kept", ev.Err)
 	}

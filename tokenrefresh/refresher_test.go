@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/eventtest"
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -372,13 +373,13 @@ func TestSecretsNeverReachStatusOrLogs(t *testing.T) {
 	})
 	var logs syncbuf.Buffer
 	logger := newTestLogger(&logs)
-	obs, evs := events()
+	obs, evs := eventtest.Channel()
 	initial := &oauth2.Token{AccessToken: canaryToken, Expiry: epoch.Add(time.Hour)}
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Logger: logger, Observer: obs}, src)
 	at := parked(t, clk)
 	clk.Advance(at.Sub(clk.Now()))
 	src.waitCall(t)
-	ev := waitEvent(t, evs, tokenrefresh.Failed)
+	ev := eventtest.Wait(t, evs, tokenrefresh.Failed)
 	st := r.Status()
 	r.Close()
 	if msg := fmt.Sprintf("%v %+v", ev, ev); strings.Contains(msg, canaryToken) {

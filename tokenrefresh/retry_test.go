@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/eventtest"
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -33,7 +34,7 @@ func TestDeadTokenIsRetriedEverySecondWhileCallersWait(t *testing.T) {
 				}
 				return &oauth2.Token{AccessToken: "new", Expiry: clk.Now().Add(time.Hour)}, nil
 			})
-			obs, evs := events()
+			obs, evs := eventtest.Channel()
 			initial := &oauth2.Token{AccessToken: "old", Expiry: epoch.Add(time.Minute)}
 			var logs syncbuf.Buffer
 			t.Cleanup(func() {
@@ -46,7 +47,7 @@ func TestDeadTokenIsRetriedEverySecondWhileCallersWait(t *testing.T) {
 			clk.Advance(time.Minute) // the token dies
 			waiter := asyncToken(context.Background(), r)
 			for i := 1; i <= failures; i++ {
-				ev := waitEvent(t, evs, tokenrefresh.Failed)
+				ev := eventtest.Wait(t, evs, tokenrefresh.Failed)
 				if ev.Retry.Sub(ev.At) < 30*time.Second {
 					t.Fatalf("failure %d: the backoff planned %v; want at least RetryMin/2", i, ev.Retry.Sub(ev.At))
 				}
@@ -64,12 +65,12 @@ func TestDeadTokenIsRetriedEverySecondWhileCallersWait(t *testing.T) {
 func TestDeadTokenWithoutCallersKeepsTheBackoff(t *testing.T) {
 	clk := newClock()
 	src := newSource(func(n int, _ *oauth2.Token) (*oauth2.Token, error) { return nil, errors.New("503") })
-	obs, evs := events()
+	obs, evs := eventtest.Channel()
 	initial := &oauth2.Token{AccessToken: "old", Expiry: epoch.Add(time.Minute)}
 	setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Observer: obs,
 		Backoff: func(int, time.Duration) time.Duration { return 7 * time.Minute }}, src)
 	clk.Advance(time.Minute)
-	ev := waitEvent(t, evs, tokenrefresh.Failed)
+	ev := eventtest.Wait(t, evs, tokenrefresh.Failed)
 	if gap := ev.Retry.Sub(ev.At); gap != 7*time.Minute {
 		t.Errorf("retry planned %v after the failure; want the 7m Config.Backoff gave", gap)
 	}
@@ -85,7 +86,7 @@ func TestBackoffPolicyIsAsked(t *testing.T) {
 	clk := newClock()
 	src := newSource(func(n int, _ *oauth2.Token) (*oauth2.Token, error) { return nil, retryAfterErr{42 * time.Second} })
 	var asked []string
-	obs, evs := events()
+	obs, evs := eventtest.Channel()
 	initial := &oauth2.Token{AccessToken: "old", Expiry: epoch.Add(24 * time.Hour)}
 	setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Observer: obs, EarlyWindow: time.Hour,
 		Backoff: func(n int, server time.Duration) time.Duration {
@@ -95,7 +96,7 @@ func TestBackoffPolicyIsAsked(t *testing.T) {
 	at := parked(t, clk)
 	clk.Advance(at.Sub(clk.Now()))
 	for i := 1; i <= 3; i++ {
-		ev := waitEvent(t, evs, tokenrefresh.Failed)
+		ev := eventtest.Wait(t, evs, tokenrefresh.Failed)
 		if gap := ev.Retry.Sub(ev.At); gap != time.Duration(i)*10*time.Second {
 			t.Fatalf("failure %d: retry after %v; want %v", i, gap, time.Duration(i)*10*time.Second)
 		}
@@ -103,7 +104,7 @@ func TestBackoffPolicyIsAsked(t *testing.T) {
 		awaitTimer(t, clk, "the retry", func(d time.Time) bool { return d.Equal(ev.Retry) })
 		clk.Advance(ev.Retry.Sub(now))
 	}
-	waitEvent(t, evs, tokenrefresh.Failed)
+	eventtest.Wait(t, evs, tokenrefresh.Failed)
 	if want := "[1/42s 2/42s 3/42s 4/42s]"; fmt.Sprint(asked) != want {
 		t.Errorf("Backoff asked %v; want %v", asked, want)
 	}
@@ -117,16 +118,16 @@ func TestRejectionsReplaceTheTokenAtABoundedRate(t *testing.T) {
 	src := newSource(func(n int, _ *oauth2.Token) (*oauth2.Token, error) {
 		return &oauth2.Token{AccessToken: fmt.Sprintf("tok-%d", n), Expiry: clk.Now().Add(time.Hour)}, nil
 	})
-	obs, evs := events()
+	obs, evs := eventtest.Channel()
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Observer: obs}, src)
 	for i := range 40 {
 		tok := mustToken(t, r)
 		r.Invalidate(tok) // the server answered 401
 		if i == 0 {
-			waitEvent(t, evs, tokenrefresh.Rejected)
+			eventtest.Wait(t, evs, tokenrefresh.Rejected)
 			continue
 		}
-		waitEvent(t, evs, tokenrefresh.RejectionLimited)
+		eventtest.Wait(t, evs, tokenrefresh.RejectionLimited)
 		if again := mustToken(t, r); again != tok {
 			t.Fatalf("request %d: Token() after a limited rejection = %q; want %q kept", i, again.AccessToken, tok.AccessToken)
 		}
@@ -138,7 +139,7 @@ func TestRejectionsReplaceTheTokenAtABoundedRate(t *testing.T) {
 	// A second later the token may be replaced again.
 	clk.Advance(time.Second)
 	r.Invalidate(mustToken(t, r))
-	waitEvent(t, evs, tokenrefresh.Rejected)
+	eventtest.Wait(t, evs, tokenrefresh.Rejected)
 	if tok := mustToken(t, r); tok.AccessToken != "tok-3" {
 		t.Errorf("Token() after the limit = %q; want tok-3", tok.AccessToken)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/eventtest"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
@@ -170,10 +171,10 @@ func TestFailedSaveKeepsTokenAndRetries(t *testing.T) {
 	store := &recordingStore{fail: true}
 	clk := newClock()
 	src := newSource(expiring(clk, time.Hour))
-	obs, evs := events()
+	obs, evs := eventtest.Channel()
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Observer: obs}, src)
 	tok := mustToken(t, r) // published although the save failed
-	waitEvent(t, evs, tokenrefresh.Refreshed)
+	eventtest.Wait(t, evs, tokenrefresh.Refreshed)
 	st := r.Status()
 	if !st.Unsaved || st.Healthy || !strings.Contains(st.LastError, "disk full") {
 		t.Errorf("Status() with a failing store = %+v; want unhealthy, naming the failure", st)
@@ -182,7 +183,7 @@ func TestFailedSaveKeepsTokenAndRetries(t *testing.T) {
 	now := clk.Now()
 	at := awaitTimer(t, clk, "save retry", func(d time.Time) bool { return d.After(now) && d.Before(now.Add(time.Minute)) })
 	clk.Advance(at.Sub(now))
-	waitEvent(t, evs, tokenrefresh.StoreRecovered)
+	eventtest.Wait(t, evs, tokenrefresh.StoreRecovered)
 	if st := r.Status(); !st.Healthy {
 		t.Errorf("Status() after the save = %+v; want healthy", st)
 	}

@@ -140,18 +140,3 @@ func tee(o tokenrefresh.Observer) (tokenrefresh.Observer, chan tokenrefresh.Even
 		ch <- e
 	}), ch
 }
-
-// waitEvent waits for the next event, which must be of kind.
-func waitEvent(t *testing.T, ch <-chan tokenrefresh.Event, kind tokenrefresh.EventKind) tokenrefresh.Event {
-	t.Helper()
-	select {
-	case e := <-ch:
-		if e.Kind != kind {
-			t.Fatalf("event %v (%v); want %v", e.Kind, e.Err, kind)
-		}
-		return e
-	case <-time.After(waitLimit):
-		t.Fatalf("no %v event within %v", kind, waitLimit)
-		return tokenrefresh.Event{}
-	}
-}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/internal/eventtest"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -116,25 +117,25 @@ func TestRefresherDrivenThroughItsEvents(t *testing.T) {
 	}
 
 	var attempts []tokenrefresh.Event
-	attempts = append(attempts, waitEvent(t, evs, tokenrefresh.Refreshed))
+	attempts = append(attempts, eventtest.Next(t, evs, tokenrefresh.Refreshed))
 	r.Invalidate(tok())
-	waitEvent(t, evs, tokenrefresh.Rejected)
-	attempts = append(attempts, waitEvent(t, evs, tokenrefresh.Failed))
+	eventtest.Next(t, evs, tokenrefresh.Rejected)
+	attempts = append(attempts, eventtest.Next(t, evs, tokenrefresh.Failed))
 	retry(attempts[1])
-	attempts = append(attempts, waitEvent(t, evs, tokenrefresh.Refreshed))
+	attempts = append(attempts, eventtest.Next(t, evs, tokenrefresh.Refreshed))
 	r.Invalidate(tok())
-	waitEvent(t, evs, tokenrefresh.Rejected)
-	attempts = append(attempts, waitEvent(t, evs, tokenrefresh.Refreshed))
+	eventtest.Next(t, evs, tokenrefresh.Rejected)
+	attempts = append(attempts, eventtest.Next(t, evs, tokenrefresh.Refreshed))
 	tok4 := tok()
 	r.Invalidate(tok4) // a replacement rejected at once: kept
-	waitEvent(t, evs, tokenrefresh.RejectionLimited)
+	eventtest.Next(t, evs, tokenrefresh.RejectionLimited)
 	clk.Advance(time.Minute) // past the limit
 	r.Invalidate(tok4)
-	waitEvent(t, evs, tokenrefresh.Rejected)
-	attempts = append(attempts, waitEvent(t, evs, tokenrefresh.Failed))
+	eventtest.Next(t, evs, tokenrefresh.Rejected)
+	attempts = append(attempts, eventtest.Next(t, evs, tokenrefresh.Failed))
 	retry(attempts[4])
-	attempts = append(attempts, waitEvent(t, evs, tokenrefresh.Failed))
-	waitEvent(t, evs, tokenrefresh.Lost)
+	attempts = append(attempts, eventtest.Next(t, evs, tokenrefresh.Failed))
+	eventtest.Next(t, evs, tokenrefresh.Lost)
 
 	points, texts := otel.collect(t)
 	const c2 = "bearer.token.name=c2"

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bearer-go/bearer/c2/c2test"
 	"github.com/bearer-go/bearer/cmd/bearer/internal/keeper"
+	"github.com/bearer-go/bearer/internal/eventtest"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
@@ -78,7 +79,7 @@ func TestTokenEndpoint(t *testing.T) {
 // once one is lost; /metrics then counts the rejection and the permanent
 // failure, and says the token is lost.
 func TestHealth(t *testing.T) {
-	obs, evs := events()
+	obs, evs := eventtest.Channel()
 	e := setupObserved(t, nil, obs)
 	resp, body := e.do(t, http.MethodGet, "/healthz", nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"healthy":true`) {
@@ -87,7 +88,7 @@ func TestHealth(t *testing.T) {
 	tok, _ := e.k.Token(context.Background())
 	e.fake.Revoke(tok.AccessToken)
 	e.k.Invalidate(tok) // Charon now answers 401: the token is lost
-	waitEvent(t, evs, tokenrefresh.Lost)
+	eventtest.Wait(t, evs, tokenrefresh.Lost)
 	select {
 	case <-e.k.Lost():
 	default:
@@ -120,20 +121,20 @@ func TestHealth(t *testing.T) {
 // succeeds counts one rejection, one failure in doubt and a second
 // refresh.
 func TestMetricsFollowTheEvents(t *testing.T) {
-	obs, evs := events()
+	obs, evs := eventtest.Channel()
 	e := setupObserved(t, nil, obs)
 	e.fake.InjectFault(c2test.Fault{Method: http.MethodPut, Path: c2test.TokensPathPrefix, Status: http.StatusServiceUnavailable})
 	tok, _ := e.k.Token(context.Background())
 	e.k.Invalidate(tok)
-	waitEvent(t, evs, tokenrefresh.Rejected)
-	waitEvent(t, evs, tokenrefresh.Failed)
+	eventtest.Wait(t, evs, tokenrefresh.Rejected)
+	eventtest.Wait(t, evs, tokenrefresh.Failed)
 	e.fake.ClearFaults()
 	// A caller waits for the dead token's replacement: the retry comes
 	// within a second.
 	if _, body := e.do(t, http.MethodGet, "/v1/tokens/c2", nil); !strings.Contains(body, "access_token") {
 		t.Fatalf("GET /v1/tokens/c2 after the failure = %s", body)
 	}
-	waitEvent(t, evs, tokenrefresh.Refreshed)
+	eventtest.Wait(t, evs, tokenrefresh.Refreshed)
 	e.wantMetrics(t, map[string]string{
 		`bearer_token_refreshes_total{token="c2"}`:                     "2",
 		`bearer_token_failures_total{token="c2",kind="in_doubt"}`:      "1",

@@ -100,30 +100,6 @@ func bearerOf(h http.Header) string {
 	return v
 }
 
-// events returns an Observer that sends every event to the returned
-// channel.
-func events() (tokenrefresh.Observer, chan tokenrefresh.Event) {
-	ch := make(chan tokenrefresh.Event, 1000)
-	return tokenrefresh.ObserverFunc(func(e tokenrefresh.Event) { ch <- e }), ch
-}
-
-// waitEvent waits for the next event of kind, skipping others.
-func waitEvent(t *testing.T, ch <-chan tokenrefresh.Event, kind tokenrefresh.EventKind) tokenrefresh.Event {
-	t.Helper()
-	deadline := time.After(waitLimit)
-	for {
-		select {
-		case e := <-ch:
-			if e.Kind == kind {
-				return e
-			}
-		case <-deadline:
-			t.Fatalf("no %v event within %v", kind, waitLimit)
-			return tokenrefresh.Event{}
-		}
-	}
-}
-
 // ours reports whether tok is the issued token or one rotated from it.
 func (e *env) ours(tok string) bool {
 	for cur, ok := e.issued, true; ok; cur, ok = e.fake.Successor(cur) {
