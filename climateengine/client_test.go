@@ -3,8 +3,6 @@ package climateengine_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +18,7 @@ import (
 	"github.com/bearer-go/bearer/climateengine/climateenginetest"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/syncbuf"
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
@@ -33,14 +31,6 @@ const (
 	testEmail    = "bennett@example.com"
 	testPassword = "hunter2-CANARY-password"
 )
-
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
 
 // fixture is a fake Climate Engine (auth and API hosts) on a fake clock.
 type fixture struct {
@@ -55,7 +45,7 @@ type fixture struct {
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{clk: fakeclock.New(epoch), logs: &syncbuf.Buffer{}}
-	srv, err := climateenginetest.New(oauthtest.Config{Key: testKey(), Now: f.clk.Now})
+	srv, err := climateenginetest.New(oauthtest.Config{Key: testkeys.RSA(), Now: f.clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -424,7 +425,7 @@ func TestAuthCodeValidation(t *testing.T) {
 // Connect Core 3.1.3.7 6: TLS authenticated the token endpoint).
 func testIDToken(t *testing.T, claims jwt.MapClaims) string {
 	t.Helper()
-	s, err := jwt.NewWithClaims(jwt.SigningMethodES256, claims).SignedString(testECKey())
+	s, err := jwt.NewWithClaims(jwt.SigningMethodES256, claims).SignedString(testkeys.ECP256())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/golang-jwt/jwt/v5"
@@ -135,14 +136,14 @@ func TestPrivateKeyJWTAssertion(t *testing.T) {
 		aud    string
 		choose string // Client.Algorithm
 	}{
-		{"RS256", testRSAKey(), &testRSAKey().PublicKey, "key-2026", "", ""},
-		{"ES256", testECKey(), &testECKey().PublicKey, "", "https://issuer.example", ""},
-		{"ES256", opaqueSigner{testECKey()}, &testECKey().PublicKey, "kms-key", "", ""},
-		{"RS256", opaqueSigner{testRSAKey()}, &testRSAKey().PublicKey, "", "", ""},
-		{"PS256", testRSAKey(), &testRSAKey().PublicKey, "pss", "", "PS256"},
-		{"PS256", opaqueSigner{testRSAKey()}, &testRSAKey().PublicKey, "", "", "PS256"},
-		{"EdDSA", testEdKey(), testEdKey().Public(), "ed-1", "", ""},
-		{"EdDSA", opaqueSigner{testEdKey()}, testEdKey().Public(), "", "", "EdDSA"},
+		{"RS256", testkeys.RSA(), &testkeys.RSA().PublicKey, "key-2026", "", ""},
+		{"ES256", testkeys.ECP256(), &testkeys.ECP256().PublicKey, "", "https://issuer.example", ""},
+		{"ES256", opaqueSigner{testkeys.ECP256()}, &testkeys.ECP256().PublicKey, "kms-key", "", ""},
+		{"RS256", opaqueSigner{testkeys.RSA()}, &testkeys.RSA().PublicKey, "", "", ""},
+		{"PS256", testkeys.RSA(), &testkeys.RSA().PublicKey, "pss", "", "PS256"},
+		{"PS256", opaqueSigner{testkeys.RSA()}, &testkeys.RSA().PublicKey, "", "", "PS256"},
+		{"EdDSA", testkeys.Ed25519(), testkeys.Ed25519().Public(), "ed-1", "", ""},
+		{"EdDSA", opaqueSigner{testkeys.Ed25519()}, testkeys.Ed25519().Public(), "", "", "EdDSA"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %T", tt.alg, tt.key), func(t *testing.T) {
@@ -179,13 +180,13 @@ func TestClientAuthValidation(t *testing.T) {
 		{"unknown method", oauth.ClientAuth{Method: "tls_client_auth_v2", ID: "a"}, "unknown Client.Method"},
 		{"basic without secret", oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: "a"}, "needs Client.Secret"},
 		{"post without id", oauth.ClientAuth{Method: oauth.ClientSecretPost, Secret: secret.New("s")}, "needs Client.ID"},
-		{"jwt with key", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: "a", Secret: secret.New("s"), Key: secret.NewSigner(testECKey())}, "not Client.Key"},
+		{"jwt with key", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: "a", Secret: secret.New("s"), Key: secret.NewSigner(testkeys.ECP256())}, "not Client.Key"},
 		{"private key without key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a"}, "needs Client.Key"},
-		{"private key with secret", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Secret: secret.New("s"), Key: secret.NewSigner(testECKey())}, "leave Client.Secret empty"},
+		{"private key with secret", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Secret: secret.New("s"), Key: secret.NewSigner(testkeys.ECP256())}, "leave Client.Secret empty"},
 		{"small RSA key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: secret.NewSigner(small)}, "at least 2048"},
 		{"P-384 key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: secret.NewSigner(p384)}, "P-256"},
-		{"PS256 with an EC key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: secret.NewSigner(testECKey()), Algorithm: "PS256"}, "Client.Algorithm \"PS256\" does not fit Client.Key: use one of [ES256]"},
-		{"ES256 with an RSA key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: secret.NewSigner(testRSAKey()), Algorithm: "ES256"}, "use one of [RS256 PS256]"},
+		{"PS256 with an EC key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: secret.NewSigner(testkeys.ECP256()), Algorithm: "PS256"}, "Client.Algorithm \"PS256\" does not fit Client.Key: use one of [ES256]"},
+		{"ES256 with an RSA key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: secret.NewSigner(testkeys.RSA()), Algorithm: "ES256"}, "use one of [RS256 PS256]"},
 		{"EdDSA with a small RSA key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "a", Key: secret.NewSigner(small), Algorithm: "PS256"}, "at least 2048"},
 		{"algorithm with basic", oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: "a", Secret: secret.New("s"), Algorithm: "HS256"}, "does not apply to client_secret_basic"},
 		{"RS256 with client_secret_jwt", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: "a", Secret: secret.New("s"), Algorithm: "RS256"}, "does not apply"},

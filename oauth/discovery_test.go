@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
 )
@@ -205,7 +206,7 @@ func TestMetadataFillsTheEndpoint(t *testing.T) {
 }
 
 func TestMetadataChecksTheConfiguration(t *testing.T) {
-	rsaAuth := oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: secret.NewSigner(testRSAKey())}
+	rsaAuth := oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: secret.NewSigner(testkeys.RSA())}
 	tests := []struct {
 		name   string
 		edit   func(md *oauth.Metadata)
@@ -218,7 +219,7 @@ func TestMetadataChecksTheConfiguration(t *testing.T) {
 			"does not offer the client_credentials grant (grant_types_supported: [authorization_code refresh_token])"},
 		{"alg not offered: PS256 advised", func(md *oauth.Metadata) { md.TokenEndpointAuthSigningAlgValuesSupported = []string{"PS256", "ES256"} }, rsaAuth,
 			"signed with [PS256 ES256] at its token endpoint, not RS256: set Client.Algorithm to PS256"},
-		{"EdDSA not offered", nil, oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: secret.NewSigner(testEdKey())},
+		{"EdDSA not offered", nil, oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: secret.NewSigner(testkeys.Ed25519())},
 			"not EdDSA: sign with a key of a type it takes"},
 		{"hostile list is cleaned", func(md *oauth.Metadata) { md.TokenEndpointAuthMethodsSupported = []string{"a\x1b[31mred"} }, basicAuth(),
 			"takes client authentication [a [31mred]"},
@@ -241,14 +242,14 @@ func TestMetadataChecksTheConfiguration(t *testing.T) {
 
 func TestRevocationTakesItsEndpointsFromMetadata(t *testing.T) {
 	md, ts := discovered(t, nil)
-	auth := oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: secret.NewSigner(testECKey())}
+	auth := oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: secret.NewSigner(testkeys.ECP256())}
 	r := newRevoker(t, oauth.RevocationConfig{Metadata: md, Client: auth})
 	if err := r.Revoke(bounded(t), "at-value", oauth.HintAccessToken); err != nil {
 		t.Fatalf("Revoke() = %v", err)
 	}
 	// No TokenURL given: the assertion's audience is the discovered token
 	// endpoint, and the request went to the discovered revocation endpoint.
-	checkAssertion(t, ts.last(t), "ES256", &testECKey().PublicKey, "svc", ts.URL+"/token")
+	checkAssertion(t, ts.last(t), "ES256", &testkeys.ECP256().PublicKey, "svc", ts.URL+"/token")
 	md.RevocationEndpointAuthMethodsSupported = []string{"client_secret_basic"}
 	if _, err := oauth.NewRevoker(oauth.RevocationConfig{Metadata: md, Client: auth}); err == nil || !strings.Contains(err.Error(), "at its revocation endpoint") {
 		t.Errorf("NewRevoker with a method the revocation endpoint does not take = %v", err)

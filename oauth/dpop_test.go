@@ -20,6 +20,7 @@ import (
 
 	"github.com/bearer-go/bearer/internal/bound"
 	"github.com/bearer-go/bearer/internal/boundtest"
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -33,7 +34,7 @@ func dpopKeys(t *testing.T) map[string]oauth.DPoPConfig {
 	t.Helper()
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	_, ed, _ := ed25519.GenerateKey(rand.Reader)
-	rsaKey := testRSAKey()
+	rsaKey := testkeys.RSA()
 	return map[string]oauth.DPoPConfig{
 		"generated": {},
 		"ES256":     {Key: secret.NewSigner(ec)},
@@ -240,7 +241,7 @@ func TestNewDPoPRefuses(t *testing.T) {
 	for name, cfg := range map[string]oauth.DPoPConfig{
 		"P-384 key":               {Key: secret.NewSigner(ec)},
 		"1024-bit RSA":            {Key: secret.NewSigner(crypto.Signer(small))},
-		"PS256 for an EC key":     {Key: secret.NewSigner(crypto.Signer(testECKey())), Algorithm: "PS256"},
+		"PS256 for an EC key":     {Key: secret.NewSigner(crypto.Signer(testkeys.ECP256())), Algorithm: "PS256"},
 		"RS256 for generated key": {Algorithm: "RS256"},
 	} {
 		if _, err := oauth.NewDPoP(cfg); err == nil {
@@ -252,7 +253,7 @@ func TestNewDPoPRefuses(t *testing.T) {
 // A proof carries no secret: not the access token (only its hash), not
 // the private key (the jwk is the public key's members alone).
 func TestDPoPProofHoldsNoSecret(t *testing.T) {
-	key := testECKey()
+	key := testkeys.ECP256()
 	d := newDPoP(t, oauth.DPoPConfig{Key: secret.NewSigner(key)})
 	u, _ := url.Parse("https://api.example.com/items?secret-query=1")
 	const access = "access-token-canary-91c2"
@@ -284,10 +285,10 @@ func TestDPoPAlgorithmCheckedAgainstMetadata(t *testing.T) {
 	cfg := func(d oauth.DPoPConfig) oauth.ClientCredentialsConfig {
 		return oauth.ClientCredentialsConfig{Metadata: md, Client: basicAuth(), Settings: oauth.Settings{DPoP: newDPoP(t, d)}}
 	}
-	if _, err := oauth.NewClientCredentials(cfg(oauth.DPoPConfig{Key: secret.NewSigner(testEdKey())})); err == nil || !strings.Contains(err.Error(), "not EdDSA") {
+	if _, err := oauth.NewClientCredentials(cfg(oauth.DPoPConfig{Key: secret.NewSigner(testkeys.Ed25519())})); err == nil || !strings.Contains(err.Error(), "not EdDSA") {
 		t.Errorf("NewClientCredentials(EdDSA key, server takes ES256 PS256) = %v; want an error", err)
 	}
-	for _, d := range []oauth.DPoPConfig{{}, {Key: secret.NewSigner(testRSAKey()), Algorithm: "PS256"}} {
+	for _, d := range []oauth.DPoPConfig{{}, {Key: secret.NewSigner(testkeys.RSA()), Algorithm: "PS256"}} {
 		if _, err := oauth.NewClientCredentials(cfg(d)); err != nil {
 			t.Errorf("NewClientCredentials(%s key) = %v", newDPoP(t, d).Algorithm(), err)
 		}

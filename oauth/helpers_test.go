@@ -3,11 +3,6 @@ package oauth_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
@@ -31,32 +27,6 @@ var epoch = time.Unix(1665079177, 0)
 const waitLimit = 10 * time.Second
 
 func fixedNow() time.Time { return epoch }
-
-// testRSAKey and testECKey are generated once: a 2048-bit key per test
-// would dominate the run time.
-var (
-	testRSAKey = sync.OnceValue(func() *rsa.PrivateKey {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	})
-	testEdKey = sync.OnceValue(func() ed25519.PrivateKey {
-		_, k, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	})
-	testECKey = sync.OnceValue(func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	})
-)
 
 // recorded is one request a tokenServer received.
 type recorded struct {
@@ -142,11 +112,9 @@ const (
 	testPassword = "hunter2-correct-horse"
 )
 
-var fakeKey = sync.OnceValue(func() *rsa.PrivateKey { return testRSAKey() })
-
 func setupFake(t *testing.T, now func() time.Time) *fixture {
 	t.Helper()
-	srv, err := oauthtest.New(oauthtest.Config{Key: fakeKey(), Now: now})
+	srv, err := oauthtest.New(oauthtest.Config{Key: testkeys.RSA(), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +132,7 @@ func setupFake(t *testing.T, now func() time.Time) *fixture {
 // where it is served.
 func setupFakeIssuer(t *testing.T, now func() time.Time) *fixture {
 	t.Helper()
-	srv, ts := oauthtest.Start(t, oauthtest.Config{Key: fakeKey(), Now: now})
+	srv, ts := oauthtest.Start(t, oauthtest.Config{Key: testkeys.RSA(), Now: now})
 	f := &fixture{srv: srv, auth: ts, user: srv.AddUser(testEmail, testPassword)}
 	var err error
 	if f.client, err = srv.AddClient(oauthtest.Client{UserID: f.user.ID}); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/golang-jwt/jwt/v5"
@@ -30,10 +31,10 @@ func TestJWTBearerSignsTheAssertionOfRFC7523(t *testing.T) {
 		pub    any
 		choose string
 	}{
-		{"RS256", testRSAKey(), &testRSAKey().PublicKey, ""},
-		{"PS256", testRSAKey(), &testRSAKey().PublicKey, "PS256"},
-		{"ES256", testECKey(), &testECKey().PublicKey, ""},
-		{"EdDSA", testEdKey(), testEdKey().Public(), ""},
+		{"RS256", testkeys.RSA(), &testkeys.RSA().PublicKey, ""},
+		{"PS256", testkeys.RSA(), &testkeys.RSA().PublicKey, "PS256"},
+		{"ES256", testkeys.ECP256(), &testkeys.ECP256().PublicKey, ""},
+		{"EdDSA", testkeys.Ed25519(), testkeys.Ed25519().Public(), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.alg, func(t *testing.T) {
@@ -115,7 +116,7 @@ func TestJWTBearerRefusedAssertionIsPermanent(t *testing.T) {
 }
 
 func TestJWTBearerValidation(t *testing.T) {
-	key := secret.NewSigner(testECKey())
+	key := secret.NewSigner(testkeys.ECP256())
 	tests := []struct {
 		name string
 		cfg  oauth.JWTBearerConfig
@@ -142,11 +143,11 @@ func TestJWTBearerValidation(t *testing.T) {
 
 func TestJWTBearerAgainstFakeauth(t *testing.T) {
 	f := setupFake(t, fixedNow)
-	f.srv.TrustIssuer("robot-fleet", testEdKey().Public())
-	f.srv.TrustIssuer("pss-fleet", &testRSAKey().PublicKey)
+	f.srv.TrustIssuer("robot-fleet", testkeys.Ed25519().Public())
+	f.srv.TrustIssuer("pss-fleet", &testkeys.RSA().PublicKey)
 	for _, cfg := range []oauth.JWTBearerConfig{
-		{Key: secret.NewSigner(testEdKey()), Issuer: "robot-fleet"},
-		{Key: secret.NewSigner(testRSAKey()), Algorithm: "PS256", Issuer: "pss-fleet"},
+		{Key: secret.NewSigner(testkeys.Ed25519()), Issuer: "robot-fleet"},
+		{Key: secret.NewSigner(testkeys.RSA()), Algorithm: "PS256", Issuer: "pss-fleet"},
 	} {
 		cfg.TokenURL, cfg.Subject = f.tokenURL(), testEmail
 		j := jwtBearer(t, cfg)
@@ -160,7 +161,7 @@ func TestJWTBearerAgainstFakeauth(t *testing.T) {
 			}
 		}
 	}
-	j := jwtBearer(t, oauth.JWTBearerConfig{TokenURL: f.tokenURL(), Key: secret.NewSigner(testECKey()), Issuer: "robot-fleet", Subject: testEmail})
+	j := jwtBearer(t, oauth.JWTBearerConfig{TokenURL: f.tokenURL(), Key: secret.NewSigner(testkeys.ECP256()), Issuer: "robot-fleet", Subject: testEmail})
 	if _, err := j.Token(bounded(t)); !errors.Is(err, oauth.ErrInvalidGrant) {
 		t.Errorf("Token() signed with a key the server does not trust = %v; want invalid_grant", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -36,7 +37,7 @@ func TestRevoke(t *testing.T) {
 
 func TestRevokeAssertionAudienceIsTheTokenEndpoint(t *testing.T) {
 	ts := newTokenServer(t, 200, "")
-	auth := oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: secret.NewSigner(testECKey())}
+	auth := oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: "svc", Key: secret.NewSigner(testkeys.ECP256())}
 	if _, err := oauth.NewRevoker(oauth.RevocationConfig{RevocationURL: ts.URL + "/revoke", Client: auth}); err == nil {
 		t.Error("NewRevoker with an assertion and no TokenURL = nil error; want one")
 	}
@@ -45,7 +46,7 @@ func TestRevokeAssertionAudienceIsTheTokenEndpoint(t *testing.T) {
 		t.Fatalf("Revoke() = %v", err)
 	}
 	req := ts.last(t)
-	checkAssertion(t, req, "ES256", &testECKey().PublicKey, "svc", ts.URL+"/token")
+	checkAssertion(t, req, "ES256", &testkeys.ECP256().PublicKey, "svc", ts.URL+"/token")
 	if req.form.Has("token_type_hint") {
 		t.Error("an empty hint was sent")
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -28,8 +29,8 @@ func TestClientCredentials(t *testing.T) {
 	}{
 		{"client_secret_basic", oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)}},
 		{"client_secret_post", oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: postClient, Secret: secret.New(postSecret)}},
-		{"private_key_jwt RS256", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: rsaClient, Key: secret.NewSigner(rsaKey()), KeyID: rsaKeyID}},
-		{"private_key_jwt ES256", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: ecClient, Key: secret.NewSigner(ecKey())}},
+		{"private_key_jwt RS256", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: rsaClient, Key: secret.NewSigner(testkeys.RSA()), KeyID: rsaKeyID}},
+		{"private_key_jwt ES256", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: ecClient, Key: secret.NewSigner(testkeys.ECP256())}},
 		{"client_secret_jwt (test-side strategy)", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: jwtClient, Secret: secret.New(jwtSecret)}},
 	}
 	for _, tt := range tests {
@@ -63,7 +64,7 @@ func TestClientCredentialsRefused(t *testing.T) {
 	}{
 		{"wrong basic secret", oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New("wrong")}},
 		{"basic client using post", oauth.ClientAuth{Method: oauth.ClientSecretPost, ID: basicClient, Secret: secret.New(basicSecret)}},
-		{"wrong key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: rsaClient, Key: secret.NewSigner(ecKey())}},
+		{"wrong key", oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: rsaClient, Key: secret.NewSigner(testkeys.ECP256())}},
 		{"wrong HS256 secret", oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: jwtClient, Secret: secret.New("wrong-secret")}},
 	}
 	for _, tt := range tests {
@@ -238,7 +239,7 @@ func TestRevocation(t *testing.T) {
 	}
 	// Revoking with a private_key_jwt assertion: its audience is the token endpoint.
 	keyRev, err := oauth.NewRevoker(oauth.RevocationConfig{RevocationURL: s.revokeURL(), TokenURL: s.tokenURL(),
-		Client: oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: rsaClient, Key: secret.NewSigner(rsaKey()), KeyID: rsaKeyID}})
+		Client: oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: rsaClient, Key: secret.NewSigner(testkeys.RSA()), KeyID: rsaKeyID}})
 	if err != nil {
 		t.Fatal(err)
 	}

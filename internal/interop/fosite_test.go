@@ -3,11 +3,6 @@ package interop_test
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/go-jose/go-jose/v3"
 	"github.com/golang-jwt/jwt/v5"
@@ -56,30 +52,6 @@ const (
 	rsaKeyID    = "rsa-2026"
 )
 
-var (
-	rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	})
-	edKey = sync.OnceValue(func() ed25519.PrivateKey {
-		_, k, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	})
-	ecKey = sync.OnceValue(func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		return k
-	})
-)
-
 // server is a fosite authorization server with in-memory storage, served
 // by httptest on loopback.
 type server struct {
@@ -105,7 +77,7 @@ func newServer(t *testing.T) *server {
 		HashCost:            4, // bcrypt's minimum: the tests hash and compare often
 		ScopeStrategy:       fosite.ExactScopeStrategy,
 	}
-	s.provider = compose.ComposeAllEnabled(config, s.store, rsaKey())
+	s.provider = compose.ComposeAllEnabled(config, s.store, testkeys.RSA())
 	config.ClientAuthenticationStrategy = s.clientSecretJWT(s.provider.(*fosite.Fosite).DefaultClientAuthenticationStrategy)
 	s.addClients(t, config)
 	s.store.Users[username] = storage.MemoryUserRelation{Username: username, Password: password}
@@ -148,7 +120,7 @@ func (s *server) addClients(t *testing.T, config *fosite.Config) {
 	for id, k := range map[string]struct {
 		pub      crypto.PublicKey
 		alg, kid string
-	}{rsaClient: {&rsaKey().PublicKey, "RS256", rsaKeyID}, pssClient: {&rsaKey().PublicKey, "PS256", "pss-1"}, ecClient: {&ecKey().PublicKey, "ES256", "ec-1"}} {
+	}{rsaClient: {&testkeys.RSA().PublicKey, "RS256", rsaKeyID}, pssClient: {&testkeys.RSA().PublicKey, "PS256", "pss-1"}, ecClient: {&testkeys.ECP256().PublicKey, "ES256", "ec-1"}} {
 		c := client(id, nil, "private_key_jwt")
 		c.TokenEndpointAuthSigningAlgorithm = k.alg
 		c.JSONWebKeys = &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.pub, KeyID: k.kid, Algorithm: k.alg, Use: "sig"}}}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/golang-jwt/jwt/v5"
@@ -26,9 +27,9 @@ import (
 
 func TestJWTBearerGrant(t *testing.T) {
 	s := newServer(t)
-	s.trust("robot-fleet", username, "rsa", &rsaKey().PublicKey, "read")
-	s.trust("robot-fleet", username, "ec", &ecKey().PublicKey, "read")
-	s.trust("robot-fleet", username, "ed", edKey().Public(), "read")
+	s.trust("robot-fleet", username, "rsa", &testkeys.RSA().PublicKey, "read")
+	s.trust("robot-fleet", username, "ec", &testkeys.ECP256().PublicKey, "read")
+	s.trust("robot-fleet", username, "ed", testkeys.Ed25519().Public(), "read")
 	client := oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)}
 	tests := []struct {
 		name string
@@ -36,10 +37,10 @@ func TestJWTBearerGrant(t *testing.T) {
 		alg  string
 		kid  string
 	}{
-		{"RS256", rsaKey(), "", "rsa"},
-		{"PS256", rsaKey(), "PS256", "rsa"},
-		{"ES256", ecKey(), "", "ec"},
-		{"EdDSA", edKey(), "", "ed"},
+		{"RS256", testkeys.RSA(), "", "rsa"},
+		{"PS256", testkeys.RSA(), "PS256", "rsa"},
+		{"ES256", testkeys.ECP256(), "", "ec"},
+		{"EdDSA", testkeys.Ed25519(), "", "ed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,10 +64,10 @@ func TestJWTBearerGrant(t *testing.T) {
 
 func TestJWTBearerRefusals(t *testing.T) {
 	s := newServer(t)
-	s.trust("robot-fleet", username, "rsa", &rsaKey().PublicKey, "read")
+	s.trust("robot-fleet", username, "rsa", &testkeys.RSA().PublicKey, "read")
 	client := oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)}
 	signed, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": "robot-fleet", "sub": username, "aud": s.tokenURL(),
-		"exp": jwt.NewNumericDate(nowPlus(5)), "iat": jwt.NewNumericDate(nowPlus(0)), "jti": "once"}).SignedString(rsaKey())
+		"exp": jwt.NewNumericDate(nowPlus(5)), "iat": jwt.NewNumericDate(nowPlus(0)), "jti": "once"}).SignedString(testkeys.RSA())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestJWTBearerRefusals(t *testing.T) {
 		t.Errorf("Token() replaying the assertion = %v; want a permanent refusal that does not quote it", err)
 	}
 	untrusted, _ := oauth.NewJWTBearer(oauth.JWTBearerConfig{TokenURL: s.tokenURL(), Client: client,
-		Key: secret.NewSigner(ecKey()), Issuer: "robot-fleet", Subject: username})
+		Key: secret.NewSigner(testkeys.ECP256()), Issuer: "robot-fleet", Subject: username})
 	if _, err := untrusted.Token(bounded(t)); !errors.Is(err, oauth.ErrInvalidGrant) {
 		t.Errorf("Token() signed with an untrusted key = %v; want invalid_grant", err)
 	}
@@ -127,7 +128,7 @@ func TestDiscoveredEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Discover() = %v", err)
 	}
-	pss := oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: pssClient, Key: secret.NewSigner(rsaKey()), Algorithm: "PS256", KeyID: "pss-1"}
+	pss := oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: pssClient, Key: secret.NewSigner(testkeys.RSA()), Algorithm: "PS256", KeyID: "pss-1"}
 	cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{Metadata: md, Client: pss, Scopes: []string{"read"}})
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +173,7 @@ func TestWebAppCodeFlowWithOpenIDConnect(t *testing.T) {
 		t.Fatalf("Exchange() = %v", err)
 	}
 	claims := jwt.MapClaims{}
-	if _, err := jwt.Parse(oauth.IDToken(tok), func(*jwt.Token) (any, error) { return &rsaKey().PublicKey, nil }); err != nil {
+	if _, err := jwt.Parse(oauth.IDToken(tok), func(*jwt.Token) (any, error) { return &testkeys.RSA().PublicKey, nil }); err != nil {
 		t.Errorf("fosite's ID token does not verify: %v", err)
 	}
 	jwt.NewParser().ParseUnverified(oauth.IDToken(tok), claims)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
 )
 
@@ -181,7 +182,7 @@ func TestFaultCountUnderConcurrency(t *testing.T) {
 }
 
 func TestInjectFaultValidates(t *testing.T) {
-	srv, err := oauthtest.New(oauthtest.Config{Key: testKey()})
+	srv, err := oauthtest.New(oauthtest.Config{Key: testkeys.RSA()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/bearer-go/bearer/secret"
 )
@@ -16,7 +17,7 @@ import (
 // Authorization headers. It must answer a JSON body with a 2xx or 4xx
 // status, never echo the client secret, and answer 200 only with a token.
 func FuzzTokenEndpoint(f *testing.F) {
-	srv, err := oauthtest.New(oauthtest.Config{Key: testKey()})
+	srv, err := oauthtest.New(oauthtest.Config{Key: testkeys.RSA()})
 	if err != nil {
 		f.Fatal(err)
 	}

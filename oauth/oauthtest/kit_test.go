@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
 )
 
@@ -16,7 +17,7 @@ import (
 var noKeepAlive = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 
 func TestStartServesAtItsIssuer(t *testing.T) {
-	srv, ts := oauthtest.Start(t, oauthtest.Config{Key: testKey()})
+	srv, ts := oauthtest.Start(t, oauthtest.Config{Key: testkeys.RSA()})
 	srv.AddUser(testEmail, testPassword)
 	a := do(t, mustRequest(t, http.MethodGet, ts.URL+"/.well-known/oauth-authorization-server"))
 	m := a.json(t)
@@ -29,7 +30,7 @@ func TestStartServesAtItsIssuer(t *testing.T) {
 func TestStartClosesWhenTheTestEnds(t *testing.T) {
 	var u string
 	t.Run("inner", func(t *testing.T) {
-		_, ts := oauthtest.Start(t, oauthtest.Config{Key: testKey()})
+		_, ts := oauthtest.Start(t, oauthtest.Config{Key: testkeys.RSA()})
 		u = ts.URL
 	})
 	if resp, err := noKeepAlive.Get(u + "/.well-known/oauth-authorization-server"); err == nil {
@@ -66,7 +67,7 @@ func TestPathsAreChecked(t *testing.T) {
 		{TokenEndpoint: oauthtest.AuthorizePath},
 		{Clients: "/clients"},
 	} {
-		if _, err := oauthtest.New(oauthtest.Config{Key: testKey(), Paths: p}); err == nil {
+		if _, err := oauthtest.New(oauthtest.Config{Key: testkeys.RSA(), Paths: p}); err == nil {
 			t.Errorf("New(Paths: %+v) = nil error; want one", p)
 		}
 	}

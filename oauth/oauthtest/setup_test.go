@@ -2,7 +2,6 @@ package oauthtest_test
 
 import (
 	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,12 +9,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/internal/syncbuf"
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -29,16 +28,6 @@ const (
 	testEmail    = "bennett@example.com"
 	testPassword = "hunter2-correct-horse"
 )
-
-// testKey is one signing key for every server of the tests: generating a
-// 2048-bit key per test would dominate the run time.
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
 
 // createdClient is the answer of POST ClientsPath, as Climate Engine's
 // notebook prints it.
@@ -66,7 +55,7 @@ func setup(t *testing.T, mods ...func(*oauthtest.Config)) *fixture {
 	f := &fixture{clock: fakeclock.New(seedTime), logs: &syncbuf.Buffer{}}
 	cfg := oauthtest.Config{
 		Now:    f.clock.Now,
-		Key:    testKey(),
+		Key:    testkeys.RSA(),
 		Logger: slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	for _, m := range mods {

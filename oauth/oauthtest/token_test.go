@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -173,7 +174,7 @@ func TestNewGeneratesKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if srv.PublicKey().Equal(&testKey().PublicKey) || srv.PublicKey().N.BitLen() != 2048 {
+	if srv.PublicKey().Equal(&testkeys.RSA().PublicKey) || srv.PublicKey().N.BitLen() != 2048 {
 		t.Errorf("PublicKey is the shared test key or not 2048 bits")
 	}
 }
