@@ -12,6 +12,7 @@ import (
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"github.com/bearer-go/bearer/tokenrefresh/redisstore"
+	"github.com/bearer-go/bearer/tokenrefresh/redisstore/internal/redisclient"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/oauth2"
 )
@@ -27,14 +28,7 @@ var epoch = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 // (no retries, short dial timeout), closed at the end of the test.
 func newClient(t *testing.T, addr string) *redis.Client {
 	t.Helper()
-	c := redis.NewClient(&redis.Options{
-		Addr:               addr,
-		MaxRetries:         -1,
-		DialerRetries:      1,
-		DialerRetryTimeout: 10 * time.Millisecond,
-		DialTimeout:        time.Second,
-		ReadTimeout:        2 * time.Second,
-	})
+	c := redisclient.New(addr)
 	t.Cleanup(func() { c.Close() })
 	return c
 }

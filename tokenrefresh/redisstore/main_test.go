@@ -1,10 +1,9 @@
 package redisstore_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/bearer-go/bearer/tokenrefresh/redisstore/internal/redisclient"
 	"go.uber.org/goleak"
 )
 
@@ -13,10 +12,6 @@ import (
 // context. It also silences go-redis's own log of failed dials, which the
 // outage tests provoke by the hundred.
 func TestMain(m *testing.M) {
-	redis.SetLogger(quiet{})
+	redisclient.Silence()
 	goleak.VerifyTestMain(m)
 }
-
-type quiet struct{}
-
-func (quiet) Printf(context.Context, string, ...any) {}

@@ -1,7 +1,6 @@
 package redisfleet_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,7 +9,7 @@ import (
 	"github.com/bearer-go/bearer/internal/fleettest"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"github.com/bearer-go/bearer/tokenrefresh/redisstore"
-	"github.com/redis/go-redis/v9"
+	"github.com/bearer-go/bearer/tokenrefresh/redisstore/internal/redisclient"
 	"go.uber.org/goleak"
 )
 
@@ -20,14 +19,10 @@ import (
 // failed dials, which the Redis restart provokes by the hundred, is
 // silenced.
 func TestMain(m *testing.M) {
-	redis.SetLogger(quiet{})
+	redisclient.Silence()
 	fleettest.RunIfMember(openRedis)
 	goleak.VerifyTestMain(m)
 }
-
-type quiet struct{}
-
-func (quiet) Printf(context.Context, string, ...any) {}
 
 // specPrefix starts the spec of a redisstore.Store: redis:ADDR/KEY.
 const specPrefix = "redis:"
@@ -50,14 +45,7 @@ func openRedis(spec string) (tokenrefresh.Store, func(), error) {
 	}
 	// Fail fast while Redis is down, as the redisstore tests do: the
 	// Refresher retries by itself.
-	rdb := redis.NewClient(&redis.Options{
-		Addr:               addr,
-		MaxRetries:         -1,
-		DialerRetries:      1,
-		DialerRetryTimeout: 10 * time.Millisecond,
-		DialTimeout:        time.Second,
-		ReadTimeout:        2 * time.Second,
-	})
+	rdb := redisclient.New(addr)
 	s, err := redisstore.New(rdb, key, redisstore.WithLockTTL(childLockTTL))
 	if err != nil {
 		rdb.Close()
