@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/internal/roundtrip"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/bearer-go/bearer/login/jwtapitest"
@@ -101,16 +102,8 @@ func (f *fixture) call(t *testing.T, method, path, bearer string, body any) repl
 
 func send(t *testing.T, c *http.Client, req *http.Request) reply {
 	t.Helper()
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", req.Method, req.URL.Path, err)
-	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: b}
+	resp, body := roundtrip.Do(t, c, req)
+	return reply{status: resp.StatusCode, header: resp.Header, body: body}
 }
 
 func creds(email, pw string) map[string]string {

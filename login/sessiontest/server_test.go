@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/internal/roundtrip"
 	"github.com/bearer-go/bearer/login/sessiontest"
 )
 
@@ -75,16 +75,8 @@ type reply struct {
 
 func do(t *testing.T, c *http.Client, req *http.Request) reply {
 	t.Helper()
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", req.Method, req.URL.Path, err)
-	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: string(b), close: resp.Close}
+	resp, body := roundtrip.Do(t, c, req)
+	return reply{status: resp.StatusCode, header: resp.Header, body: string(body), close: resp.Close}
 }
 
 func (f *fixture) login(t *testing.T, c *http.Client, form url.Values) reply {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/internal/roundtrip"
 	"github.com/bearer-go/bearer/internal/syncbuf"
 	"github.com/bearer-go/bearer/internal/testkeys"
 	"github.com/bearer-go/bearer/oauth/oauthtest"
@@ -101,15 +102,7 @@ var testClient = &http.Client{Timeout: 30 * time.Second}
 // do sends req and reads the answer.
 func do(t *testing.T, req *http.Request) answer {
 	t.Helper()
-	resp, err := testClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", req.Method, req.URL.Path, err)
-	}
+	resp, body := roundtrip.Do(t, testClient, req)
 	return answer{status: resp.StatusCode, header: resp.Header, body: body}
 }
 
