@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/c2/c2test"
+	"github.com/bearer-go/bearer/internal/roundtrip"
 )
 
 // start is the time every test clock starts at.
@@ -85,16 +86,7 @@ func (e *env) call(t *testing.T, method, path, token, body string) (*http.Respon
 // send sends req with the server's client and reads the whole answer.
 func (e *env) send(t *testing.T, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatalf("Do(%s %s): %v", req.Method, req.URL.Path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("reading %s %s: %v", req.Method, req.URL.Path, err)
-	}
-	return resp, b
+	return roundtrip.Do(t, e.srv.Client(), req)
 }
 
 // status returns the status of a request.

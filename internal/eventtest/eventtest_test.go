@@ -2,42 +2,14 @@ package eventtest_test
 
 import (
 	"errors"
-	"fmt"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/bearer-go/bearer/internal/eventtest"
+	"github.com/bearer-go/bearer/internal/fataltest"
 	"github.com/bearer-go/bearer/tokenrefresh"
 )
-
-// recorder is a testing.TB whose Fatalf records the message and ends the
-// goroutine, as the real one does.
-type recorder struct {
-	testing.TB
-	msg string
-}
-
-func (r *recorder) Helper() {}
-
-func (r *recorder) Fatalf(format string, args ...any) {
-	r.msg = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
-// run calls f with a recorder on a goroutine of its own, and returns what
-// it failed with ("" if it did not).
-func run(t *testing.T, f func(tb testing.TB)) string {
-	r := &recorder{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f(r)
-	}()
-	<-done
-	return r.msg
-}
 
 func TestWaitSkipsOtherKinds(t *testing.T) {
 	obs, ch := eventtest.Channel()
@@ -51,7 +23,7 @@ func TestWaitSkipsOtherKinds(t *testing.T) {
 func TestNextFailsOnAnotherKind(t *testing.T) {
 	obs, ch := eventtest.Channel()
 	obs.Observe(tokenrefresh.Event{Kind: tokenrefresh.Failed, Err: errors.New("boom")})
-	msg := run(t, func(tb testing.TB) { eventtest.Next(tb, ch, tokenrefresh.Refreshed) })
+	msg := fataltest.Run(t, func(tb testing.TB) { eventtest.Next(tb, ch, tokenrefresh.Refreshed) })
 	if !strings.Contains(msg, "failed (boom); want refreshed") {
 		t.Errorf("Next() on a Failed event failed with %q; want it to name both kinds", msg)
 	}

@@ -1,7 +1,7 @@
 // Package roundtrip sends a test's HTTP request and reads the whole
-// answer, failing the test if either fails: the one step the tests of the
-// fake servers (oauthtest, sessiontest, jwtapitest) take before they look
-// at a status, a header or a body.
+// answer, failing the test if either fails: the one step the tests of
+// the fake servers (c2test, oauthtest, sessiontest, jwtapitest) take
+// before they look at a status, a header or a body.
 package roundtrip
 
 import (

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/bearer-go/bearer/internal/fataltest"
 	"github.com/bearer-go/bearer/internal/roundtrip"
 )
 
@@ -25,32 +25,12 @@ func TestDoReturnsTheWholeAnswer(t *testing.T) {
 	}
 }
 
-// recorder is a testing.TB whose Fatalf records the message and ends the
-// goroutine, as the real one does.
-type recorder struct {
-	testing.TB
-	msg string
-}
-
-func (r *recorder) Helper() {}
-
-func (r *recorder) Fatalf(format string, args ...any) {
-	r.msg = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
 func TestDoFailsTheTestWhenTheRequestFails(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close() // nothing listens any more
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/gone", nil)
-	r := &recorder{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		roundtrip.Do(r, http.DefaultClient, req)
-	}()
-	<-done
-	if !strings.HasPrefix(r.msg, "GET /gone: ") {
-		t.Errorf("Do() to a closed server failed the test with %q; want the method, path and error", r.msg)
+	msg := fataltest.Run(t, func(tb testing.TB) { roundtrip.Do(tb, http.DefaultClient, req) })
+	if !strings.HasPrefix(msg, "GET /gone: ") {
+		t.Errorf("Do() to a closed server failed the test with %q; want the method, path and error", msg)
 	}
 }
