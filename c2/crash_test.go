@@ -148,6 +148,8 @@ func (c crashChild) killDuringRotation(t *testing.T, fake *c2test.Server, srv *s
 	}
 	select {
 	case <-arrived:
+		// A random moment after the rotation arrived: the crash's timing,
+		// which no event may choose, not a wait for something to happen.
 		kill := time.NewTimer(time.Duration(rng.Int64N(int64(maxKillDelay))))
 		<-kill.C
 	case <-time.After(waitLimit):

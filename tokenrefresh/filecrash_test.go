@@ -162,6 +162,8 @@ func killSaverAfter(t *testing.T, cmd *exec.Cmd, n int, delay time.Duration) {
 			t.Fatalf("the saving process ended before it was killed: %s", stderr.String())
 		}
 	}
+	// A random moment of the next save: the crash's timing, which no
+	// event may choose, not a wait for something to happen.
 	kill := time.NewTimer(delay)
 	<-kill.C
 	cmd.Process.Signal(syscall.SIGKILL)
