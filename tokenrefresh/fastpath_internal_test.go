@@ -11,9 +11,10 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// With the system clock, Token's fast path (freshNow) reads only the
-// monotonic clock: every serveUntil must carry a monotonic reading, and
-// the fast path must agree with tokenState on every state.
+// With the system clock, Token's fast path (the fresh mark) must agree
+// with tokenState on every state, and every serveUntil carries a
+// monotonic reading, so that a step back of the wall clock does not
+// delay the mark's end (see until).
 func TestSystemClockFastPathAgreesWithTokenState(t *testing.T) {
 	refresh := func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
 		return &oauth2.Token{AccessToken: "next", Expiry: time.Now().Add(time.Hour)}, nil
@@ -32,18 +33,15 @@ func TestSystemClockFastPathAgreesWithTokenState(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			if !r.sysClock {
-				t.Fatal("sysClock = false with the default clock")
+			if r.jumps != systemJumps {
+				t.Fatal("the default clock is not watched for jumps")
 			}
 			s := r.cur.Load()
 			if !s.serveUntil.IsZero() && !strings.Contains(s.serveUntil.String(), "m=") {
 				t.Errorf("serveUntil %v has no monotonic reading", s.serveUntil)
 			}
 			for _, st := range []*state{s, s.rejected()} {
-				if fast, slow := r.freshNow(st), r.tokenState(st, time.Now()) == fresh; fast != slow {
-					t.Errorf("freshNow = %v, tokenState == fresh is %v; want them equal (invalid = %v)", fast, slow, st.invalid)
-				}
-				if st.fresh.Load() && r.tokenState(st, time.Now()) != fresh {
+				if r.marked(st) && r.tokenState(st, time.Now()) != fresh {
 					t.Errorf("marked fresh, but tokenState = %v (invalid = %v)", r.tokenState(st, time.Now()), st.invalid)
 				}
 			}
@@ -51,8 +49,8 @@ func TestSystemClockFastPathAgreesWithTokenState(t *testing.T) {
 			// marked; one fresh for long is.
 			want := name == "fresh, expiring" || name == "no expiry, no age"
 			dueAtOnce := name == "unknown age" || name == "fenced interval"
-			if (want && !s.fresh.Load()) || (dueAtOnce && s.fresh.Load()) {
-				t.Errorf("fresh mark = %v; want %v", s.fresh.Load(), want)
+			if (want && !r.marked(s)) || (dueAtOnce && r.marked(s)) {
+				t.Errorf("fresh mark = %v; want %v", r.marked(s), want)
 			}
 		})
 	}
@@ -70,7 +68,7 @@ func TestFreshMarkIsClearedOnTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := r.cur.Load()
-	if !s.fresh.Load() {
+	if !r.marked(s) {
 		t.Fatal("a token fresh for 45 minutes is not marked fresh")
 	}
 	if at, ok := r.freshWake(time.Now().Add(2*time.Hour), true); !ok || !at.Equal(s.freshUntil()) {
@@ -79,26 +77,26 @@ func TestFreshMarkIsClearedOnTime(t *testing.T) {
 	if at, ok := r.freshWake(time.Time{}, false); !ok || !at.Equal(s.freshUntil()) {
 		t.Errorf("freshWake(nothing scheduled) = %v, %v; want the mark's end", at, ok)
 	}
-	r.expireFresh()
-	if !s.fresh.Load() {
-		t.Error("expireFresh cleared a mark whose time has not come")
+	r.renewMark()
+	if !r.marked(s) {
+		t.Error("renewMark cleared a mark whose time has not come")
 	}
 	// States of the test's own, swapped in as the write rule says; the
 	// loop sleeps until the first mark's end, an hour away.
 	due := &state{tok: s.tok, expiry: s.expiry, serveUntil: time.Now().Add(freshMargin - time.Millisecond)}
-	due.fresh.Store(true)
+	due.fresh.Store(r.jumps.epoch.Load())
 	if !r.cur.CompareAndSwap(s, due) {
 		t.Fatal("the loop published a state meanwhile")
 	}
-	r.expireFresh()
-	if due.fresh.Load() {
-		t.Error("expireFresh kept a mark whose time has come")
+	r.renewMark()
+	if r.marked(due) {
+		t.Error("renewMark kept a mark whose time has come")
 	}
 	later := &state{tok: s.tok, expiry: s.expiry, serveUntil: time.Now().Add(30 * time.Minute)}
-	later.fresh.Store(true)
+	later.fresh.Store(r.jumps.epoch.Load())
 	r.cur.CompareAndSwap(due, later)
 	r.Close()
-	if later.fresh.Load() {
+	if later.fresh.Load() != 0 {
 		t.Error("the mark outlived the loop that clears it")
 	}
 	if tok, err := r.Token(context.Background()); err != nil || tok.AccessToken != "a" {

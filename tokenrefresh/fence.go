@@ -44,10 +44,10 @@ func (f fence) end(s *state) time.Time {
 // by the plan alone: a retry after the fence holds callers only once a
 // shared store has planned it anew (see shared.replan).
 func (f fence) holds(s *state, retryAt, now time.Time) bool {
-	if f.length <= 0 || s == nil || s.refreshAt.IsZero() || now.Before(s.serveUntil) {
+	if f.length <= 0 || s == nil || s.refreshAt.IsZero() || before(now, s.serveUntil) {
 		return false
 	}
-	return now.Before(f.end(s)) && !retryAt.After(now.Add(f.length))
+	return before(now, f.end(s)) && !retryAt.After(now.Add(f.length))
 }
 
 // agreed reports whether e's agreed moment of rotation (see Entry.Due) is

@@ -279,7 +279,7 @@ func (c *shared) replan(ctx context.Context) bool {
 	r.mu.Lock()
 	unsaved := r.unsaved != nil
 	r.mu.Unlock()
-	if unsaved || !s.usable(now) || s.refreshAt.IsZero() || now.Before(s.refreshAt.Add(r.fence().length)) || s.lastResort(now) {
+	if unsaved || !s.usable(now) || s.refreshAt.IsZero() || before(now, s.refreshAt.Add(r.fence().length)) || s.lastResort(now) {
 		return false
 	}
 	e := &Entry{Token: secret.New(s.tok), Obtained: s.obtained, Lineage: r.lineage, Due: now.Add(2 * r.fence().length)}
@@ -352,7 +352,7 @@ func (c *shared) storeChanged() {
 		c.writeBack(ctx, old)
 	case c.adoptPlan(e, old):
 		// Another process planned the overdue rotation: done.
-	case e.Lineage == r.lineage && newer(e, old) && (e.Token.Reveal().Expiry.IsZero() || now.Before(e.Token.Reveal().Expiry)):
+	case e.Lineage == r.lineage && newer(e, old) && (e.Token.Reveal().Expiry.IsZero() || before(now, e.Token.Reveal().Expiry)):
 		r.remember(e.Token.Reveal())
 		r.publish(old, e, nil, time.Time{})
 	}

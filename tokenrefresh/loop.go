@@ -17,19 +17,22 @@ import (
 // returned and its token is saved).
 func (r *Refresher) run() {
 	defer close(r.done)
+	if r.jumps.watching() {
+		defer r.jumps.release()
+	}
 	defer func() {
 		// Nobody clears a fresh mark after this: Token decides by the
 		// clock from now on.
 		if s := r.cur.Load(); s != nil {
-			s.fresh.Store(false)
+			s.fresh.Store(0)
 		}
 	}()
 	var t wakeTimer
 	defer t.stop()
 	for r.ctx.Err() == nil {
-		r.expireFresh()
+		r.renewMark()
 		at, scheduled := r.freshWake(r.nextWake())
-		if scheduled && !r.cfg.Clock.Now().Before(at) {
+		if scheduled && !before(r.cfg.Clock.Now(), at) {
 			t.stop()
 			r.step()
 			continue
@@ -43,6 +46,10 @@ func (r *Refresher) run() {
 		case <-r.kick:
 		case <-r.changed:
 			r.coord.storeChanged()
+		case <-r.jumps.jumpedChan():
+			// The timer ran on the monotonic clock, which the wall clock
+			// has jumped ahead of: plan again by both.
+			t.stop()
 		}
 		r.step()
 	}
@@ -63,7 +70,7 @@ func (t *wakeTimer) set(clk Clock, at time.Time, scheduled bool) {
 	}
 	t.stop()
 	if scheduled {
-		t.c, t.cancel = clk.NewTimer(at.Sub(clk.Now()))
+		t.c, t.cancel = clk.NewTimer(until(clk.Now(), at))
 		t.at = at
 	}
 }
@@ -122,7 +129,7 @@ func (r *Refresher) step() {
 	now := r.cfg.Clock.Now()
 	s := r.cur.Load()
 	r.mu.Lock()
-	backingOff := now.Before(r.nextAttemptLocked(s, now))
+	backingOff := before(now, r.nextAttemptLocked(s, now))
 	unsaved, perm := r.unsaved, r.permErr != nil
 	r.mu.Unlock()
 	if backingOff {
@@ -246,7 +253,7 @@ func checkToken(tok *oauth2.Token, now time.Time, dpop bool) error {
 	if err := checkSendable(tok, dpop); err != nil {
 		return err
 	}
-	if !tok.Expiry.IsZero() && !now.Before(tok.Expiry) {
+	if !tok.Expiry.IsZero() && !before(now, tok.Expiry) {
 		return fmt.Errorf("tokenrefresh: refresh returned a token that expired at %v: check the clocks of this machine and the server", tok.Expiry.UTC())
 	}
 	return nil

@@ -20,10 +20,10 @@ type Refresher struct {
 	cfg     Config
 	lineage string
 	coord   coordinator // solo, or shared with the processes of a fleet
-	// sysClock is set when cfg.Clock is the system clock: every
-	// serveUntil then carries a monotonic reading, and Token decides
-	// freshness from the monotonic clock alone (see freshNow).
-	sysClock bool
+	// jumps watches cfg.Clock's wall clock jumping ahead of its timers,
+	// if it is a runtimeClock (the system clock); unwatched otherwise.
+	// Fresh tokens are marked only with a runtimeClock (see markFresh).
+	jumps *clockWatch
 
 	// cur is the published state. Token reads it without a lock. It
 	// changes only by CompareAndSwap from the state its writer read (the
@@ -88,11 +88,17 @@ func New(ctx context.Context, cfg Config) (*Refresher, error) {
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
-	_, r.sysClock = cfg.Clock.(systemClock)
+	r.jumps = unwatched
+	if rc, ok := cfg.Clock.(runtimeClock); ok {
+		r.jumps = rc.jumps()
+	}
 	r.coord = newCoordinator(r)
 	start, err := r.initialEntry(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if r.jumps.watching() {
+		r.jumps.acquire() // released by the loop when it exits
 	}
 	if start != nil {
 		r.remember(start.Token.Reveal())

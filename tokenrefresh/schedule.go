@@ -130,8 +130,8 @@ func (r *Refresher) jitter(tok *oauth2.Token, span float64) time.Duration {
 // deadRetryInterval.
 func (r *Refresher) retryDelaysLocked(serverAsked time.Duration, now time.Time) (wait, quick time.Duration) {
 	wait = r.cfg.backoff(r.failures, serverAsked)
-	if s := r.cur.Load(); s.usable(now) && now.Before(s.deadline) {
-		if left := s.deadline.Sub(now); wait > left/2 {
+	if s := r.cur.Load(); s.usable(now) && before(now, s.deadline) {
+		if left := until(now, s.deadline); wait > left/2 {
 			wait = max(left/2, r.cfg.RetryMin)
 		}
 	}

@@ -35,13 +35,15 @@ type state struct {
 	// rotated even without the shared store's lock; zero: never.
 	lastResortAt time.Time
 	held         atomic.Bool // the Held event was sent for this state
-	// fresh is set, with the system clock, while the token is certainly
-	// fresh: Token then serves it without reading the clock. It is set
-	// when the state is planned (see markFresh) and cleared by the loop
-	// at freshUntil, a margin before serveUntil (never, without one),
-	// and when the loop exits. Only the loop clears it; nothing sets it
-	// after the state is published.
-	fresh atomic.Bool
+	// fresh marks the state, with a runtimeClock, as certainly fresh:
+	// Token then serves it without reading the clock. It holds the epoch
+	// of the clock's jumps watcher it was set in (0: not marked), and is
+	// void once the watcher sees the wall clock jump (see clockWatch). It
+	// is set when the state is planned, and by the loop alone after the
+	// state is published (see markFresh); the loop clears it at
+	// freshUntil, a margin before serveUntil (never, without one), and
+	// when it exits.
+	fresh atomic.Uint32
 }
 
 // freshUntil is when s's fresh mark ends: a margin before serveUntil;
@@ -55,12 +57,12 @@ func (s *state) freshUntil() time.Time {
 
 // usable reports whether s can be served at now.
 func (s *state) usable(now time.Time) bool {
-	return s != nil && !s.invalid && !s.unsendable && (s.expiry.IsZero() || now.Before(s.expiry))
+	return s != nil && !s.invalid && !s.unsendable && (s.expiry.IsZero() || before(now, s.expiry))
 }
 
 // due reports whether s should be replaced at now.
 func (s *state) due(now time.Time) bool {
-	return !s.usable(now) || (!s.refreshAt.IsZero() && !now.Before(s.refreshAt))
+	return !s.usable(now) || (!s.refreshAt.IsZero() && !before(now, s.refreshAt))
 }
 
 // holds reports whether s serves tok and is not yet known to be rejected.
@@ -89,7 +91,7 @@ func (s *state) lastResort(now time.Time) bool {
 	if s == nil {
 		return true
 	}
-	return !s.invalid && !s.lastResortAt.IsZero() && !now.Before(s.lastResortAt)
+	return !s.invalid && !s.lastResortAt.IsZero() && !before(now, s.lastResortAt)
 }
 
 // tokenState names what Token does with a published state.
@@ -107,7 +109,7 @@ func (r *Refresher) tokenState(s *state, now time.Time) tokenState {
 	switch {
 	case s == nil || s.invalid || s.unsendable:
 		return invalid
-	case s.serveUntil.IsZero() || now.Before(s.serveUntil):
+	case s.serveUntil.IsZero() || before(now, s.serveUntil):
 		return fresh // serveUntil is never after the expiry
 	case !s.usable(now):
 		return invalid
@@ -117,26 +119,16 @@ func (r *Refresher) tokenState(s *state, now time.Time) tokenState {
 	return stale
 }
 
-// freshNow reports, with the system clock, whether s is fresh, from one
-// read of the monotonic clock: every serveUntil carries a monotonic
-// reading then (see plan), and time.Until needs no wall-clock read for
-// it. It is Token's fast path, and agrees with tokenState: a false
-// answer only sends Token the long way.
-func (r *Refresher) freshNow(s *state) bool {
-	return r.sysClock && s != nil && !s.invalid && !s.unsendable &&
-		(s.serveUntil.IsZero() || time.Until(s.serveUntil) > 0)
-}
-
-// plan schedules s to be refreshed at at (see fence.plan). With the
-// system clock, serveUntil is rebased onto the monotonic clock, so that
-// freshNow can compare it with one cheap clock read, and a step of the
-// wall clock does not change how long the token is served; and s is
-// marked fresh (see markFresh).
+// plan schedules s to be refreshed at at (see fence.plan). With a
+// runtimeClock, serveUntil is rebased onto now's readings at the earlier
+// of its two moments (see until), so that the mark's timer, which runs on
+// the monotonic clock, ends it no later than the wall clock would; and s
+// is marked fresh (see markFresh).
 func (r *Refresher) plan(s *state, at time.Time) {
 	r.fence().plan(s, at)
-	if r.sysClock && !s.serveUntil.IsZero() {
-		now := time.Now()
-		s.serveUntil = now.Add(s.serveUntil.Sub(now))
+	if r.jumps.watching() && !s.serveUntil.IsZero() {
+		now := r.cfg.Clock.Now()
+		s.serveUntil = now.Add(until(now, s.serveUntil))
 	}
 	r.markFresh(s)
 }
@@ -145,37 +137,51 @@ func (r *Refresher) plan(s *state, at time.Time) {
 // fresh mark, and how long at least a marked token must stay valid after
 // serveUntil: a loop that wakes up to twice this late still never lets
 // Token serve an expired token from the mark. A second is hundreds of
-// times a goroutine's usual wake-up delay; the clock path (freshNow)
-// decides exactly in the last second.
+// times a goroutine's usual wake-up delay; the clock path decides exactly
+// in the last second.
 const freshMargin = time.Second
 
-// markFresh marks s as certainly fresh until a margin before its
-// serveUntil, with the system clock, for as long as the loop runs to
-// clear the mark: Token then skips the clock read, the one cost a
-// Transport adds to a request beyond copying it (about 38 ns on the
-// project's machine, 2.5% of an in-memory round trip). A token whose
-// serveUntil is near, or whose expiry is too close behind it, is not
-// marked, and goes by the clock.
+// markFresh marks s, with a runtimeClock, as certainly fresh until a
+// margin before its serveUntil, for as long as the loop runs to clear
+// the mark and the clocks keep together: Token then skips the clock
+// read, the one cost a Transport adds to a request beyond copying it
+// (about 38 ns on the project's machine, 2.5% of an in-memory round
+// trip). A token whose serveUntil is near, or whose expiry is too close
+// behind it, is not marked, and goes by the clock; nor is any while the
+// wall clock has jumped and the jumps watcher has not yet seen it. The
+// epoch is read before the clock: a jump after it voids the mark.
 func (r *Refresher) markFresh(s *state) {
-	s.fresh.Store(false)
-	if !r.sysClock || (r.ctx != nil && r.ctx.Err() != nil) || s.invalid || s.unsendable {
+	if !r.jumps.watching() {
 		return
 	}
-	if s.serveUntil.IsZero() {
-		s.fresh.Store(s.expiry.IsZero())
+	epoch := r.jumps.epoch.Load()
+	now := r.cfg.Clock.Now()
+	if (r.ctx != nil && r.ctx.Err() != nil) || s.invalid || s.unsendable || !r.jumps.steady(now) {
+		s.fresh.Store(0)
 		return
 	}
-	if time.Until(s.freshUntil()) > 0 && (s.expiry.IsZero() || s.expiry.Sub(s.serveUntil) >= freshMargin) {
-		s.fresh.Store(true)
+	fresh := s.serveUntil.IsZero() && s.expiry.IsZero() ||
+		!s.serveUntil.IsZero() && before(now, s.freshUntil()) && (s.expiry.IsZero() || until(s.serveUntil, s.expiry) >= freshMargin)
+	if !fresh {
+		epoch = 0
 	}
+	s.fresh.Store(epoch)
 }
 
-// expireFresh clears the current state's fresh mark once its time has
-// come. The loop calls it each time it wakes, and wakes for it (see
-// freshWake).
-func (r *Refresher) expireFresh() {
-	if s := r.cur.Load(); s != nil && s.fresh.Load() && !s.serveUntil.IsZero() && time.Until(s.freshUntil()) <= 0 {
-		s.fresh.Store(false)
+// marked reports whether s is marked fresh, in the current epoch of the
+// clock's jumps (never 0, which is no mark): Token's fast path.
+func (r *Refresher) marked(s *state) bool {
+	return s.fresh.Load() == r.jumps.epoch.Load()
+}
+
+// renewMark keeps the current state's fresh mark up to date: cleared once
+// its time has come, or renewed after the wall clock jumped if it is
+// still due. The loop calls it each time it wakes, and wakes for it (see
+// freshWake, and clockWatch.jumped); it is the only writer of the mark
+// of a published state.
+func (r *Refresher) renewMark() {
+	if s := r.cur.Load(); s != nil && s.fresh.Load() != 0 {
+		r.markFresh(s)
 	}
 }
 
@@ -183,7 +189,7 @@ func (r *Refresher) expireFresh() {
 // freshUntil, if the mark is set and ends earlier.
 func (r *Refresher) freshWake(at time.Time, scheduled bool) (time.Time, bool) {
 	s := r.cur.Load()
-	if s == nil || !s.fresh.Load() || s.serveUntil.IsZero() || (scheduled && !s.freshUntil().Before(at)) {
+	if s == nil || s.fresh.Load() == 0 || s.serveUntil.IsZero() || (scheduled && !s.freshUntil().Before(at)) {
 		return at, scheduled
 	}
 	return s.freshUntil(), true
@@ -205,7 +211,7 @@ func (r *Refresher) retryAtHint() time.Time {
 // the token is held back for its rotation.
 func (r *Refresher) Token(ctx context.Context) (*oauth2.Token, error) {
 	s := r.cur.Load()
-	if s != nil && s.fresh.Load() || r.freshNow(s) {
+	if s != nil && r.marked(s) {
 		return s.tok, nil
 	}
 	now := r.cfg.Clock.Now()
@@ -222,7 +228,7 @@ func (r *Refresher) Token(ctx context.Context) (*oauth2.Token, error) {
 // nudgeIfDue wakes the loop for a stale token that is due, unless it is
 // backing off.
 func (r *Refresher) nudgeIfDue(s *state, now time.Time) {
-	if now.UnixNano() >= r.backoffUntil.Load() && !now.Before(s.refreshAt) {
+	if now.UnixNano() >= r.backoffUntil.Load() && !before(now, s.refreshAt) {
 		r.nudge()
 	}
 }
@@ -267,7 +273,7 @@ func (r *Refresher) waitFence(ctx context.Context, s *state, now time.Time) erro
 	if r.cur.Load() != s {
 		return nil
 	}
-	timer, stop := r.cfg.Clock.NewTimer(end.Sub(now))
+	timer, stop := r.cfg.Clock.NewTimer(until(now, end))
 	defer stop()
 	select {
 	case <-ch:
