@@ -269,3 +269,23 @@ func TestSuspendWhileTheLoopIsBusyVoidsTheMark(t *testing.T) {
 		t.Errorf("Token() once the store answers = %v, %v; want a valid token", tok, err)
 	}
 }
+
+// A step back of the wall clock (a clock that ran ahead, corrected) does
+// not put off the refresh: the monotonic reading still says it is due, and
+// a time is reached when either reading says so. A token due in 1.5 s,
+// the wall clock an hour back: the refresh comes on time, not in an hour.
+func TestWallClockStepBackDoesNotDelayTheRefresh(t *testing.T) {
+	clk := newSuspendClock()
+	r, calls, refreshed := suspendRefresher(t, clk, Config{
+		Initial:     secret.New(&oauth2.Token{AccessToken: "a", Expiry: clk.Now().Add(3 * time.Second)}),
+		EarlyWindow: 2 * time.Second, Jitter: -1,
+	})
+	awaitJump(t, clk.suspend(-time.Hour))
+	waitSignal(t, refreshed, "the refresh planned 1.5 s ahead")
+	if tok, err := r.Token(context.Background()); err != nil || tok.AccessToken != "next" {
+		t.Errorf("Token() after the refresh = %v, %v; want the new token", tok, err)
+	}
+	if len(calls) != 1 {
+		t.Errorf("%d refreshes; want 1", len(calls))
+	}
+}
