@@ -136,11 +136,13 @@ func (r *Refresher) step() {
 		return
 	}
 	if unsaved != nil {
-		if r.retrySave(unsaved) || !r.cur.Load().lastResort(now) {
+		if cur := r.cur.Load(); r.retrySave(unsaved) || (cur.usable(now) && !cur.lastResort(now)) {
 			return
 		}
-		// The store still refuses the token, which is about to die:
-		// rotate it all the same rather than lose the lineage.
+		// The store still refuses the token, which is about to die or
+		// cannot be used (an unusable access token kept for its refresh
+		// token): rotate it all the same rather than lose the lineage or
+		// keep callers waiting; the store holds no live token anyway.
 	}
 	if !perm && r.cur.Load().due(now) {
 		ctx, cancel := context.WithTimeout(r.ctx, r.cfg.AttemptTimeout)
@@ -212,7 +214,8 @@ func (r *Refresher) call(ctx context.Context, old *state) (*oauth2.Token, error)
 // (checkErr says why) but which carries a new refresh token: the old one
 // may be dead, and the grant lives on in the new one. The answer is saved
 // and published as unusable, so that callers wait and the next attempt,
-// after the backoff of a failure, presents the new refresh token. It
+// after the backoff of a failure, presents the new refresh token. A save
+// that fails is retried as a published token's is (see retrySave). It
 // reports whether it kept the answer.
 func (r *Refresher) keepRefreshToken(old *state, tok *oauth2.Token, checkErr error, start time.Time) bool {
 	if tok == nil || tok.AccessToken == "" || tok.RefreshToken == "" || (old != nil && old.tok.RefreshToken == tok.RefreshToken) {
@@ -221,7 +224,11 @@ func (r *Refresher) keepRefreshToken(old *state, tok *oauth2.Token, checkErr err
 	r.remember(tok)
 	e := &Entry{Token: secret.New(tok), Obtained: r.cfg.Clock.Now(), Lineage: r.lineage}
 	if err := r.saveDurably(e); err != nil {
-		r.cfg.Logger.Error("tokenrefresh: could not save a new refresh token that came with an unusable access token", "error", r.redacted(err))
+		r.cfg.Logger.Error("tokenrefresh: could not save a new refresh token that came with an unusable access token; retrying", "error", r.redacted(err))
+		r.mu.Lock()
+		r.unsaved = e
+		r.mu.Unlock()
+		r.storeFailed(err)
 	}
 	ns := r.newState(e)
 	ns.unsendable = true

@@ -1,0 +1,109 @@
+package tokenrefresh_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bearer-go/bearer/secret"
+	"github.com/bearer-go/bearer/tokenrefresh"
+	"golang.org/x/oauth2"
+)
+
+// fullDisk is a real FileStore on a disk that may be full: while full,
+// Save fails as write(2) does with no space left (ENOSPC).
+type fullDisk struct {
+	*tokenrefresh.FileStore
+	full atomic.Bool
+}
+
+func newFullDisk(t *testing.T) *fullDisk {
+	t.Helper()
+	fs, err := tokenrefresh.NewFileStore(filepath.Join(t.TempDir(), "token.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fullDisk{FileStore: fs}
+}
+
+func (d *fullDisk) Save(ctx context.Context, e *tokenrefresh.Entry) error {
+	if d.full.Load() {
+		return &fs.PathError{Op: "write", Path: d.Path(), Err: syscall.ENOSPC}
+	}
+	return d.FileStore.Save(ctx, e)
+}
+
+// refreshTokenOnDisk returns the refresh token the file holds.
+func (d *fullDisk) refreshTokenOnDisk(t *testing.T) string {
+	t.Helper()
+	e, err := d.FileStore.Load(context.Background())
+	if err != nil {
+		t.Fatalf("Load() = %v", err)
+	}
+	return e.Token.Reveal().RefreshToken
+}
+
+// An answer with an unusable access token and a new refresh token, on a
+// full disk, while the token server then goes down: the new refresh
+// token, the only live one, is in memory only. It is reported unsaved and
+// saved as soon as the disk has room, without waiting for the server, so
+// that a restart meanwhile resumes it.
+func TestKeptRefreshTokenIsSavedOnceTheDiskHasRoom(t *testing.T) {
+	var serverUp atomic.Bool
+	clk := newClock()
+	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
+		switch {
+		case n == 1 && cur.RefreshToken == "r1":
+			return &oauth2.Token{AccessToken: "a2", RefreshToken: "r2", Expiry: clk.Now().Add(-time.Minute)}, nil
+		case !serverUp.Load():
+			return nil, errors.New("503 Service Unavailable")
+		case cur.RefreshToken == "r2":
+			return &oauth2.Token{AccessToken: "a3", RefreshToken: "r3", Expiry: clk.Now().Add(time.Hour)}, nil
+		}
+		return nil, tokenrefresh.Permanent(errors.New("invalid_grant: the refresh token was already used"))
+	})
+	disk := newFullDisk(t)
+	disk.full.Store(true)
+	obs, evs := events()
+	initial := &oauth2.Token{AccessToken: "a1", RefreshToken: "r1", Expiry: epoch.Add(-time.Second)}
+	if err := disk.FileStore.Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(initial), Lineage: tokenrefresh.LineageOf(initial)}); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Store: disk, Observer: obs}, src)
+	ev := waitEvent(t, evs, tokenrefresh.Failed)
+	if st := r.Status(); !st.Unsaved || !st.StoreUnavailable {
+		t.Errorf("Status() with r2 in memory only = %+v; want Unsaved and StoreUnavailable", st)
+	}
+	disk.full.Store(false)
+	clk.Advance(ev.Retry.Sub(clk.Now()))
+	waitEvent(t, evs, tokenrefresh.StoreRecovered)
+	if rt := disk.refreshTokenOnDisk(t); rt != "r2" {
+		t.Fatalf("the file holds refresh token %q once the disk has room, the server still down; want r2", rt)
+	}
+	serverUp.Store(true)
+	waiter := asyncToken(context.Background(), r)
+	// An attempt the server failed while still down is retried.
+	for deadline := time.After(waitLimit); ; {
+		var ev tokenrefresh.Event
+		select {
+		case ev = <-evs:
+		case <-deadline:
+			t.Fatalf("no refresh within %v of the server's return", waitLimit)
+		}
+		if ev.Kind == tokenrefresh.Failed {
+			clk.Advance(ev.Retry.Sub(clk.Now()))
+		}
+		if ev.Kind == tokenrefresh.Refreshed {
+			break
+		}
+	}
+	got(t, waiter, "a3")
+	if rt := disk.refreshTokenOnDisk(t); rt != "r3" {
+		t.Errorf("the file holds refresh token %q; want r3", rt)
+	}
+}
