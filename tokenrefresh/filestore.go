@@ -158,10 +158,10 @@ func writeTemp(dir, base, path string, data []byte) error {
 		}
 	}()
 	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("tokenrefresh: write temporary file: %w", err)
+		return tempFileError("write", err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("tokenrefresh: sync temporary file: %w", err)
+		return tempFileError("sync", err)
 	}
 	if err := commitTemp(tmp, path); err != nil {
 		return err
@@ -241,6 +241,13 @@ func checkRegular(path string, fi fs.FileInfo) error {
 // or its lock file, should be.
 func symlinkError(path string) error {
 	return fmt.Errorf("tokenrefresh: %s is a symbolic link, and bearer never follows one to a token or lock file: remove the link, and give the store the real path", path)
+}
+
+// tempFileError wraps an error from the op (create, write, sync) of a
+// temporary file beside the token file, saying what to do: the token is
+// kept in memory meanwhile, and saved once the directory takes it.
+func tempFileError(op string, err error) error {
+	return fmt.Errorf("tokenrefresh: %s a temporary file beside the token file: %w: check the directory's permissions and its disk's free space", op, err)
 }
 
 // openFileError wraps an error from opening path, keeping its chain (so

@@ -39,7 +39,7 @@ func openToken(path string) (*os.File, error) {
 func createTemp(dir, base string) (*os.File, error) {
 	fh, err := os.OpenFile(tempName(dir, base), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("tokenrefresh: create temporary file: %w", err)
+		return nil, tempFileError("create", err)
 	}
 	return fh, nil
 }

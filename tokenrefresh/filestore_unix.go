@@ -58,7 +58,7 @@ func createTemp(dir, base string) (*os.File, error) {
 		name := tempName(dir, base)
 		fh, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
 		if err != nil {
-			return nil, fmt.Errorf("tokenrefresh: create temporary file: %w", err)
+			return nil, tempFileError("create", err)
 		}
 		if locked, err := tryLock(fh); err == nil && locked && stillNamed(fh, name) {
 			return fh, nil

@@ -149,7 +149,7 @@ func createTemp(dir, base string) (*os.File, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("tokenrefresh: create temporary file: %w", err)
+			return nil, tempFileError("create", err)
 		}
 		return os.NewFile(uintptr(h), name), nil
 	}

@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -105,5 +109,71 @@ func TestKeptRefreshTokenIsSavedOnceTheDiskHasRoom(t *testing.T) {
 	got(t, waiter, "a3")
 	if rt := disk.refreshTokenOnDisk(t); rt != "r3" {
 		t.Errorf("the file holds refresh token %q; want r3", rt)
+	}
+}
+
+// readOnly makes dir read-only for this process, even for root (with
+// chattr +i, an immutable directory), until the returned function (also
+// run at the test's end) makes it writable again.
+func readOnly(t *testing.T, dir string) (writable func()) {
+	t.Helper()
+	set, unset := exec.Command("chmod", "0500", dir), exec.Command("chmod", "0700", dir)
+	if os.Geteuid() == 0 {
+		set, unset = exec.Command("chattr", "+i", dir), exec.Command("chattr", "-i", dir)
+	}
+	if out, err := set.CombinedOutput(); err != nil {
+		t.Skipf("cannot make %s read-only here: %v %s", dir, err, out)
+	}
+	var once sync.Once
+	writable = func() {
+		once.Do(func() {
+			if out, err := unset.CombinedOutput(); err != nil {
+				t.Errorf("making %s writable again: %v %s", dir, err, out)
+			}
+		})
+	}
+	t.Cleanup(writable)
+	return writable
+}
+
+// A token file in a directory that became read-only: the rotated token is
+// served meanwhile (no caller waits, no second rotation), the failure says
+// what to do, and once the directory is writable the token is saved, so
+// that a restart resumes it rather than the token it replaced.
+func TestReadOnlyDirectoryKeepsTheRotatedTokenUntilItCanBeSaved(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "token.json")
+	store, err := tokenrefresh.NewFileStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := newClock()
+	src := newSource(expiring(clk, time.Hour))
+	obs, evs := events()
+	initial := &oauth2.Token{AccessToken: "tok-0", Expiry: epoch.Add(-time.Second)} // expired: rotated at once
+	writable := readOnly(t, dir)
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Initial: secret.New(initial), Observer: obs}, src)
+	tok := mustToken(t, r)
+	for range 2 { // the lock file's failure, then the token file's
+		ev := waitEvent(t, evs, tokenrefresh.StoreUnavailable)
+		if msg := ev.Err.Error(); !strings.Contains(msg, dir) || !strings.Contains(msg, "permissions") {
+			t.Errorf("StoreUnavailable error = %v; want it to name the directory and say to check its permissions", ev.Err)
+		}
+	}
+	if again := mustToken(t, r); again.AccessToken != tok.AccessToken {
+		t.Errorf("Token() = %q, then %q; want the rotated token served again", tok.AccessToken, again.AccessToken)
+	}
+	writable()
+	now := clk.Now()
+	at := awaitTimer(t, clk, "save retry", func(d time.Time) bool { return d.After(now) && d.Before(now.Add(time.Minute)) })
+	clk.Advance(at.Sub(now))
+	waitEvent(t, evs, tokenrefresh.StoreRecovered)
+	if n := src.Calls(); n != 1 {
+		t.Errorf("%d refreshes; want 1: a failed save must not rotate again", n)
+	}
+	r.Close()
+	resumed, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Initial: secret.New(initial)}, newSource(expiring(clk, time.Hour)))
+	if got := mustToken(t, resumed); got.AccessToken != tok.AccessToken {
+		t.Errorf("after a restart Token() = %q; want the rotated %q from the file", got.AccessToken, tok.AccessToken)
 	}
 }
