@@ -3,6 +3,8 @@ package tokenrefresh_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,5 +123,79 @@ func TestCloseEndsAWaitForTheLockAtOnce(t *testing.T) {
 	}
 	if n := src.Calls(); n != 0 {
 		t.Errorf("refresh called %d times; want 0", n)
+	}
+}
+
+// Close racing callers of Token and Invalidate, and a rotation that
+// Invalidate started: 20 rounds, 8 callers each. Close returns, every
+// caller gets a token or ErrClosed and returns, and the store holds the
+// last token published: none is lost.
+func TestCloseRacingTokenAndInvalidateLosesNothing(t *testing.T) {
+	for round := range 20 {
+		store := &ctxStore{}
+		var mu sync.Mutex // guards last
+		last := ""
+		release := make(chan struct{})
+		src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
+			<-release
+			return &oauth2.Token{AccessToken: fmt.Sprintf("rot-%d", n), Expiry: time.Now().Add(time.Hour)}, nil
+		})
+		r, err := tokenrefresh.New(context.Background(), tokenrefresh.Config{Refresh: src.refresh, Store: store,
+			Initial:  secret.New(&oauth2.Token{AccessToken: "start", Expiry: time.Now().Add(time.Hour)}),
+			OnRotate: func(_, n *oauth2.Token) { mu.Lock(); last = n.AccessToken; mu.Unlock() }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		errs := make(chan error, 8)
+		var callers sync.WaitGroup
+		for range 8 {
+			callers.Add(1)
+			go func() {
+				defer callers.Done()
+				for i := 0; i < 10_000; i++ { // bounded; stop ends it sooner
+					ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+					tok, err := r.Token(ctx)
+					cancel()
+					switch {
+					case errors.Is(err, tokenrefresh.ErrClosed):
+						return
+					case err != nil:
+						errs <- err
+						return
+					}
+					r.Invalidate(tok)
+					select {
+					case <-stop:
+						return
+					default:
+					}
+				}
+			}()
+		}
+		src.waitCall(t) // an Invalidate started a rotation
+		closed := make(chan struct{})
+		go func() {
+			r.Close()
+			close(closed)
+		}()
+		close(release) // the rotation's answer arrives, before or after Close began
+		select {
+		case <-closed:
+		case <-time.After(waitLimit):
+			t.Fatalf("round %d: Close did not return", round)
+		}
+		close(stop)
+		callers.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("round %d: Token() = %v; want a token or ErrClosed", round, err)
+		}
+		mu.Lock()
+		want := last
+		mu.Unlock()
+		if e, err := store.Load(context.Background()); err != nil || e.Token.Reveal().AccessToken != want {
+			t.Fatalf("round %d: the store holds %v, %v; want the last token published, %q", round, e, err, want)
+		}
 	}
 }
