@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -243,5 +244,38 @@ func TestEntryRecordRoundTripNeverQuotesBadInput(t *testing.T) {
 	// json.Marshal is not the record: it prints the token as REDACTED.
 	if js, _ := json.Marshal(in); strings.Contains(string(js), `"a"`) || !strings.Contains(string(js), "REDACTED") {
 		t.Errorf("json.Marshal(Entry) = %s; want the token REDACTED", js)
+	}
+}
+
+// A token file written by the first release (format 1, before Due and
+// InDoubt), whose token expired while the program was stopped: the
+// restart resumes that lineage rather than the configured token it
+// started from, never serves the expired token, and refreshes with the
+// stored refresh token; the file then holds the new one.
+func TestAnExpiredTokenFromAnOlderRecordIsRefreshedNotServed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "token.json")
+	original := &oauth2.Token{AccessToken: "first-access", RefreshToken: "r0"}
+	record := `{"format":1,"access_token":"a5","token_type":"Bearer","refresh_token":"r5",` +
+		`"expiry":"2026-11-23T11:00:00Z","obtained":"2026-11-23T10:00:00Z","lineage":"` + tokenrefresh.LineageOf(original) + `"}`
+	if err := os.WriteFile(path, []byte(record), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := tokenrefresh.NewFileStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := newClock() // noon: the stored token expired an hour ago
+	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
+		if cur.RefreshToken != "r5" {
+			return nil, tokenrefresh.Permanent(fmt.Errorf("invalid_grant: refresh token %q was rotated away", cur.RefreshToken))
+		}
+		return &oauth2.Token{AccessToken: "a6", RefreshToken: "r6", Expiry: clk.Now().Add(time.Hour)}, nil
+	})
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Initial: secret.New(original)}, src)
+	if tok := mustToken(t, r); tok.AccessToken != "a6" {
+		t.Fatalf("Token() = %q; want a6, refreshed from the stored r5", tok.AccessToken)
+	}
+	if e, err := store.Load(context.Background()); err != nil || e.Token.Reveal().RefreshToken != "r6" {
+		t.Errorf("the file holds %v, %v; want refresh token r6", e, err)
 	}
 }
