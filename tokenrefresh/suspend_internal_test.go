@@ -185,16 +185,17 @@ func waitSignal(t *testing.T, ch <-chan struct{}, what string) {
 	}
 }
 
-// A short suspend leaves the token fresh by both clocks: the loop renews
-// its mark for the watcher's new epoch, so that Token's fast path serves
-// it again.
+// A short suspend leaves the token fresh by both clocks: the jump voids
+// the mark's epoch, Token serves the token by the clock meanwhile, and
+// the loop (or markFresh, which it calls) marks it again in the new epoch.
 func TestMarkIsRenewedAfterAShortSuspend(t *testing.T) {
 	clk := newSuspendClock()
 	r, _, _ := suspendRefresher(t, clk, Config{Initial: secret.New(&oauth2.Token{AccessToken: "a", Expiry: clk.Now().Add(time.Hour)})})
 	s := r.cur.Load()
+	mark := s.fresh.Load()
 	awaitJump(t, clk.suspend(time.Minute))
-	if r.marked(s) {
-		t.Fatal("the mark survived the jump")
+	if mark == r.jumps.epoch.Load() {
+		t.Fatal("the mark set before the jump is still in the watcher's epoch")
 	}
 	if tok, err := r.Token(context.Background()); err != nil || tok.AccessToken != "a" {
 		t.Fatalf("Token() after a minute's suspend = %v, %v; want the still fresh token", tok, err)
@@ -203,12 +204,38 @@ func TestMarkIsRenewedAfterAShortSuspend(t *testing.T) {
 	if !r.marked(s) {
 		t.Error("the mark of a token still fresh by both clocks was not renewed")
 	}
-	// A mark is never set while the clocks disagree with what the watcher
-	// last saw: the next check voids it anyway.
-	clk.ahead.Add(int64(time.Minute))
-	r.markFresh(s)
-	if s.fresh.Load() != 0 {
-		t.Error("marked while the wall clock had jumped unseen")
+}
+
+// The watcher sees the wall clock jump either way past its tolerance,
+// and nothing less; until it has checked, the clocks are not steady, so
+// no mark is set that its next check would not void.
+func TestClockWatchSeesJumps(t *testing.T) {
+	clk := newSuspendClock()
+	w := clk.watch // not acquired: no goroutine checks but the test
+	for _, jump := range []time.Duration{clockJumpTolerance / 2, -time.Minute, time.Hour} {
+		epoch, seen := w.epoch.Load(), w.jumpedChan()
+		clk.ahead.Add(int64(jump))
+		big := jump > clockJumpTolerance || jump < -clockJumpTolerance
+		if steady := w.steady(clk.Now()); steady == big {
+			t.Errorf("after a jump of %v, steady = %v; want %v", jump, steady, !big)
+		}
+		w.check()
+		select {
+		case <-seen:
+			if !big {
+				t.Errorf("a jump of %v, within the tolerance, woke the loops", jump)
+			}
+		default:
+			if big {
+				t.Errorf("a jump of %v did not wake the loops", jump)
+			}
+		}
+		if moved := w.epoch.Load() != epoch; moved != big {
+			t.Errorf("after a jump of %v the epoch moved: %v; want %v", jump, moved, big)
+		}
+		if !w.steady(clk.Now()) {
+			t.Errorf("after the check of a jump of %v the clocks are not steady", jump)
+		}
 	}
 }
 
