@@ -13,6 +13,7 @@ import (
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 )
 
@@ -108,5 +109,35 @@ func TestRefreshAnswersNeverLoseTheRefreshToken(t *testing.T) {
 			r.Close()
 			check(start(nil), 2) // resumed from the file, with no request
 		})
+	}
+}
+
+// A server that writes its JWT's exp in milliseconds (a common slip), with
+// no expires_in: the expiry read from it is in the year 55,000, which no
+// JSON time can hold. The rotated refresh token is still saved.
+func TestAJWTExpiryInMillisecondsLosesNoRefreshToken(t *testing.T) {
+	access := unsignedJWT(t, jwt.MapClaims{"exp": time.Now().Add(time.Hour).UnixMilli()})
+	ts := newTokenServer(t, 200, `{"access_token":"`+access+`","token_type":"Bearer","refresh_token":"rt-1"}`)
+	path := filepath.Join(t.TempDir(), "token.json")
+	store, err := tokenrefresh.NewFileStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := oauth.NewRefreshToken(oauth.RefreshTokenConfig{TokenURL: ts.URL, RefreshToken: secret.New("rt-0"),
+		Client: oauth.ClientAuth{Method: oauth.AuthNone, ID: "cli"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := oauth.NewRefresher(bounded(t), src, tokenrefresh.Config{Store: store,
+		Initial: secret.New(&oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: time.Now().Add(-time.Minute)})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if tok, err := r.Token(bounded(t)); err != nil || tok.AccessToken != access {
+		t.Fatalf("Token() = %v, %v; want the JWT", tok, err)
+	}
+	if e, err := store.Load(context.Background()); err != nil || e.Token.Reveal().RefreshToken != "rt-1" {
+		t.Errorf("the file holds %v, %v; want refresh token rt-1", e, err)
 	}
 }

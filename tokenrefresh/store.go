@@ -105,12 +105,36 @@ func (e Entry) MarshalBinary() ([]byte, error) {
 		AccessToken:  tok.AccessToken,
 		TokenType:    tok.TokenType,
 		RefreshToken: tok.RefreshToken,
-		Expiry:       tok.Expiry,
-		Obtained:     e.Obtained,
+		Expiry:       recordTime(tok.Expiry),
+		Obtained:     recordTime(e.Obtained),
 		Lineage:      e.Lineage,
-		Due:          e.Due,
+		Due:          recordTime(e.Due),
 		InDoubt:      e.InDoubt,
 	})
+}
+
+// Bounds of the times a record holds: RFC 3339, which JSON times follow,
+// has four-digit years.
+var (
+	firstRecordTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	lastRecordTime  = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+)
+
+// recordTime returns t within the years a record can hold, so that no
+// token, however absurd its expiry (a JWT exp written in milliseconds is
+// in the year 55,000), makes the record impossible to write and its
+// lineage impossible to keep. A time beyond is as good as never, or long
+// past; the zero time stays zero.
+func recordTime(t time.Time) time.Time {
+	switch {
+	case t.IsZero():
+		return t
+	case t.After(lastRecordTime):
+		return lastRecordTime
+	case t.Before(firstRecordTime):
+		return firstRecordTime.Add(time.Second)
+	}
+	return t
 }
 
 // UnmarshalBinary decodes a record written by MarshalBinary. A record of

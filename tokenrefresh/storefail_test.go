@@ -3,6 +3,7 @@ package tokenrefresh_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
@@ -40,6 +42,25 @@ func (d *fullDisk) Save(ctx context.Context, e *tokenrefresh.Entry) error {
 		return &fs.PathError{Op: "write", Path: d.Path(), Err: syscall.ENOSPC}
 	}
 	return d.FileStore.Save(ctx, e)
+}
+
+// advanceUntil moves clk to each timer the Refresher's loop parks on until
+// the loop has sent an event of kind. A save may be retried between the
+// test's steps, when the file store's watch reports a change, and its
+// backoff then moves the timer: the test follows whatever the loop plans.
+func advanceUntil(t *testing.T, clk *fakeclock.Clock, evs <-chan tokenrefresh.Event, kind tokenrefresh.EventKind) {
+	t.Helper()
+	for range 20 {
+		at := parked(t, clk)
+		clk.Advance(at.Sub(clk.Now()))
+		parked(t, clk) // the step is over: its events are sent
+		for len(evs) > 0 {
+			if e := <-evs; e.Kind == kind {
+				return
+			}
+		}
+	}
+	t.Fatalf("no %v event after 20 of the loop's timers", kind)
 }
 
 // refreshTokenOnDisk returns the refresh token the file holds.
@@ -79,13 +100,12 @@ func TestKeptRefreshTokenIsSavedOnceTheDiskHasRoom(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Store: disk, Observer: obs}, src)
-	ev := waitEvent(t, evs, tokenrefresh.Failed)
+	waitEvent(t, evs, tokenrefresh.Failed)
 	if st := r.Status(); !st.Unsaved || !st.StoreUnavailable {
 		t.Errorf("Status() with r2 in memory only = %+v; want Unsaved and StoreUnavailable", st)
 	}
 	disk.full.Store(false)
-	clk.Advance(ev.Retry.Sub(clk.Now()))
-	waitEvent(t, evs, tokenrefresh.StoreRecovered)
+	advanceUntil(t, clk, evs, tokenrefresh.StoreRecovered)
 	if rt := disk.refreshTokenOnDisk(t); rt != "r2" {
 		t.Fatalf("the file holds refresh token %q once the disk has room, the server still down; want r2", rt)
 	}
@@ -164,10 +184,7 @@ func TestReadOnlyDirectoryKeepsTheRotatedTokenUntilItCanBeSaved(t *testing.T) {
 		t.Errorf("Token() = %q, then %q; want the rotated token served again", tok.AccessToken, again.AccessToken)
 	}
 	writable()
-	now := clk.Now()
-	at := awaitTimer(t, clk, "save retry", func(d time.Time) bool { return d.After(now) && d.Before(now.Add(time.Minute)) })
-	clk.Advance(at.Sub(now))
-	waitEvent(t, evs, tokenrefresh.StoreRecovered)
+	advanceUntil(t, clk, evs, tokenrefresh.StoreRecovered)
 	if n := src.Calls(); n != 1 {
 		t.Errorf("%d refreshes; want 1: a failed save must not rotate again", n)
 	}
@@ -175,5 +192,33 @@ func TestReadOnlyDirectoryKeepsTheRotatedTokenUntilItCanBeSaved(t *testing.T) {
 	resumed, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Initial: secret.New(initial)}, newSource(expiring(clk, time.Hour)))
 	if got := mustToken(t, resumed); got.AccessToken != tok.AccessToken {
 		t.Errorf("after a restart Token() = %q; want the rotated %q from the file", got.AccessToken, tok.AccessToken)
+	}
+}
+
+// A token whose expiry no record can hold (a JWT exp written in
+// milliseconds is in the year 55,840): the record is written all the
+// same, with the expiry at the last second it can hold, so the new
+// refresh token is kept and a restart resumes it.
+func TestAnExpiryBeyondTheYear9999IsStillSaved(t *testing.T) {
+	clk := newClock()
+	absurd := time.Unix(1_700_000_000_000, 0)
+	src := newSource(func(n int, cur *oauth2.Token) (*oauth2.Token, error) {
+		return &oauth2.Token{AccessToken: fmt.Sprintf("a%d", n), RefreshToken: fmt.Sprintf("r%d", n), Expiry: absurd}, nil
+	})
+	disk := newFullDisk(t)
+	initial := &oauth2.Token{AccessToken: "a0", RefreshToken: "r0", Expiry: epoch.Add(-time.Second)}
+	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Store: disk}, src)
+	if tok := mustToken(t, r); tok.AccessToken != "a1" {
+		t.Fatalf("Token() = %q; want a1", tok.AccessToken)
+	}
+	if st := r.Status(); st.Unsaved || st.StoreUnavailable {
+		t.Errorf("Status() = %+v; want the token saved", st)
+	}
+	if rt := disk.refreshTokenOnDisk(t); rt != "r1" {
+		t.Errorf("the file holds refresh token %q; want r1", rt)
+	}
+	e, err := disk.FileStore.Load(context.Background())
+	if err != nil || e.Token.Reveal().Expiry.Year() != 9999 {
+		t.Errorf("the file's record = %v, %v; want the expiry held as the year 9999", e, err)
 	}
 }
