@@ -113,8 +113,9 @@ func TestRefreshAnswersNeverLoseTheRefreshToken(t *testing.T) {
 }
 
 // A server that writes its JWT's exp in milliseconds (a common slip), with
-// no expires_in: the expiry read from it is in the year 55,000, which no
-// JSON time can hold. The rotated refresh token is still saved.
+// no expires_in: the exp is in the year 55,000, which no JSON time can
+// hold. The lifetime believed is capped at a year, as expires_in's is, and
+// the rotated refresh token is saved.
 func TestAJWTExpiryInMillisecondsLosesNoRefreshToken(t *testing.T) {
 	access := unsignedJWT(t, jwt.MapClaims{"exp": time.Now().Add(time.Hour).UnixMilli()})
 	ts := newTokenServer(t, 200, `{"access_token":"`+access+`","token_type":"Bearer","refresh_token":"rt-1"}`)
@@ -134,8 +135,12 @@ func TestAJWTExpiryInMillisecondsLosesNoRefreshToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if tok, err := r.Token(bounded(t)); err != nil || tok.AccessToken != access {
+	tok, err := r.Token(bounded(t))
+	if err != nil || tok.AccessToken != access {
 		t.Fatalf("Token() = %v, %v; want the JWT", tok, err)
+	}
+	if left := time.Until(tok.Expiry); left > 366*24*time.Hour {
+		t.Errorf("the token is believed to live %v; want a year at most", left)
 	}
 	if e, err := store.Load(context.Background()); err != nil || e.Token.Reveal().RefreshToken != "rt-1" {
 		t.Errorf("the file holds %v, %v; want refresh token rt-1", e, err)

@@ -57,8 +57,9 @@ func JWTExpiry(access string) (time.Time, bool) {
 // token at exp, so the earlier one is the one to plan for. An exp that is
 // not after issued says the two clocks disagree, not that the token is
 // dead on arrival: it is ignored when expires_in is there, so a client
-// whose clock runs ahead does not refresh without end. It reports false
-// when neither is usable.
+// whose clock runs ahead does not refresh without end. Either is capped
+// at MaxLifetime after issued (an exp written in milliseconds is in the
+// year 55,000). It reports false when neither is usable.
 func Earliest(issued time.Time, expiresIn json.RawMessage, access string) (time.Time, bool) {
 	d, okIn := ParseExpiresIn(expiresIn)
 	exp, okExp := JWTExpiry(access)
@@ -68,7 +69,7 @@ func Earliest(issued time.Time, expiresIn json.RawMessage, access string) (time.
 	case okIn:
 		return issued.Add(d), true
 	case okExp:
-		return exp, true
+		return minTime(exp, issued.Add(MaxLifetime)), true
 	}
 	return time.Time{}, false
 }

@@ -72,6 +72,8 @@ func TestEarliest(t *testing.T) {
 		{"exp in the past: clocks disagree, expires_in wins", `900`, jwtExp(issued.Add(-time.Hour)), issued.Add(900 * time.Second), true},
 		{"exp equal to issued", `900`, jwtExp(issued), issued.Add(900 * time.Second), true},
 		{"neither", `"soon"`, "opaque", time.Time{}, false},
+		{"exp alone, in milliseconds", ``, jwtExp(time.Unix(issued.Add(time.Hour).UnixMilli(), 0)), issued.Add(MaxLifetime), true},
+		{"exp alone, beyond a year", ``, jwtExp(issued.Add(2 * MaxLifetime)), issued.Add(MaxLifetime), true},
 	}
 	for _, tt := range tests {
 		got, ok := Earliest(issued, json.RawMessage(tt.expiresIn), tt.access)
