@@ -36,6 +36,14 @@
 // writer read: a writer that loses the race (to an Invalidate, or to a
 // token another process saved) decides again, and nothing is undone.
 //
+// Times are compared by both readings a time may carry: a moment is
+// reached when the wall clock (by which servers judge expiry) or the
+// monotonic clock (which a step of the wall clock does not move) says so.
+// The monotonic clock and timers stop while a machine is suspended or a
+// VM paused; one watcher per process notices the wall clock jump ahead
+// within a second, and the Refreshers then stop serving fresh tokens
+// without a look at the clock, and plan again.
+//
 // # Failures
 //
 // Only the background loop calls the RefreshFunc, so a refresh never runs
