@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/eventtest"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
@@ -94,13 +95,13 @@ func TestKeptRefreshTokenIsSavedOnceTheDiskHasRoom(t *testing.T) {
 	})
 	disk := newFullDisk(t)
 	disk.full.Store(true)
-	obs, evs := events()
+	obs, evs := eventtest.Channel()
 	initial := &oauth2.Token{AccessToken: "a1", RefreshToken: "r1", Expiry: epoch.Add(-time.Second)}
 	if err := disk.FileStore.Save(context.Background(), &tokenrefresh.Entry{Token: secret.New(initial), Lineage: tokenrefresh.LineageOf(initial)}); err != nil {
 		t.Fatal(err)
 	}
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Initial: secret.New(initial), Store: disk, Observer: obs}, src)
-	waitEvent(t, evs, tokenrefresh.Failed)
+	eventtest.Wait(t, evs, tokenrefresh.Failed)
 	if st := r.Status(); !st.Unsaved || !st.StoreUnavailable {
 		t.Errorf("Status() with r2 in memory only = %+v; want Unsaved and StoreUnavailable", st)
 	}
@@ -169,13 +170,13 @@ func TestReadOnlyDirectoryKeepsTheRotatedTokenUntilItCanBeSaved(t *testing.T) {
 	}
 	clk := newClock()
 	src := newSource(expiring(clk, time.Hour))
-	obs, evs := events()
+	obs, evs := eventtest.Channel()
 	initial := &oauth2.Token{AccessToken: "tok-0", Expiry: epoch.Add(-time.Second)} // expired: rotated at once
 	writable := readOnly(t, dir)
 	r, _ := setup(t, tokenrefresh.Config{Clock: clk, Store: store, Initial: secret.New(initial), Observer: obs}, src)
 	tok := mustToken(t, r)
 	for range 2 { // the lock file's failure, then the token file's
-		ev := waitEvent(t, evs, tokenrefresh.StoreUnavailable)
+		ev := eventtest.Wait(t, evs, tokenrefresh.StoreUnavailable)
 		if msg := ev.Err.Error(); !strings.Contains(msg, dir) || !strings.Contains(msg, "permissions") {
 			t.Errorf("StoreUnavailable error = %v; want it to name the directory and say to check its permissions", ev.Err)
 		}
