@@ -1,0 +1,103 @@
+package oidcprovider_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
+	"github.com/bearer-go/bearer/tokenrefresh"
+)
+
+func TestDiscovery(t *testing.T) {
+	s := startServer(t, serverConfig{})
+	md, err := oauth.Discover(bounded(t), s.issuer, oauth.Settings{})
+	if err != nil {
+		t.Fatalf("Discover() = %v", err)
+	}
+	if md.Issuer != s.issuer || md.TokenEndpoint != s.url("/token") || md.DeviceAuthorizationEndpoint != s.url("/device/auth") ||
+		md.RevocationEndpoint != s.url("/token/revocation") || md.IntrospectionEndpoint != s.url("/token/introspection") {
+		t.Errorf("Discover() = %+v; want oidc-provider's endpoints under %s", md, s.issuer)
+	}
+	if !md.AuthorizationResponseIssParameterSupported || !slices.Contains(md.DPoPSigningAlgValuesSupported, "ES256") {
+		t.Errorf("Discover() = %+v; want RFC 9207 iss and ES256 DPoP proofs announced", md)
+	}
+	// The issuer is compared exactly (RFC 8414 3.3): a trailing slash names
+	// another issuer.
+	if _, err := oauth.Discover(bounded(t), s.issuer+"/", oauth.Settings{}); err == nil {
+		t.Error("Discover() with the issuer plus a slash = nil error; want the issuer mismatch refused")
+	}
+}
+
+// clientAuths are the four ways a confidential client authenticates.
+func clientAuths(t *testing.T) map[string]oauth.ClientAuth {
+	key, _ := testKeys(t)
+	return map[string]oauth.ClientAuth{
+		"client_secret_basic": {Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)},
+		"client_secret_post":  {Method: oauth.ClientSecretPost, ID: postClient, Secret: secret.New(postSecret)},
+		"private_key_jwt":     {Method: oauth.PrivateKeyJWT, ID: keyClient, Key: secret.NewSigner(key)},
+		"client_secret_jwt":   {Method: oauth.ClientSecretJWT, ID: jwtClient, Secret: secret.New(jwtSecret)},
+	}
+}
+
+func TestClientCredentials(t *testing.T) {
+	s := startServer(t, serverConfig{})
+	md, err := oauth.Discover(bounded(t), s.issuer, oauth.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, auth := range clientAuths(t) {
+		t.Run(name, func(t *testing.T) {
+			var log logs
+			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{Metadata: md, Client: auth, Scopes: []string{"read"},
+				Settings: oauth.Settings{Logger: log.logger()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 { // a second request proves each assertion has a fresh jti
+				start := time.Now()
+				tok, err := cc.Token(bounded(t))
+				if err != nil {
+					t.Fatalf("Token() #%d = %v", i, err)
+				}
+				if scope, _ := oauth.Scope(tok); tok.AccessToken == "" || !slices.Equal(scope, []string{"read"}) {
+					t.Errorf("Token() = %+v; want an access token with scope read", tok)
+				}
+				if life := tok.Expiry.Sub(start); life < 9*time.Minute || life > 10*time.Minute+time.Second {
+					t.Errorf("token lives %v; want oidc-provider's 10 minutes for client credentials", life)
+				}
+			}
+			noSecret(t, "the log", log.String(), basicSecret, postSecret, jwtSecret)
+		})
+	}
+}
+
+func TestClientCredentialsRefused(t *testing.T) {
+	s := startServer(t, serverConfig{})
+	_, otherKey := testKeys(t)
+	tests := map[string]oauth.ClientAuth{
+		"wrong basic secret":      {Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New("wrong-" + basicSecret)},
+		"unknown client":          {Method: oauth.ClientSecretPost, ID: "nobody", Secret: secret.New(basicSecret)},
+		"wrong key":               {Method: oauth.PrivateKeyJWT, ID: keyClient, Key: secret.NewSigner(otherKey)},
+		"wrong HS256 secret":      {Method: oauth.ClientSecretJWT, ID: jwtClient, Secret: secret.New("wrong-" + jwtSecret)},
+	}
+	for name, auth := range tests {
+		t.Run(name, func(t *testing.T) {
+			var log logs
+			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Client: auth,
+				Settings: oauth.Settings{Logger: log.logger()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = cc.Token(bounded(t))
+			var oe *oauth.Error
+			if !errors.As(err, &oe) || !errors.Is(err, oauth.ErrInvalidClient) || !tokenrefresh.IsPermanent(err) || oe.StatusCode != 401 {
+				t.Errorf("Token() = %v; want a permanent 401 invalid_client", err)
+			}
+			noSecret(t, "the error", describe(err), basicSecret, jwtSecret, "wrong-"+basicSecret, "wrong-"+jwtSecret)
+			noSecret(t, "the log", log.String(), basicSecret, jwtSecret, "wrong-"+basicSecret, "wrong-"+jwtSecret)
+		})
+	}
+}

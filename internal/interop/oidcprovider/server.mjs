@@ -1,0 +1,59 @@
+// server.mjs runs panva's oidc-provider, an OpenID-certified authorization
+// server, for the Go tests beside it. It reads its configuration from the
+// JSON file named by its one argument:
+//
+//   { "clients": [...],          client metadata, as oidc-provider takes it
+//     "dpopRequireNonce": bool,  DPoP proofs must carry a server nonce
+//     "accessTokenTTL": seconds  optional: the access tokens' lifetime }
+//
+// It listens on 127.0.0.1 on a port the system chooses, and prints one
+// line "ready <issuer>" on stdout once it takes requests. It stops when
+// its standard input closes, so it never outlives the test that runs it.
+import { createServer } from 'node:http';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Provider from 'oidc-provider';
+
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+
+const server = createServer();
+server.listen(0, '127.0.0.1', () => {
+  const issuer = `http://127.0.0.1:${server.address().port}`;
+  const provider = new Provider(issuer, {
+    clients: config.clients,
+    jwks: { keys: [signingKey()] },
+    scopes: ['openid', 'offline_access', 'read'],
+    features: {
+      devInteractions: { enabled: true },
+      clientCredentials: { enabled: true },
+      deviceFlow: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      dPoP: {
+        enabled: true,
+        nonceSecret: randomBytes(32),
+        requireNonce: () => config.dpopRequireNonce === true,
+      },
+    },
+    // A refresh token for every grant that allows one, and a new one at
+    // every refresh: the rotation the Refresher has to keep.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    pkce: { required: () => true },
+    ttl: config.accessTokenTTL ? { AccessToken: config.accessTokenTTL, ClientCredentials: config.accessTokenTTL } : {},
+  });
+  // Errors the server answers with are the tests' business: keep its
+  // stderr for the ones it does not expect.
+  provider.on('server_error', (_ctx, err) => console.error('server_error', err));
+  server.on('request', provider.callback());
+  console.log(`ready ${issuer}`);
+});
+
+// The test closes our stdin to stop us, and so does its death.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+
+function signingKey() {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256', kid: 'test' };
+}

@@ -1,0 +1,265 @@
+package oidcprovider_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bearer-go/bearer/oauth"
+	"go.uber.org/goleak"
+)
+
+// waitLimit bounds every wait of a test: the server start, a request, a
+// login. oidc-provider answers in milliseconds; a minute covers a loaded
+// two-core machine without hanging a broken run forever.
+const waitLimit = time.Minute
+
+// TestMain fails the package if a goroutine outlives its test.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// The registered clients. The secrets are long enough for HS256 (RFC 7518
+// 3.2), which oidc-provider checks for client_secret_jwt.
+const (
+	basicClient  = "cc-basic"
+	postClient   = "cc-post"
+	keyClient    = "cc-private-key-jwt"
+	jwtClient    = "cc-client-secret-jwt"
+	nativeClient = "native-app"
+	deviceClient = "device-app"
+	apiClient    = "resource-server" // introspects and revokes
+
+	basicSecret = "basic-secret-7f3a9c2e51d84b6a90e1c3f5a7b9d2e4"
+	postSecret  = "post-secret-1e2d3c4b5a69788796a5b4c3d2e1f0aa"
+	jwtSecret   = "hs256-secret-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+	apiSecret   = "api-secret-a1b2c3d4e5f60718293a4b5c6d7e8f90"
+)
+
+var (
+	keysOnce sync.Once
+	rsaKey   *rsa.PrivateKey
+	ecKey    *ecdsa.PrivateKey
+)
+
+// testKeys returns the client's RSA key (private_key_jwt) and the EC key
+// DPoP proofs are signed with, generated once per run.
+func testKeys(t *testing.T) (*rsa.PrivateKey, *ecdsa.PrivateKey) {
+	t.Helper()
+	keysOnce.Do(func() {
+		var err error
+		if rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			panic(err)
+		}
+		if ecKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+			panic(err)
+		}
+	})
+	return rsaKey, ecKey
+}
+
+// serverConfig is what server.mjs reads.
+type serverConfig struct {
+	Clients          []map[string]any `json:"clients"`
+	DPoPRequireNonce bool             `json:"dpopRequireNonce"`
+	AccessTokenTTL   int              `json:"accessTokenTTL,omitempty"`
+}
+
+// clients registers one client per authentication method and flow.
+func clients(t *testing.T) []map[string]any {
+	key, _ := testKeys(t)
+	cc := func(id, method string) map[string]any {
+		return map[string]any{"client_id": id, "token_endpoint_auth_method": method,
+			"grant_types": []string{"client_credentials"}, "response_types": []string{}, "redirect_uris": []string{}, "scope": "read"}
+	}
+	basic, post, keyJWT, secretJWT := cc(basicClient, "client_secret_basic"), cc(postClient, "client_secret_post"), cc(keyClient, "private_key_jwt"), cc(jwtClient, "client_secret_jwt")
+	basic["client_secret"], post["client_secret"], secretJWT["client_secret"] = basicSecret, postSecret, jwtSecret
+	keyJWT["jwks"] = map[string]any{"keys": []any{rsaPublicJWK(&key.PublicKey)}}
+	api := cc(apiClient, "client_secret_basic")
+	api["client_secret"] = apiSecret
+	return []map[string]any{basic, post, keyJWT, secretJWT, api,
+		{"client_id": nativeClient, "application_type": "native", "token_endpoint_auth_method": "none",
+			"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"},
+			"redirect_uris": []string{"http://127.0.0.1/callback"}, "scope": "openid offline_access read"},
+		{"client_id": deviceClient, "application_type": "native", "token_endpoint_auth_method": "none",
+			"grant_types": []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token"},
+			"response_types": []string{}, "redirect_uris": []string{}, "scope": "openid offline_access read"},
+	}
+}
+
+func rsaPublicJWK(pub *rsa.PublicKey) map[string]string {
+	b64 := base64.RawURLEncoding.EncodeToString
+	return map[string]string{"kty": "RSA", "n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes()), "alg": "RS256", "use": "sig"}
+}
+
+// server is one running oidc-provider process.
+type server struct {
+	issuer  string
+	stderr  *bytes.Buffer // written by the process: read only after it ended
+	drained chan struct{} // closed when the process's stdout is read to its end
+}
+
+// startServer runs `node server.mjs` with cfg on a port the system picks,
+// waits for its ready line, and stops that process (by its pid) when the
+// test ends. It skips the test when node or node_modules is missing.
+func startServer(t *testing.T, cfg serverConfig) *server {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed: install Node.js 20 or later (Debian: apt-get install nodejs npm) to run the oidc-provider tests")
+	}
+	if _, err := os.Stat(filepath.Join("node_modules", "oidc-provider")); err != nil {
+		t.Skip("oidc-provider is not installed: run `npm ci` in internal/interop/oidcprovider to run these tests")
+	}
+	if cfg.Clients == nil {
+		cfg.Clients = clients(t)
+	}
+	path := filepath.Join(t.TempDir(), "config.json")
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, "server.mjs", path)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{stderr: &bytes.Buffer{}, drained: make(chan struct{})}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(t, cmd, stdin, s) })
+	s.issuer, err = readyLine(stdout, s.drained)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// readyLine reads the server's stdout until its "ready <issuer>" line,
+// within waitLimit, then drains the rest in the background until the
+// process closes it, and then closes drained.
+func readyLine(stdout io.Reader, drained chan<- struct{}) (string, error) {
+	lines := make(chan string, 1)
+	go func() {
+		defer close(drained)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if issuer, ok := strings.CutPrefix(sc.Text(), "ready "); ok {
+				lines <- issuer
+			}
+		}
+		close(lines)
+	}()
+	select {
+	case issuer, ok := <-lines:
+		if !ok {
+			return "", errors.New("server.mjs ended without its ready line (see its stderr below)")
+		}
+		return issuer, nil
+	case <-time.After(waitLimit):
+		return "", fmt.Errorf("server.mjs printed no ready line within %v", waitLimit)
+	}
+}
+
+// stop ends the server's process by its pid, and shows its stderr when
+// the test failed.
+func stop(t *testing.T, cmd *exec.Cmd, stdin io.Closer, s *server) {
+	_ = stdin.Close()
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	<-s.drained
+	if t.Failed() {
+		t.Logf("server.mjs stderr:\n%s", s.stderr)
+	}
+}
+
+func (s *server) url(path string) string { return s.issuer + path }
+
+// bounded returns a context that ends after waitLimit or with the test.
+func bounded(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// logs is a debug logger into a buffer, to check that nothing the SDK logs
+// holds a secret.
+type logs struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+func (l *logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *logs) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// noSecret fails the test if text holds one of the secrets, or one of
+// their halves (a secret cut in two still leaks).
+func noSecret(t *testing.T, what, text string, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		if len(s) < 8 {
+			continue
+		}
+		for _, part := range []string{s, s[:len(s)/2], s[len(s)/2:]} {
+			if strings.Contains(text, part) {
+				t.Errorf("%s holds a secret (%d characters of it): %q", what, len(part), text)
+			}
+		}
+	}
+}
+
+// describe renders err every way a program might print or encode it,
+// down its chain of wrapped errors.
+func describe(err error) string {
+	var b strings.Builder
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		j, _ := json.Marshal(e)
+		fmt.Fprintf(&b, "%s\n%+v\n%#v\n%q\n%s\n", e.Error(), e, e, e, j)
+	}
+	var oe *oauth.Error
+	if errors.As(err, &oe) {
+		fmt.Fprintf(&b, "%s %s %s %s %s\n", oe.Endpoint, oe.Code, oe.Description, oe.URI, oe.Body)
+	}
+	return b.String()
+}
