@@ -61,7 +61,11 @@ type AuthCodeConfig struct {
 	Client ClientAuth
 
 	// Scopes are the scopes requested. Optional. With openid, the login
-	// sends a nonce and checks the ID token that comes back.
+	// sends a nonce and checks the ID token that comes back. With
+	// offline_access, the authorization request carries prompt=consent
+	// unless AuthParams sets prompt (OpenID Connect Core 11): without it,
+	// servers such as oidc-provider drop the scope and send no refresh
+	// token.
 	Scopes []string
 
 	// AuthParams are extra parameters of the authorization request, such

@@ -495,3 +495,41 @@ func TestNewRefresherSavesTheLoginBeforeItStarts(t *testing.T) {
 		t.Errorf("browser opened %d times; want 1: the second start resumes the saved login", len(b.urls))
 	}
 }
+
+// TestOfflineAccessAsksForConsent: OpenID Connect Core 11 has a request
+// for offline_access carry prompt=consent; oidc-provider otherwise drops
+// the scope and issues no refresh token, so the Refresher dies with the
+// first access token. A prompt the caller sets is kept.
+func TestOfflineAccessAsksForConsent(t *testing.T) {
+	tests := []struct {
+		name       string
+		scopes     []string
+		authParams url.Values
+		want       string
+	}{
+		{"offline_access", []string{"openid", "offline_access"}, nil, "consent"},
+		{"offline_access with the caller's prompt", []string{"openid", "offline_access"}, url.Values{"prompt": {"login consent"}}, "login consent"},
+		{"no offline_access", []string{"openid"}, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ac, err := oauth.NewAuthCode(oauth.AuthCodeConfig{AuthURL: "https://as.example/authorize", TokenURL: "https://as.example/token",
+				Client: oauth.ClientAuth{Method: oauth.AuthNone, ID: "app"}, Scopes: tt.scopes, AuthParams: tt.authParams,
+				RedirectURL: "https://app.example/cb"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			authURL, _, err := ac.AuthURL()
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := url.Parse(authURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := u.Query()["prompt"]; strings.Join(got, ",") != tt.want {
+				t.Errorf("prompt = %q; want %q", got, tt.want)
+			}
+		})
+	}
+}

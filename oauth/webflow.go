@@ -108,6 +108,12 @@ func (a *AuthCode) begin(redirectURI string) (string, *AuthSession) {
 	for k, v := range a.cfg.AuthParams {
 		q[k] = append([]string(nil), v...)
 	}
+	// OpenID Connect Core 11: a request for offline_access must carry
+	// prompt=consent, or the server drops the scope and sends no refresh
+	// token (oidc-provider does so silently).
+	if slices.Contains(a.cfg.Scopes, "offline_access") && !q.Has("prompt") {
+		q.Set("prompt", "consent")
+	}
 	q.Set("response_type", "code")
 	q.Set("client_id", a.cfg.Client.ID)
 	q.Set("redirect_uri", redirectURI)
