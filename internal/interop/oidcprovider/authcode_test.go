@@ -23,7 +23,7 @@ func nativeApp(t *testing.T, s *server, log *logs, open func(context.Context, st
 		t.Fatal(err)
 	}
 	ac, err := oauth.NewAuthCode(oauth.AuthCodeConfig{Metadata: md, Client: oauth.ClientAuth{Method: oauth.AuthNone, ID: nativeClient},
-		Scopes: []string{"openid", "offline_access", "read"}, AuthParams: url.Values{"prompt": {"consent"}},
+		Scopes: []string{"openid", "offline_access", "read"},
 		RedirectURL: "http://127.0.0.1/callback", OpenBrowser: open, Timeout: waitLimit,
 		Settings: oauth.Settings{Logger: log.logger()}})
 	if err != nil {
@@ -40,7 +40,7 @@ func TestAuthorizationCodeLogin(t *testing.T) {
 		t.Fatalf("Login() = %v", err)
 	}
 	if tok.AccessToken == "" || tok.RefreshToken == "" || oauth.IDToken(tok) == "" {
-		t.Fatalf("Login() = %+v; want access, refresh and ID tokens", tok)
+		t.Fatalf("Login() = %s; want access, refresh and ID tokens", shape(tok))
 	}
 	noSecret(t, "the log", log.String(), tok.AccessToken, tok.RefreshToken)
 }
@@ -72,7 +72,7 @@ func TestAuthorizationResponseIss(t *testing.T) {
 	}
 	tok, err := ac.Exchange(bounded(t), sess, callback)
 	if err != nil || tok.RefreshToken == "" {
-		t.Fatalf("Exchange() = %+v, %v; want tokens", tok, err)
+		t.Fatalf("Exchange() = %s, %v; want access and refresh tokens", shape(tok), err)
 	}
 	noSecret(t, "the log", log.String(), callback.Get("code"), sess.Verifier.Reveal(), tok.RefreshToken)
 }
@@ -89,7 +89,7 @@ func TestRefresherRotationAcrossRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := fakeclock.New(time.Now())
+	clk := fakeclock.New(clockStart())
 	first := refresher(t, nativeApp(t, s, &log, newBrowser("").open), store, clk, &log)
 	login := stored(t, store)
 	rotated := rotate(t, first.r, clk, first.rotated)
@@ -188,3 +188,7 @@ func advanceToRefresh(t *testing.T, clk *fakeclock.Clock) {
 	}
 	clk.Advance(at.Sub(clk.Now()))
 }
+
+// clockStart is where a test's fake clock starts: now, since the server
+// stamps tokens with its own clock.
+func clockStart() time.Time { return time.Now() }

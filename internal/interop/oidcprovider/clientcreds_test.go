@@ -63,7 +63,7 @@ func TestClientCredentials(t *testing.T) {
 					t.Fatalf("Token() #%d = %v", i, err)
 				}
 				if scope, _ := oauth.Scope(tok); tok.AccessToken == "" || !slices.Equal(scope, []string{"read"}) {
-					t.Errorf("Token() = %+v; want an access token with scope read", tok)
+					t.Errorf("Token() = %s; want an access token with scope read", shape(tok))
 				}
 				if life := tok.Expiry.Sub(start); life < 9*time.Minute || life > 10*time.Minute+time.Second {
 					t.Errorf("token lives %v; want oidc-provider's 10 minutes for client credentials", life)

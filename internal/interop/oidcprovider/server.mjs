@@ -35,9 +35,10 @@ server.listen(0, '127.0.0.1', () => {
         requireNonce: () => config.dpopRequireNonce === true,
       },
     },
-    // A refresh token for every grant that allows one, and a new one at
-    // every refresh: the rotation the Refresher has to keep.
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // The default issueRefreshToken: a refresh token only for a grant
+    // with offline_access, which OpenID Connect Core 11 grants only with
+    // prompt=consent. A new refresh token at every refresh: the rotation
+    // the Refresher has to keep.
     rotateRefreshToken: true,
     pkce: { required: () => true },
     ttl: config.accessTokenTTL ? { AccessToken: config.accessTokenTTL, ClientCredentials: config.accessTokenTTL } : {},

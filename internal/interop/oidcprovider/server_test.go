@@ -25,6 +25,7 @@ import (
 
 	"github.com/bearer-go/bearer/oauth"
 	"go.uber.org/goleak"
+	"golang.org/x/oauth2"
 )
 
 // waitLimit bounds every wait of a test: the server start, a request, a
@@ -262,4 +263,15 @@ func describe(err error) string {
 		fmt.Fprintf(&b, "%s %s %s %s %s\n", oe.Endpoint, oe.Code, oe.Description, oe.URI, oe.Body)
 	}
 	return b.String()
+}
+
+// shape tells which parts a token has, without their values, for a
+// failure message: a test's output shows no secret either.
+func shape(tok *oauth2.Token) string {
+	if tok == nil {
+		return "no token"
+	}
+	scope, _ := oauth.Scope(tok)
+	return fmt.Sprintf("{type %q, access token %v, refresh token %v, ID token %v, scope %q, expiry %v}",
+		tok.Type(), tok.AccessToken != "", tok.RefreshToken != "", oauth.IDToken(tok) != "", scope, tok.Expiry)
 }
