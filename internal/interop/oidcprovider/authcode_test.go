@@ -23,7 +23,7 @@ func nativeApp(t *testing.T, s *server, log *logs, open func(context.Context, st
 		t.Fatal(err)
 	}
 	ac, err := oauth.NewAuthCode(oauth.AuthCodeConfig{Metadata: md, Client: oauth.ClientAuth{Method: oauth.AuthNone, ID: nativeClient},
-		Scopes: []string{"openid", "offline_access", "read"},
+		Scopes:      []string{"openid", "offline_access", "read"},
 		RedirectURL: "http://127.0.0.1/callback", OpenBrowser: open, Timeout: waitLimit,
 		Settings: oauth.Settings{Logger: log.logger()}})
 	if err != nil {

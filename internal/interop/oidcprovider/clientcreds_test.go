@@ -78,10 +78,10 @@ func TestClientCredentialsRefused(t *testing.T) {
 	s := startServer(t, serverConfig{})
 	_, otherKey := testKeys(t)
 	tests := map[string]oauth.ClientAuth{
-		"wrong basic secret":      {Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New("wrong-" + basicSecret)},
-		"unknown client":          {Method: oauth.ClientSecretPost, ID: "nobody", Secret: secret.New(basicSecret)},
-		"wrong key":               {Method: oauth.PrivateKeyJWT, ID: keyClient, Key: secret.NewSigner(otherKey)},
-		"wrong HS256 secret":      {Method: oauth.ClientSecretJWT, ID: jwtClient, Secret: secret.New("wrong-" + jwtSecret)},
+		"wrong basic secret": {Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New("wrong-" + basicSecret)},
+		"unknown client":     {Method: oauth.ClientSecretPost, ID: "nobody", Secret: secret.New(basicSecret)},
+		"wrong key":          {Method: oauth.PrivateKeyJWT, ID: keyClient, Key: secret.NewSigner(otherKey)},
+		"wrong HS256 secret": {Method: oauth.ClientSecretJWT, ID: jwtClient, Secret: secret.New("wrong-" + jwtSecret)},
 	}
 	for name, auth := range tests {
 		t.Run(name, func(t *testing.T) {

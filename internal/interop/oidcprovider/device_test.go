@@ -185,4 +185,3 @@ func TestRevokedGrant(t *testing.T) {
 	noSecret(t, "the error", describe(err), tok.RefreshToken, tok.AccessToken)
 	noSecret(t, "the log", log.String(), tok.RefreshToken, tok.AccessToken)
 }
-

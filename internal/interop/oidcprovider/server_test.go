@@ -101,7 +101,7 @@ func clients(t *testing.T) []map[string]any {
 			"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"},
 			"redirect_uris": []string{"http://127.0.0.1/callback"}, "scope": "openid offline_access read"},
 		{"client_id": deviceClient, "application_type": "native", "token_endpoint_auth_method": "none",
-			"grant_types": []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token"},
+			"grant_types":    []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token"},
 			"response_types": []string{}, "redirect_uris": []string{}, "scope": "openid offline_access read"},
 	}
 }
