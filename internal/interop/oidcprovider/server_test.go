@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -111,6 +112,35 @@ func rsaPublicJWK(pub *rsa.PublicKey) map[string]string {
 	return map[string]string{"kty": "RSA", "n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes()), "alg": "RS256", "use": "sig"}
 }
 
+// minNodeMajor is the oldest Node.js oidc-provider 9 runs on.
+const minNodeMajor = 20
+
+var (
+	nodeOnce sync.Once
+	nodePath string
+	nodeWhy  string // why the tests cannot run node, or empty
+)
+
+// nodeCommand returns the path of a node that can run oidc-provider, or
+// why there is none.
+func nodeCommand() (string, string) {
+	nodeOnce.Do(func() {
+		path, err := exec.LookPath("node")
+		if err != nil {
+			nodeWhy = "node is not installed: install Node.js 20 or later (Debian: apt-get install nodejs npm) to run the oidc-provider tests"
+			return
+		}
+		out, err := exec.Command(path, "-p", "process.versions.node.split('.')[0]").Output()
+		major, convErr := strconv.Atoi(strings.TrimSpace(string(out)))
+		if err != nil || convErr != nil || major < minNodeMajor {
+			nodeWhy = fmt.Sprintf("node %s is older than %d, which oidc-provider 9 needs: the oidc-provider tests need a newer Node.js", strings.TrimSpace(string(out)), minNodeMajor)
+			return
+		}
+		nodePath = path
+	})
+	return nodePath, nodeWhy
+}
+
 // server is one running oidc-provider process.
 type server struct {
 	issuer  string
@@ -123,9 +153,9 @@ type server struct {
 // test ends. It skips the test when node or node_modules is missing.
 func startServer(t *testing.T, cfg serverConfig) *server {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed: install Node.js 20 or later (Debian: apt-get install nodejs npm) to run the oidc-provider tests")
+	node, why := nodeCommand()
+	if why != "" {
+		t.Skip(why)
 	}
 	if _, err := os.Stat(filepath.Join("node_modules", "oidc-provider")); err != nil {
 		t.Skip("oidc-provider is not installed: run `npm ci` in internal/interop/oidcprovider to run these tests")
