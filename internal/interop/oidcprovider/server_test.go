@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -49,6 +50,7 @@ const (
 	nativeClient = "native-app"
 	deviceClient = "device-app"
 	apiClient    = "resource-server" // introspects and revokes
+	algsClient   = "cc-every-algorithm"
 
 	basicSecret = "basic-secret-7f3a9c2e51d84b6a90e1c3f5a7b9d2e4"
 	postSecret  = "post-secret-1e2d3c4b5a69788796a5b4c3d2e1f0aa"
@@ -60,6 +62,7 @@ var (
 	keysOnce sync.Once
 	rsaKey   *rsa.PrivateKey
 	ecKey    *ecdsa.PrivateKey
+	edKey    ed25519.PrivateKey
 )
 
 // testKeys returns the client's RSA key (private_key_jwt) and the EC key
@@ -72,6 +75,9 @@ func testKeys(t *testing.T) (*rsa.PrivateKey, *ecdsa.PrivateKey) {
 			panic(err)
 		}
 		if ecKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+			panic(err)
+		}
+		if _, edKey, err = ed25519.GenerateKey(rand.Reader); err != nil {
 			panic(err)
 		}
 	})
@@ -95,9 +101,11 @@ func clients(t *testing.T) []map[string]any {
 	basic, post, keyJWT, secretJWT := cc(basicClient, "client_secret_basic"), cc(postClient, "client_secret_post"), cc(keyClient, "private_key_jwt"), cc(jwtClient, "client_secret_jwt")
 	basic["client_secret"], post["client_secret"], secretJWT["client_secret"] = basicSecret, postSecret, jwtSecret
 	keyJWT["jwks"] = map[string]any{"keys": []any{rsaPublicJWK(&key.PublicKey)}}
+	algs := cc(algsClient, "private_key_jwt")
+	algs["jwks"] = map[string]any{"keys": algKeys(t)}
 	api := cc(apiClient, "client_secret_basic")
 	api["client_secret"] = apiSecret
-	return []map[string]any{basic, post, keyJWT, secretJWT, api,
+	return []map[string]any{basic, post, keyJWT, secretJWT, api, algs,
 		{"client_id": nativeClient, "application_type": "native", "token_endpoint_auth_method": "none",
 			"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"},
 			"redirect_uris": []string{"http://127.0.0.1/callback"}, "scope": "openid offline_access read"},
@@ -105,6 +113,23 @@ func clients(t *testing.T) []map[string]any {
 			"grant_types":    []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token"},
 			"response_types": []string{}, "redirect_uris": []string{}, "scope": "openid offline_access read"},
 	}
+}
+
+// algKeys are the public keys of algsClient: the RSA key for RS256 and
+// PS256, the EC key for ES256, the Ed25519 key for EdDSA, each named.
+func algKeys(t *testing.T) []any {
+	rk, ek := testKeys(t)
+	b64 := base64.RawURLEncoding.EncodeToString
+	rs, ps := rsaPublicJWK(&rk.PublicKey), rsaPublicJWK(&rk.PublicKey)
+	rs["kid"], ps["kid"], ps["alg"] = "rs256", "ps256", "PS256"
+	ecdh, err := ek.PublicKey.ECDH()
+	if err != nil {
+		t.Fatal(err)
+	}
+	point := ecdh.Bytes() // 0x04 || x || y
+	ec := map[string]string{"kty": "EC", "crv": "P-256", "x": b64(point[1:33]), "y": b64(point[33:]), "kid": "es256", "alg": "ES256", "use": "sig"}
+	ed := map[string]string{"kty": "OKP", "crv": "Ed25519", "x": b64(edKey.Public().(ed25519.PublicKey)), "kid": "eddsa", "use": "sig"}
+	return []any{rs, ps, ec, ed}
 }
 
 func rsaPublicJWK(pub *rsa.PublicKey) map[string]string {
