@@ -21,19 +21,26 @@ const maxPages = 8
 // A browser is the user: it follows redirects with cookies, and submits
 // every form oidc-provider's dev interactions show (any login and
 // password, consent, the device code's confirmation) with plain HTTP
-// posts, until a page without a form or a redirect to stopAt.
+// posts, until a page without a form or a redirect to stopAt. A browser
+// that denies aborts at the first page instead.
 type browser struct {
-	client *http.Client
-	stopAt string // a URL prefix whose redirects are not followed; empty follows all
-	landed *url.URL
+	client  *http.Client
+	stopAt  string // a URL prefix whose redirects are not followed; empty follows all
+	deny    bool
+	aborted bool // the last request refused
+	landed  *url.URL
 }
 
 func newBrowser(stopAt string) *browser {
+	return (&browser{stopAt: stopAt}).withJar()
+}
+
+// withJar gives b its HTTP client, with an empty cookie jar.
+func (b *browser) withJar() *browser {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		panic(err) // cookiejar.New never fails without options
 	}
-	b := &browser{stopAt: stopAt}
 	b.client = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
 		if b.stopAt != "" && strings.HasPrefix(req.URL.String(), b.stopAt) {
 			b.landed = req.URL
@@ -58,13 +65,17 @@ func (b *browser) open(ctx context.Context, authURL string) error {
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
-		if err != nil || b.landed != nil {
+		if err != nil || b.landed != nil || b.aborted {
 			return err
 		}
 		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("%s answered %s: %.300s", resp.Request.URL, resp.Status, body)
 		}
-		if req, err = nextForm(ctx, resp.Request.URL, string(body)); err != nil || req == nil {
+		next := nextForm
+		if b.deny {
+			next = b.abort
+		}
+		if req, err = next(ctx, resp.Request.URL, string(body)); err != nil || req == nil {
 			return err
 		}
 	}
@@ -110,6 +121,34 @@ func nextForm(ctx context.Context, page *url.URL, body string) (*http.Request, e
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req, nil
+}
+
+var abortLink = regexp.MustCompile(`href="([^"]*/abort)"`)
+
+// abort returns the request that refuses: the dev interactions' abort
+// link, or the device confirmation form with its abort button; on a page
+// that offers neither, the page's form, filled in.
+func (b *browser) abort(ctx context.Context, page *url.URL, body string) (*http.Request, error) {
+	if m := abortLink.FindStringSubmatch(body); m != nil {
+		b.aborted = true
+		u, err := page.Parse(html.UnescapeString(m[1]))
+		if err != nil {
+			return nil, err
+		}
+		return http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	}
+	req, err := nextForm(ctx, page, body)
+	if err != nil || req == nil || !strings.Contains(body, `name="abort"`) {
+		return req, err // nothing to refuse yet, such as the device code's input
+	}
+	form, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	b.aborted = true
+	req.Body = io.NopCloser(strings.NewReader(string(form) + "&abort=yes"))
+	req.ContentLength = -1
 	return req, nil
 }
 
