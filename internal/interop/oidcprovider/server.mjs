@@ -6,7 +6,8 @@
 //     "dpopRequireNonce": bool,  DPoP proofs must carry a server nonce
 //     "accessTokenTTL": seconds  optional: the access tokens' lifetime }
 //
-// It listens on 127.0.0.1 on a port the system chooses, and prints one
+// Besides oidc-provider's endpoints it answers POST /test/forget-access-token
+// (see forget). It listens on 127.0.0.1 on a port the system chooses, and prints one
 // line "ready <issuer>" on stdout once it takes requests. It stops when
 // its standard input closes, so it never outlives the test that runs it.
 import { createServer } from 'node:http';
@@ -46,13 +47,26 @@ server.listen(0, '127.0.0.1', () => {
   // Errors the server answers with are the tests' business: keep its
   // stderr for the ones it does not expect.
   provider.on('server_error', (_ctx, err) => console.error('server_error', err));
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  server.on('request', (req, res) => (req.url === '/test/forget-access-token' ? forget(provider, req, res) : callback(req, res)));
   console.log(`ready ${issuer}`);
 });
 
 // The test closes our stdin to stop us, and so does its death.
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
+
+// forget destroys the access token posted as the request's body, and
+// only it: revocation would end the whole grant, refresh token included.
+// The tests use it to have a token rejected that the Refresher still
+// believes valid.
+async function forget(provider, req, res) {
+  let token = '';
+  for await (const chunk of req) token += chunk;
+  const found = await provider.AccessToken.find(token);
+  if (found) await found.destroy();
+  res.writeHead(found ? 204 : 404).end();
+}
 
 function signingKey() {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
