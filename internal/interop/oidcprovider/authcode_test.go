@@ -126,9 +126,11 @@ func TestRefresherRotationAcrossRestart(t *testing.T) {
 	noSecret(t, "the log", log.String(), secrets...)
 }
 
+// running is a Refresher, the tokens it rotated to, and its store.
 type running struct {
 	r       *tokenrefresh.Refresher
 	rotated chan *oauth2.Token
+	store   tokenrefresh.Store
 }
 
 func refresher(t *testing.T, src oauth.Source, store tokenrefresh.Store, clk *fakeclock.Clock, log *logs) running {
@@ -140,7 +142,7 @@ func refresher(t *testing.T, src oauth.Source, store tokenrefresh.Store, clk *fa
 		t.Fatalf("NewRefresher() = %v", err)
 	}
 	t.Cleanup(func() { r.Close() })
-	return running{r, rotated}
+	return running{r: r, rotated: rotated, store: store}
 }
 
 func stored(t *testing.T, store tokenrefresh.Store) *oauth2.Token {
@@ -192,3 +194,27 @@ func advanceToRefresh(t *testing.T, clk *fakeclock.Clock) {
 // clockStart is where a test's fake clock starts: now, since the server
 // stamps tokens with its own clock.
 func clockStart() time.Time { return time.Now() }
+
+// TestUnregisteredRedirectFailsAtOnce: oidc-provider answers an
+// authorization request with an unregistered redirect URI with a 400
+// page, which Login reports at once, before opening any browser.
+func TestUnregisteredRedirectFailsAtOnce(t *testing.T) {
+	s := startServer(t, serverConfig{})
+	md, err := oauth.Discover(bounded(t), s.issuer, oauth.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := false
+	ac, err := oauth.NewAuthCode(oauth.AuthCodeConfig{Metadata: md, Client: oauth.ClientAuth{Method: oauth.AuthNone, ID: nativeClient},
+		Scopes: []string{"openid"}, RedirectPath: "/elsewhere", Timeout: waitLimit,
+		OpenBrowser: func(context.Context, string) error { opened = true; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ac.Login(bounded(t))
+	var oe *oauth.Error
+	if !errors.As(err, &oe) || oe.StatusCode != 400 || opened {
+		t.Errorf("Login() with an unregistered redirect URI = %v (browser opened: %v); want the server's 400, before any browser", err, opened)
+	}
+	t.Logf("Login() = %v", err)
+}

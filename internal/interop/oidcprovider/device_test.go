@@ -48,7 +48,9 @@ func deviceRefresher(t *testing.T, dev *oauth.Device, clk *fakeclock.Clock, log 
 	started := make(chan running, 1)
 	go func() { started <- refresher(t, dev, store, clk, log) }()
 	advanceToRefresh(t, clk) // the first poll, after the interval (RFC 8628 3.4)
-	return <-started
+	run := <-started
+	run.store = store
+	return run
 }
 
 func TestDeviceGrant(t *testing.T) {
@@ -69,8 +71,8 @@ func TestDeviceGrant(t *testing.T) {
 
 // TestDPoP gets DPoP-bound tokens with the device grant from a server
 // that demands nonces, uses them at the userinfo endpoint (which checks
-// the binding), refreshes them, and checks that the token alone is
-// refused there.
+// the binding), refreshes them, checks that the token alone is refused
+// there, and goes on after a restart of the Refresher from its FileStore.
 func TestDPoP(t *testing.T) {
 	s := startServer(t, serverConfig{DPoPRequireNonce: true})
 	_, key := testKeys(t)
@@ -103,7 +105,32 @@ func TestDPoP(t *testing.T) {
 	if cnf, _ := in.Extra["cnf"].(map[string]any); !in.Active || cnf["jkt"] != dpop.Thumbprint() {
 		t.Errorf("Introspect() = active %v, cnf %v; want an active token bound to the key's thumbprint %s", in.Active, in.Extra["cnf"], dpop.Thumbprint())
 	}
-	noSecret(t, "the log", log.String(), tok.RefreshToken, next.RefreshToken, tok.AccessToken, next.AccessToken)
+
+	// A restart: a new Refresher and a new DPoP of the same key, which
+	// knows no nonce yet, go on from the store.
+	if err := run.r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := oauth.NewDPoP(oauth.DPoPConfig{Key: secret.NewSigner(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarted := refresher(t, deviceApp(t, s, clk, again, &log), run.store, clk, &log)
+	third := rotate(t, restarted.r, clk, restarted.rotated)
+	if third.Type() != "DPoP" || third.RefreshToken == next.RefreshToken {
+		t.Fatalf("the restarted Refresher's refresh gave %s; want a new DPoP-bound token", shape(third))
+	}
+	api2, err := bearer.NewClient(s.issuer, bearer.WithTokenSource(restarted.r), bearer.WithDPoP(again), bearer.WithLogger(log.logger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api2.Close()
+	userinfo(t, api2)
+	in = introspect(t, s, third.AccessToken)
+	if cnf, _ := in.Extra["cnf"].(map[string]any); !in.Active || cnf["jkt"] != dpop.Thumbprint() {
+		t.Errorf("Introspect() = active %v, cnf %v; want an active token bound to the key's thumbprint %s", in.Active, in.Extra["cnf"], dpop.Thumbprint())
+	}
+	noSecret(t, "the log", log.String(), tok.RefreshToken, next.RefreshToken, third.RefreshToken, tok.AccessToken, next.AccessToken, third.AccessToken)
 }
 
 // userinfo asks the server who the token's user is, through api.
