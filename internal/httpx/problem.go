@@ -3,6 +3,7 @@ package httpx
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"mime"
 	"net/http"
 	"net/url"
@@ -69,6 +70,7 @@ func ParseProblem(h http.Header, body []byte) Problem {
 	case trimmed[0] == '<':
 		p.Kind = HTMLBody
 		p.Message = htmlMessage(trimmed)
+		p.readHTMLError(trimmed)
 	case isForm(mediaType, trimmed):
 		p.Kind = FormBody
 		p.readForm(trimmed)
@@ -168,6 +170,77 @@ func htmlMessage(body []byte) string {
 		return htmlTitled + t
 	}
 	return "HTML page instead of an API response"
+}
+
+// readHTMLError fills Code and Message from the RFC 6749 error and
+// error_description an HTML error page shows as lines of text, "error:
+// invalid_redirect_uri", as oidc-provider's authorization endpoint does
+// for a request it cannot redirect back (RFC 6749 4.1.2.1):
+// <pre><strong>error</strong>: invalid_redirect_uri</pre>. Without them
+// the page's title ("oops! something went wrong") says nothing useful.
+func (p *Problem) readHTMLError(body []byte) {
+	var code, desc string
+	for line := range strings.Lines(htmlText(body)) {
+		name, value, ok := strings.Cut(line, ":")
+		value = strings.TrimSpace(value)
+		switch name = strings.ToLower(strings.TrimSpace(name)); {
+		case !ok || value == "":
+		case name == "error" && code == "" && isErrorCode(value):
+			code = value
+		case name == "error_description" && desc == "":
+			desc = value
+		}
+	}
+	if code == "" {
+		return
+	}
+	p.Code = clean(code)
+	if desc != "" {
+		p.Message = clean(desc)
+	}
+}
+
+// isErrorCode reports whether s has the shape of an RFC 6749 error code
+// (a word of letters, digits and underscores), not a sentence.
+func isErrorCode(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r == '_' || r == '-' || r == '.' || unicode.IsLetter(r) || unicode.IsDigit(r))
+	})
+}
+
+// htmlText returns the text of an HTML page, unescaped, with a line break
+// for each tag that ends a line and nothing for the others (<strong>).
+func htmlText(body []byte) string {
+	var b strings.Builder
+	rest := string(body)
+	for {
+		i := strings.IndexByte(rest, '<')
+		if i < 0 {
+			b.WriteString(rest)
+			break
+		}
+		b.WriteString(rest[:i])
+		j := strings.IndexByte(rest[i:], '>')
+		if j < 0 {
+			break
+		}
+		if breaksLine(rest[i+1 : i+j]) {
+			b.WriteByte('\n')
+		}
+		rest = rest[i+j+1:]
+	}
+	return html.UnescapeString(b.String())
+}
+
+// breaksLine reports whether the tag whose inside is tag ends a line of
+// text (a block, a line break, a cell).
+func breaksLine(tag string) bool {
+	name, _, _ := strings.Cut(strings.TrimLeft(tag, "/"), " ")
+	switch strings.ToLower(strings.TrimRight(name, "/")) {
+	case "br", "p", "pre", "div", "li", "tr", "td", "th", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "title", "body", "section", "article":
+		return true
+	}
+	return false
 }
 
 // jsonProblem has the fields of the error documents we know.

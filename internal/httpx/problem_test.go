@@ -34,6 +34,13 @@ func TestParseProblem(t *testing.T) {
 			Problem{Kind: TextBody, Message: "Verification failed", Challenges: []Challenge{{"Basic", map[string]string{"realm": "Password incorrect"}}}}},
 		{"a real HTML page", "text/html", "", "<html><head><title>502 Bad Gateway</title></head></html>",
 			Problem{Kind: HTMLBody, Message: "HTML page: 502 Bad Gateway"}},
+		{"oidc-provider's error page", "text/html; charset=utf-8", "", "<!DOCTYPE html><html><head><title>oops! something went wrong</title></head><body><div>" +
+			"<h1>oops! something went wrong</h1><pre><strong>error</strong>: invalid_redirect_uri</pre>" +
+			"<pre><strong>error_description</strong>: redirect_uri did not match any of the client&#39;s registered redirect_uris</pre>" +
+			"<pre><strong>iss</strong>: http://127.0.0.1:35453</pre></div></body></html>",
+			Problem{Kind: HTMLBody, Code: "invalid_redirect_uri", Message: "redirect_uri did not match any of the client's registered redirect_uris"}},
+		{"an HTML page whose error line is a sentence", "text/html", "", "<html><title>Oops</title><p>error: something broke here</p></html>",
+			Problem{Kind: HTMLBody, Message: "HTML page: Oops"}},
 		{"form-encoded error", "text/plain", "", "error=bad_verification_code&error_description=The+code+is+wrong",
 			Problem{Kind: FormBody, Code: "bad_verification_code", Message: "The code is wrong", Fields: []string{"error", "error_description"}}},
 		{"form-encoded tokens", "application/x-www-form-urlencoded", "", "access_token=AT-secret&refresh_token=RT-secret&token_type=bearer",
