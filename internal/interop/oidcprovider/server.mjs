@@ -4,32 +4,52 @@
 //
 //   { "clients": [...],          client metadata, as oidc-provider takes it
 //     "dpopRequireNonce": bool,  DPoP proofs must carry a server nonce
-//     "accessTokenTTL": seconds  optional: the access tokens' lifetime }
+//     "accessTokenTTL": seconds, optional: the access tokens' lifetime
+//     "tls": { "cert": path, "key": path }  optional: serve https, ask
+//                                every client for a certificate, and
+//                                enable mutual TLS (RFC 8705) }
 //
 // Besides oidc-provider's endpoints it answers POST /test/forget-access-token
 // (see forget). It listens on 127.0.0.1 on a port the system chooses, and prints one
 // line "ready <issuer>" on stdout once it takes requests. It stops when
 // its standard input closes, so it never outlives the test that runs it.
 import { createServer } from 'node:http';
+import { createServer as createTLSServer } from 'node:https';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 
-const server = createServer();
+// With tls, the server asks for a client certificate and takes any:
+// oidc-provider checks it against the client's registration.
+const server = config.tls
+  ? createTLSServer({
+    cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key), requestCert: true, rejectUnauthorized: false,
+  })
+  : createServer();
 server.listen(0, '127.0.0.1', () => {
-  const issuer = `http://127.0.0.1:${server.address().port}`;
+  const issuer = `${config.tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
   const provider = new Provider(issuer, {
     clients: config.clients,
     jwks: { keys: [signingKey()] },
     scopes: ['openid', 'offline_access', 'read'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'private_key_jwt', 'none']
+      .concat(config.tls ? ['self_signed_tls_client_auth'] : []),
     features: {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
       deviceFlow: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
+      mTLS: {
+        enabled: Boolean(config.tls),
+        certificateBoundAccessTokens: true,
+        selfSignedTlsClientAuth: true,
+        getCertificate: (ctx) => ctx.socket.getPeerX509Certificate?.(),
+        certificateAuthorized: (ctx) => ctx.socket.authorized,
+        certificateSubjectMatches: () => false,
+      },
       dPoP: {
         enabled: true,
         nonceSecret: randomBytes(32),

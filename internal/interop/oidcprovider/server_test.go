@@ -86,9 +86,11 @@ func testKeys(t *testing.T) (*rsa.PrivateKey, *ecdsa.PrivateKey) {
 
 // serverConfig is what server.mjs reads.
 type serverConfig struct {
-	Clients          []map[string]any `json:"clients"`
-	DPoPRequireNonce bool             `json:"dpopRequireNonce"`
-	AccessTokenTTL   int              `json:"accessTokenTTL,omitempty"`
+	Clients          []map[string]any  `json:"clients"`
+	DPoPRequireNonce bool              `json:"dpopRequireNonce"`
+	AccessTokenTTL   int               `json:"accessTokenTTL,omitempty"`
+	TLS              map[string]string `json:"tls,omitempty"` // cert and key: PEM files
+
 }
 
 // clients registers one client per authentication method and flow.
