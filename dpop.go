@@ -48,7 +48,7 @@ func WithDPoP(p Prover) Option {
 
 // errNoProver is returned for a DPoP-bound token that a client without a
 // Prover would send.
-var errNoProver = errors.New(`bearer: the token is DPoP-bound (token_type "DPoP"), so each request needs a proof of its key: give the client the grant's oauth.DPoP with WithDPoP (or set Transport.DPoP)`)
+var errNoProver error = unsendable(`bearer: the token is DPoP-bound (token_type "DPoP"), so each request needs a proof of its key: give the client the grant's oauth.DPoP with WithDPoP (or set Transport.DPoP)`)
 
 // isDPoP reports whether tok must be sent with the DPoP scheme (RFC 9449
 // 7.1).

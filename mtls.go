@@ -59,9 +59,9 @@ func (b *certBinding) check(tok *oauth2.Token) error {
 	switch want := bound.Of(tok.AccessToken).X5T; {
 	case want == "" || want == b.x5t:
 	case b.x5t == "":
-		c.err = fmt.Errorf("bearer: the token is bound to a client certificate (cnf x5t#S256 %s, RFC 8705 3) and the client presents none: give it that certificate, the grant's Client.Certificate, with WithClientCertificate", want)
+		c.err = unsendable(fmt.Sprintf("bearer: the token is bound to a client certificate (cnf x5t#S256 %s, RFC 8705 3) and the client presents none: give it that certificate, the grant's Client.Certificate, with WithClientCertificate", want))
 	default:
-		c.err = fmt.Errorf("bearer: the token is bound to the client certificate with SHA-256 thumbprint %s, but the client presents %s: give WithClientCertificate the certificate the token was issued to, the grant's Client.Certificate", want, b.x5t)
+		c.err = unsendable(fmt.Sprintf("bearer: the token is bound to the client certificate with SHA-256 thumbprint %s, but the client presents %s: give WithClientCertificate the certificate the token was issued to, the grant's Client.Certificate", want, b.x5t))
 	}
 	b.last.Store(c)
 	return c.err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/bearer-go/bearer"
@@ -14,6 +15,7 @@ import (
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
+	"golang.org/x/oauth2"
 )
 
 // mtlsSetup starts a server that binds tokens to client certificates,
@@ -88,5 +90,38 @@ func TestWithClientCertificateRefuses(t *testing.T) {
 	hc := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("unused") })}
 	if _, err := bearer.NewClient("https://api.example.com", bearer.WithHTTPClient(hc), bearer.WithClientCertificate(secret.New(&cert))); err == nil {
 		t.Error("NewClient(a transport of another type, WithClientCertificate) succeeded; want an error")
+	}
+}
+
+// A request that cannot be sent, because the token is bound to a
+// certificate the client does not present or to a DPoP key it does not
+// have, is not retried: retrying cannot change it, and the client's
+// default retries made the caller wait about five seconds for the same
+// error (seen against oidc-provider). Each attempt asks the source for a
+// token, so one token fetch means one attempt.
+func TestUnsendableRequestIsNotRetried(t *testing.T) {
+	srv, ca, _, r := mtlsSetup(t)
+	other := ca.Issue(t, "pki-client")
+	dpopSrv, _, dpopR := dpopSetup(t)
+	for name, tc := range map[string]struct {
+		url  string
+		src  bearer.TokenSource
+		opts []bearer.Option
+	}{
+		"no certificate":      {srv.URL, r, []bearer.Option{bearer.WithTrustedPEM(serverPEM(srv))}},
+		"another certificate": {srv.URL, r, []bearer.Option{bearer.WithTrustedPEM(serverPEM(srv)), bearer.WithClientCertificate(secret.New(&other))}},
+		"no DPoP key":         {dpopSrv.URL, dpopR, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var fetches atomic.Int64
+			counted := bearer.TokenSourceFunc(func(ctx context.Context) (*oauth2.Token, error) {
+				fetches.Add(1)
+				return tc.src.Token(ctx)
+			})
+			err := newClient(t, tc.url, append(tc.opts, bearer.WithTokenSource(counted))...).Get(context.Background(), "/items", nil)
+			if err == nil || fetches.Load() != 1 {
+				t.Errorf("Get = %v after %d attempts; want the error after one attempt", err, fetches.Load())
+			}
+		})
 	}
 }

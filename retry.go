@@ -42,6 +42,14 @@ type attemptError struct {
 func (e *attemptError) Error() string { return e.err.Error() }
 func (e *attemptError) Unwrap() error { return e.err }
 
+// unsendable is why a request was not sent, found before sending, that
+// sending it again cannot change: the token is bound to a certificate or
+// a key the client does not have. The client does not retry it, which
+// would only make the caller wait for the same error.
+type unsendable string
+
+func (e unsendable) Error() string { return string(e) }
+
 // attemptTransport marks each failed attempt with what checkRetry needs.
 type attemptTransport struct{ next http.RoundTripper }
 
@@ -94,15 +102,16 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 }
 
 // retryableTransportError reports whether a transport error may pass:
-// not a bad URL, a redirect loop, a refused destination, or a certificate
-// problem.
+// not a bad URL, a redirect loop, a refused destination, a certificate
+// problem, or a request the client could not send (unsendable).
 func retryableTransportError(err error) bool {
 	var ue *url.Error
 	var insecure *httpx.InsecureURLError
 	var redirect *httpx.RedirectError
+	var refused unsendable
 	switch {
 	case errors.As(err, &ue) && errors.Is(ue.Err, http.ErrUseLastResponse),
-		httpx.IsNotLoopback(err), errors.As(err, &insecure), errors.As(err, &redirect):
+		httpx.IsNotLoopback(err), errors.As(err, &insecure), errors.As(err, &redirect), errors.As(err, &refused):
 		return false
 	}
 	var unknownAuthority x509.UnknownAuthorityError
