@@ -14,8 +14,11 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +26,7 @@ import (
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
+	"golang.org/x/oauth2"
 )
 
 // The clients of the mutual TLS tests (RFC 8705).
@@ -225,4 +229,49 @@ func TestMutualTLSBoundTokenAtUserinfo(t *testing.T) {
 	}
 	userinfo(t, api)
 	noSecret(t, "the log", log.String(), tok.AccessToken, tok.RefreshToken, next.AccessToken, next.RefreshToken)
+}
+
+// TestMutualTLSBoundJWTIsCheckedBeforeSending gets a JWT access token for
+// the API (RFC 9068), bound to the client's certificate by its
+// cnf.x5t#S256: a bearer.Client that would present another certificate,
+// or none, refuses to send it, at once: retrying cannot help.
+func TestMutualTLSBoundJWTIsCheckedBeforeSending(t *testing.T) {
+	s, ts := startTLSServer(t)
+	cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Scopes: []string{"read"},
+		Params: url.Values{"resource": {apiResource}}, Settings: oauth.Settings{HTTPClient: ts.trusting()},
+		Client: oauth.ClientAuth{Method: oauth.SelfSignedTLSClientAuth, ID: selfSignedClient, Certificate: secret.New(&ts.client)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := cc.Token(bounded(t))
+	if err != nil {
+		t.Fatalf("Token() = %v", err)
+	}
+	otherPEM, otherKeyPEM, _ := selfSigned(t, "")
+	other, err := tls.X509KeyPair(otherPEM, otherKeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, opts := range map[string][]bearer.Option{
+		"another certificate": {bearer.WithClientCertificate(secret.New(&other))},
+		"no certificate":      nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			var attempts atomic.Int64 // each attempt asks for the token
+			src := bearer.TokenSourceFunc(func(context.Context) (*oauth2.Token, error) {
+				attempts.Add(1)
+				return tok, nil
+			})
+			api, err := bearer.NewClient(s.issuer, append(opts, bearer.WithTrustedPEM(ts.serverPEM), bearer.WithTokenSource(src))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer api.Close()
+			err = api.Get(bounded(t), "/me", nil)
+			if err == nil || !strings.Contains(err.Error(), "certificate") || attempts.Load() != 1 {
+				t.Errorf("Get() = %v after %d attempts; want it refused before sending, at once, naming the certificate", err, attempts.Load())
+			}
+			noSecret(t, "the error", describe(err), tok.AccessToken)
+		})
+	}
 }

@@ -17,7 +17,7 @@ import { createServer } from 'node:http';
 import { createServer as createTLSServer } from 'node:https';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 
@@ -49,6 +49,15 @@ server.listen(0, '127.0.0.1', () => {
         getCertificate: (ctx) => ctx.socket.getPeerX509Certificate?.(),
         certificateAuthorized: (ctx) => ctx.socket.authorized,
         certificateSubjectMatches: () => false,
+      },
+      // One API, urn:bearer:api, whose access tokens are JWTs (RFC 9068)
+      // that live five minutes.
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo: (_ctx, resource) => {
+          if (resource !== 'urn:bearer:api') throw new errors.InvalidTarget();
+          return { scope: 'read', audience: resource, accessTokenTTL: 300, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+        },
       },
       dPoP: {
         enabled: true,

@@ -1,0 +1,73 @@
+package oidcprovider_test
+
+import (
+	"crypto"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
+)
+
+// apiResource is the resource indicator (RFC 8707) of the API whose
+// access tokens server.mjs issues as JWTs living five minutes.
+const apiResource = "urn:bearer:api"
+
+// TestJWTAccessTokens asks for a token for the API with Params' resource:
+// oidc-provider issues a JWT access token (RFC 9068) whose exp and
+// expires_in say five minutes, and the SDK's expiry says so too.
+func TestJWTAccessTokens(t *testing.T) {
+	s := startServer(t, serverConfig{})
+	for name, auth := range clientAuths(t) {
+		t.Run(name, func(t *testing.T) {
+			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Client: auth, Scopes: []string{"read"},
+				Params: url.Values{"resource": {apiResource}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			tok, err := cc.Token(bounded(t))
+			if err != nil {
+				t.Fatalf("Token() = %v", err)
+			}
+			scope, _ := oauth.Scope(tok)
+			if strings.Count(tok.AccessToken, ".") != 2 || !slices.Equal(scope, []string{"read"}) {
+				t.Errorf("Token() = %s; want a JWT access token with scope read", shape(tok))
+			}
+			if life := tok.Expiry.Sub(start); life < 4*time.Minute || life > 5*time.Minute+time.Second {
+				t.Errorf("the JWT access token lives %v; want the API's five minutes", life)
+			}
+		})
+	}
+}
+
+// TestDPoPKeyAlgorithms binds tokens to a P-256 key (ES256) and to an
+// Ed25519 key (EdDSA), the algorithms oidc-provider takes for proofs.
+func TestDPoPKeyAlgorithms(t *testing.T) {
+	s := startServer(t, serverConfig{DPoPRequireNonce: true})
+	_, ek := testKeys(t)
+	for name, key := range map[string]crypto.Signer{"ES256": ek, "EdDSA": edKey} {
+		t.Run(name, func(t *testing.T) {
+			dpop, err := oauth.NewDPoP(oauth.DPoPConfig{Key: secret.NewSigner(key)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Scopes: []string{"read"},
+				Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)}, Settings: oauth.Settings{DPoP: dpop}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := cc.Token(bounded(t))
+			if err != nil || tok.Type() != "DPoP" {
+				t.Fatalf("Token() = %s, %v; want a DPoP-bound token", shape(tok), err)
+			}
+			in := introspect(t, s, tok.AccessToken)
+			if cnf, _ := in.Extra["cnf"].(map[string]any); !in.Active || cnf["jkt"] != dpop.Thumbprint() {
+				t.Errorf("Introspect() = active %v, cnf %v; want an active token bound to %s", in.Active, in.Extra["cnf"], dpop.Thumbprint())
+			}
+		})
+	}
+}
