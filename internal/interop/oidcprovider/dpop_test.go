@@ -101,3 +101,33 @@ func (s *server) forget(t *testing.T, accessToken string) {
 		t.Fatalf("forgetting the access token: %s; want 204", resp.Status)
 	}
 }
+
+// TestDPoPRefreshTokenNotRotated runs oidc-provider's own rotation policy,
+// which keeps a DPoP-bound refresh token: each refresh answers with the
+// same one, and the Refresher keeps refreshing with it.
+func TestDPoPRefreshTokenNotRotated(t *testing.T) {
+	s := startServer(t, serverConfig{DefaultRotation: true})
+	_, key := testKeys(t)
+	dpop, err := oauth.NewDPoP(oauth.DPoPConfig{Key: secret.NewSigner(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log logs
+	clk := fakeclock.New(clockStart())
+	run := deviceRefresher(t, deviceApp(t, s, clk, dpop, &log), clk, &log)
+	first, err := run.r.Token(bounded(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := first
+	for range 2 {
+		next := rotate(t, run.r, clk, run.rotated)
+		if next.AccessToken == prev.AccessToken || next.RefreshToken != first.RefreshToken || next.Type() != "DPoP" {
+			t.Fatalf("the refresh gave %s; want a new DPoP-bound access token and the same refresh token", shape(next))
+		}
+		prev = next
+	}
+	if e, err := run.store.Load(bounded(t)); err != nil || e.Token.Reveal().AccessToken != prev.AccessToken {
+		t.Errorf("the store does not hold the latest token: %v", err)
+	}
+}

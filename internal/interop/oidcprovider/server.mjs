@@ -4,7 +4,7 @@
 //
 //   { "clients": [...],          client metadata, as oidc-provider takes it
 //     "dpopRequireNonce": bool,  DPoP proofs must carry a server nonce
-//     "accessTokenTTL": seconds, optional: the access tokens' lifetime
+//     "defaultRotation": bool,   oidc-provider's refresh token rotation policy
 //     "tls": { "cert": path, "key": path }  optional: serve https, ask
 //                                every client for a certificate, and
 //                                enable mutual TLS (RFC 8705) }
@@ -67,11 +67,11 @@ server.listen(0, '127.0.0.1', () => {
     },
     // The default issueRefreshToken: a refresh token only for a grant
     // with offline_access, which OpenID Connect Core 11 grants only with
-    // prompt=consent. A new refresh token at every refresh: the rotation
-    // the Refresher has to keep.
-    rotateRefreshToken: true,
+    // prompt=consent. A new refresh token at every refresh, the rotation
+    // the Refresher has to keep; with defaultRotation, oidc-provider's own
+    // policy, which keeps a sender-constrained (DPoP) refresh token.
+    ...(config.defaultRotation ? {} : { rotateRefreshToken: true }),
     pkce: { required: () => true },
-    ttl: config.accessTokenTTL ? { AccessToken: config.accessTokenTTL, ClientCredentials: config.accessTokenTTL } : {},
   });
   // Errors the server answers with are the tests' business: keep its
   // stderr for the ones it does not expect.

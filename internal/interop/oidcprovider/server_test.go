@@ -88,8 +88,8 @@ func testKeys(t *testing.T) (*rsa.PrivateKey, *ecdsa.PrivateKey) {
 type serverConfig struct {
 	Clients          []map[string]any  `json:"clients"`
 	DPoPRequireNonce bool              `json:"dpopRequireNonce"`
-	AccessTokenTTL   int               `json:"accessTokenTTL,omitempty"`
-	TLS              map[string]string `json:"tls,omitempty"` // cert and key: PEM files
+	DefaultRotation  bool              `json:"defaultRotation,omitempty"` // oidc-provider's rotation policy; else every refresh rotates
+	TLS              map[string]string `json:"tls,omitempty"`             // cert and key: PEM files
 
 }
 
