@@ -7,7 +7,9 @@
 // (native loopback and web app, with OpenID Connect), revocation and
 // introspection. fosite v0.49 has no device authorization grant (RFC
 // 8628), no discovery handler and no RFC 9207 iss: those are tested
-// against the fakes in package oauth. It is a module of its own so that fosite and
+// against the fakes in package oauth, and against panva's oidc-provider in
+// the package oidcprovider, which runs it as a real Node.js server. It is a
+// module of its own so that fosite and
 // its dependencies stay out of the SDK's go.mod; run it with
 //
 //	cd internal/interop && go test -race ./...
