@@ -10,6 +10,7 @@ import (
 
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/oauth"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
 	"golang.org/x/oauth2"
 )
@@ -60,7 +61,7 @@ func TestAuthorizationResponseIss(t *testing.T) {
 	if err := b.open(bounded(t), authURL); err != nil || b.landed == nil {
 		t.Fatalf("signing in: %v (landed at %v)", err, b.landed)
 	}
-	callback := b.landed.Query()
+	callback := b.callback
 	if callback.Get("iss") != s.issuer {
 		t.Fatalf("the authorization response's iss = %q; want %q", callback.Get("iss"), s.issuer)
 	}
@@ -216,5 +217,47 @@ func TestUnregisteredRedirectFailsAtOnce(t *testing.T) {
 	var oe *oauth.Error
 	if !errors.As(err, &oe) || oe.StatusCode != 400 || oe.Code != "invalid_redirect_uri" || opened {
 		t.Errorf("Login() with an unregistered redirect URI = %v (browser opened: %v); want the server's 400 invalid_redirect_uri, before any browser", err, opened)
+	}
+}
+
+// TestWebAppCodeFlow runs a confidential web application's code flow
+// (private_key_jwt at the token endpoint) from its own handlers, with the
+// response posted back (response_mode=form_post) as well as redirected,
+// then refreshes its token.
+func TestWebAppCodeFlow(t *testing.T) {
+	s := startServer(t, serverConfig{})
+	md, err := oauth.Discover(bounded(t), s.issuer, oauth.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := testKeys(t)
+	for _, mode := range []string{"query", "form_post"} {
+		t.Run(mode, func(t *testing.T) {
+			var log logs
+			ac, err := oauth.NewAuthCode(oauth.AuthCodeConfig{Metadata: md, RedirectURL: webRedirect,
+				Client: oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: webClient, Key: secret.NewSigner(key)},
+				Scopes: []string{"openid", "offline_access", "read"}, AuthParams: url.Values{"response_mode": {mode}},
+				Settings: oauth.Settings{Logger: log.logger()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			authURL, sess, err := ac.AuthURL()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := newBrowser(webRedirect)
+			if err := b.open(bounded(t), authURL); err != nil || b.callback == nil {
+				t.Fatalf("signing in: %v (came back with %v)", err, b.callback != nil)
+			}
+			tok, err := ac.Exchange(bounded(t), sess, b.callback)
+			if err != nil || tok.RefreshToken == "" || oauth.IDToken(tok) == "" {
+				t.Fatalf("Exchange() = %s, %v; want access, refresh and ID tokens", shape(tok), err)
+			}
+			next, err := ac.Refresh(bounded(t), tok)
+			if err != nil || next.RefreshToken == tok.RefreshToken {
+				t.Fatalf("Refresh() = %s, %v; want a rotated refresh token", shape(next), err)
+			}
+			noSecret(t, "the log", log.String(), b.callback.Get("code"), sess.Verifier.Reveal(), tok.RefreshToken, next.RefreshToken)
+		})
 	}
 }

@@ -28,7 +28,10 @@ type browser struct {
 	stopAt  string // a URL prefix whose redirects are not followed; empty follows all
 	deny    bool
 	aborted bool // the last request refused
-	landed  *url.URL
+	// landed is where the browser came back to stopAt, and callback the
+	// query it brought, or the form it posted (response_mode=form_post).
+	landed   *url.URL
+	callback url.Values
 }
 
 func newBrowser(stopAt string) *browser {
@@ -43,7 +46,7 @@ func (b *browser) withJar() *browser {
 	}
 	b.client = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
 		if b.stopAt != "" && strings.HasPrefix(req.URL.String(), b.stopAt) {
-			b.landed = req.URL
+			b.landed, b.callback = req.URL, req.URL.Query()
 			return http.ErrUseLastResponse
 		}
 		return nil
@@ -59,6 +62,9 @@ func (b *browser) open(ctx context.Context, authURL string) error {
 		return err
 	}
 	for range maxPages {
+		if b.stopAt != "" && req.Method == http.MethodPost && strings.HasPrefix(req.URL.String(), b.stopAt) {
+			return b.land(req)
+		}
 		resp, err := b.client.Do(req)
 		if err != nil {
 			return err
@@ -80,6 +86,18 @@ func (b *browser) open(ctx context.Context, authURL string) error {
 		}
 	}
 	return fmt.Errorf("still signing in after %d pages", maxPages)
+}
+
+// land takes the form post to stopAt that a form_post response page
+// makes, instead of sending it.
+func (b *browser) land(req *http.Request) error {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return err
+	}
+	b.landed = req.URL
+	b.callback, err = url.ParseQuery(string(body))
+	return err
 }
 
 var (
