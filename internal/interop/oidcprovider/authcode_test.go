@@ -33,17 +33,24 @@ func nativeApp(t *testing.T, s *server, log *logs, open func(context.Context, st
 	return ac
 }
 
+// TestAuthorizationCodeLogin signs in as a native app through the
+// loopback redirect, with the issuer at the server's root and under a
+// path.
 func TestAuthorizationCodeLogin(t *testing.T) {
-	s := startServer(t, serverConfig{})
-	var log logs
-	tok, err := nativeApp(t, s, &log, newBrowser("").open).Login(bounded(t))
-	if err != nil {
-		t.Fatalf("Login() = %v", err)
+	for _, mount := range []string{"", "/oidc"} {
+		t.Run("issuer path \""+mount+"\"", func(t *testing.T) {
+			s := startServer(t, serverConfig{MountPath: mount})
+			var log logs
+			tok, err := nativeApp(t, s, &log, newBrowser("").open).Login(bounded(t))
+			if err != nil {
+				t.Fatalf("Login() = %v", err)
+			}
+			if tok.AccessToken == "" || tok.RefreshToken == "" || oauth.IDToken(tok) == "" {
+				t.Fatalf("Login() = %s; want access, refresh and ID tokens", shape(tok))
+			}
+			noSecret(t, "the log", log.String(), tok.AccessToken, tok.RefreshToken)
+		})
 	}
-	if tok.AccessToken == "" || tok.RefreshToken == "" || oauth.IDToken(tok) == "" {
-		t.Fatalf("Login() = %s; want access, refresh and ID tokens", shape(tok))
-	}
-	noSecret(t, "the log", log.String(), tok.AccessToken, tok.RefreshToken)
 }
 
 // TestAuthorizationResponseIss checks RFC 9207 against a server that

@@ -101,3 +101,27 @@ func TestClientCredentialsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestDiscoveryWithIssuerPath mounts oidc-provider under /oidc: the
+// issuer has a path, RFC 8414's well-known URL for it
+// (/.well-known/oauth-authorization-server/oidc) is not found, and
+// Discover falls back to OpenID Connect's (/oidc/.well-known/...); the
+// endpoints it gives work.
+func TestDiscoveryWithIssuerPath(t *testing.T) {
+	s := startServer(t, serverConfig{MountPath: "/oidc"})
+	md, err := oauth.Discover(bounded(t), s.issuer, oauth.Settings{})
+	if err != nil {
+		t.Fatalf("Discover(%s) = %v", s.issuer, err)
+	}
+	if md.Issuer != s.issuer || md.TokenEndpoint != s.url("/token") {
+		t.Errorf("Discover() = issuer %s, token endpoint %s; want them under %s", md.Issuer, md.TokenEndpoint, s.issuer)
+	}
+	cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{Metadata: md, Scopes: []string{"read"},
+		Client: oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: jwtClient, Secret: secret.New(jwtSecret)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.Token(bounded(t)); err != nil {
+		t.Errorf("Token() = %v", err)
+	}
+}

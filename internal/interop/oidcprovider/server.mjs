@@ -5,6 +5,8 @@
 //   { "clients": [...],          client metadata, as oidc-provider takes it
 //     "dpopRequireNonce": bool,  DPoP proofs must carry a server nonce
 //     "defaultRotation": bool,   oidc-provider's refresh token rotation policy
+//     "mountPath": "/path",      optional: the issuer's path, under which
+//                                oidc-provider is mounted
 //     "tls": { "cert": path, "key": path }  optional: serve https, ask
 //                                every client for a certificate, and
 //                                enable mutual TLS (RFC 8705) }
@@ -29,7 +31,8 @@ const server = config.tls
   })
   : createServer();
 server.listen(0, '127.0.0.1', () => {
-  const issuer = `${config.tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
+  const mount = config.mountPath ?? '';
+  const issuer = `${config.tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}${mount}`;
   const provider = new Provider(issuer, {
     clients: config.clients,
     jwks: { keys: [signingKey()] },
@@ -77,7 +80,15 @@ server.listen(0, '127.0.0.1', () => {
   // stderr for the ones it does not expect.
   provider.on('server_error', (_ctx, err) => console.error('server_error', err));
   const callback = provider.callback();
-  server.on('request', (req, res) => (req.url === '/test/forget-access-token' ? forget(provider, req, res) : callback(req, res)));
+  server.on('request', (req, res) => {
+    if (req.url === '/test/forget-access-token') return forget(provider, req, res);
+    // Mounted under a path, as express mounts it: the provider reads the
+    // mount path from originalUrl.
+    if (!req.url.startsWith(`${mount}/`)) return res.writeHead(404).end('not found');
+    req.originalUrl = req.url;
+    req.url = req.url.slice(mount.length);
+    return callback(req, res);
+  });
   console.log(`ready ${issuer}`);
 });
 

@@ -91,6 +91,7 @@ type serverConfig struct {
 	Clients          []map[string]any  `json:"clients"`
 	DPoPRequireNonce bool              `json:"dpopRequireNonce"`
 	DefaultRotation  bool              `json:"defaultRotation,omitempty"` // oidc-provider's rotation policy; else every refresh rotates
+	MountPath        string            `json:"mountPath,omitempty"`       // the issuer's path; empty for none
 	TLS              map[string]string `json:"tls,omitempty"`             // cert and key: PEM files
 
 }
