@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -266,5 +267,19 @@ func TestWebAppCodeFlow(t *testing.T) {
 			}
 			noSecret(t, "the log", log.String(), b.callback.Get("code"), sess.Verifier.Reveal(), tok.RefreshToken, next.RefreshToken)
 		})
+	}
+}
+
+// TestPushedAuthorizationRequired: the SDK does not push authorization
+// requests (RFC 9126). A server that requires it refuses the request,
+// and Login says so at once, before any browser.
+func TestPushedAuthorizationRequired(t *testing.T) {
+	s := startServer(t, serverConfig{RequirePAR: true})
+	var log logs
+	opened := false
+	_, err := nativeApp(t, s, &log, func(context.Context, string) error { opened = true; return nil }).Login(bounded(t))
+	var oe *oauth.Error
+	if !errors.As(err, &oe) || oe.Code != "invalid_request" || !strings.Contains(oe.Description, "Pushed Authorization Request") || opened {
+		t.Errorf("Login() at a server that requires pushed requests = %v (browser opened: %v); want the server's error, before any browser", err, opened)
 	}
 }

@@ -5,6 +5,7 @@
 //   { "clients": [...],          client metadata, as oidc-provider takes it
 //     "dpopRequireNonce": bool,  DPoP proofs must carry a server nonce
 //     "defaultRotation": bool,   oidc-provider's refresh token rotation policy
+//     "requirePAR": bool,        authorization requests must be pushed (RFC 9126)
 //     "mountPath": "/path",      optional: the issuer's path, under which
 //                                oidc-provider is mounted
 //     "tls": { "cert": path, "key": path }  optional: serve https, ask
@@ -53,6 +54,7 @@ server.listen(0, '127.0.0.1', () => {
         certificateAuthorized: (ctx) => ctx.socket.authorized,
         certificateSubjectMatches: () => false,
       },
+      pushedAuthorizationRequests: { requirePushedAuthorizationRequests: config.requirePAR === true },
       // One API, urn:bearer:api, whose access tokens are JWTs (RFC 9068)
       // that live five minutes.
       resourceIndicators: {

@@ -92,6 +92,7 @@ type serverConfig struct {
 	DPoPRequireNonce bool              `json:"dpopRequireNonce"`
 	DefaultRotation  bool              `json:"defaultRotation,omitempty"` // oidc-provider's rotation policy; else every refresh rotates
 	MountPath        string            `json:"mountPath,omitempty"`       // the issuer's path; empty for none
+	RequirePAR       bool              `json:"requirePAR,omitempty"`      // authorization requests must be pushed (RFC 9126)
 	TLS              map[string]string `json:"tls,omitempty"`             // cert and key: PEM files
 
 }
