@@ -3,6 +3,7 @@ package oidcprovider_test
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,5 +130,43 @@ func TestDPoPRefreshTokenNotRotated(t *testing.T) {
 	}
 	if e, err := run.store.Load(bounded(t)); err != nil || e.Token.Reveal().AccessToken != prev.AccessToken {
 		t.Errorf("the store does not hold the latest token: %v", err)
+	}
+}
+
+// TestDPoPConcurrentCalls sends concurrent userinfo calls with one
+// DPoP-bound token and one key, at a server that demands nonces: every
+// proof is new (oidc-provider refuses a replayed jti), and every call
+// gets through.
+func TestDPoPConcurrentCalls(t *testing.T) {
+	s := startServer(t, serverConfig{DPoPRequireNonce: true})
+	_, key := testKeys(t)
+	dpop, err := oauth.NewDPoP(oauth.DPoPConfig{Key: secret.NewSigner(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log logs
+	clk := fakeclock.New(clockStart())
+	run := deviceRefresher(t, deviceApp(t, s, clk, dpop, &log), clk, &log)
+	api, err := bearer.NewClient(s.issuer, bearer.WithTokenSource(run.r), bearer.WithDPoP(dpop))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	const callers, calls = 8, 5
+	errs := make(chan error, callers*calls)
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			for range calls {
+				errs <- api.Get(bounded(t), "/me", nil)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("GET /me = %v", err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package oidcprovider_test
 
 import (
 	"crypto"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
+	"github.com/bearer-go/bearer/tokenrefresh"
 )
 
 // apiResource is the resource indicator (RFC 8707) of the API whose
@@ -69,5 +71,36 @@ func TestDPoPKeyAlgorithms(t *testing.T) {
 				t.Errorf("Introspect() = active %v, cnf %v; want an active token bound to %s", in.Active, in.Extra["cnf"], dpop.Thumbprint())
 			}
 		})
+	}
+}
+
+// TestDPoPKeyTheServerRefuses: oidc-provider takes no RS256 proofs by
+// default. With the discovered metadata the configuration is refused at
+// once, saying which algorithms the server takes; without it, the
+// server's invalid_dpop_proof is a permanent error.
+func TestDPoPKeyTheServerRefuses(t *testing.T) {
+	s := startServer(t, serverConfig{})
+	rk, _ := testKeys(t)
+	dpop, err := oauth.NewDPoP(oauth.DPoPConfig{Key: secret.NewSigner(rk)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := oauth.Discover(bounded(t), s.issuer, oauth.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)}
+	_, err = oauth.NewClientCredentials(oauth.ClientCredentialsConfig{Metadata: md, Client: auth, Settings: oauth.Settings{DPoP: dpop}})
+	if err == nil || !strings.Contains(err.Error(), "ES256") {
+		t.Errorf("NewClientCredentials() with an RS256 DPoP key = %v; want it refused, naming the algorithms the server takes", err)
+	}
+	cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Client: auth, Settings: oauth.Settings{DPoP: dpop}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cc.Token(bounded(t))
+	var oe *oauth.Error
+	if !errors.As(err, &oe) || oe.Code != "invalid_dpop_proof" || !tokenrefresh.IsPermanent(err) {
+		t.Errorf("Token() with an RS256 DPoP key = %v; want a permanent invalid_dpop_proof", err)
 	}
 }
