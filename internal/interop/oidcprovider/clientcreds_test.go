@@ -74,6 +74,26 @@ func TestClientCredentials(t *testing.T) {
 	}
 }
 
+// TestBasicAuthEncoding authenticates a client whose id and secret hold
+// characters that RFC 6749 2.3.1 form-encodes before Basic: +, %, :, /,
+// and spaces (client ids and secrets are printable ASCII, RFC 6749 A.1,
+// A.2); oidc-provider decodes them so.
+func TestBasicAuthEncoding(t *testing.T) {
+	s := startServer(t, serverConfig{})
+	for _, method := range []oauth.AuthMethod{oauth.ClientSecretBasic, oauth.ClientSecretPost} {
+		t.Run(string(method), func(t *testing.T) {
+			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Scopes: []string{"read"},
+				Client: oauth.ClientAuth{Method: method, ID: oddClient, Secret: secret.New(oddSecret)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cc.Token(bounded(t)); err != nil {
+				t.Errorf("Token() = %v", err)
+			}
+		})
+	}
+}
+
 func TestClientCredentialsRefused(t *testing.T) {
 	s := startServer(t, serverConfig{})
 	_, otherKey := testKeys(t)

@@ -58,6 +58,11 @@ const (
 	postSecret  = "post-secret-1e2d3c4b5a69788796a5b4c3d2e1f0aa"
 	jwtSecret   = "hs256-secret-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 	apiSecret   = "api-secret-a1b2c3d4e5f60718293a4b5c6d7e8f90"
+
+	// oddClient and oddSecret hold the characters RFC 6749 2.3.1 has a
+	// client form-encode before Basic authentication.
+	oddClient = "odd client:id/+%~"
+	oddSecret = "odd+secret%20:with/spaces and ~ 0123456789abcdef"
 )
 
 var (
@@ -109,9 +114,11 @@ func clients(t *testing.T) []map[string]any {
 	keyJWT["jwks"] = map[string]any{"keys": []any{rsaPublicJWK(&key.PublicKey)}}
 	algs := cc(algsClient, "private_key_jwt")
 	algs["jwks"] = map[string]any{"keys": algKeys(t)}
+	odd := cc(oddClient, "client_secret_basic")
+	odd["client_secret"] = oddSecret
 	api := cc(apiClient, "client_secret_basic")
 	api["client_secret"] = apiSecret
-	return []map[string]any{basic, post, keyJWT, secretJWT, api, algs,
+	return []map[string]any{basic, post, keyJWT, secretJWT, api, algs, odd,
 		{"client_id": nativeClient, "application_type": "native", "token_endpoint_auth_method": "none",
 			"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"},
 			"redirect_uris": []string{"http://127.0.0.1/callback"}, "scope": "openid offline_access read"},
