@@ -74,63 +74,32 @@ func TestDeviceGrant(t *testing.T) {
 // the binding), refreshes them, checks that the token alone is refused
 // there, and goes on after a restart of the Refresher from its FileStore.
 func TestDPoP(t *testing.T) {
-	s := startServer(t, serverConfig{DPoPRequireNonce: true})
-	_, key := testKeys(t)
-	dpop, err := oauth.NewDPoP(oauth.DPoPConfig{Key: secret.NewSigner(key)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log logs
-	clk := fakeclock.New(clockStart())
-	run := deviceRefresher(t, deviceApp(t, s, clk, dpop, &log), clk, &log)
-	tok, err := run.r.Token(bounded(t))
-	if err != nil || tok.Type() != "DPoP" {
-		t.Fatalf("Token() = %s, %v; want a DPoP-bound token", shape(tok), err)
-	}
-	api, err := bearer.NewClient(s.issuer, bearer.WithTokenSource(run.r), bearer.WithDPoP(dpop), bearer.WithLogger(log.logger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer api.Close()
-	userinfo(t, api)
-	if status := plainBearer(t, s, tok.AccessToken); status != http.StatusUnauthorized {
+	d := newDPoPDevice(t, serverConfig{DPoPRequireNonce: true})
+	userinfo(t, d.api)
+	if status := plainBearer(t, d.s, d.tok.AccessToken); status != http.StatusUnauthorized {
 		t.Errorf("userinfo with the DPoP-bound token as a plain bearer token = %d; want 401", status)
 	}
-	next := rotate(t, run.r, clk, run.rotated)
-	if next.Type() != "DPoP" || next.AccessToken == tok.AccessToken {
+	next := rotate(t, d.r, d.clk, d.rotated)
+	if next.Type() != "DPoP" || next.AccessToken == d.tok.AccessToken {
 		t.Fatalf("the refresh gave %s; want a new DPoP-bound token", shape(next))
 	}
-	userinfo(t, api)
-	in := introspect(t, s, next.AccessToken)
-	if cnf, _ := in.Extra["cnf"].(map[string]any); !in.Active || cnf["jkt"] != dpop.Thumbprint() {
-		t.Errorf("Introspect() = active %v, cnf %v; want an active token bound to the key's thumbprint %s", in.Active, in.Extra["cnf"], dpop.Thumbprint())
-	}
+	userinfo(t, d.api)
+	boundToKey(t, d.s, next.AccessToken, d.dpop)
 
 	// A restart: a new Refresher and a new DPoP of the same key, which
 	// knows no nonce yet, go on from the store.
-	if err := run.r.Close(); err != nil {
+	if err := d.r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	again, err := oauth.NewDPoP(oauth.DPoPConfig{Key: secret.NewSigner(key)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	restarted := refresher(t, deviceApp(t, s, clk, again, &log), run.store, clk, &log)
-	third := rotate(t, restarted.r, clk, restarted.rotated)
+	again := newDPoP(t, d.key)
+	restarted := refresher(t, deviceApp(t, d.s, d.clk, again, d.log), d.store, d.clk, d.log)
+	third := rotate(t, restarted.r, d.clk, restarted.rotated)
 	if third.Type() != "DPoP" || third.RefreshToken == next.RefreshToken {
 		t.Fatalf("the restarted Refresher's refresh gave %s; want a new DPoP-bound token", shape(third))
 	}
-	api2, err := bearer.NewClient(s.issuer, bearer.WithTokenSource(restarted.r), bearer.WithDPoP(again), bearer.WithLogger(log.logger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer api2.Close()
-	userinfo(t, api2)
-	in = introspect(t, s, third.AccessToken)
-	if cnf, _ := in.Extra["cnf"].(map[string]any); !in.Active || cnf["jkt"] != dpop.Thumbprint() {
-		t.Errorf("Introspect() = active %v, cnf %v; want an active token bound to the key's thumbprint %s", in.Active, in.Extra["cnf"], dpop.Thumbprint())
-	}
-	noSecret(t, "the log", log.String(), tok.RefreshToken, next.RefreshToken, third.RefreshToken, tok.AccessToken, next.AccessToken, third.AccessToken)
+	userinfo(t, dpopClient(t, d.s, restarted.r, again, d.log))
+	boundToKey(t, d.s, third.AccessToken, d.dpop)
+	noSecret(t, "the log", d.log.String(), d.tok.RefreshToken, next.RefreshToken, third.RefreshToken, d.tok.AccessToken, next.AccessToken, third.AccessToken)
 }
 
 // userinfo asks the server who the token's user is, through api.

@@ -53,10 +53,7 @@ func TestDPoPKeyAlgorithms(t *testing.T) {
 	_, ek := testKeys(t)
 	for name, key := range map[string]crypto.Signer{"ES256": ek, "EdDSA": edKey} {
 		t.Run(name, func(t *testing.T) {
-			dpop, err := oauth.NewDPoP(oauth.DPoPConfig{Key: secret.NewSigner(key)})
-			if err != nil {
-				t.Fatal(err)
-			}
+			dpop := newDPoP(t, key)
 			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Scopes: []string{"read"},
 				Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)}, Settings: oauth.Settings{DPoP: dpop}})
 			if err != nil {
@@ -66,10 +63,7 @@ func TestDPoPKeyAlgorithms(t *testing.T) {
 			if err != nil || tok.Type() != "DPoP" {
 				t.Fatalf("Token() = %s, %v; want a DPoP-bound token", shape(tok), err)
 			}
-			in := introspect(t, s, tok.AccessToken)
-			if cnf, _ := in.Extra["cnf"].(map[string]any); !in.Active || cnf["jkt"] != dpop.Thumbprint() {
-				t.Errorf("Introspect() = active %v, cnf %v; want an active token bound to %s", in.Active, in.Extra["cnf"], dpop.Thumbprint())
-			}
+			boundToKey(t, s, tok.AccessToken, dpop)
 		})
 	}
 }
@@ -81,10 +75,7 @@ func TestDPoPKeyAlgorithms(t *testing.T) {
 func TestDPoPKeyTheServerRefuses(t *testing.T) {
 	s := startServer(t, serverConfig{})
 	rk, _ := testKeys(t)
-	dpop, err := oauth.NewDPoP(oauth.DPoPConfig{Key: secret.NewSigner(rk)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dpop := newDPoP(t, rk)
 	md, err := oauth.Discover(bounded(t), s.issuer, oauth.Settings{})
 	if err != nil {
 		t.Fatal(err)
