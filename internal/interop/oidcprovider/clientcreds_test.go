@@ -82,12 +82,8 @@ func TestBasicAuthEncoding(t *testing.T) {
 	s := startServer(t, serverConfig{})
 	for _, method := range []oauth.AuthMethod{oauth.ClientSecretBasic, oauth.ClientSecretPost} {
 		t.Run(string(method), func(t *testing.T) {
-			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Scopes: []string{"read"},
-				Client: oauth.ClientAuth{Method: method, ID: oddClient, Secret: secret.New(oddSecret)}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := cc.Token(bounded(t)); err != nil {
+			if _, err := clientToken(t, oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Scopes: []string{"read"},
+				Client: oauth.ClientAuth{Method: method, ID: oddClient, Secret: secret.New(oddSecret)}}); err != nil {
 				t.Errorf("Token() = %v", err)
 			}
 		})
@@ -106,12 +102,8 @@ func TestClientCredentialsRefused(t *testing.T) {
 	for name, auth := range tests {
 		t.Run(name, func(t *testing.T) {
 			var log logs
-			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Client: auth,
+			_, err := clientToken(t, oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Client: auth,
 				Settings: oauth.Settings{Logger: log.logger()}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = cc.Token(bounded(t))
 			var oe *oauth.Error
 			if !errors.As(err, &oe) || !errors.Is(err, oauth.ErrInvalidClient) || !tokenrefresh.IsPermanent(err) || oe.StatusCode != 401 {
 				t.Errorf("Token() = %v; want a permanent 401 invalid_client", err)
@@ -136,12 +128,8 @@ func TestDiscoveryWithIssuerPath(t *testing.T) {
 	if md.Issuer != s.issuer || md.TokenEndpoint != s.url("/token") {
 		t.Errorf("Discover() = issuer %s, token endpoint %s; want them under %s", md.Issuer, md.TokenEndpoint, s.issuer)
 	}
-	cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{Metadata: md, Scopes: []string{"read"},
-		Client: oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: jwtClient, Secret: secret.New(jwtSecret)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cc.Token(bounded(t)); err != nil {
+	if _, err := clientToken(t, oauth.ClientCredentialsConfig{Metadata: md, Scopes: []string{"read"},
+		Client: oauth.ClientAuth{Method: oauth.ClientSecretJWT, ID: jwtClient, Secret: secret.New(jwtSecret)}}); err != nil {
 		t.Errorf("Token() = %v", err)
 	}
 }

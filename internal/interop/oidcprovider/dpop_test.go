@@ -83,12 +83,8 @@ func TestDPoPClientCredentials(t *testing.T) {
 	dpop := newDPoP(t, key)
 	for name, auth := range clientAuths(t) {
 		t.Run(name, func(t *testing.T) {
-			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Client: auth, Scopes: []string{"read"},
+			tok, err := clientToken(t, oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Client: auth, Scopes: []string{"read"},
 				Settings: oauth.Settings{DPoP: dpop}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tok, err := cc.Token(bounded(t))
 			if err != nil || tok.Type() != "DPoP" {
 				t.Fatalf("Token() = %s, %v; want a DPoP-bound token", shape(tok), err)
 			}

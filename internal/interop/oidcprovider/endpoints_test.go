@@ -21,12 +21,8 @@ func TestPrivateKeyJWTAlgorithms(t *testing.T) {
 	}{{"rs256", "", rk}, {"ps256", "PS256", rk}, {"es256", "", ek}, {"eddsa", "", edKey}}
 	for _, tt := range tests {
 		t.Run(tt.kid, func(t *testing.T) {
-			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Scopes: []string{"read"},
-				Client: oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: algsClient, Key: secret.NewSigner(tt.key), KeyID: tt.kid, Algorithm: tt.alg}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := cc.Token(bounded(t)); err != nil {
+			if _, err := clientToken(t, oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Scopes: []string{"read"},
+				Client: oauth.ClientAuth{Method: oauth.PrivateKeyJWT, ID: algsClient, Key: secret.NewSigner(tt.key), KeyID: tt.kid, Algorithm: tt.alg}}); err != nil {
 				t.Errorf("Token() = %v", err)
 			}
 		})
@@ -47,11 +43,7 @@ func TestIntrospectionAndRevocation(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var log logs
 			settings := oauth.Settings{Logger: log.logger()}
-			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{Metadata: md, Client: auth, Scopes: []string{"read"}, Settings: settings})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tok, err := cc.Token(bounded(t))
+			tok, err := clientToken(t, oauth.ClientCredentialsConfig{Metadata: md, Client: auth, Scopes: []string{"read"}, Settings: settings})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,13 +25,9 @@ func TestJWTAccessTokens(t *testing.T) {
 	s := startServer(t, serverConfig{})
 	for name, auth := range clientAuths(t) {
 		t.Run(name, func(t *testing.T) {
-			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Client: auth, Scopes: []string{"read"},
-				Params: url.Values{"resource": {apiResource}}})
-			if err != nil {
-				t.Fatal(err)
-			}
 			start := time.Now()
-			tok, err := cc.Token(bounded(t))
+			tok, err := clientToken(t, oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Client: auth, Scopes: []string{"read"},
+				Params: url.Values{"resource": {apiResource}}})
 			if err != nil {
 				t.Fatalf("Token() = %v", err)
 			}
@@ -54,12 +50,8 @@ func TestDPoPKeyAlgorithms(t *testing.T) {
 	for name, key := range map[string]crypto.Signer{"ES256": ek, "EdDSA": edKey} {
 		t.Run(name, func(t *testing.T) {
 			dpop := newDPoP(t, key)
-			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Scopes: []string{"read"},
+			tok, err := clientToken(t, oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Scopes: []string{"read"},
 				Client: oauth.ClientAuth{Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)}, Settings: oauth.Settings{DPoP: dpop}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tok, err := cc.Token(bounded(t))
 			if err != nil || tok.Type() != "DPoP" {
 				t.Fatalf("Token() = %s, %v; want a DPoP-bound token", shape(tok), err)
 			}
@@ -85,11 +77,7 @@ func TestDPoPKeyTheServerRefuses(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ES256") {
 		t.Errorf("NewClientCredentials() with an RS256 DPoP key = %v; want it refused, naming the algorithms the server takes", err)
 	}
-	cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Client: auth, Settings: oauth.Settings{DPoP: dpop}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = cc.Token(bounded(t))
+	_, err = clientToken(t, oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Client: auth, Settings: oauth.Settings{DPoP: dpop}})
 	var oe *oauth.Error
 	if !errors.As(err, &oe) || oe.Code != "invalid_dpop_proof" || !tokenrefresh.IsPermanent(err) {
 		t.Errorf("Token() with an RS256 DPoP key = %v; want a permanent invalid_dpop_proof", err)

@@ -151,12 +151,8 @@ func TestMutualTLSClientCredentials(t *testing.T) {
 		"client_secret_basic, certified": {Method: oauth.ClientSecretBasic, ID: boundClient, Secret: secret.New(boundSecret), Certificate: cert},
 	} {
 		t.Run(name, func(t *testing.T) {
-			cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{Metadata: md, Client: auth, Scopes: []string{"read"},
+			tok, err := clientToken(t, oauth.ClientCredentialsConfig{Metadata: md, Client: auth, Scopes: []string{"read"},
 				Settings: oauth.Settings{HTTPClient: ts.trusting()}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tok, err := cc.Token(bounded(t))
 			if err != nil {
 				t.Fatalf("Token() = %v", err)
 			}
@@ -237,13 +233,9 @@ func TestMutualTLSBoundTokenAtUserinfo(t *testing.T) {
 // or none, refuses to send it, at once: retrying cannot help.
 func TestMutualTLSBoundJWTIsCheckedBeforeSending(t *testing.T) {
 	s, ts := startTLSServer(t)
-	cc, err := oauth.NewClientCredentials(oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Scopes: []string{"read"},
+	tok, err := clientToken(t, oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Scopes: []string{"read"},
 		Params: url.Values{"resource": {apiResource}}, Settings: oauth.Settings{HTTPClient: ts.trusting()},
 		Client: oauth.ClientAuth{Method: oauth.SelfSignedTLSClientAuth, ID: selfSignedClient, Certificate: secret.New(&ts.client)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := cc.Token(bounded(t))
 	if err != nil {
 		t.Fatalf("Token() = %v", err)
 	}

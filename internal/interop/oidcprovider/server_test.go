@@ -347,3 +347,14 @@ func shape(tok *oauth2.Token) string {
 	return fmt.Sprintf("{type %q, access token %v, refresh token %v, ID token %v, scope %q, expiry %v}",
 		tok.Type(), tok.AccessToken != "", tok.RefreshToken != "", oauth.IDToken(tok) != "", scope, tok.Expiry)
 }
+
+// clientToken asks for one client credentials token with cfg, which must
+// be a valid configuration.
+func clientToken(t *testing.T, cfg oauth.ClientCredentialsConfig) (*oauth2.Token, error) {
+	t.Helper()
+	cc, err := oauth.NewClientCredentials(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cc.Token(bounded(t))
+}
