@@ -18,6 +18,12 @@ import (
 // code at once through the server's pages.
 func deviceApp(t *testing.T, s *server, clk *fakeclock.Clock, dpop *oauth.DPoP, log *logs) *oauth.Device {
 	t.Helper()
+	return deviceAppAs(t, oauth.ClientAuth{Method: oauth.AuthNone, ID: deviceClient}, s, clk, dpop, log)
+}
+
+// deviceAppAs is deviceApp for another client.
+func deviceAppAs(t *testing.T, client oauth.ClientAuth, s *server, clk *fakeclock.Clock, dpop *oauth.DPoP, log *logs) *oauth.Device {
+	t.Helper()
 	md, err := oauth.Discover(bounded(t), s.issuer, oauth.Settings{})
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +34,7 @@ func deviceApp(t *testing.T, s *server, clk *fakeclock.Clock, dpop *oauth.DPoP, 
 		}
 		return newBrowser("").open(ctx, a.VerificationURIComplete)
 	}
-	dev, err := oauth.NewDevice(oauth.DeviceConfig{Metadata: md, Client: oauth.ClientAuth{Method: oauth.AuthNone, ID: deviceClient},
+	dev, err := oauth.NewDevice(oauth.DeviceConfig{Metadata: md, Client: client,
 		Scopes: []string{"openid", "offline_access", "read"}, Prompt: approve, Clock: clk,
 		Settings: oauth.Settings{DPoP: dpop, Logger: log.logger()}})
 	if err != nil {
@@ -55,18 +61,26 @@ func deviceRefresher(t *testing.T, dev *oauth.Device, clk *fakeclock.Clock, log 
 
 func TestDeviceGrant(t *testing.T) {
 	s := startServer(t, serverConfig{})
-	var log logs
-	clk := fakeclock.New(clockStart())
-	run := deviceRefresher(t, deviceApp(t, s, clk, nil, &log), clk, &log)
-	tok, err := run.r.Token(bounded(t))
-	if err != nil || tok.RefreshToken == "" || tok.Type() != "Bearer" {
-		t.Fatalf("Token() = %s, %v; want a bearer token with a refresh token", shape(tok), err)
+	key, _ := testKeys(t)
+	for name, client := range map[string]oauth.ClientAuth{
+		"public":          {Method: oauth.AuthNone, ID: deviceClient},
+		"private_key_jwt": {Method: oauth.PrivateKeyJWT, ID: confidentialDevice, Key: secret.NewSigner(key)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var log logs
+			clk := fakeclock.New(clockStart())
+			run := deviceRefresher(t, deviceAppAs(t, client, s, clk, nil, &log), clk, &log)
+			tok, err := run.r.Token(bounded(t))
+			if err != nil || tok.RefreshToken == "" || tok.Type() != "Bearer" {
+				t.Fatalf("Token() = %s, %v; want a bearer token with a refresh token", shape(tok), err)
+			}
+			next := rotate(t, run.r, clk, run.rotated)
+			if next.RefreshToken == tok.RefreshToken {
+				t.Error("the refresh did not rotate the refresh token")
+			}
+			noSecret(t, "the log", log.String(), tok.RefreshToken, next.RefreshToken, tok.AccessToken)
+		})
 	}
-	next := rotate(t, run.r, clk, run.rotated)
-	if next.RefreshToken == tok.RefreshToken {
-		t.Error("the refresh did not rotate the refresh token")
-	}
-	noSecret(t, "the log", log.String(), tok.RefreshToken, next.RefreshToken, tok.AccessToken)
 }
 
 // TestDPoP gets DPoP-bound tokens with the device grant from a server

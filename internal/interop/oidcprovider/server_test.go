@@ -53,6 +53,9 @@ const (
 	algsClient   = "cc-every-algorithm"
 	webClient    = "web-app" // a confidential web application: private_key_jwt
 	webRedirect  = "http://127.0.0.1:5000/receiveCode"
+	// confidentialDevice is a device app that authenticates with
+	// private_key_jwt, at the device authorization endpoint too.
+	confidentialDevice = "device-confidential"
 
 	basicSecret = "basic-secret-7f3a9c2e51d84b6a90e1c3f5a7b9d2e4"
 	postSecret  = "post-secret-1e2d3c4b5a69788796a5b4c3d2e1f0aa"
@@ -126,6 +129,10 @@ func clients(t *testing.T) []map[string]any {
 			"jwks":        map[string]any{"keys": []any{rsaPublicJWK(&key.PublicKey)}},
 			"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"},
 			"redirect_uris": []string{webRedirect}, "scope": "openid offline_access read"},
+		{"client_id": confidentialDevice, "application_type": "native", "token_endpoint_auth_method": "private_key_jwt",
+			"jwks":           map[string]any{"keys": []any{rsaPublicJWK(&key.PublicKey)}},
+			"grant_types":    []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token"},
+			"response_types": []string{}, "redirect_uris": []string{}, "scope": "openid offline_access read"},
 		{"client_id": deviceClient, "application_type": "native", "token_endpoint_auth_method": "none",
 			"grant_types":    []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token"},
 			"response_types": []string{}, "redirect_uris": []string{}, "scope": "openid offline_access read"},
