@@ -179,3 +179,29 @@ func TestDPoPConcurrentCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestDPoPThroughTransport sends DPoP-bound tokens through a
+// bearer.Transport in a plain http.Client, at a userinfo endpoint that
+// demands nonces, and after the server forgot the access token.
+func TestDPoPThroughTransport(t *testing.T) {
+	d := newDPoPDevice(t, serverConfig{DPoPRequireNonce: true})
+	hc := &http.Client{Timeout: waitLimit, Transport: &bearer.Transport{Source: d.r, DPoP: d.dpop}}
+	get := func() {
+		t.Helper()
+		req, err := http.NewRequestWithContext(bounded(t), http.MethodGet, d.s.url("/me"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatalf("GET /me through the Transport = %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /me through the Transport = %s; want 200", resp.Status)
+		}
+	}
+	get()
+	d.s.forget(t, d.tok.AccessToken)
+	get()
+}
