@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer"
+	"github.com/bearer-go/bearer/internal/boundtest"
 	"github.com/bearer-go/bearer/internal/fakeclock"
 	"github.com/bearer-go/bearer/oauth"
 	"github.com/bearer-go/bearer/secret"
@@ -41,14 +42,13 @@ const (
 type tlsSetup struct {
 	serverPEM []byte
 	client    tls.Certificate
-	clientJWK map[string]any // the client's public key, with its certificate in x5c
 }
 
 // newTLSSetup writes the server's certificate and key for server.mjs
 // into dir, and makes the client's.
 func newTLSSetup(t *testing.T, dir string) (*tlsSetup, map[string]string) {
 	t.Helper()
-	serverPEM, serverKeyPEM, _ := selfSigned(t, "127.0.0.1")
+	serverPEM, serverKeyPEM := serverCertificate(t)
 	paths := map[string]string{"cert": filepath.Join(dir, "server.pem"), "key": filepath.Join(dir, "server-key.pem")}
 	if err := os.WriteFile(paths["cert"], serverPEM, 0o600); err != nil {
 		t.Fatal(err)
@@ -56,37 +56,20 @@ func newTLSSetup(t *testing.T, dir string) (*tlsSetup, map[string]string) {
 	if err := os.WriteFile(paths["key"], serverKeyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	certPEM, keyPEM, key := selfSigned(t, "")
-	client, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b64 := base64.RawURLEncoding.EncodeToString
-	point, err := key.PublicKey.ECDH()
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := point.Bytes()
-	jwk := map[string]any{"kty": "EC", "crv": "P-256", "x": b64(raw[1:33]), "y": b64(raw[33:]),
-		"x5c": []string{base64.StdEncoding.EncodeToString(client.Certificate[0])}}
-	return &tlsSetup{serverPEM: serverPEM, client: client, clientJWK: jwk}, paths
+	return &tlsSetup{serverPEM: serverPEM, client: boundtest.SelfSigned(t, "bearer interop client")}, paths
 }
 
-// selfSigned makes a P-256 certificate for ip (a server's), or for a
-// client when ip is empty, valid for an hour.
-func selfSigned(t *testing.T, ip string) (certPEM, keyPEM []byte, key *ecdsa.PrivateKey) {
+// serverCertificate makes a self-signed P-256 certificate for 127.0.0.1,
+// valid for an hour, and its key, in PEM.
+func serverCertificate(t *testing.T) (certPEM, keyPEM []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "bearer interop " + ip},
-		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
-	if ip != "" {
-		tmpl.IPAddresses, tmpl.ExtKeyUsage = []net.IP{net.ParseIP(ip)}, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	} else {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "bearer interop server"},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
@@ -95,13 +78,14 @@ func selfSigned(t *testing.T, ip string) (certPEM, keyPEM []byte, key *ecdsa.Pri
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), key
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }
 
 // mtlsClients registers the mutual TLS clients, and the resource server.
-func (ts *tlsSetup) mtlsClients() []map[string]any {
+func (ts *tlsSetup) mtlsClients(t *testing.T) []map[string]any {
+	clientJWK := jwk(t, ts.client.Leaf.PublicKey, "", "", ts.client.Leaf)
 	return []map[string]any{
-		{"client_id": selfSignedClient, "token_endpoint_auth_method": "self_signed_tls_client_auth", "jwks": map[string]any{"keys": []any{ts.clientJWK}},
+		{"client_id": selfSignedClient, "token_endpoint_auth_method": "self_signed_tls_client_auth", "jwks": map[string]any{"keys": []any{clientJWK}},
 			"tls_client_certificate_bound_access_tokens": true,
 			"grant_types": []string{"client_credentials"}, "response_types": []string{}, "redirect_uris": []string{}, "scope": "read"},
 		{"client_id": boundClient, "client_secret": boundSecret, "token_endpoint_auth_method": "client_secret_basic",
@@ -130,7 +114,7 @@ func (ts *tlsSetup) thumbprint() string {
 func startTLSServer(t *testing.T) (*server, *tlsSetup) {
 	t.Helper()
 	ts, paths := newTLSSetup(t, t.TempDir())
-	return startServer(t, serverConfig{Clients: ts.mtlsClients(), TLS: paths}), ts
+	return startServer(t, serverConfig{Clients: ts.mtlsClients(t), TLS: paths}), ts
 }
 
 // TestMutualTLSClientCredentials authenticates with a self-signed
@@ -239,11 +223,7 @@ func TestMutualTLSBoundJWTIsCheckedBeforeSending(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Token() = %v", err)
 	}
-	otherPEM, otherKeyPEM, _ := selfSigned(t, "")
-	other, err := tls.X509KeyPair(otherPEM, otherKeyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := boundtest.SelfSigned(t, "another client")
 	for name, opts := range map[string][]bearer.Option{
 		"another certificate": {bearer.WithClientCertificate(secret.New(&other))},
 		"no certificate":      nil,

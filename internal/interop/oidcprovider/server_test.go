@@ -4,18 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/base64"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/oauth"
+	jose "github.com/go-jose/go-jose/v3"
 	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
 )
@@ -114,7 +115,7 @@ func clients(t *testing.T) []map[string]any {
 	}
 	basic, post, keyJWT, secretJWT := cc(basicClient, "client_secret_basic"), cc(postClient, "client_secret_post"), cc(keyClient, "private_key_jwt"), cc(jwtClient, "client_secret_jwt")
 	basic["client_secret"], post["client_secret"], secretJWT["client_secret"] = basicSecret, postSecret, jwtSecret
-	keyJWT["jwks"] = map[string]any{"keys": []any{rsaPublicJWK(&key.PublicKey)}}
+	keyJWT["jwks"] = map[string]any{"keys": []any{jwk(t, &key.PublicKey, "", "RS256")}}
 	algs := cc(algsClient, "private_key_jwt")
 	algs["jwks"] = map[string]any{"keys": algKeys(t)}
 	odd := cc(oddClient, "client_secret_basic")
@@ -126,11 +127,11 @@ func clients(t *testing.T) []map[string]any {
 			"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"},
 			"redirect_uris": []string{"http://127.0.0.1/callback"}, "scope": "openid offline_access read"},
 		{"client_id": webClient, "application_type": "web", "token_endpoint_auth_method": "private_key_jwt",
-			"jwks":        map[string]any{"keys": []any{rsaPublicJWK(&key.PublicKey)}},
+			"jwks":        map[string]any{"keys": []any{jwk(t, &key.PublicKey, "", "RS256")}},
 			"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"},
 			"redirect_uris": []string{webRedirect}, "scope": "openid offline_access read"},
 		{"client_id": confidentialDevice, "application_type": "native", "token_endpoint_auth_method": "private_key_jwt",
-			"jwks":           map[string]any{"keys": []any{rsaPublicJWK(&key.PublicKey)}},
+			"jwks":           map[string]any{"keys": []any{jwk(t, &key.PublicKey, "", "RS256")}},
 			"grant_types":    []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token"},
 			"response_types": []string{}, "redirect_uris": []string{}, "scope": "openid offline_access read"},
 		{"client_id": deviceClient, "application_type": "native", "token_endpoint_auth_method": "none",
@@ -143,22 +144,19 @@ func clients(t *testing.T) []map[string]any {
 // PS256, the EC key for ES256, the Ed25519 key for EdDSA, each named.
 func algKeys(t *testing.T) []any {
 	rk, ek := testKeys(t)
-	b64 := base64.RawURLEncoding.EncodeToString
-	rs, ps := rsaPublicJWK(&rk.PublicKey), rsaPublicJWK(&rk.PublicKey)
-	rs["kid"], ps["kid"], ps["alg"] = "rs256", "ps256", "PS256"
-	ecdh, err := ek.PublicKey.ECDH()
+	return []any{jwk(t, &rk.PublicKey, "rs256", "RS256"), jwk(t, &rk.PublicKey, "ps256", "PS256"),
+		jwk(t, &ek.PublicKey, "es256", "ES256"), jwk(t, edKey.Public(), "eddsa", "")}
+}
+
+// jwk is the public JWK of pub (RFC 7517), named kid, for alg when alg is
+// set, with the certificates of its x5c.
+func jwk(t *testing.T, pub crypto.PublicKey, kid, alg string, certs ...*x509.Certificate) json.RawMessage {
+	t.Helper()
+	b, err := jose.JSONWebKey{Key: pub, KeyID: kid, Algorithm: alg, Use: "sig", Certificates: certs}.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	point := ecdh.Bytes() // 0x04 || x || y
-	ec := map[string]string{"kty": "EC", "crv": "P-256", "x": b64(point[1:33]), "y": b64(point[33:]), "kid": "es256", "alg": "ES256", "use": "sig"}
-	ed := map[string]string{"kty": "OKP", "crv": "Ed25519", "x": b64(edKey.Public().(ed25519.PublicKey)), "kid": "eddsa", "use": "sig"}
-	return []any{rs, ps, ec, ed}
-}
-
-func rsaPublicJWK(pub *rsa.PublicKey) map[string]string {
-	b64 := base64.RawURLEncoding.EncodeToString
-	return map[string]string{"kty": "RSA", "n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes()), "alg": "RS256", "use": "sig"}
+	return b
 }
 
 // minNodeMajor is the oldest Node.js oidc-provider 9 runs on.
@@ -209,17 +207,7 @@ func startServer(t *testing.T, cfg serverConfig) *server {
 	if _, err := os.Stat(filepath.Join("node_modules", "oidc-provider")); err != nil {
 		t.Skip("oidc-provider is not installed: run `npm ci` in internal/interop/oidcprovider to run these tests")
 	}
-	if cfg.Clients == nil {
-		cfg.Clients = clients(t)
-	}
-	path := filepath.Join(t.TempDir(), "config.json")
-	data, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := writeConfig(t, cfg)
 	cmd := exec.Command(node, "server.mjs", path)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -237,9 +225,44 @@ func startServer(t *testing.T, cfg serverConfig) *server {
 	t.Cleanup(func() { stop(t, cmd, stdin, s) })
 	s.issuer, err = readyLine(stdout, s.drained)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v; the process: %s", err, processState(cmd.Process.Pid))
 	}
 	return s
+}
+
+// writeConfig writes cfg for server.mjs, with the clients of clients()
+// when it has none, and returns the file's path.
+func writeConfig(t *testing.T, cfg serverConfig) string {
+	t.Helper()
+	if cfg.Clients == nil {
+		cfg.Clients = clients(t)
+	}
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// processState says what the process pid is doing, from Linux's /proc
+// (its state and the kernel function it waits in), to tell a server that
+// hangs from one that is slow; "unknown" elsewhere.
+func processState(pid int) string {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "unknown"
+	}
+	wchan, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", pid))
+	for line := range strings.Lines(string(status)) {
+		if state, ok := strings.CutPrefix(line, "State:"); ok {
+			return fmt.Sprintf("%s, waiting in %q", strings.TrimSpace(state), wchan)
+		}
+	}
+	return "unknown"
 }
 
 // readyLine reads the server's stdout until its "ready <issuer>" line,
