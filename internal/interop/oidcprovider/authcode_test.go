@@ -3,6 +3,7 @@ package oidcprovider_test
 import (
 	"context"
 	"errors"
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -238,7 +239,7 @@ func TestWebAppCodeFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := testKeys(t)
+	key := testkeys.RSA()
 	for _, mode := range []string{"query", "form_post"} {
 		t.Run(mode, func(t *testing.T) {
 			var log logs

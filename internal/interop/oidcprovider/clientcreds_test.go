@@ -2,6 +2,7 @@ package oidcprovider_test
 
 import (
 	"errors"
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"slices"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func TestDiscovery(t *testing.T) {
 
 // clientAuths are the four ways a confidential client authenticates.
 func clientAuths(t *testing.T) map[string]oauth.ClientAuth {
-	key, _ := testKeys(t)
+	key := testkeys.RSA()
 	return map[string]oauth.ClientAuth{
 		"client_secret_basic": {Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New(basicSecret)},
 		"client_secret_post":  {Method: oauth.ClientSecretPost, ID: postClient, Secret: secret.New(postSecret)},
@@ -92,7 +93,7 @@ func TestBasicAuthEncoding(t *testing.T) {
 
 func TestClientCredentialsRefused(t *testing.T) {
 	s := startServer(t, serverConfig{})
-	_, otherKey := testKeys(t)
+	otherKey := testkeys.ECP256()
 	tests := map[string]oauth.ClientAuth{
 		"wrong basic secret": {Method: oauth.ClientSecretBasic, ID: basicClient, Secret: secret.New("wrong-" + basicSecret)},
 		"unknown client":     {Method: oauth.ClientSecretPost, ID: "nobody", Secret: secret.New(basicSecret)},

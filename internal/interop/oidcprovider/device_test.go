@@ -3,6 +3,7 @@ package oidcprovider_test
 import (
 	"context"
 	"errors"
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -61,7 +62,7 @@ func deviceRefresher(t *testing.T, dev *oauth.Device, clk *fakeclock.Clock, log 
 
 func TestDeviceGrant(t *testing.T) {
 	s := startServer(t, serverConfig{})
-	key, _ := testKeys(t)
+	key := testkeys.RSA()
 	for name, client := range map[string]oauth.ClientAuth{
 		"public":          {Method: oauth.AuthNone, ID: deviceClient},
 		"private_key_jwt": {Method: oauth.PrivateKeyJWT, ID: confidentialDevice, Key: secret.NewSigner(key)},

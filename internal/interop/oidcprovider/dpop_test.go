@@ -2,6 +2,7 @@ package oidcprovider_test
 
 import (
 	"crypto"
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"net/http"
 	"strings"
 	"sync"
@@ -33,7 +34,7 @@ type dpopDevice struct {
 // tokens bound to the EC test key.
 func newDPoPDevice(t *testing.T, cfg serverConfig) *dpopDevice {
 	t.Helper()
-	_, key := testKeys(t)
+	key := testkeys.ECP256()
 	d := &dpopDevice{s: startServer(t, cfg), key: key, dpop: newDPoP(t, key), clk: fakeclock.New(clockStart()), log: &logs{}}
 	d.running = deviceRefresher(t, deviceApp(t, d.s, d.clk, d.dpop, d.log), d.clk, d.log)
 	var err error
@@ -79,7 +80,7 @@ func boundToKey(t *testing.T, s *server, accessToken string, dpop *oauth.DPoP) {
 // at a server that demands nonces.
 func TestDPoPClientCredentials(t *testing.T) {
 	s := startServer(t, serverConfig{DPoPRequireNonce: true})
-	_, key := testKeys(t)
+	key := testkeys.ECP256()
 	dpop := newDPoP(t, key)
 	for name, auth := range clientAuths(t) {
 		t.Run(name, func(t *testing.T) {

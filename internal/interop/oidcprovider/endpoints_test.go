@@ -3,6 +3,7 @@ package oidcprovider_test
 import (
 	"crypto"
 	"errors"
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"slices"
 	"testing"
 
@@ -14,11 +15,11 @@ import (
 // algorithm the SDK signs: oidc-provider takes them all, EdDSA included.
 func TestPrivateKeyJWTAlgorithms(t *testing.T) {
 	s := startServer(t, serverConfig{})
-	rk, ek := testKeys(t)
+	rk, ek := testkeys.RSA(), testkeys.ECP256()
 	tests := []struct {
 		kid, alg string
 		key      crypto.Signer
-	}{{"rs256", "", rk}, {"ps256", "PS256", rk}, {"es256", "", ek}, {"eddsa", "", edKey}}
+	}{{"rs256", "", rk}, {"ps256", "PS256", rk}, {"es256", "", ek}, {"eddsa", "", testkeys.Ed25519()}}
 	for _, tt := range tests {
 		t.Run(tt.kid, func(t *testing.T) {
 			if _, err := clientToken(t, oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Scopes: []string{"read"},

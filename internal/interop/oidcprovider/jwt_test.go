@@ -3,6 +3,7 @@ package oidcprovider_test
 import (
 	"crypto"
 	"errors"
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"net/url"
 	"slices"
 	"strings"
@@ -46,8 +47,8 @@ func TestJWTAccessTokens(t *testing.T) {
 // Ed25519 key (EdDSA), the algorithms oidc-provider takes for proofs.
 func TestDPoPKeyAlgorithms(t *testing.T) {
 	s := startServer(t, serverConfig{DPoPRequireNonce: true})
-	_, ek := testKeys(t)
-	for name, key := range map[string]crypto.Signer{"ES256": ek, "EdDSA": edKey} {
+	ek := testkeys.ECP256()
+	for name, key := range map[string]crypto.Signer{"ES256": ek, "EdDSA": testkeys.Ed25519()} {
 		t.Run(name, func(t *testing.T) {
 			dpop := newDPoP(t, key)
 			tok, err := clientToken(t, oauth.ClientCredentialsConfig{TokenURL: s.url("/token"), Scopes: []string{"read"},
@@ -66,7 +67,7 @@ func TestDPoPKeyAlgorithms(t *testing.T) {
 // server's invalid_dpop_proof is a permanent error.
 func TestDPoPKeyTheServerRefuses(t *testing.T) {
 	s := startServer(t, serverConfig{})
-	rk, _ := testKeys(t)
+	rk := testkeys.RSA()
 	dpop := newDPoP(t, rk)
 	md, err := oauth.Discover(bounded(t), s.issuer, oauth.Settings{})
 	if err != nil {

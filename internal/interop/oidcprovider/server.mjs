@@ -3,6 +3,7 @@
 // JSON file named by its one argument:
 //
 //   { "clients": [...],          client metadata, as oidc-provider takes it
+//     "signingKey": {...},       the private JWK that signs ID tokens
 //     "dpopRequireNonce": bool,  DPoP proofs must carry a server nonce
 //     "defaultRotation": bool,   oidc-provider's refresh token rotation policy
 //     "requirePAR": bool,        authorization requests must be pushed (RFC 9126)
@@ -18,7 +19,7 @@
 // its standard input closes, so it never outlives the test that runs it.
 import { createServer } from 'node:http';
 import { createServer as createTLSServer } from 'node:https';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Provider, { errors } from 'oidc-provider';
 
@@ -36,7 +37,7 @@ server.listen(0, '127.0.0.1', () => {
   const issuer = `${config.tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}${mount}`;
   const provider = new Provider(issuer, {
     clients: config.clients,
-    jwks: { keys: [signingKey()] },
+    jwks: { keys: [config.signingKey] },
     scopes: ['openid', 'offline_access', 'read'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'private_key_jwt', 'none']
       .concat(config.tls ? ['self_signed_tls_client_auth'] : []),
@@ -108,9 +109,4 @@ async function forget(provider, req, res) {
   const found = await provider.AccessToken.find(token);
   if (found) await found.destroy();
   res.writeHead(found ? 204 : 404).end();
-}
-
-function signingKey() {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256', kid: 'test' };
 }

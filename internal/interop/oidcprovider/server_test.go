@@ -4,16 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bearer-go/bearer/internal/testkeys"
 	"io"
 	"log/slog"
 	"os"
@@ -69,34 +66,21 @@ const (
 	oddSecret = "odd+secret%20:with/spaces and ~ 0123456789abcdef"
 )
 
-var (
-	keysOnce sync.Once
-	rsaKey   *rsa.PrivateKey
-	ecKey    *ecdsa.PrivateKey
-	edKey    ed25519.PrivateKey
-)
-
-// testKeys returns the client's RSA key (private_key_jwt) and the EC key
-// DPoP proofs are signed with, generated once per run.
-func testKeys(t *testing.T) (*rsa.PrivateKey, *ecdsa.PrivateKey) {
-	t.Helper()
-	keysOnce.Do(func() {
-		var err error
-		if rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			panic(err)
-		}
-		if ecKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
-			panic(err)
-		}
-		if _, edKey, err = ed25519.GenerateKey(rand.Reader); err != nil {
-			panic(err)
-		}
-	})
-	return rsaKey, ecKey
-}
+// serverKey is the key the server signs ID tokens and JWT access tokens
+// with, generated here once: Node's generateKeyPairSync for RSA hung now
+// and then (about one start in 200, seen here), and a server that never
+// starts fails a test for no fault of the SDK's.
+var serverKey = sync.OnceValue(func() *rsa.PrivateKey {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return key
+})
 
 // serverConfig is what server.mjs reads.
 type serverConfig struct {
+	SigningKey       json.RawMessage   `json:"signingKey"` // the server's private JWK, set by writeConfig
 	Clients          []map[string]any  `json:"clients"`
 	DPoPRequireNonce bool              `json:"dpopRequireNonce"`
 	DefaultRotation  bool              `json:"defaultRotation,omitempty"` // oidc-provider's rotation policy; else every refresh rotates
@@ -108,7 +92,7 @@ type serverConfig struct {
 
 // clients registers one client per authentication method and flow.
 func clients(t *testing.T) []map[string]any {
-	key, _ := testKeys(t)
+	key := testkeys.RSA()
 	cc := func(id, method string) map[string]any {
 		return map[string]any{"client_id": id, "token_endpoint_auth_method": method,
 			"grant_types": []string{"client_credentials"}, "response_types": []string{}, "redirect_uris": []string{}, "scope": "read"}
@@ -143,16 +127,16 @@ func clients(t *testing.T) []map[string]any {
 // algKeys are the public keys of algsClient: the RSA key for RS256 and
 // PS256, the EC key for ES256, the Ed25519 key for EdDSA, each named.
 func algKeys(t *testing.T) []any {
-	rk, ek := testKeys(t)
+	rk, ek := testkeys.RSA(), testkeys.ECP256()
 	return []any{jwk(t, &rk.PublicKey, "rs256", "RS256"), jwk(t, &rk.PublicKey, "ps256", "PS256"),
-		jwk(t, &ek.PublicKey, "es256", "ES256"), jwk(t, edKey.Public(), "eddsa", "")}
+		jwk(t, &ek.PublicKey, "es256", "ES256"), jwk(t, testkeys.Ed25519().Public(), "eddsa", "")}
 }
 
-// jwk is the public JWK of pub (RFC 7517), named kid, for alg when alg is
-// set, with the certificates of its x5c.
-func jwk(t *testing.T, pub crypto.PublicKey, kid, alg string, certs ...*x509.Certificate) json.RawMessage {
+// jwk is the JWK of key (RFC 7517), a public key or a private one, named
+// kid, for alg when alg is set, with the certificates of its x5c.
+func jwk(t *testing.T, key any, kid, alg string, certs ...*x509.Certificate) json.RawMessage {
 	t.Helper()
-	b, err := jose.JSONWebKey{Key: pub, KeyID: kid, Algorithm: alg, Use: "sig", Certificates: certs}.MarshalJSON()
+	b, err := jose.JSONWebKey{Key: key, KeyID: kid, Algorithm: alg, Use: "sig", Certificates: certs}.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,6 +221,7 @@ func writeConfig(t *testing.T, cfg serverConfig) string {
 	if cfg.Clients == nil {
 		cfg.Clients = clients(t)
 	}
+	cfg.SigningKey = jwk(t, serverKey(), "server", "RS256")
 	data, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
