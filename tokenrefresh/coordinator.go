@@ -30,7 +30,7 @@ func newCoordinator(r *Refresher) coordinator {
 	l, locks := r.cfg.Store.(Locker)
 	_, watches := r.cfg.Store.(Watcher)
 	if locks || watches {
-		return &shared{r: r, locker: l}
+		return &shared{r: r, locker: l, owner: newOwnerID()}
 	}
 	return solo{r}
 }

@@ -14,10 +14,16 @@ import (
 // process rotated it and it is not due, else rotate, save, unlock", plans
 // overdue rotations with the fleet (with a fence), rotates without the
 // lock only as a last resort, and writes the current token back to a
-// store that lost it.
+// store that lost it. Under the lock, before it rotates, it saves the
+// token again with its marker (see marker.go), and it leaves a token
+// that another process's marker is on to that process for a grace.
 type shared struct {
 	r      *Refresher
 	locker Locker // nil if the store only watches
+	owner  string // this Refresher's owner id in rotation markers
+	// waiting is the other process's marker this one waits for, if any;
+	// only the loop's goroutine uses it.
+	waiting marker
 }
 
 func (c *shared) sharesRejections() bool { return c.locker != nil }
@@ -68,22 +74,25 @@ func (c *shared) logged(release func() error) func() {
 }
 
 // refresh runs one attempt under the store's lock: reload and adopt,
-// plan an overdue rotation with the fleet, or rotate. Without the lock it
-// rotates only as a last resort.
+// wait for another process's rotation in flight, plan an overdue
+// rotation with the fleet, or mark the token and rotate it. Without the
+// lock it rotates only as a last resort.
 func (c *shared) refresh(ctx context.Context) {
 	r := c.r
 	if c.locker == nil {
 		r.obtain(ctx)
 		return
 	}
-	unlock, done := c.lock(ctx)
+	unlock, stored, done := c.lock(ctx)
 	if unlock != nil {
 		defer unlock()
 	}
 	switch {
 	case done:
 		return
-	case unlock != nil && (c.replan(ctx) || !c.allowRotation()):
+	case unlock != nil && c.heldElsewhere(stored) && c.awaitHolder(stored):
+		return
+	case unlock != nil && (c.replan(ctx) || !c.allowRotation() || !c.claim(ctx)):
 		return
 	case unlock == nil && ctx.Err() != nil:
 		// Waiting for the lock used up the attempt's time: the
@@ -109,22 +118,23 @@ func (c *shared) saveAlone(ctx context.Context, e *Entry) error {
 // token another process rotated. It reports done when the attempt is
 // over: a token was adopted, or the store could not be used and the token
 // is not about to die (the failure is recorded, and retried). Otherwise
-// the caller rotates the token. unlock, if not nil, releases the lock.
-func (c *shared) lock(ctx context.Context) (unlock func(), done bool) {
+// the caller rotates the token. unlock, if not nil, releases the lock;
+// stored is the entry the store held (nil if none, or not loaded).
+func (c *shared) lock(ctx context.Context) (unlock func(), stored *Entry, done bool) {
 	release, err := c.lockUnlessAdopted(ctx)
 	if release == nil && err == nil {
-		return nil, true
+		return nil, nil, true
 	}
 	if err != nil {
-		return nil, !c.lastResortAfter(fmt.Errorf("tokenrefresh: lock the shared token store: %w", err))
+		return nil, nil, !c.lastResortAfter(fmt.Errorf("tokenrefresh: lock the shared token store: %w", err))
 	}
 	unlock = c.logged(release)
-	adopted, err := c.adoptStored(ctx)
+	stored, adopted, err := c.adoptStored(ctx)
 	if err != nil {
-		return unlock, !c.lastResortAfter(fmt.Errorf("tokenrefresh: reload the shared token store: %w", err))
+		return unlock, nil, !c.lastResortAfter(fmt.Errorf("tokenrefresh: reload the shared token store: %w", err))
 	}
 	c.r.storeOK()
-	return unlock, adopted
+	return unlock, stored, adopted
 }
 
 // lockUnlessAdopted takes the lock. While it waits, a change notification
@@ -224,18 +234,19 @@ func (c *shared) allowRotation() bool {
 	return false
 }
 
-// adoptStored reloads the shared store under its lock; if it holds a token
-// of this lineage to adopt in place of ours (see newer) that is not yet
-// due, it publishes it and reports true. A token of ours that the store
-// has not yet taken is the newest of the lineage, and is kept.
-func (c *shared) adoptStored(ctx context.Context) (bool, error) {
+// adoptStored reloads the shared store under its lock, and returns what
+// it holds; if that is a token of this lineage to adopt in place of ours
+// (see newer) that is not yet due, it publishes it and reports true. A
+// token of ours that the store has not yet taken is the newest of the
+// lineage, and is kept.
+func (c *shared) adoptStored(ctx context.Context) (*Entry, bool, error) {
 	r := c.r
 	e, err := r.cfg.Store.Load(ctx)
 	if errors.Is(err, ErrNoToken) {
-		return false, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	r.mu.Lock()
 	unsaved := r.unsaved != nil
@@ -243,10 +254,10 @@ func (c *shared) adoptStored(ctx context.Context) (bool, error) {
 	old := r.cur.Load()
 	now := r.cfg.Clock.Now()
 	if !unsaved && c.adoptPlan(e, old) {
-		return !r.cur.Load().due(now), nil
+		return e, !r.cur.Load().due(now), nil
 	}
 	if unsaved || e.Lineage != r.lineage || !newer(e, old) {
-		return false, nil
+		return e, false, nil
 	}
 	r.remember(e.Token.Reveal())
 	ns := r.newState(e)
@@ -254,10 +265,10 @@ func (c *shared) adoptStored(ctx context.Context) (bool, error) {
 		// Rotate the stored token, not our older one that it replaced.
 		r.plan(ns, now)
 		r.swapIn(old, ns)
-		return false, nil
+		return e, false, nil
 	}
 	r.publish(old, e, nil, time.Time{})
-	return true, nil
+	return e, true, nil
 }
 
 // replan, with a fence and under the shared store's lock, puts off a

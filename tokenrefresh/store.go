@@ -43,17 +43,35 @@ type Entry struct {
 	// by the server without its answer arriving (see [InDoubt]): if the
 	// server rejects Token, the lineage is lost, and is reported so.
 	InDoubt bool
+	// Rotating, when set, is the rotation-in-flight marker: the owner id
+	// of the Refresher (one per Refresher, random) that is rotating Token.
+	// A Refresher whose store is a [Locker] saves it under the lock just
+	// before it presents Token to the server, and the save of the result
+	// clears it. Another process that finds it on the token it would
+	// rotate does not present that token again for a grace (see
+	// [Locker]): the holder may have had the rotation applied and be
+	// waiting for the store to take the result, and a server with
+	// refresh-token reuse detection (RFC 9700 4.14.2) would revoke the
+	// whole grant.
+	Rotating string
+	// RotatingSince is when the marker was saved, by the holder's clock;
+	// for diagnosis only (the grace runs from when a process first finds
+	// the marker, by its own clock).
+	RotatingSince time.Time
 }
 
-// Versions of the JSON record of an Entry. A record with InDoubt set is
-// written as version 2, so that a reader that does not know the doubt
-// refuses it rather than drop it; others stay version 1, readable by
-// every version. A record of a newer format than these is refused with a
-// [FormatError], so that an old version never misreads, and then
-// overwrites, what a newer one wrote.
+// Versions of the JSON record of an Entry. A record with a rotation
+// marker (Rotating) is written as version 3, and one with InDoubt set but
+// no marker as version 2, so that a reader that does not know the marker
+// or the doubt refuses the record rather than drop them; others stay
+// version 1, readable by every version. A record of a newer format than
+// these is refused with a [FormatError], so that an old version never
+// misreads, and then overwrites, what a newer one wrote.
 const (
-	entryFormat        = 1
-	entryFormatInDoubt = 2
+	entryFormat         = 1
+	entryFormatInDoubt  = 2
+	entryFormatRotating = 3
+	entryFormatNewest   = entryFormatRotating
 )
 
 // A FormatError reports a stored record in a format newer than the one
@@ -66,7 +84,7 @@ type FormatError struct {
 
 func (e *FormatError) Error() string {
 	return fmt.Sprintf("tokenrefresh: the token record has format %d, and this version of bearer reads formats %d to %d: upgrade github.com/bearer-go/bearer to read it",
-		e.Format, entryFormat, entryFormatInDoubt)
+		e.Format, entryFormat, entryFormatNewest)
 }
 
 // entryJSON is the JSON record of an [Entry], the same in every store.
@@ -80,6 +98,8 @@ type entryJSON struct {
 	Lineage      string    `json:"lineage,omitempty"`
 	Due          time.Time `json:"due,omitzero"`
 	InDoubt      bool      `json:"in_doubt,omitempty"`
+	Rotating     string    `json:"rotating,omitempty"`
+	RotatingAt   time.Time `json:"rotating_since,omitzero"`
 }
 
 // errBadRecord is what UnmarshalBinary returns for any record it cannot use.
@@ -97,7 +117,10 @@ func (e Entry) MarshalBinary() ([]byte, error) {
 		return nil, errors.New("tokenrefresh: cannot encode an entry without a token")
 	}
 	format := entryFormat
-	if e.InDoubt {
+	switch {
+	case e.Rotating != "":
+		format = entryFormatRotating
+	case e.InDoubt:
 		format = entryFormatInDoubt
 	}
 	return json.Marshal(entryJSON{
@@ -110,6 +133,8 @@ func (e Entry) MarshalBinary() ([]byte, error) {
 		Lineage:      e.Lineage,
 		Due:          recordTime(e.Due),
 		InDoubt:      e.InDoubt,
+		Rotating:     e.Rotating,
+		RotatingAt:   recordTime(e.RotatingSince),
 	})
 }
 
@@ -145,7 +170,7 @@ func (e *Entry) UnmarshalBinary(data []byte) error {
 	var head struct {
 		Format int `json:"format"`
 	}
-	if json.Unmarshal(data, &head) == nil && head.Format > entryFormatInDoubt {
+	if json.Unmarshal(data, &head) == nil && head.Format > entryFormatNewest {
 		return &FormatError{Format: head.Format}
 	}
 	var rec entryJSON
@@ -163,6 +188,9 @@ func (e *Entry) UnmarshalBinary(data []byte) error {
 		Lineage:  rec.Lineage,
 		Due:      rec.Due,
 		InDoubt:  rec.InDoubt,
+	}
+	if rec.Format >= entryFormatRotating { // older formats have no marker
+		e.Rotating, e.RotatingSince = rec.Rotating, rec.RotatingAt
 	}
 	return nil
 }

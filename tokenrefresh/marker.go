@@ -1,0 +1,109 @@
+package tokenrefresh
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/bearer-go/bearer/secret"
+)
+
+// markerGraceAttempts is how many attempt timeouts, beyond RetryMax, a
+// process waits for another process's rotation in flight (see
+// [Entry.Rotating]) before it presumes the holder dead and rotates the
+// token itself. The holder, whose save failed, tries it again at once
+// when a Watcher tells it the store is back, and otherwise within its
+// capped backoff, RetryMax; it may then wait for the lock held by
+// another process (an attempt timeout at most) and save (another). With
+// the defaults the grace is 2 minutes + 2 × 30 s = 3 minutes, which C2's
+// five-minute early window leaves time to use.
+const markerGraceAttempts = 2
+
+// markerGrace returns how long r waits for another process's marker,
+// from when it first finds it.
+func (r *Refresher) markerGrace() time.Duration {
+	return r.cfg.RetryMax + markerGraceAttempts*r.cfg.AttemptTimeout
+}
+
+// newOwnerID returns a Refresher's owner id for its markers: 64 random
+// bits, so that no two Refreshers, here or in other processes, or after a
+// restart, share one.
+func newOwnerID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// marker is another process's rotation marker that this one is waiting
+// for, and when it first found it.
+type marker struct {
+	owner  string
+	access string // the access token the marker is on
+	seen   time.Time
+}
+
+// heldElsewhere reports whether stored carries another process's marker
+// on the token r would rotate now. A marker of ours, or on another token
+// (an older one, when ours is not saved yet), is ignored.
+func (c *shared) heldElsewhere(stored *Entry) bool {
+	s := c.r.cur.Load()
+	if stored == nil || stored.Rotating == "" || stored.Rotating == c.owner || s == nil || stored.Lineage != c.r.lineage {
+		return false
+	}
+	t := stored.Token.Reveal()
+	return t != nil && t.AccessToken == s.tok.AccessToken && t.RefreshToken == s.tok.RefreshToken
+}
+
+// awaitHolder, for another process's marker on the token (see
+// heldElsewhere), ends the attempt without rotating and plans the next
+// one for the end of the grace, counted from when this process first
+// found the marker: the token is served meanwhile, and the holder's save
+// is adopted when it comes. It reports false once the grace is over: the
+// holder is presumed dead, and the caller rotates.
+func (c *shared) awaitHolder(stored *Entry) bool {
+	r := c.r
+	now := r.cfg.Clock.Now()
+	access := stored.Token.Reveal().AccessToken
+	if c.waiting.owner != stored.Rotating || c.waiting.access != access {
+		c.waiting = marker{owner: stored.Rotating, access: access, seen: now}
+	}
+	until := c.waiting.seen.Add(r.markerGrace())
+	if !before(now, until) {
+		r.cfg.Logger.Warn("tokenrefresh: another process began rotating the token and has not saved the result within the grace; presuming it dead and rotating",
+			"holder", stored.Rotating, "marked_at", stored.RotatingSince, "grace", r.markerGrace())
+		return false
+	}
+	r.mu.Lock()
+	r.setRetryAtLocked(until)
+	r.quickAt = until.UnixNano() // no quick retries while callers wait: the holder decides
+	r.endAttemptLocked()
+	r.mu.Unlock()
+	r.cfg.Logger.Info("tokenrefresh: another process is rotating the token; waiting for it to save the result",
+		"holder", stored.Rotating, "marked_at", stored.RotatingSince, "until", until)
+	return true
+}
+
+// claim, under the store's lock, saves the current token again with this
+// process's marker, so that no other process presents it while its
+// rotation is in flight, and reports whether to rotate it now. If the
+// store refuses the marker it does not rotate, unless the token is about
+// to die (see lastResortAfter).
+func (c *shared) claim(ctx context.Context) bool {
+	r := c.r
+	s := r.cur.Load()
+	if s == nil {
+		return true // nothing to present: the RefreshFunc fetches a first token
+	}
+	r.mu.Lock()
+	doubt := r.inDoubt
+	r.mu.Unlock()
+	e := &Entry{Token: secret.New(s.tok), Obtained: s.obtained, Lineage: r.lineage, Due: s.agreed, InDoubt: doubt,
+		Rotating: c.owner, RotatingSince: r.cfg.Clock.Now()}
+	if err := r.save(ctx, e); err != nil {
+		return c.lastResortAfter(fmt.Errorf("tokenrefresh: mark the rotation in the shared token store: %w", err))
+	}
+	c.waiting = marker{}
+	return true
+}
