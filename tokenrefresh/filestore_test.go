@@ -48,7 +48,7 @@ func TestFileStoreRefusesANewerFormatAndSaysToUpgrade(t *testing.T) {
 		t.Fatalf("Load() of a format 99 file = %v; want a *FormatError for format 99", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{path, "format 99", "reads formats 1 to 2", "upgrade github.com/bearer-go/bearer"} {
+	for _, want := range []string{path, "format 99", "reads formats 1 to 3", "upgrade github.com/bearer-go/bearer"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Load() of a format 99 file = %q; want it to say %q", msg, want)
 		}
@@ -67,7 +67,8 @@ func TestEntryRecordFormatIsChecked(t *testing.T) {
 	}{
 		{`{"format":1,"access_token":"` + secret + `"}`, 0, false},
 		{`{"format":2,"access_token":"` + secret + `","in_doubt":true}`, 0, false},
-		{`{"format":3,"access_token":"` + secret + `"}`, 3, true},
+		{`{"format":3,"access_token":"` + secret + `","rotating":"0123456789abcdef"}`, 0, false},
+		{`{"format":4,"access_token":"` + secret + `"}`, 4, true},
 		{`{"format":99,"token":{"access":"` + secret + `"}}`, 99, true}, // a newer shape
 		{`{"access_token":"` + secret + `"}`, 0, true},                  // no format: not ours
 		{`{"format":0,"access_token":"` + secret + `"}`, 0, true},

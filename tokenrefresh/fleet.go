@@ -92,8 +92,16 @@ func (c *shared) refresh(ctx context.Context) {
 		return
 	case unlock != nil && c.heldElsewhere(stored) && c.awaitHolder(stored):
 		return
-	case unlock != nil && (c.replan(ctx) || !c.allowRotation() || !c.claim(ctx)):
+	case unlock != nil && (c.replan(ctx) || !c.allowRotation()):
 		return
+	case unlock != nil:
+		marked, rotate := c.claim(ctx)
+		if !rotate {
+			return
+		}
+		if marked != nil {
+			defer c.unclaim(marked) // before the unlock
+		}
 	case unlock == nil && ctx.Err() != nil:
 		// Waiting for the lock used up the attempt's time: the
 		// last-resort rotation gets time of its own (none after Close).

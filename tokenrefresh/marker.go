@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/secret"
+	"golang.org/x/oauth2"
 )
 
 // markerGraceAttempts is how many attempt timeouts, beyond RetryMax, a
@@ -52,8 +53,7 @@ func (c *shared) heldElsewhere(stored *Entry) bool {
 	if stored == nil || stored.Rotating == "" || stored.Rotating == c.owner || s == nil || stored.Lineage != c.r.lineage {
 		return false
 	}
-	t := stored.Token.Reveal()
-	return t != nil && t.AccessToken == s.tok.AccessToken && t.RefreshToken == s.tok.RefreshToken
+	return sameToken(stored.Token.Reveal(), s.tok)
 }
 
 // awaitHolder, for another process's marker on the token (see
@@ -87,23 +87,52 @@ func (c *shared) awaitHolder(stored *Entry) bool {
 
 // claim, under the store's lock, saves the current token again with this
 // process's marker, so that no other process presents it while its
-// rotation is in flight, and reports whether to rotate it now. If the
-// store refuses the marker it does not rotate, unless the token is about
-// to die (see lastResortAfter).
-func (c *shared) claim(ctx context.Context) bool {
+// rotation is in flight, and reports whether to rotate it now, and the
+// state it marked (nil if none). If the store refuses the marker it does
+// not rotate, unless the token is about to die (see lastResortAfter).
+func (c *shared) claim(ctx context.Context) (marked *state, rotate bool) {
 	r := c.r
 	s := r.cur.Load()
 	if s == nil {
-		return true // nothing to present: the RefreshFunc fetches a first token
+		return nil, true // nothing to present: the RefreshFunc fetches a first token
 	}
+	e := c.entryOf(s)
+	e.Rotating, e.RotatingSince = c.owner, r.cfg.Clock.Now()
+	if err := r.save(ctx, e); err != nil {
+		return nil, c.lastResortAfter(fmt.Errorf("tokenrefresh: mark the rotation in the shared token store: %w", err))
+	}
+	c.waiting = marker{}
+	return s, true
+}
+
+// unclaim, after an attempt, clears this process's marker if the attempt
+// left the marked token current (its call failed): the other processes
+// need not wait for a rotation that is not in flight. The save of a new
+// token cleared it already; if that save failed, the marker stays until
+// the token is saved.
+func (c *shared) unclaim(marked *state) {
+	r := c.r
+	if cur := r.cur.Load(); cur == nil || !sameToken(cur.tok, marked.tok) || !cur.obtained.Equal(marked.obtained) {
+		return
+	}
+	if err := r.saveDurably(c.entryOf(marked)); err != nil {
+		r.cfg.Logger.Warn("tokenrefresh: could not clear the rotation marker; the other processes wait for it to expire before they rotate",
+			"error", r.redacted(err), "grace", r.markerGrace())
+	}
+}
+
+// entryOf returns the entry that holds s's token as it is stored, with
+// the doubt of the last attempt and without a marker.
+func (c *shared) entryOf(s *state) *Entry {
+	r := c.r
 	r.mu.Lock()
 	doubt := r.inDoubt
 	r.mu.Unlock()
-	e := &Entry{Token: secret.New(s.tok), Obtained: s.obtained, Lineage: r.lineage, Due: s.agreed, InDoubt: doubt,
-		Rotating: c.owner, RotatingSince: r.cfg.Clock.Now()}
-	if err := r.save(ctx, e); err != nil {
-		return c.lastResortAfter(fmt.Errorf("tokenrefresh: mark the rotation in the shared token store: %w", err))
-	}
-	c.waiting = marker{}
-	return true
+	return &Entry{Token: secret.New(s.tok), Obtained: s.obtained, Lineage: r.lineage, Due: s.agreed, InDoubt: doubt}
+}
+
+// sameToken reports whether a and b hold the same access and refresh
+// tokens.
+func sameToken(a, b *oauth2.Token) bool {
+	return a != nil && b != nil && a.AccessToken == b.AccessToken && a.RefreshToken == b.RefreshToken
 }
