@@ -116,10 +116,10 @@ func (e Entry) MarshalBinary() ([]byte, error) {
 	if tok == nil || tok.AccessToken == "" {
 		return nil, errors.New("tokenrefresh: cannot encode an entry without a token")
 	}
-	format := entryFormat
+	format, since := entryFormat, time.Time{}
 	switch {
 	case e.Rotating != "":
-		format = entryFormatRotating
+		format, since = entryFormatRotating, recordTime(e.RotatingSince)
 	case e.InDoubt:
 		format = entryFormatInDoubt
 	}
@@ -134,7 +134,7 @@ func (e Entry) MarshalBinary() ([]byte, error) {
 		Due:          recordTime(e.Due),
 		InDoubt:      e.InDoubt,
 		Rotating:     e.Rotating,
-		RotatingAt:   recordTime(e.RotatingSince),
+		RotatingAt:   since,
 	})
 }
 
