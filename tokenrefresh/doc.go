@@ -130,4 +130,19 @@
 // and saves that token as soon as the store is back. A store that comes
 // back without the token, or with an older one, gets the current one
 // written back.
+//
+// A rotation the server applied but the store did not take (it went away
+// between the two) leaves the new token with its process alone. So that
+// no other process presents the refresh token it replaced, which a server
+// with reuse detection answers by revoking the whole grant (RFC 9700
+// 4.14.2), a process under the lock saves the token again with a
+// rotation-in-flight marker ([Entry.Rotating]) before it calls the
+// server; the save of the result clears it, and so does a call that
+// failed. Another process that finds the marker on the token it would
+// rotate serves that token and waits for the holder's save, for RetryMax
+// plus two AttemptTimeouts (3 minutes with the defaults) from when it
+// first found the marker; then it presumes the holder dead and rotates.
+// This needs a store that keeps its data across the outage (a file, a
+// Redis that persists or was only unreachable): one that comes back empty
+// has lost the marker too.
 package tokenrefresh

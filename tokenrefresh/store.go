@@ -221,6 +221,14 @@ type Store interface {
 // (at most the last two minutes) as given by its expiry or, for tokens
 // without one, by [Config.MaxAge]. A token rotated that way is written to
 // the store as soon as the store takes it.
+//
+// Under the lock, just before it rotates, a Refresher saves the token
+// again with its rotation-in-flight marker ([Entry.Rotating]); if that
+// save fails it does not rotate (but for the last resort above). One that
+// finds another Refresher's marker on the token it would rotate leaves it
+// to that Refresher, whose save may be waiting for the store to come
+// back: it serves the token, and rotates only if the marker is still
+// there RetryMax plus two AttemptTimeouts after it first found it.
 type Locker interface {
 	Store
 	// Lock blocks until it holds the lineage's lock or ctx is done, and
