@@ -139,9 +139,11 @@
 // rotation-in-flight marker ([Entry.Rotating]) before it calls the
 // server; the save of the result clears it, and so does a call that
 // failed. Another process that finds the marker on the token it would
-// rotate serves that token and waits for the holder's save, for RetryMax
-// plus two AttemptTimeouts (3 minutes with the defaults) from when it
-// first found the marker; then it presumes the holder dead and rotates.
+// rotate serves that token and waits for the holder's save, for three
+// AttemptTimeouts (90 s with the default) from when it first found the
+// marker; then it presumes the holder dead and rotates. A holder retries
+// its failed save at least once per AttemptTimeout, and at once when its
+// Watcher sees the store back.
 // This needs a store that keeps its data across the outage (a file, a
 // Redis that persists or was only unreachable): one that comes back empty
 // has lost the marker too.

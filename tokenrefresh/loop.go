@@ -386,7 +386,7 @@ func (r *Refresher) retrySave(e *Entry) bool {
 		r.failures++
 		r.lastErr, r.storeErr = err, err
 		wait, _ := r.retryDelaysLocked(0, now)
-		r.setRetryAtLocked(now.Add(wait))
+		r.setRetryAtLocked(now.Add(r.saveRetryCap(wait)))
 		failures := r.failures
 		r.mu.Unlock()
 		r.cfg.Logger.Error("tokenrefresh: saving the token failed again", "error", r.redacted(err), "failures", failures)

@@ -11,21 +11,33 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// markerGraceAttempts is how many attempt timeouts, beyond RetryMax, a
-// process waits for another process's rotation in flight (see
-// [Entry.Rotating]) before it presumes the holder dead and rotates the
-// token itself. The holder, whose save failed, tries it again at once
-// when a Watcher tells it the store is back, and otherwise within its
-// capped backoff, RetryMax; it may then wait for the lock held by
-// another process (an attempt timeout at most) and save (another). With
-// the defaults the grace is 2 minutes + 2 × 30 s = 3 minutes, which C2's
-// five-minute early window leaves time to use.
-const markerGraceAttempts = 2
+// markerGraceAttempts is how many attempt timeouts a process waits for
+// another process's rotation in flight (see [Entry.Rotating]), from when
+// it first finds its marker, before it presumes the holder dead and
+// rotates the token itself. The holder, whose save failed, tries it again
+// at once when its Watcher tells it the store is back, and otherwise
+// within an attempt timeout (see saveRetryCap); it may then wait for the
+// lock (an attempt timeout at most) and save (another): three in all, 90
+// s with the default, which C2's five-minute early window leaves time to
+// use after a dead holder's Redis lock has expired (31 s).
+const markerGraceAttempts = 3
 
 // markerGrace returns how long r waits for another process's marker,
 // from when it first finds it.
 func (r *Refresher) markerGrace() time.Duration {
-	return r.cfg.RetryMax + markerGraceAttempts*r.cfg.AttemptTimeout
+	return markerGraceAttempts * r.cfg.AttemptTimeout
+}
+
+// saveRetryCap caps the wait before the next save of a token the store
+// refused: with a Locker, at an attempt timeout, so that the marker this
+// process left in the store is cleared by its save within the others'
+// grace once the store is back (see markerGraceAttempts); a store of its
+// own waits its backoff.
+func (r *Refresher) saveRetryCap(wait time.Duration) time.Duration {
+	if c, ok := r.coord.(*shared); ok && c.locker != nil {
+		return min(wait, r.cfg.AttemptTimeout)
+	}
+	return wait
 }
 
 // newOwnerID returns a Refresher's owner id for its markers: 64 random

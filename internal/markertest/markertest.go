@@ -46,6 +46,11 @@ var epoch = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 // hang; passing tests never come near it.
 const waitLimit = 10 * time.Second
 
+// saveRetries is how often A's save fails during the long outage: its
+// backoff (doubling from RetryMin, a second) would pass an attempt
+// timeout after six.
+const saveRetries = 8
+
 // errDown is what a handle answers while the store is away.
 var errDown = errors.New("store is unreachable: connection refused")
 
@@ -229,6 +234,15 @@ func UnsavedRotationKeepsTheGrant(t *testing.T, newStores NewStores) {
 	rotated := a.token(t)
 	if e := p.stored(t); e.Rotating == "" || e.Token.Reveal().RefreshToken != p.initial.RefreshToken {
 		t.Fatalf("the store holds %+v during the outage; want the issued token with A's marker", e)
+	}
+
+	// A long outage: A's save fails again and again, and its next try
+	// stays within an attempt timeout, so that it comes within B's grace.
+	for range saveRetries {
+		a.advanceToTimer(t, "A's save retry during the outage")
+	}
+	if next := a.awaitTimer(t, "A's next save retry"); next.Sub(a.clk.Now()) > tokenrefresh.DefaultAttemptTimeout {
+		t.Fatalf("A tries its save again %v after its last try; want an attempt timeout at most", next.Sub(a.clk.Now()))
 	}
 
 	p.out.down.Store(false)

@@ -107,7 +107,7 @@ func TestLoadRefusesANewerFormatAndSaysToUpgrade(t *testing.T) {
 		t.Fatalf("Load() of a format 99 record = %v; want a *tokenrefresh.FormatError for format 99", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{key, "format 99", "formats 1 to 2", "upgrade"} {
+	for _, want := range []string{key, "format 99", "formats 1 to 3", "upgrade"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Load() of a format 99 record = %q; want it to say %q", msg, want)
 		}
