@@ -126,14 +126,8 @@ func start(t *testing.T, store tokenrefresh.Store, initial *oauth2.Token, refres
 // present, advances the clock to it, and returns it.
 func (p *process) advanceToTimer(t *testing.T, what string) time.Time {
 	t.Helper()
-	now := p.clk.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	at, err := p.clk.AwaitTimer(ctx, func(d time.Time) bool { return d.After(now) })
-	if err != nil {
-		t.Fatalf("no timer for %s: %v", what, err)
-	}
-	p.clk.Advance(at.Sub(now))
+	at := p.awaitTimer(t, what)
+	p.clk.Advance(at.Sub(p.clk.Now()))
 	return at
 }
 
