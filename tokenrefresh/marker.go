@@ -5,6 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bearer-go/bearer/secret"
@@ -40,13 +43,38 @@ func (r *Refresher) saveRetryCap(wait time.Duration) time.Duration {
 	return wait
 }
 
-// newOwnerID returns a Refresher's owner id for its markers: 64 random
-// bits, so that no two Refreshers, here or in other processes, or after a
-// restart, share one.
+// newOwnerID returns a Refresher's owner id for its markers: where its
+// process runs (see pidSpace), its pid, and 64 random bits, so that no two
+// Refreshers, here or in other processes, or after a restart, share one:
+// "SPACE|PID|RANDOM".
 func newOwnerID() string {
 	var b [8]byte
 	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return fmt.Sprintf("%s|%d|%s", ownSpace, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// ownSpace is this process's pid space, read once.
+var ownSpace = pidSpace()
+
+// holderGone reports whether the process of owner, a marker's owner id,
+// is known to be dead: it ran in this process's pid space (the same host
+// and pid namespace), and no process has its pid now. A holder killed
+// mid-rotation on this host (a crash and restart, or a member of a fleet
+// on one host) is so not waited for; one elsewhere always is.
+func holderGone(owner string) bool {
+	rest, _, ok := cutLast(owner)
+	space, pidText, ok2 := cutLast(rest)
+	pid, err := strconv.Atoi(pidText)
+	return ok && ok2 && err == nil && ownSpace != "" && space == ownSpace && pid != os.Getpid() && processGone(pid)
+}
+
+// cutLast cuts s around its last "|".
+func cutLast(s string) (before, after string, found bool) {
+	i := strings.LastIndexByte(s, '|')
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+1:], true
 }
 
 // marker is another process's rotation marker that this one is waiting
@@ -80,6 +108,11 @@ func (c *shared) awaitHolder(stored *Entry) bool {
 	access := stored.Token.Reveal().AccessToken
 	if c.waiting.owner != stored.Rotating || c.waiting.access != access {
 		c.waiting = marker{owner: stored.Rotating, access: access, seen: now}
+	}
+	if holderGone(stored.Rotating) {
+		r.cfg.Logger.Warn("tokenrefresh: the process that began rotating the token has died without saving the result; rotating",
+			"holder", stored.Rotating, "marked_at", stored.RotatingSince)
+		return false
 	}
 	until := c.waiting.seen.Add(r.markerGrace())
 	if !before(now, until) {

@@ -13,15 +13,8 @@ import (
 // takeoverLimit bounds the wait for the fleet to rotate again after the
 // lock holder was killed: a Redis lock outlives a dead c2 client by its
 // attempt's deadline, DefaultAttemptTimeout, plus redisstore's one-second
-// margin (a file lock is released by the kernel at once); then the dead
-// holder's rotation marker is left to it for tokenrefresh's grace, three
-// attempt timeouts (markerGraceAttempts), before another member rotates.
-const takeoverLimit = tokenrefresh.DefaultAttemptTimeout + markerGrace + 10*time.Second
-
-// markerGrace is how long a member leaves a token marked by another
-// member's rotation in flight to that member (tokenrefresh's
-// markerGraceAttempts attempt timeouts).
-const markerGrace = 3 * tokenrefresh.DefaultAttemptTimeout
+// margin; a file lock is released by the kernel at once.
+const takeoverLimit = tokenrefresh.DefaultAttemptTimeout + 10*time.Second
 
 // KillLockHolder runs the scenario named name: a member of a fenced
 // fleet sharing the store spec names is killed with SIGKILL while it
@@ -32,8 +25,9 @@ const markerGrace = 3 * tokenrefresh.DefaultAttemptTimeout
 // plus a second: a c2 client's attempts last at most
 // DefaultAttemptTimeout (30 s), and c2 offers no option to shorten them.
 // Then another member takes the lock, finds the dead holder's rotation
-// marker, and leaves the token to it for tokenrefresh's grace (see
-// markerGrace); then a member finds the rotation overdue, and
+// marker (tokenrefresh.Entry.Rotating) and, the holder having run on
+// this host, knows it dead and does not wait for it; it finds the
+// rotation overdue, and
 // plans it 2*fence ahead in the store; every member holds its requests
 // for that moment, and one rotates the same token: nothing is lost, and
 // no request is answered 401. The kill cannot land between Charon's

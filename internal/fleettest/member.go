@@ -48,11 +48,8 @@ const requestPeriod = 150 * time.Millisecond
 const requestTimeout = 10 * time.Second
 
 // childMaxLife bounds a child whose parent failed to stop it: it stops by
-// itself, so no test leaves a process behind. It outlasts the longest
-// scenario, KillLockHolder on Redis: a takeover of up to takeoverLimit
-// (the dead holder's lock, then its rotation marker's grace: 2m10s),
-// and the rotations before and after it.
-const childMaxLife = 4 * time.Minute
+// itself, so no test leaves a process behind.
+const childMaxLife = 2 * time.Minute
 
 // Exit codes of a child.
 const (
