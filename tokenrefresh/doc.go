@@ -141,7 +141,10 @@
 // failed. Another process that finds the marker on the token it would
 // rotate serves that token and waits for the holder's save, for three
 // AttemptTimeouts (90 s with the default) from when it first found the
-// marker; then it presumes the holder dead and rotates. A holder retries
+// marker; then it presumes the holder dead and rotates. A holder that ran
+// on the same host (and pid namespace) and whose process has exited is
+// known dead, and not waited for: a crash and restart costs no grace. A
+// holder retries
 // its failed save at least once per AttemptTimeout, and at once when its
 // Watcher sees the store back.
 // This needs a store that keeps its data across the outage (a file, a

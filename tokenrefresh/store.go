@@ -228,7 +228,8 @@ type Store interface {
 // finds another Refresher's marker on the token it would rotate leaves it
 // to that Refresher, whose save may be waiting for the store to come
 // back: it serves the token, and rotates only if the marker is still
-// there three AttemptTimeouts after it first found it.
+// there three AttemptTimeouts after it first found it, or at once if the
+// holder ran on this host and its process has exited.
 type Locker interface {
 	Store
 	// Lock blocks until it holds the lineage's lock or ctx is done, and

@@ -13,7 +13,9 @@
 // back and B's attempt comes first; B must leave the marked token to A,
 // and adopt A's token once A has saved it. [DeadHolderIsWaitedForBounded]:
 // A dies before its call and before it could clear its marker; B
-// rotates once the grace is over, and no sooner.
+// rotates once the grace is over, and no sooner. (A's Refresher runs in
+// the test's process, which lives on: B cannot know A dead, as it does a
+// holder on its host whose process has exited, and waits the grace.)
 //
 // tokenrefresh runs them with two FileStores on one file; redisstore
 // runs them with two clients of one Redis.
