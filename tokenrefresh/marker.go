@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bearer-go/bearer/secret"
@@ -50,11 +51,11 @@ func (r *Refresher) saveRetryCap(wait time.Duration) time.Duration {
 func newOwnerID() string {
 	var b [8]byte
 	rand.Read(b[:])
-	return fmt.Sprintf("%s|%d|%s", ownSpace, os.Getpid(), hex.EncodeToString(b[:]))
+	return fmt.Sprintf("%s|%d|%s", ownSpace(), os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-// ownSpace is this process's pid space, read once.
-var ownSpace = pidSpace()
+// ownSpace returns this process's pid space, read on first use.
+var ownSpace = sync.OnceValue(pidSpace)
 
 // holderGone reports whether the process of owner, a marker's owner id,
 // is known to be dead: it ran in this process's pid space (the same host
@@ -65,7 +66,7 @@ func holderGone(owner string) bool {
 	rest, _, ok := cutLast(owner)
 	space, pidText, ok2 := cutLast(rest)
 	pid, err := strconv.Atoi(pidText)
-	return ok && ok2 && err == nil && ownSpace != "" && space == ownSpace && pid != os.Getpid() && processGone(pid)
+	return ok && ok2 && err == nil && ownSpace() != "" && space == ownSpace() && pid != os.Getpid() && processGone(pid)
 }
 
 // cutLast cuts s around its last "|".

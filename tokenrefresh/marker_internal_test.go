@@ -12,7 +12,7 @@ import (
 // its process has exited; a live one, one elsewhere, or an id of another
 // shape is waited for.
 func TestHolderGoneOnlyForADeadProcessHere(t *testing.T) {
-	if ownSpace == "" {
+	if ownSpace() == "" {
 		t.Skipf("no pid space on %s: holders are always waited for", runtime.GOOS)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$") // exits at once
@@ -24,12 +24,12 @@ func TestHolderGoneOnlyForADeadProcessHere(t *testing.T) {
 		owner string
 		gone  bool
 	}{
-		{fmt.Sprintf("%s|%d|0123456789abcdef", ownSpace, dead), true},
-		{fmt.Sprintf("%s|%d|0123456789abcdef", ownSpace, os.Getppid()), false},
-		{fmt.Sprintf("%s|%d|0123456789abcdef", ownSpace, os.Getpid()), false},
+		{fmt.Sprintf("%s|%d|0123456789abcdef", ownSpace(), dead), true},
+		{fmt.Sprintf("%s|%d|0123456789abcdef", ownSpace(), os.Getppid()), false},
+		{fmt.Sprintf("%s|%d|0123456789abcdef", ownSpace(), os.Getpid()), false},
 		{fmt.Sprintf("another-host|%d|0123456789abcdef", dead), false},
 		{"0123456789abcdef", false}, // an id without a place
-		{fmt.Sprintf("%s|x|0123456789abcdef", ownSpace), false},
+		{fmt.Sprintf("%s|x|0123456789abcdef", ownSpace()), false},
 	}
 	for _, tt := range tests {
 		if got := holderGone(tt.owner); got != tt.gone {
