@@ -3,7 +3,8 @@
 // rotates the token when it is due, and the others adopt the result.
 //
 // A [Store] holds one lineage under one key, as JSON (the token, when it
-// was obtained, and the lineage's name). It is a [tokenrefresh.Locker]: a
+// was obtained, the lineage's name, and while a replica rotates it, that
+// replica's rotation marker: see [tokenrefresh.Entry]). It is a [tokenrefresh.Locker]: a
 // lock key with an expiry and a random owner, taken with SET NX PX and
 // released with a compare-and-delete script, so a replica whose lock has
 // expired cannot release another's. And it is a [tokenrefresh.Watcher]:
@@ -21,7 +22,13 @@
 // lock only when the token is about to die (see [tokenrefresh.Locker] and
 // [tokenrefresh.Config.MaxAge]), and writes a token it rotated meanwhile as
 // soon as Redis is back. [tokenrefresh.New] fails if Redis cannot be read
-// at start, since the stored token may be the only live one.
+// at start, since the stored token may be the only live one. A replica
+// whose rotation the server applied but Redis did not take keeps its
+// marker in Redis, and the others leave the token to it for a grace
+// rather than present its refresh token again (which a server with reuse
+// detection answers by revoking the grant): that needs a Redis that keeps
+// its data through the outage (persistence, or only unreachable); one
+// that restarts empty has lost the marker too.
 //
 // Limits: the lock is safe only while its holder finishes within the
 // lock's expiry (see [WithLockTTL]); a replica paused for longer (a stopped
