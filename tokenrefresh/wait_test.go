@@ -1,0 +1,334 @@
+package tokenrefresh_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bearer-go/bearer/internal/eventtest"
+	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/secret"
+	"github.com/bearer-go/bearer/tokenrefresh"
+	"golang.org/x/oauth2"
+)
+
+// The tests in this file attack the promise that a token never makes a
+// caller wait: while a usable token exists no caller waits at all (each
+// calls Token with a context already cancelled, which a waiting caller
+// would return as its error), a caller that needs a new token waits
+// within its own context only, every background attempt ends by
+// Config.AttemptTimeout, and Close by Config.CloseGrace, whatever the
+// token server does.
+
+// hostile is a token endpoint that misbehaves. It reports each request it
+// takes on arrived, and holds it until the client gives up or the test
+// ends; gone receives once per request that ended with the client gone.
+type hostile struct {
+	arrived chan struct{}
+	calls   atomic.Int32
+	gone    chan struct{}
+}
+
+// hostileServers are the token endpoints of the matrix: one that takes
+// the request and never answers, one that sends headers and then trickles
+// its body a byte a second, and one that sends a whole body but never
+// ends the response.
+var hostileServers = []struct {
+	name  string
+	serve func(w http.ResponseWriter, r *http.Request, release <-chan struct{})
+}{
+	{"never answers", func(w http.ResponseWriter, r *http.Request, release <-chan struct{}) {
+		waitGone(r, release)
+	}},
+	{"trickles its body", func(w http.ResponseWriter, r *http.Request, release <-chan struct{}) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		tick := time.NewTicker(time.Second) // the server's pace, not the test's synchronisation
+		defer tick.Stop()
+		for range 600 {
+			w.Write([]byte(" "))
+			w.(http.Flusher).Flush()
+			select {
+			case <-tick.C:
+			case <-r.Context().Done():
+				return
+			case <-release:
+				return
+			}
+		}
+	}},
+	{"never ends its body", func(w http.ResponseWriter, r *http.Request, release <-chan struct{}) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprint(w, `{"access_token":"new","token_type":"Bearer","expires_in":3600}`)
+		w.(http.Flusher).Flush()
+		waitGone(r, release)
+	}},
+}
+
+// waitGone holds a request until its client goes or release is closed.
+func waitGone(r *http.Request, release <-chan struct{}) {
+	select {
+	case <-r.Context().Done():
+	case <-release:
+	}
+}
+
+// startHostile starts serve as a token endpoint; the test's end releases
+// every request it holds.
+func startHostile(t *testing.T, serve func(http.ResponseWriter, *http.Request, <-chan struct{})) (*hostile, *httptest.Server) {
+	t.Helper()
+	h := &hostile{arrived: make(chan struct{}, 1000), gone: make(chan struct{}, 1000)}
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.calls.Add(1)
+		io.Copy(io.Discard, r.Body) // so that the server notices the client going
+		h.arrived <- struct{}{}
+		serve(w, r, release)
+		if r.Context().Err() != nil {
+			h.gone <- struct{}{}
+		}
+	}))
+	t.Cleanup(func() {
+		close(release)
+		srv.Close()
+	})
+	return h, srv
+}
+
+// fetchFrom returns a RefreshFunc that posts to url and reads the whole
+// answer, as a token client does, on the attempt's context.
+func fetchFrom(url string) tokenrefresh.RefreshFunc {
+	return func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader("grant_type=client_credentials"))
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			return nil, err
+		}
+		var tok oauth2.Token
+		if err := json.Unmarshal(body, &tok); err != nil {
+			return nil, err
+		}
+		return &tok, nil
+	}
+}
+
+// await waits for one value on ch, failing t after waitLimit.
+func await[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(waitLimit):
+		t.Fatalf("%s: not within %v", what, waitLimit)
+		var zero T
+		return zero
+	}
+}
+
+// cancelled is a context already done: Token returns it as its error if
+// it would wait at all.
+func cancelled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// hostileRefresher starts a Refresher on a fake clock whose token,
+// obtained at epoch, expires an hour later, refreshed from url.
+func hostileRefresher(t *testing.T, url string, cfg tokenrefresh.Config) (*tokenrefresh.Refresher, *fakeclock.Clock, chan tokenrefresh.Event) {
+	t.Helper()
+	clk := newClock()
+	obs, evs := eventtest.Channel()
+	cfg.Clock, cfg.Observer, cfg.Refresh, cfg.Jitter = clk, obs, fetchFrom(url), -1
+	cfg.Initial = secret.New(&oauth2.Token{AccessToken: "old", Expiry: epoch.Add(time.Hour)})
+	r, err := tokenrefresh.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("New() = %v", err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r, clk, evs
+}
+
+// staleCallers calls Token n times at once, each with a context already
+// done, and fails t unless every call returned the token old at once.
+func staleCallers(t *testing.T, r *tokenrefresh.Refresher, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			tok, err := r.Token(cancelled())
+			if err == nil && tok.AccessToken != "old" {
+				err = fmt.Errorf("token %q; want the still valid %q", tok.AccessToken, "old")
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("Token() while a usable token exists and an attempt hangs = %v; want the token at once", err)
+		}
+	}
+}
+
+// While an attempt hangs on each hostile endpoint, callers of a still
+// valid token never wait; a caller of a dead one waits only until its own
+// context ends, not for the attempt; the attempt ends by AttemptTimeout.
+func TestHostileTokenEndpointNeverHoldsACaller(t *testing.T) {
+	for _, hs := range hostileServers {
+		t.Run(hs.name, func(t *testing.T) {
+			h, srv := startHostile(t, hs.serve)
+			r, clk, _ := hostileRefresher(t, srv.URL, tokenrefresh.Config{AttemptTimeout: time.Hour, CloseGrace: 100 * time.Millisecond})
+
+			clk.Advance(59 * time.Minute) // stale: due, still valid
+			staleCallers(t, r, 200)
+			await(t, h.arrived, "the stale token's refresh reaching the endpoint")
+			staleCallers(t, r, 200) // the attempt hangs meanwhile
+
+			clk.Advance(time.Hour) // dead: callers must wait, within their ctx
+			ctx, cancel := context.WithCancel(context.Background())
+			returned := make(chan error, 1)
+			go func() {
+				_, err := r.Token(ctx)
+				returned <- err
+			}()
+			cancel()
+			if err := await(t, returned, "Token() after its context ended, with an attempt hanging"); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Token() after its context ended = %v; want context.Canceled", err)
+			}
+			select {
+			case <-h.gone:
+				t.Fatal("the attempt ended before the caller returned: the caller waited for it")
+			default:
+			}
+			if n := h.calls.Load(); n != 1 {
+				t.Errorf("token endpoint called %d times; want 1", n)
+			}
+		})
+	}
+}
+
+// Each hostile endpoint's attempt ends by AttemptTimeout, is reported
+// Failed, and is retried: no attempt hangs the loop.
+func TestHostileTokenEndpointAttemptsEndByTheirTimeout(t *testing.T) {
+	for _, hs := range hostileServers {
+		t.Run(hs.name, func(t *testing.T) {
+			h, srv := startHostile(t, hs.serve)
+			r, clk, evs := hostileRefresher(t, srv.URL, tokenrefresh.Config{AttemptTimeout: 200 * time.Millisecond})
+			clk.Advance(59 * time.Minute)
+			staleCallers(t, r, 1) // nudges the refresh
+			await(t, h.arrived, "the attempt reaching the endpoint")
+			e := eventtest.Wait(t, evs, tokenrefresh.Failed)
+			if !errors.Is(e.Err, context.DeadlineExceeded) {
+				t.Errorf("Failed event's error = %v; want the attempt's deadline", e.Err)
+			}
+			await(t, h.gone, "the endpoint seeing the client go")
+			staleCallers(t, r, 50) // still served after the failure
+		})
+	}
+}
+
+// Close with an attempt hanging on each hostile endpoint returns once
+// CloseGrace has passed, not after AttemptTimeout (an hour), and the
+// endpoint sees the client go.
+func TestHostileTokenEndpointDoesNotHoldClose(t *testing.T) {
+	for _, hs := range hostileServers {
+		t.Run(hs.name, func(t *testing.T) {
+			h, srv := startHostile(t, hs.serve)
+			r, clk, evs := hostileRefresher(t, srv.URL, tokenrefresh.Config{AttemptTimeout: time.Hour, CloseGrace: 100 * time.Millisecond})
+			clk.Advance(59 * time.Minute)
+			staleCallers(t, r, 1)
+			await(t, h.arrived, "the attempt reaching the endpoint")
+			closed := make(chan struct{})
+			go func() {
+				r.Close()
+				close(closed)
+			}()
+			await(t, closed, "Close with an attempt hanging, AttemptTimeout an hour, CloseGrace 100 ms")
+			await(t, h.gone, "the endpoint seeing the client go")
+			eventtest.Wait(t, evs, tokenrefresh.Failed)
+			if tok, err := r.Token(cancelled()); err != nil || tok.AccessToken != "old" {
+				t.Errorf("Token() after Close, token still valid = %v, %v; want it at once", tok, err)
+			}
+		})
+	}
+}
+
+// Hundreds of callers meet a token that expires exactly now and a token
+// endpoint that answers only when the test lets it: one refresh runs;
+// callers whose context ends meanwhile return their context's error at
+// once, the others get the new token when it comes.
+func TestManyCallersAtExpiryShareOneSlowRefresh(t *testing.T) {
+	const callers, impatient = 300, 100
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 100)
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"new","token_type":"Bearer","expiry":"2026-11-23T15:00:00Z"}`)
+	}))
+	defer srv.Close()
+	r, clk, _ := hostileRefresher(t, srv.URL, tokenrefresh.Config{AttemptTimeout: time.Hour})
+	clk.Advance(time.Hour) // the expiry, exactly
+
+	patientCtx, stop := context.WithTimeout(context.Background(), waitLimit)
+	defer stop()
+	impatientCtx, giveUp := context.WithCancel(context.Background())
+	results := make(chan error, callers)
+	for i := range callers {
+		ctx := patientCtx
+		if i < impatient {
+			ctx = impatientCtx
+		}
+		go func() {
+			tok, err := r.Token(ctx)
+			if err == nil && tok.AccessToken != "new" {
+				err = fmt.Errorf("token %q; want %q", tok.AccessToken, "new")
+			}
+			results <- err
+		}()
+	}
+	await(t, arrived, "the refresh reaching the endpoint")
+	giveUp()
+	for range impatient {
+		if err := await(t, results, "an impatient caller after its context ended"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("impatient Token() = %v; want context.Canceled", err)
+		}
+	}
+	close(release)
+	for range callers - impatient {
+		if err := await(t, results, "a patient caller"); err != nil {
+			t.Fatalf("patient Token() = %v", err)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("token endpoint called %d times by %d callers; want 1", n, callers)
+	}
+}
