@@ -38,7 +38,7 @@
 //
 // Usage:
 //
-//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379", ContextTimeoutEnabled: true})
 //	store, err := redisstore.New(rdb, "bearer:c2:token")
 //	if err != nil { ... }
 //	r, err := tokenrefresh.New(ctx, tokenrefresh.Config{

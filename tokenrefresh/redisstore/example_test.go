@@ -20,7 +20,7 @@ import (
 // compiled but not run.
 func Example() {
 	ctx := context.Background()
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 	defer rdb.Close()
 	store, err := redisstore.New(rdb, "bearer:c2:token")
 	if err != nil {

@@ -59,9 +59,19 @@ func WithLockTTL(d time.Duration) Option {
 // client reaches (a *redis.Client, *redis.ClusterClient or any
 // UniversalClient). It does not contact Redis. The client stays the
 // caller's to close.
+//
+// The client must honour its contexts' deadlines: a *redis.Client,
+// *redis.ClusterClient or *redis.Ring needs ContextTimeoutEnabled set in
+// its options, or New refuses it. Without it, go-redis bounds a command
+// only by its own ReadTimeout (3 s by default, none if it is -1), so a
+// Redis that takes connections and never answers would hold
+// tokenrefresh.New, and the Refresher's Close, past their deadlines.
 func New(client redis.UniversalClient, key string, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: New needs a Redis client")
+	}
+	if ignoresDeadlines(client) {
+		return nil, errors.New("redisstore: the Redis client ignores context deadlines, so a Redis that hangs would hold its callers past theirs: set ContextTimeoutEnabled: true in its options")
 	}
 	if strings.TrimSpace(key) == "" {
 		return nil, errors.New(`redisstore: New needs a key name, such as "bearer:c2:token"`)
@@ -73,6 +83,21 @@ func New(client redis.UniversalClient, key string, opts ...Option) (*Store, erro
 		}
 	}
 	return s, nil
+}
+
+// ignoresDeadlines reports whether client is one of go-redis's clients
+// whose options leave ContextTimeoutEnabled unset: it then ends a command
+// only by its own timeouts, never by the context's deadline.
+func ignoresDeadlines(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case *redis.Client:
+		return !c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return !c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		return !c.Options().ContextTimeoutEnabled
+	}
+	return false
 }
 
 // Key returns the key that holds the entry; the lock is Key()+":lock" and

@@ -16,8 +16,10 @@ import (
 )
 
 func TestNewRejectsBadArguments(t *testing.T) {
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
 	defer c.Close()
+	deaf := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer deaf.Close()
 	tests := []struct {
 		name   string
 		client redis.UniversalClient
@@ -28,6 +30,7 @@ func TestNewRejectsBadArguments(t *testing.T) {
 		{"no client", nil, "k", nil, "client"},
 		{"no key", c, " ", nil, "key name"},
 		{"zero TTL", c, "k", []redisstore.Option{redisstore.WithLockTTL(0)}, "TTL"},
+		{"client that ignores deadlines", deaf, "k", nil, "ContextTimeoutEnabled"},
 	}
 	for _, tt := range tests {
 		if _, err := redisstore.New(tt.client, tt.key, tt.opts...); err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -117,6 +117,7 @@ func (s *storeSpec) open(password secret.String) (tokenrefresh.Store, func(), er
 		return fs, func() {}, nil
 	}
 	opts := *s.redis
+	opts.ContextTimeoutEnabled = true // so that a Redis that hangs holds nothing past its deadline
 	if !password.IsZero() {
 		opts.Password = password.Reveal()
 	}

@@ -32,6 +32,8 @@ func New(addr string) *redis.Client {
 		DialerRetryTimeout: dialRetryWait,
 		DialTimeout:        dialTimeout,
 		ReadTimeout:        readTimeout,
+		// The store refuses a client that ignores its contexts.
+		ContextTimeoutEnabled: true,
 	})
 }
 
