@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/bearer-go/bearer/internal/locktest"
+	"github.com/bearer-go/bearer/secret"
 	"github.com/bearer-go/bearer/tokenrefresh"
+	"golang.org/x/oauth2"
 )
 
 // helperEnv tells a re-executed test binary which helper to run in
@@ -169,5 +171,40 @@ func TestFileStoreLockNeverFollowsASymlink(t *testing.T) {
 		t.Error("Lock() through a link to an existing file succeeded")
 	} else {
 		wantSymlinkError(t, "Lock() through a link", err, s.LockPath())
+	}
+}
+
+// Another process, alive and hung, holds the token file's lock: New
+// returns once its context ends (starting from the token it was given),
+// callers of the still valid token never wait while the loop waits for
+// the lock, and Close ends that wait at once.
+func TestFileLockHeldByAHungProcessHoldsNobody(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "token.json")
+	locktest.StartHolder(t, helper("hold", path), waitLimit)
+	store, err := tokenrefresh.NewFileStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := newClock()
+	src := newSource(expiring(clk, time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	r, err := tokenrefresh.New(ctx, tokenrefresh.Config{Refresh: src.refresh, Store: store, Clock: clk, Jitter: -1,
+		Initial:        secret.New(&oauth2.Token{AccessToken: "old", Expiry: epoch.Add(time.Hour)}),
+		AttemptTimeout: time.Hour, CloseGrace: time.Hour})
+	if err != nil {
+		t.Fatalf("New() with the lock held by a hung process = %v; want the given token, unsaved", err)
+	}
+	staleCallers(t, r, 50) // fresh
+	clk.Advance(59 * time.Minute)
+	staleCallers(t, r, 200) // due: the loop waits for the lock meanwhile
+	closed := make(chan struct{})
+	go func() {
+		r.Close()
+		close(closed)
+	}()
+	await(t, closed, "Close() while the loop waits for a lock a hung process holds")
+	if n := src.Calls(); n != 0 {
+		t.Errorf("refresh called %d times without the lock; want 0", n)
 	}
 }

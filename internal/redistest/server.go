@@ -43,6 +43,7 @@ type Server struct {
 type process struct {
 	cmd    *exec.Cmd
 	exited chan struct{} // closed once it has exited and been waited for
+	frozen bool          // stopped by Freeze: SIGTERM would wait for a SIGCONT
 }
 
 // Private starts a redis-server of the test's own on a free loopback
@@ -129,6 +130,11 @@ func (s *Server) Kill() {
 func (s *Server) Stop() {
 	p := s.take()
 	if p == nil {
+		return
+	}
+	if p.frozen {
+		p.cmd.Process.Kill()
+		<-p.exited
 		return
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)

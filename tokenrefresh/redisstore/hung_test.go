@@ -9,8 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bearer-go/bearer/internal/eventtest"
+	"github.com/bearer-go/bearer/internal/fakeclock"
+	"github.com/bearer-go/bearer/internal/redistest"
 	"github.com/bearer-go/bearer/tokenrefresh"
+	"github.com/bearer-go/bearer/tokenrefresh/redisstore"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/oauth2"
 )
 
 // silentRedis is a TCP listener on loopback that takes connections, reads
@@ -51,10 +56,10 @@ func silentRedis(t *testing.T) string {
 
 // hungClients are the clients of the matrix, each with
 // ContextTimeoutEnabled (New refuses a client without it): one with
-// go-redis's other defaults, one whose read timeout is an hour, and one
-// that sets none, as a program that shares its client with blocking
-// commands (BLPOP) may. In the last two only the context can end a wait:
-// a wait beyond it outlasts the test's bound.
+// go-redis's other defaults, one whose timeouts are an hour, and one with
+// none (-1), as a program that shares its client with blocking commands
+// (BLPOP) may. In the last two only the store's bounds can end a wait: a
+// wait beyond them outlasts the test's bound.
 var hungClients = []struct {
 	name string
 	opts redis.Options
@@ -96,4 +101,87 @@ func TestHungRedisHoldsNewNoLongerThanItsContext(t *testing.T) {
 			}
 		})
 	}
+}
+
+// signalledStore is a Redis store that reports each call of Lock on
+// locking before it sends anything.
+type signalledStore struct {
+	*redisstore.Store
+	locking chan struct{}
+}
+
+func (s signalledStore) Lock(ctx context.Context) (func() error, error) {
+	s.locking <- struct{}{}
+	return s.Store.Lock(ctx)
+}
+
+// A real redis-server stopped with SIGSTOP while a replica's rotation is
+// due: callers keep getting the still valid token at once, and Close
+// returns though the lock's SETNX has no answer and the attempt's
+// deadline is an hour away. go-redis ends a command at its context's
+// deadline but not when it is cancelled: before each command had a
+// deadline of its own, Close waited for the attempt's.
+func TestFrozenRedisHoldsNoCallerNorClose(t *testing.T) {
+	for _, hc := range hungClients[1:] {
+		t.Run(hc.name, func(t *testing.T) {
+			srv := redistest.Private(t)
+			opts := hc.opts
+			opts.Addr = srv.Addr
+			c := redis.NewClient(&opts)
+			t.Cleanup(func() { c.Close() })
+			store := signalledStore{mustStore(t, c, "bearer:test:frozen"), make(chan struct{}, 100)}
+			clk := fakeclock.New(epoch)
+			obs, evs := eventtest.Channel()
+			r, err := tokenrefresh.New(context.Background(), tokenrefresh.Config{
+				Refresh: func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+					return &oauth2.Token{AccessToken: "tok", Expiry: clk.Now().Add(time.Hour)}, nil
+				},
+				Store: store, Clock: clk, Observer: obs, Jitter: -1,
+				AttemptTimeout: time.Hour, CloseGrace: 100 * time.Millisecond,
+			})
+			if err != nil {
+				t.Fatalf("New() = %v", err)
+			}
+			eventtest.Wait(t, evs, tokenrefresh.Refreshed) // no token in the store: the first one
+			await(t, store.locking)
+
+			srv.Freeze()
+			clk.Advance(59 * time.Minute) // due, still valid
+			await(t, store.locking)       // the loop sends SETNX to the frozen Redis
+			for range 100 {
+				if tok, err := r.Token(cancelledCtx()); err != nil || tok.AccessToken != "tok" {
+					t.Fatalf("Token() with Redis frozen and the token valid = %v, %v; want it at once", tok, err)
+				}
+			}
+			closed := make(chan struct{})
+			go func() {
+				r.Close()
+				close(closed)
+			}()
+			select {
+			case <-closed:
+			case <-time.After(waitLimit):
+				srv.Thaw()
+				t.Fatalf("Close() with Redis frozen during the lock has not returned within %v", waitLimit)
+			}
+		})
+	}
+}
+
+// await waits for a value on ch, failing t after waitLimit.
+func await(t *testing.T, ch <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(waitLimit):
+		t.Fatalf("not within %v", waitLimit)
+	}
+}
+
+// cancelledCtx is a context already done: Token returns it as its error
+// if it would wait at all.
+func cancelledCtx() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
 }

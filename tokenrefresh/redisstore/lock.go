@@ -31,10 +31,6 @@ const (
 // attempts gets a short lock.
 const lockTTLMargin = time.Second
 
-// unlockTimeout bounds the release of the lock, which has no context of
-// its own: if Redis does not answer in 5 s, the lock expires by itself.
-const unlockTimeout = 5 * time.Second
-
 // ErrLockLost is returned by the release function of [Store.Lock] when the
 // lock had expired, and may have been taken by another replica, before it
 // was released: the two may have rotated the token at once. Raise the
@@ -68,7 +64,7 @@ func (s *Store) Lock(ctx context.Context) (unlock func() error, err error) {
 	}
 	delay := lockPollMin
 	for {
-		ok, err := s.client.SetNX(ctx, s.lockKey, owner, ttl).Result()
+		ok, err := s.setNX(ctx, owner, ttl)
 		switch {
 		case err == nil && ok:
 			return s.releaser(owner), nil
@@ -88,6 +84,13 @@ func (s *Store) Lock(ctx context.Context) (unlock func() error, err error) {
 	}
 }
 
+// setNX sends one SET NX of the lock, bounded by commandTimeout.
+func (s *Store) setNX(ctx context.Context, owner string, ttl time.Duration) (bool, error) {
+	ctx, cancel := command(ctx)
+	defer cancel()
+	return s.client.SetNX(ctx, s.lockKey, owner, ttl).Result()
+}
+
 // releaser returns the function that releases the lock owner holds, once.
 func (s *Store) releaser(owner string) func() error {
 	var once sync.Once
@@ -100,7 +103,9 @@ func (s *Store) releaser(owner string) func() error {
 
 // unlock deletes the lock if owner still holds it.
 func (s *Store) unlock(owner string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
+	// No context of its own: if Redis does not answer, the lock expires
+	// by itself.
+	ctx, cancel := command(context.Background())
 	defer cancel()
 	n, err := unlockScript.Run(ctx, s.client, []string{s.lockKey}, owner).Int()
 	if err != nil {

@@ -19,6 +19,22 @@ import (
 // window. Lock stretches it further to cover the deadline of its context.
 const DefaultLockTTL = time.Minute
 
+// commandTimeout bounds each command the store sends, within its
+// caller's context. go-redis ends a command at its context's deadline
+// (with ContextTimeoutEnabled, which New requires) but not when the
+// context is cancelled: a Refresher's Close cancels a wait for the lock
+// whose deadline may be AttemptTimeout (30 s) away, and a Redis that
+// takes connections and never answers would hold Close until then. Redis
+// answers these commands in under a millisecond nearby and in tens of
+// milliseconds across regions; one without an answer in two seconds is
+// on a hung server, and Close returns within that.
+const commandTimeout = 2 * time.Second
+
+// command returns ctx bounded by commandTimeout, for one command.
+func command(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, commandTimeout)
+}
+
 // maxEntrySize bounds what Load accepts: an entry is a few hundred bytes;
 // anything near this size is not one of ours.
 const maxEntrySize = 1 << 20
@@ -62,16 +78,17 @@ func WithLockTTL(d time.Duration) Option {
 //
 // The client must honour its contexts' deadlines: a *redis.Client,
 // *redis.ClusterClient or *redis.Ring needs ContextTimeoutEnabled set in
-// its options, or New refuses it. Without it, go-redis bounds a command
-// only by its own ReadTimeout (3 s by default, none if it is -1), so a
-// Redis that takes connections and never answers would hold
-// tokenrefresh.New, and the Refresher's Close, past their deadlines.
+// its options, and no ReadTimeout or WriteTimeout of -2 (no deadline at
+// all), or New refuses it. Without them, go-redis bounds a command only by
+// its own timeouts (5 s by default, none at all with -1), so a Redis that
+// takes connections and never answers would hold tokenrefresh.New, and
+// the Refresher's Close, past their deadlines.
 func New(client redis.UniversalClient, key string, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: New needs a Redis client")
 	}
 	if ignoresDeadlines(client) {
-		return nil, errors.New("redisstore: the Redis client ignores context deadlines, so a Redis that hangs would hold its callers past theirs: set ContextTimeoutEnabled: true in its options")
+		return nil, errors.New("redisstore: the Redis client ignores context deadlines, so a Redis that hangs would hold its callers past theirs: set ContextTimeoutEnabled: true in its options, and no ReadTimeout or WriteTimeout of -2")
 	}
 	if strings.TrimSpace(key) == "" {
 		return nil, errors.New(`redisstore: New needs a key name, such as "bearer:c2:token"`)
@@ -86,16 +103,21 @@ func New(client redis.UniversalClient, key string, opts ...Option) (*Store, erro
 }
 
 // ignoresDeadlines reports whether client is one of go-redis's clients
-// whose options leave ContextTimeoutEnabled unset: it then ends a command
-// only by its own timeouts, never by the context's deadline.
+// that ends a command only by its own timeouts, never by the context's
+// deadline: ContextTimeoutEnabled is unset, or a timeout is -2, which
+// skips socket deadlines (a *redis.Client's options hold it as -1 once
+// the client is made).
 func ignoresDeadlines(client redis.UniversalClient) bool {
 	switch c := client.(type) {
 	case *redis.Client:
-		return !c.Options().ContextTimeoutEnabled
+		o := c.Options()
+		return !o.ContextTimeoutEnabled || o.ReadTimeout < 0 || o.WriteTimeout < 0
 	case *redis.ClusterClient:
-		return !c.Options().ContextTimeoutEnabled
+		o := c.Options()
+		return !o.ContextTimeoutEnabled || o.ReadTimeout < -1 || o.WriteTimeout < -1
 	case *redis.Ring:
-		return !c.Options().ContextTimeoutEnabled
+		o := c.Options()
+		return !o.ContextTimeoutEnabled || o.ReadTimeout < -1 || o.WriteTimeout < -1
 	}
 	return false
 }
@@ -108,6 +130,8 @@ func (s *Store) Key() string { return s.key }
 // does not exist, or a [*tokenrefresh.FormatError] (wrapped) if a newer
 // version of bearer wrote it.
 func (s *Store) Load(ctx context.Context) (*tokenrefresh.Entry, error) {
+	ctx, cancel := command(ctx)
+	defer cancel()
 	data, err := s.client.Get(ctx, s.key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, tokenrefresh.ErrNoToken
@@ -140,6 +164,8 @@ func (s *Store) Save(ctx context.Context, e *tokenrefresh.Entry) error {
 	if err != nil {
 		return errors.New("redisstore: the token's expiry or obtained time cannot be encoded")
 	}
+	ctx, cancel := command(ctx)
+	defer cancel()
 	_, err = s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, s.key, data, 0)
 		p.Publish(ctx, s.channel, "saved")

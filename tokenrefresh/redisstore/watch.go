@@ -42,7 +42,7 @@ func (s *Store) awaitCommands(ctx context.Context) error {
 	defer cancel()
 	delay := awaitCommandsMin
 	for {
-		err := s.client.Ping(ctx).Err()
+		err := s.ping(ctx)
 		if err == nil {
 			return nil
 		}
@@ -55,6 +55,31 @@ func (s *Store) awaitCommands(ctx context.Context) error {
 		}
 		delay = min(2*delay, awaitCommandsMax)
 	}
+}
+
+// ping sends one PING through the store's client, bounded by
+// commandTimeout.
+func (s *Store) ping(ctx context.Context) error {
+	ctx, cancel := command(ctx)
+	defer cancel()
+	return s.client.Ping(ctx).Err()
+}
+
+// subscribe subscribes ps to the store's channel, bounded by
+// commandTimeout: it may dial, and Close of ps, which ends a Watch, waits
+// for it.
+func (s *Store) subscribe(ctx context.Context, ps *redis.PubSub) error {
+	ctx, cancel := command(ctx)
+	defer cancel()
+	return ps.Subscribe(ctx, s.channel)
+}
+
+// pingSubscription pings Redis on ps's connection, bounded by
+// commandTimeout.
+func (s *Store) pingSubscription(ctx context.Context, ps *redis.PubSub) error {
+	ctx, cancel := command(ctx)
+	defer cancel()
+	return ps.Ping(ctx)
 }
 
 // Watch subscribes to the channel that [Store.Save] publishes on and
@@ -88,9 +113,11 @@ func (s *Store) watchOnce(ctx context.Context, notify func(error), subscribed fu
 	ps := s.client.Subscribe(ctx)
 	defer ps.Close()
 	// A receive does not end when ctx does; closing the connection ends it.
+	// Close waits for a subscribe or ping in progress, each bounded by
+	// commandTimeout.
 	stop := context.AfterFunc(ctx, func() { ps.Close() })
 	defer stop()
-	if err := ps.Subscribe(ctx, s.channel); err != nil {
+	if err := s.subscribe(ctx, ps); err != nil {
 		return fmt.Errorf("redisstore: subscribe to %s: %w: changes made by other replicas are adopted at the next refresh until Redis is back", s.channel, err)
 	}
 	pinged := false
@@ -104,7 +131,7 @@ func (s *Store) watchOnce(ctx context.Context, notify func(error), subscribed fu
 			if !pinged && errors.As(err, &ne) && ne.Timeout() {
 				// Quiet for a while: make sure the connection still works.
 				pinged = true
-				if err = ps.Ping(ctx); err == nil {
+				if err = s.pingSubscription(ctx, ps); err == nil {
 					continue
 				}
 			}
