@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -330,5 +331,63 @@ func TestManyCallersAtExpiryShareOneSlowRefresh(t *testing.T) {
 	}
 	if n := calls.Load(); n != 1 {
 		t.Errorf("token endpoint called %d times by %d callers; want 1", n, callers)
+	}
+}
+
+// blockingHandler is a slog handler whose every record blocks until
+// release is closed, reporting on entered first: a log shipper that hangs.
+type blockingHandler struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (h blockingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h blockingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h blockingHandler) WithGroup(string) slog.Handler            { return h }
+func (h blockingHandler) Handle(context.Context, slog.Record) error {
+	h.entered <- struct{}{}
+	<-h.release
+	return nil
+}
+
+// An Observer or a Logger that blocks stalls the loop, which calls them,
+// but no caller of Token: a valid token is still served at once, fresh or
+// stale, and a caller of a dead one returns when its context ends.
+func TestBlockedObserverOrLoggerHoldsNoCaller(t *testing.T) {
+	for _, which := range []string{"Observer", "Logger"} {
+		t.Run(which, func(t *testing.T) {
+			clk := newClock()
+			src := newSource(func(n int, _ *oauth2.Token) (*oauth2.Token, error) {
+				return &oauth2.Token{AccessToken: "old", Expiry: clk.Now().Add(time.Hour)}, nil
+			})
+			block := blockingHandler{entered: make(chan struct{}, 100), release: make(chan struct{})}
+			cfg := tokenrefresh.Config{Clock: clk,
+				Initial: secret.New(&oauth2.Token{AccessToken: "old", Expiry: epoch.Add(time.Hour)})}
+			if which == "Observer" {
+				cfg.Observer = tokenrefresh.ObserverFunc(func(tokenrefresh.Event) { block.Handle(context.Background(), slog.Record{}) })
+			} else {
+				cfg.Logger = slog.New(block)
+			}
+			r, _ := setup(t, cfg, src)
+			defer close(block.release) // before Close, which waits for the loop
+
+			clk.Advance(59 * time.Minute)
+			staleCallers(t, r, 1)                         // nudges the refresh
+			await(t, block.entered, "the loop reporting") // and the loop blocks in the Observer or Logger
+			staleCallers(t, r, 200)                       // the refreshed token, served at once
+			clk.Advance(59 * time.Minute)                 // stale again: the loop cannot come
+			staleCallers(t, r, 200)
+			clk.Advance(time.Hour) // dead
+			ctx, cancel := context.WithCancel(context.Background())
+			returned := make(chan error, 1)
+			go func() {
+				_, err := r.Token(ctx)
+				returned <- err
+			}()
+			cancel()
+			if err := await(t, returned, "Token() of a dead token after its context ended"); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Token() after its context ended = %v; want context.Canceled", err)
+			}
+		})
 	}
 }
