@@ -117,6 +117,22 @@ func staleCallers(t *testing.T, r *tokenrefresh.Refresher, n int) {
 	}
 }
 
+// deadCallerGivesUp calls Token for a dead token, ends the call's context,
+// and fails t unless Token then returns the context's error.
+func deadCallerGivesUp(t *testing.T, r *tokenrefresh.Refresher) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	returned := make(chan error, 1)
+	go func() {
+		_, err := r.Token(ctx)
+		returned <- err
+	}()
+	cancel()
+	if err := await(t, returned, "Token() of a dead token after its context ended"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Token() of a dead token after its context ended = %v; want context.Canceled", err)
+	}
+}
+
 // While an attempt hangs on each hostile endpoint, callers of a still
 // valid token never wait; a caller of a dead one waits only until its own
 // context ends, not for the attempt; the attempt ends by AttemptTimeout.
@@ -132,16 +148,7 @@ func TestHostileTokenEndpointNeverHoldsACaller(t *testing.T) {
 			staleCallers(t, r, 200) // the attempt hangs meanwhile
 
 			clk.Advance(time.Hour) // dead: callers must wait, within their ctx
-			ctx, cancel := context.WithCancel(context.Background())
-			returned := make(chan error, 1)
-			go func() {
-				_, err := r.Token(ctx)
-				returned <- err
-			}()
-			cancel()
-			if err := await(t, returned, "Token() after its context ended, with an attempt hanging"); !errors.Is(err, context.Canceled) {
-				t.Fatalf("Token() after its context ended = %v; want context.Canceled", err)
-			}
+			deadCallerGivesUp(t, r)
 			select {
 			case <-h.Gone:
 				t.Fatal("the attempt ended before the caller returned: the caller waited for it")
@@ -305,16 +312,7 @@ func TestBlockedObserverOrLoggerHoldsNoCaller(t *testing.T) {
 			clk.Advance(59 * time.Minute)                 // stale again: the loop cannot come
 			staleCallers(t, r, 200)
 			clk.Advance(time.Hour) // dead
-			ctx, cancel := context.WithCancel(context.Background())
-			returned := make(chan error, 1)
-			go func() {
-				_, err := r.Token(ctx)
-				returned <- err
-			}()
-			cancel()
-			if err := await(t, returned, "Token() of a dead token after its context ended"); !errors.Is(err, context.Canceled) {
-				t.Fatalf("Token() after its context ended = %v; want context.Canceled", err)
-			}
+			deadCallerGivesUp(t, r)
 		})
 	}
 }
