@@ -20,12 +20,10 @@ func (r *Refresher) redact(err error) string {
 }
 
 // redacted returns err as an error whose message has every remembered
-// token removed; errors.Is and errors.As still see err. It takes r.mu.
+// token removed; errors.Is and errors.As still see err.
 func (r *Refresher) redacted(err error) error {
 	if err == nil {
 		return nil
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	return redact.NewError(err, r.redact(err))
 }
