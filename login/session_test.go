@@ -354,17 +354,7 @@ func TestSessionBodyThatCannotBeSentAgain(t *testing.T) {
 func TestSessionRejectedTwiceIsReturned(t *testing.T) {
 	// A server that ends every session at once: one re-login, one more
 	// try, then the rejection.
-	var logins, calls atomic.Int64
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/login" {
-			logins.Add(1)
-			http.SetCookie(w, &http.Cookie{Name: "sid", Value: "x"})
-			return
-		}
-		calls.Add(1)
-		w.WriteHeader(http.StatusUnauthorized)
-	}))
-	t.Cleanup(ts.Close)
+	ts, logins, calls := sessionRejecter(t)
 	c, err := login.NewSessionClient(ts.URL, session002(alice, alicePW))
 	if err != nil {
 		t.Fatal(err)
@@ -379,12 +369,13 @@ func TestSessionRejectedTwiceIsReturned(t *testing.T) {
 	}
 }
 
-// TestSessionReloginsAreLimited: a server that rejects every session gets
-// a few logins, not one per request, as a Refresher's replacements are
-// limited.
-func TestSessionReloginsAreLimited(t *testing.T) {
-	var logins, calls atomic.Int64
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// sessionRejecter starts a server that logs every login in and ends
+// every session at once: each other request gets a 401. It counts the
+// logins and the other requests.
+func sessionRejecter(t *testing.T) (ts *httptest.Server, logins, calls *atomic.Int64) {
+	t.Helper()
+	logins, calls = new(atomic.Int64), new(atomic.Int64)
+	ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/login" {
 			logins.Add(1)
 			http.SetCookie(w, &http.Cookie{Name: "sid", Value: "x"})
@@ -394,6 +385,14 @@ func TestSessionReloginsAreLimited(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 	}))
 	t.Cleanup(ts.Close)
+	return ts, logins, calls
+}
+
+// TestSessionReloginsAreLimited: a server that rejects every session gets
+// a few logins, not one per request, as a Refresher's replacements are
+// limited.
+func TestSessionReloginsAreLimited(t *testing.T) {
+	ts, logins, _ := sessionRejecter(t)
 	clk := fakeclock.New(start)
 	c, err := login.NewSessionClient(ts.URL, session002(alice, alicePW), login.WithClock(clk))
 	if err != nil {
