@@ -20,6 +20,13 @@ func TestNewRejectsBadArguments(t *testing.T) {
 	defer c.Close()
 	deaf := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer deaf.Close()
+	// A timeout of -2 sets no socket deadline, the context's neither.
+	noDeadline := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, ReadTimeout: -2})
+	defer noDeadline.Close()
+	clusterNoDeadline := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true, WriteTimeout: -2})
+	defer clusterNoDeadline.Close()
+	deafRing := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}})
+	defer deafRing.Close()
 	tests := []struct {
 		name   string
 		client redis.UniversalClient
@@ -31,11 +38,21 @@ func TestNewRejectsBadArguments(t *testing.T) {
 		{"no key", c, " ", nil, "key name"},
 		{"zero TTL", c, "k", []redisstore.Option{redisstore.WithLockTTL(0)}, "TTL"},
 		{"client that ignores deadlines", deaf, "k", nil, "ContextTimeoutEnabled"},
+		{"client without socket deadlines", noDeadline, "k", nil, "-2"},
+		{"cluster client without socket deadlines", clusterNoDeadline, "k", nil, "-2"},
+		{"ring that ignores deadlines", deafRing, "k", nil, "ContextTimeoutEnabled"},
 	}
 	for _, tt := range tests {
 		if _, err := redisstore.New(tt.client, tt.key, tt.opts...); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("New(%s) = %v; want an error mentioning %q", tt.name, err, tt.want)
 		}
+	}
+	// -1 is no timeout of go-redis's own; the context's deadline still
+	// applies, so the store takes it (a client's case: hungClients).
+	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true, ReadTimeout: -1})
+	defer cluster.Close()
+	if _, err := redisstore.New(cluster, "k"); err != nil {
+		t.Errorf("New(cluster client with ReadTimeout -1) = %v; want a store", err)
 	}
 }
 
