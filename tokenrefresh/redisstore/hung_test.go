@@ -103,6 +103,27 @@ func TestHungRedisHoldsNewNoLongerThanItsContext(t *testing.T) {
 	}
 }
 
+// Against a Redis that takes connections and never answers, Lock fails
+// once its context ends, saying to check Redis, not that another replica
+// holds the lock.
+func TestHungRedisLockSaysToCheckRedis(t *testing.T) {
+	opts := hungClients[0].opts
+	opts.Addr = silentRedis(t)
+	c := redis.NewClient(&opts)
+	t.Cleanup(func() { c.Close() })
+	store := mustStore(t, c, "bearer:test:hung-lock")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	unlock, err := store.Lock(ctx)
+	if err == nil {
+		unlock()
+		t.Fatal("Lock() on a Redis that never answers succeeded")
+	}
+	if !strings.Contains(err.Error(), "check that Redis is reachable") || strings.Contains(err.Error(), "another replica") {
+		t.Errorf("Lock() on a Redis that never answers = %v; want an error that says to check Redis", err)
+	}
+}
+
 // signalledStore is a Redis store that reports each call of Lock on
 // locking before it sends anything.
 type signalledStore struct {

@@ -68,6 +68,8 @@ func (s *Store) Lock(ctx context.Context) (unlock func() error, err error) {
 		switch {
 		case err == nil && ok:
 			return s.releaser(owner), nil
+		case err != nil && ctx.Err() != nil:
+			return nil, fmt.Errorf("redisstore: take the lock %s: Redis did not answer before the wait ended: %w: check that Redis is reachable", s.lockKey, ctx.Err())
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("redisstore: wait for the lock %s, held by another replica: %w", s.lockKey, ctx.Err())
 		case err != nil:
