@@ -33,11 +33,7 @@ func LabelledSecrets(h http.Header, body []byte) []string {
 		}
 	case isForm(mt, trimmed):
 		q, _ := url.ParseQuery(string(trimmed))
-		for k, vs := range q {
-			if redact.IsSensitiveParam(k) {
-				out = append(out, vs...)
-			}
-		}
+		out = redact.ValuesSecrets(q)
 	}
 	return append(out, textSecrets(string(trimmed))...)
 }
