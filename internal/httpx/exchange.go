@@ -133,12 +133,12 @@ func (x *Exchange) Close() {
 // redirect ([*RedirectError]); a request that got no answer gives a
 // [*RequestError]. Every error is redacted with the registry and extra.
 func (x *Exchange) Send(req *http.Request, limit int64, extra ...string) (*Answer, error) {
-	extra = append(extra, redact.URLSecrets(req.URL)...)
 	a, err := x.Fetch(req, limit, extra...)
 	if err != nil {
 		return nil, err
 	}
 	if IsRedirect(a.StatusCode) {
+		extra = append(extra, redact.URLSecrets(req.URL)...)
 		return nil, NewRedirectError(x.pkg, req.Method, RedactURL(x.named(req.URL), x.Secrets, extra...), a.StatusCode,
 			x.Secrets.Redact(RedirectTarget(req.URL, a.Header), extra...))
 	}
