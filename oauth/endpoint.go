@@ -86,13 +86,14 @@ func (e *endpoint) token(ctx context.Context, grant string, form url.Values, sec
 // with a new proof (and a new client assertion) carrying the server's
 // nonce. It returns the answer and the secrets to keep out of errors.
 func (e *endpoint) tokenAnswer(ctx context.Context, form url.Values, now time.Time, secrets []string) (*answer, []string, error) {
+	// Parameters of the caller's (Params) are secret by their names too.
+	secrets = append(secrets, redact.ValuesSecrets(form)...)
 	for retried := false; ; retried = true {
 		a, err := e.authorized(form, now)
 		if err != nil {
 			return nil, nil, err
 		}
-		// Parameters of the caller's (Params) are secret by their names too.
-		secrets = append(append(secrets, a.assertion), redact.ValuesSecrets(form)...)
+		secrets = append(secrets, a.assertion)
 		a.get, a.dpop = e.s.TokenRequestGET, e.s.DPoP
 		ans, err := e.post(ctx, a, secrets)
 		if err != nil || retried || !asksDPoPNonce(ans, a.dpop) {
