@@ -69,7 +69,12 @@ func (r *Registry) indexLocked(v string) int {
 // Redact returns s with every form of every remembered secret, and of
 // each of extra, replaced by [Placeholder].
 func (r *Registry) Redact(s string, extra ...string) string {
-	for _, forms := range r.all(extra) {
+	return redactAll(s, r.all(extra))
+}
+
+// redactAll returns s with every form in all replaced by [Placeholder].
+func redactAll(s string, all [][]*string) string {
+	for _, forms := range all {
 		s = replaceForms(s, forms)
 	}
 	return s
@@ -100,18 +105,20 @@ func (r *Registry) all(extra []string) [][]*string {
 // removed whole; a trailing piece of a secret that s itself was cut in
 // (a body read up to a limit) is removed too.
 func (r *Registry) RedactCut(s string, n int, extra ...string) string {
-	s = r.Redact(s, extra...)
-	s = r.dropTrailingPiece(s, extra)
+	all := r.all(extra)
+	s = redactAll(s, all)
+	s = dropTrailingPiece(s, all)
 	if len(s) > n {
-		s = r.dropTrailingPiece(s[:n], extra)
+		s = dropTrailingPiece(s[:n], all)
 	}
 	return s
 }
 
 // dropTrailingPiece removes from the end of s a start of a secret, in
 // any encoding (at least minSecretLen bytes of it), left where s was cut.
-func (r *Registry) dropTrailingPiece(s string, extra []string) string {
-	for _, forms := range r.all(extra) {
+// all holds the secrets' forms, as [Registry.all] returns them.
+func dropTrailingPiece(s string, all [][]*string) string {
+	for _, forms := range all {
 		k := trailingEncoded(s, *forms[0])
 		for _, f := range forms[1:] {
 			k = max(k, trailingPiece(s, *f))
